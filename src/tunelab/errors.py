@@ -1,0 +1,54 @@
+"""One error tree for tunelab.
+
+Every error a user can cause derives from :class:`TunelabError` and carries a
+one-line message that names the offending field and says what is wrong, so the
+CLI can print it without a traceback. A failed *trial* is not an error of the
+experiment: it is recorded, retried or ignored under the failure policy; only
+:class:`ExperimentFailed` says the experiment itself ended in ERROR.
+"""
+
+from __future__ import annotations
+
+
+class TunelabError(Exception):
+    """Base class of all errors tunelab raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(TunelabError, ValueError):
+    """An experiment config (file or keyword arguments) is invalid."""
+
+    exit_code = 2
+
+
+class SearchSpaceError(ConfigError):
+    """A search space is invalid; the message names the parameter."""
+
+
+class TunerError(ConfigError):
+    """A tuner name or tuner argument is invalid."""
+
+
+class NotImplementedTunerError(TunerError):
+    """A known algorithm name whose tuner tunelab does not provide yet."""
+
+
+class SearchSpaceExhausted(TunelabError):
+    """Every configuration of a finite search space has been proposed."""
+
+
+class StorageError(TunelabError):
+    """The storage cannot be opened, is of an unknown schema, or lacks a record."""
+
+
+class ExperimentNotFound(StorageError):
+    """No experiment with the given id is stored."""
+
+
+class ExperimentFailed(TunelabError):
+    """The experiment ended in ERROR (for instance a trial failed and failures are not ignored)."""
+
+
+class TrialFailed(TunelabError):
+    """Raised inside a function trial to mark it failed with a message."""

@@ -1,0 +1,135 @@
+"""Search-space helpers in the style Ray Tune and Orca users know.
+
+>>> from tunelab import hp
+>>> space = {"lr": hp.loguniform(1e-4, 1e-1), "batch": hp.choice([32, 64]), "layers": hp.randint(1, 4)}
+
+Bounds keep each system's conventions: ``randint(low, high)`` excludes ``high`` (Ray, NNI,
+numpy), while ``qrandint`` and ``integer`` include it (Ray's ``qrandint``, KerasTuner's ``Int``).
+A nested choice takes :func:`branch` options: ``hp.choice([hp.branch("sgd", momentum=hp.uniform(0, 1)), hp.branch("adam")])``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tunelab.errors import SearchSpaceError
+from tunelab.space import Branch, Choice, Domain, Float, Int, Normal, SearchSpace, parse_search_space
+
+__all__ = [
+    "branch",
+    "choice",
+    "grid_search",
+    "integer",
+    "lognormal",
+    "loguniform",
+    "lograndint",
+    "normal",
+    "qloguniform",
+    "qnormal",
+    "qrandint",
+    "qrandn",
+    "quniform",
+    "randint",
+    "randn",
+    "uniform",
+]
+
+
+def _build(kind: str, factory: Any, *args: Any, **kwargs: Any) -> Domain:
+    try:
+        return factory(*args, **kwargs)
+    except ValueError as exc:
+        raise SearchSpaceError(f"hp.{kind}: {exc}") from None
+
+
+def uniform(low: float, high: float) -> Domain:
+    return _build("uniform", Float, low, high)
+
+
+def quniform(low: float, high: float, q: float) -> Domain:
+    return _build("quniform", Float, low, high, q=q)
+
+
+def loguniform(low: float, high: float, base: float = 10) -> Domain:
+    """Log-uniform on ``[low, high]``; ``base`` is accepted for Ray compatibility and does not change the law."""
+    return _build("loguniform", Float, low, high, log=True)
+
+
+def qloguniform(low: float, high: float, q: float, base: float = 10) -> Domain:
+    return _build("qloguniform", Float, low, high, log=True, q=q)
+
+
+def randint(low: int, high: int) -> Domain:
+    """An integer in ``[low, high)``: the upper bound is excluded, as in Ray, NNI and numpy."""
+    if isinstance(low, int) and isinstance(high, int) and high <= low:
+        raise SearchSpaceError(f"hp.randint: low < high must hold (high is excluded), but got low={low}, high={high}")
+    return _build("randint", Int, low, high - 1 if isinstance(high, int) else high)
+
+
+def lograndint(low: int, high: int, base: float = 10) -> Domain:
+    """A log-scaled integer in ``[low, high)`` (Ray's ``lograndint``)."""
+    return _build("lograndint", Int, low, high - 1 if isinstance(high, int) else high, log=True)
+
+
+def qrandint(low: int, high: int, q: int = 1) -> Domain:
+    """An integer in ``[low, high]`` on multiples of ``q`` from ``low``; the upper bound is included, as in Ray."""
+    return _build("qrandint", Int, low, high, step=q)
+
+
+def integer(low: int, high: int, step: int = 1, log: bool = False) -> Domain:
+    """An integer in ``[low, high]``, both ends included (KerasTuner's ``hp.Int``, Auptimizer's ``int``)."""
+    return _build("integer", Int, low, high, step=step, log=log)
+
+
+def normal(mu: float = 0.0, sigma: float = 1.0) -> Domain:
+    return _build("normal", Normal, mu, sigma)
+
+
+randn = normal
+
+
+def qnormal(mu: float, sigma: float, q: float) -> Domain:
+    return _build("qnormal", Normal, mu, sigma, q=q)
+
+
+def qrandn(mu: float, sigma: float, q: float) -> Domain:
+    return qnormal(mu, sigma, q)
+
+
+def lognormal(mu: float, sigma: float) -> Domain:
+    return _build("lognormal", Normal, mu, sigma, log=True)
+
+
+def choice(options: Sequence[Any]) -> Domain:
+    """One of ``options``; options made with :func:`branch` (or ``{"_name": ...}`` dicts) nest sub-spaces."""
+    if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
+        raise SearchSpaceError(f"hp.choice: expected a list of options, got {options!r}")
+    return _build_choice(list(options), grid=False, kind="choice")
+
+
+def grid_search(values: Sequence[Any]) -> Domain:
+    """Values to enumerate, not sample: random search runs each of them in turn (Ray, Orca)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise SearchSpaceError(f"hp.grid_search: expected a list of values, got {values!r}")
+    return _build_choice(list(values), grid=True, kind="grid_search")
+
+
+def branch(name: str, **params: Any) -> Branch:
+    """A named option of a nested choice, with its own parameters (empty for a plain named option)."""
+    if not isinstance(name, str) or not name:
+        raise SearchSpaceError(f"hp.branch: the name must be a non-empty string, got {name!r}")
+    space = parse_search_space(params, where=f"hp.branch({name!r})") if params else SearchSpace({})
+    return Branch(name, space)
+
+
+def _build_choice(options: list[Any], *, grid: bool, kind: str) -> Domain:
+    if not options:
+        raise SearchSpaceError(f"hp.{kind}: needs at least one option, got an empty list")
+    options = [
+        branch(o["_name"], **{k: v for k, v in o.items() if k != "_name"})
+        if isinstance(o, dict) and "_name" in o
+        else o
+        for o in options
+    ]
+    return _build(kind, Choice, tuple(options), grid_search=grid)

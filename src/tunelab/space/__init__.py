@@ -1,0 +1,22 @@
+"""Search spaces: parameter domains, sampling, the flat view for tuners, and the parsers."""
+
+from tunelab.space._domains import Branch, Choice, Domain, Fixed, Float, Int, Normal
+from tunelab.space._parsers import parse_auptimizer, parse_nni, parse_search_space
+from tunelab.space._space import KEY_SEPARATOR, Leaf, SearchSpace, fixed_space
+
+__all__ = [
+    "KEY_SEPARATOR",
+    "Branch",
+    "Choice",
+    "Domain",
+    "Fixed",
+    "Float",
+    "Int",
+    "Leaf",
+    "Normal",
+    "SearchSpace",
+    "fixed_space",
+    "parse_auptimizer",
+    "parse_nni",
+    "parse_search_space",
+]

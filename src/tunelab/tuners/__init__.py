@@ -1,0 +1,33 @@
+"""Tuners decide what to try next (ask/tell). See :class:`tunelab.tuners.Tuner` for the contract."""
+
+from tunelab.tuners._base import Mode, Observation, Tuner, normalize_mode, split_value
+from tunelab.tuners._batch import BatchTuner
+from tunelab.tuners._grid import GridTuner
+from tunelab.tuners._random import RandomTuner
+from tunelab.tuners._registry import (
+    ALIASES,
+    TUNERS,
+    available_tuners,
+    create_tuner,
+    nni_default_mode,
+    resolve_tuner_name,
+    tuner_arguments,
+)
+
+__all__ = [
+    "ALIASES",
+    "TUNERS",
+    "BatchTuner",
+    "GridTuner",
+    "Mode",
+    "Observation",
+    "RandomTuner",
+    "Tuner",
+    "available_tuners",
+    "create_tuner",
+    "nni_default_mode",
+    "normalize_mode",
+    "resolve_tuner_name",
+    "split_value",
+    "tuner_arguments",
+]

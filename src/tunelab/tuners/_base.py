@@ -1,0 +1,221 @@
+"""The ask/tell contract every tuner implements.
+
+A tuner decides *what to try next* and nothing else: it never touches storage,
+processes or clocks. The engine (or a user of :func:`tunelab.create_tuner`) calls
+:meth:`Tuner.suggest` to get ``(trial_id, params)`` and later :meth:`Tuner.observe`
+with the result. Several suggestions may be pending at once; subclasses see them in
+:attr:`Tuner.pending` and should avoid proposing near-duplicates of them.
+
+Subclasses implement one method, :meth:`Tuner._propose`, and read the history through
+:attr:`Tuner.history` (immutable :class:`Observation` records whose ``loss`` is always
+"smaller is better", whatever the experiment's mode). The base class assigns trial ids,
+serves enqueued configurations first, refuses configurations already tried, detects an
+exhausted finite space and derives a per-suggestion random generator from the seed, so
+the same seed and the same history give the same suggestion, in this process or after a
+resume in another one.
+
+Tuners are not thread-safe: one engine thread drives each tuner.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from tunelab.errors import SearchSpaceError, SearchSpaceExhausted, TunerError
+from tunelab.space import SearchSpace
+
+Mode = Literal["min", "max"]
+
+#: How many proposals a tuner may make in a row that were all tried before, before the
+#: base class falls back to random sampling and then to enumeration.
+_MAX_DUPLICATE_PROPOSALS = 32
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One finished trial as a tuner sees it.
+
+    ``loss`` is the main metric turned so that smaller is better, or None when the trial
+    failed or reported NaN. ``value`` is the main metric as reported; ``metrics`` holds
+    the secondary ones.
+    """
+
+    trial_id: int
+    params: Mapping[str, Any]
+    value: float | None
+    loss: float | None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.loss is None
+
+
+def normalize_mode(mode: str) -> Mode:
+    """Accept ``min``/``max`` and NNI's ``minimize``/``maximize`` (any case)."""
+    lowered = str(mode).strip().lower()
+    if lowered in ("min", "minimize"):
+        return "min"
+    if lowered in ("max", "maximize"):
+        return "max"
+    raise TunerError(f"mode: expected 'min' or 'max' (or minimize/maximize), got {mode!r}")
+
+
+def split_value(value: Any) -> tuple[float | None, dict[str, Any]]:
+    """A reported result as ``(main value, secondary metrics)``.
+
+    NNI lets a trial report a dict whose ``default`` key is the main metric; the other
+    keys are kept as secondary metrics.
+    """
+    if value is None:
+        return None, {}
+    if isinstance(value, Mapping):
+        if "default" not in value:
+            raise TunerError(f"a dict result needs a 'default' key for the main metric, got keys {sorted(value)}")
+        metrics = {k: v for k, v in value.items() if k != "default"}
+        main, _ = split_value(value["default"])
+        return main, metrics
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TunerError(f"a result must be a number or a dict with 'default', got {value!r}")
+    return float(value), {}
+
+
+class Tuner(ABC):
+    """Base class of all tuners; see the module docstring for the contract."""
+
+    #: True for tuners that only replay a fixed list (batch): their proposals are not
+    #: checked against the search space.
+    validates_params: ClassVar[bool] = True
+
+    def __init__(self, space: SearchSpace, *, mode: str = "min", seed: int | None = None) -> None:
+        if not isinstance(space, SearchSpace):
+            raise TunerError(f"space: expected a SearchSpace, got {type(space).__name__}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise TunerError(f"seed: expected a non-negative integer, got {seed!r}")
+        self.space = space
+        self.mode: Mode = normalize_mode(mode)
+        self.seed = None if seed is None else int(seed)
+        self._entropy = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
+        self._history: list[Observation] = []
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._queue: list[dict[str, Any]] = []
+        self._seen: set[str] = set()
+        self._next_id = 0
+
+    # ---------------------------------------------------------------- public API
+    def suggest(self) -> tuple[int, dict[str, Any]]:
+        """A new trial id and the parameters to try; raises :class:`SearchSpaceExhausted` when none is left."""
+        params = self._queue.pop(0) if self._queue else self._fresh_proposal()
+        trial_id = self._next_id
+        self._next_id += 1
+        self._pending[trial_id] = params
+        self._seen.add(SearchSpace.fingerprint(params))
+        return trial_id, params
+
+    def observe(self, trial_id: int, value: Any) -> None:
+        """Record a pending trial's result: a number, an NNI dict with ``default``, or None if it failed."""
+        if trial_id not in self._pending:
+            raise TunerError(f"trial {trial_id} is not pending (unknown, or observed already)")
+        main, metrics = split_value(value)
+        params = self._pending.pop(trial_id)
+        self._history.append(self._observation(trial_id, params, main, metrics))
+        self._after_observe(self._history[-1])
+
+    def enqueue(self, params: Mapping[str, Any]) -> None:
+        """Run these parameters before any the tuner proposes (Optuna's enqueue_trial, Auptimizer's passive mode)."""
+        params = dict(params)
+        if self.validates_params:
+            self.space.validate(params)
+        self._queue.append(params)
+
+    def restore(self, trial_id: int, params: Mapping[str, Any], value: Any = None, *, pending: bool = False) -> None:
+        """Replay a trial recorded before (on resume): finished with ``value``, or still ``pending``."""
+        params = dict(params)
+        self._seen.add(SearchSpace.fingerprint(params))
+        self._next_id = max(self._next_id, trial_id + 1)
+        if pending:
+            self._pending[trial_id] = params
+            return
+        main, metrics = split_value(value)
+        self._history.append(self._observation(trial_id, params, main, metrics))
+        self._after_observe(self._history[-1])
+
+    def forget(self, trial_id: int) -> None:
+        """Drop a pending suggestion that will never run (canceled before it started)."""
+        params = self._pending.pop(trial_id, None)
+        if params is not None:
+            self._seen.discard(SearchSpace.fingerprint(params))
+
+    @property
+    def history(self) -> tuple[Observation, ...]:
+        return tuple(self._history)
+
+    @property
+    def pending(self) -> Mapping[int, Mapping[str, Any]]:
+        return MappingProxyType(self._pending)
+
+    @property
+    def n_suggested(self) -> int:
+        return self._next_id
+
+    def best(self) -> Observation | None:
+        """The best successful observation so far."""
+        done = [o for o in self._history if o.loss is not None]
+        return min(done, key=lambda o: o.loss) if done else None  # type: ignore[arg-type,return-value]
+
+    # ---------------------------------------------------------------- for subclasses
+    @abstractmethod
+    def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
+        """Parameters for a new trial. May raise :class:`SearchSpaceExhausted`."""
+
+    def _after_observe(self, observation: Observation) -> None:
+        """Hook for tuners that update a model incrementally."""
+
+    def _rng(self, salt: int = 0) -> np.random.Generator:
+        """A generator determined by the seed, the number of suggestions so far and ``salt``."""
+        return np.random.default_rng([self._entropy, self._next_id, salt])
+
+    def _is_seen(self, params: Mapping[str, Any]) -> bool:
+        return SearchSpace.fingerprint(params) in self._seen
+
+    # ---------------------------------------------------------------- internals
+    def _observation(self, trial_id: int, params: dict[str, Any], main: float | None, metrics: dict[str, Any]) -> Observation:
+        loss: float | None = None
+        if main is not None and not math.isnan(main):
+            loss = main if self.mode == "min" else -main
+        return Observation(trial_id, MappingProxyType(params), main, loss, MappingProxyType(metrics))
+
+    def _fresh_proposal(self) -> dict[str, Any]:
+        """A proposal not tried before, falling back to random draws, then to enumeration."""
+        cardinality = self.space.cardinality if self.validates_params else None
+        if cardinality is not None and len(self._seen) >= cardinality:
+            raise SearchSpaceExhausted(f"all {cardinality} configurations of the search space have been tried")
+        for attempt in range(_MAX_DUPLICATE_PROPOSALS):
+            params = self._propose(self._rng(attempt))
+            if self.validates_params:
+                try:
+                    self.space.validate(params)
+                except SearchSpaceError as exc:  # a tuner bug must not reach a trial
+                    raise TunerError(f"{type(self).__name__} proposed an invalid configuration: {exc}") from None
+            if not self._is_seen(params):
+                return params
+        if not self.validates_params:
+            raise SearchSpaceExhausted("every listed configuration has been tried")
+        rng = self._rng(_MAX_DUPLICATE_PROPOSALS)
+        for _ in range(_MAX_DUPLICATE_PROPOSALS):
+            params = self.space.sample(rng)
+            if not self._is_seen(params):
+                return params
+        if cardinality is not None:
+            for params in self.space.grid():
+                if not self._is_seen(params):
+                    return params
+            raise SearchSpaceExhausted(f"all {cardinality} configurations of the search space have been tried")
+        raise SearchSpaceExhausted("the tuner keeps proposing configurations that were tried before")

@@ -1,0 +1,194 @@
+"""Names users type for tuners, and how a name plus arguments becomes a tuner.
+
+One alias table serves every config format: NNI (``TPE``, ``Random``, ``GridSearch``,
+``BatchTuner``...), Auptimizer (``random``, ``sequence``, ``passive``, ``spearmint``...),
+Orca/Ray (``random``, ``grid``, ``bayesopt``, ``skopt``...) and tunelab's own names.
+Arguments are checked against the tuner's constructor, so a misspelled argument is an
+error with a suggestion rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tunelab.errors import NotImplementedTunerError, TunerError
+from tunelab.space import SearchSpace, parse_search_space
+from tunelab.tuners._base import Tuner, normalize_mode
+
+
+@dataclass(frozen=True)
+class TunerEntry:
+    """Where a tuner lives and which optimization direction NNI gives it by default."""
+
+    module: str
+    cls: str
+    nni_default_mode: str = "max"
+    summary: str = ""
+
+
+TUNERS: dict[str, TunerEntry] = {
+    "random": TunerEntry("tunelab.tuners._random", "RandomTuner", summary="random search"),
+    "grid": TunerEntry("tunelab.tuners._grid", "GridTuner", summary="grid search"),
+    "batch": TunerEntry("tunelab.tuners._batch", "BatchTuner", summary="an explicit list of configurations"),
+    "tpe": TunerEntry("tunelab.tuners._tpe", "TPETuner", nni_default_mode="min", summary="tree-structured Parzen estimator"),
+    "gp": TunerEntry("tunelab.tuners._gp", "GPTuner", summary="Gaussian-process Bayesian optimization"),
+    "evolution": TunerEntry("tunelab.tuners._evolution", "EvolutionTuner", summary="regularized evolution"),
+    "anneal": TunerEntry("tunelab.tuners._anneal", "AnnealTuner", nni_default_mode="min", summary="simulated annealing"),
+    "cmaes": TunerEntry("tunelab.tuners._cmaes", "CMAESTuner", summary="CMA-ES"),
+    "auto": TunerEntry("tunelab.tuners._auto", "AutoTuner", summary="picks an algorithm per experiment"),
+    "optuna": TunerEntry("tunelab.tuners._optuna", "OptunaTuner", summary="any Optuna sampler (extra)"),
+    "hyperopt": TunerEntry("tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"),
+}
+
+#: Normalized spelling (lower case, letters and digits only) -> canonical name.
+ALIASES: dict[str, str] = {
+    **{name: name for name in TUNERS},
+    "randomsearch": "random",
+    "basicvariant": "random",
+    "variantgenerator": "random",
+    "gridsearch": "grid",
+    "sequence": "grid",
+    "batchtuner": "batch",
+    "passive": "batch",
+    "tpetuner": "tpe",
+    "gptuner": "gp",
+    "spearmint": "gp",
+    "bayesopt": "gp",
+    "bayesian": "gp",
+    "bayesianoptimization": "gp",
+    "skopt": "gp",
+    "regularizedevolution": "evolution",
+    "evolutiontuner": "evolution",
+    "annealtuner": "anneal",
+    "cma": "cmaes",
+    "cmaestuner": "cmaes",
+    "hyperopttuner": "hyperopt",
+}
+
+#: Algorithms users know from the seed systems that tunelab does not provide (yet).
+KNOWN_ELSEWHERE: dict[str, str] = {
+    "smac": "NNI's SMAC",
+    "metis": "NNI's Metis",
+    "ppo": "NNI's PPO tuner",
+    "ppotuner": "NNI's PPO tuner",
+    "dngo": "NNI's DNGO",
+    "networkmorphism": "NNI's network morphism",
+    "eas": "Auptimizer's EAS",
+    "hyperband": "Hyperband (a scheduler: it decides budgets, not configurations)",
+    "bohb": "BOHB (a scheduler: it decides budgets, not configurations)",
+    "hbbohb": "BOHB (a scheduler: it decides budgets, not configurations)",
+    "pbt": "population-based training (a scheduler)",
+    "pbttuner": "population-based training (a scheduler)",
+    "ax": "Ray's Ax search",
+    "nevergrad": "Ray's Nevergrad search",
+    "zoopt": "Ray's ZOOpt search",
+    "sigopt": "Ray's SigOpt search",
+    "dragonfly": "Ray's Dragonfly search",
+    "hebo": "Ray's HEBO search",
+    "blendsearch": "FLAML's BlendSearch",
+    "cfo": "FLAML's CFO",
+}
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def resolve_tuner_name(name: str) -> str:
+    """The canonical name for anything a user may type; a clear error otherwise."""
+    if not isinstance(name, str) or not name.strip():
+        raise TunerError(f"tuner: expected a tuner name, got {name!r}")
+    key = _normalize(name)
+    if key in ALIASES:
+        return ALIASES[key]
+    if key in KNOWN_ELSEWHERE:
+        raise NotImplementedTunerError(
+            f"tuner {name!r} ({KNOWN_ELSEWHERE[key]}) is not available in tunelab yet; "
+            f"available: {', '.join(available_tuners())}"
+        )
+    close = difflib.get_close_matches(key, list(ALIASES), n=1)
+    hint = f"; did you mean {ALIASES[close[0]]!r}?" if close else ""
+    raise TunerError(f"tuner: unknown tuner {name!r}{hint} (available: {', '.join(available_tuners())})")
+
+
+def available_tuners() -> list[str]:
+    """Canonical names whose implementation is importable now."""
+    names = []
+    for name, entry in TUNERS.items():
+        try:
+            _load(entry)
+        except NotImplementedTunerError:
+            continue
+        names.append(name)
+    return names
+
+
+def _load(entry: TunerEntry) -> type[Tuner]:
+    try:
+        module = importlib.import_module(entry.module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.startswith("tunelab."):
+            raise NotImplementedTunerError(f"tuner {entry.cls} is not part of this tunelab build") from None
+        raise NotImplementedTunerError(
+            f"tuner {entry.cls} needs the package {exc.name!r}: pip install {exc.name}"
+        ) from None
+    return getattr(module, entry.cls)
+
+
+def tuner_arguments(name: str) -> dict[str, inspect.Parameter]:
+    """The keyword arguments a tuner accepts besides ``space``, ``mode`` and ``seed``."""
+    cls = _load(TUNERS[resolve_tuner_name(name)])
+    parameters = inspect.signature(cls.__init__).parameters
+    return {k: p for k, p in parameters.items() if k not in ("self", "space", "mode", "seed") and p.kind == p.KEYWORD_ONLY}
+
+
+def nni_default_mode(name: str) -> str:
+    """The direction NNI's tuner of this name optimizes when ``optimize_mode`` is not given."""
+    return TUNERS[resolve_tuner_name(name)].nni_default_mode
+
+
+def create_tuner(
+    name: str,
+    search_space: SearchSpace | Mapping[str, Any] | list[Any],
+    mode: str | None = None,
+    seed: int | None = None,
+    **args: Any,
+) -> Tuner:
+    """Build a tuner by name; NNI ``classArgs`` (``optimize_mode``, ``tpe_args``...) are accepted as they are."""
+    canonical = resolve_tuner_name(name)
+    space = parse_search_space(search_space)
+    args = dict(args)
+    if "optimize_mode" in args:
+        nni_mode = normalize_mode(args.pop("optimize_mode"))
+        if mode is not None and normalize_mode(mode) != nni_mode:
+            raise TunerError(f"tuner {name!r}: mode={mode!r} contradicts optimize_mode={nni_mode!r}")
+        mode = nni_mode
+    if "seed" in args:
+        seed_arg = args.pop("seed")
+        seed = seed_arg if seed is None else seed
+    args.pop("parallel_optimize", None)  # tunelab always accounts for pending trials
+    nested = args.pop("tpe_args", None)
+    if nested is not None:
+        if not isinstance(nested, Mapping):
+            raise TunerError(f"tuner {name!r}: tpe_args must be a mapping, got {nested!r}")
+        args.update(nested)
+    accepted = tuner_arguments(canonical)
+    for key in args:
+        if key not in accepted:
+            close = difflib.get_close_matches(key, list(accepted), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            listed = ", ".join(sorted(accepted)) or "none"
+            raise TunerError(f"tuner {name!r}: unknown argument {key!r}{hint} (accepted: {listed})")
+    cls = _load(TUNERS[canonical])
+    try:
+        return cls(space, mode=mode or "min", seed=seed, **args)
+    except TunerError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise TunerError(f"tuner {name!r}: {exc}") from None
