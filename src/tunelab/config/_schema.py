@@ -1,0 +1,173 @@
+"""tunelab's own experiment config: the YAML schema and the keyword arguments of ``Experiment``.
+
+Every other format (NNI, T9k AutoTuneExperiment, Auptimizer) is translated into an
+:class:`ExperimentConfig`, so the engine knows one shape only. Validation errors become
+one :class:`ConfigError` line naming the field, e.g.
+``config error: trial.timeout: expected a duration such as 90s, 30m or 2h, got 'soon'``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tunelab.errors import ConfigError, SearchSpaceError
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h30m"`` or ``"1d"`` (NNI's spelling)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 90s, 30m or 2h, got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match or not str(value).strip() or not any(match.groups()):
+            raise ValueError(f"expected a duration such as 90s, 30m or 2h, got {value!r}")
+        days, hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+        seconds = days * 86400 + hours * 3600 + minutes * 60 + secs
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds
+
+
+Duration = Annotated[float | None, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class TrialConfig(_Strict):
+    """How one trial runs: a shell command, or a Python function (``module:function``)."""
+
+    command: str | None = None
+    function: str | None = Field(default=None, description="'module:function' taking the params dict")
+    code_dir: Path = Path(".")
+    timeout: Duration = None
+    env: dict[str, str] = Field(default_factory=dict)
+    #: Compatibility modules put on the trial's path: ``nni`` (NNI's trial API), ``aup`` (Auptimizer's).
+    compat: list[Literal["nni", "aup"]] = Field(default_factory=list)
+    #: Auptimizer convention: the parameters' JSON file path is passed as argv[1].
+    params_as_argv: bool = False
+    #: Names of the extra values when a trial reports a list ``[main, x, y]`` (Auptimizer's ``multi_res_labels``).
+    result_labels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TrialConfig:
+        if self.command is not None and self.function is not None:
+            raise ValueError("give either command or function, not both")
+        if self.command is not None and not self.command.strip():
+            raise ValueError("command is empty")
+        if self.function is not None and not re.fullmatch(r"[\w.]+:[\w.]+", self.function):
+            raise ValueError(f"function must look like 'module:function', got {self.function!r}")
+        return self
+
+
+class AlgorithmConfig(_Strict):
+    """A tuner or assessor: a name and its arguments (NNI's ``classArgs``)."""
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+def _algorithm(value: Any) -> Any:
+    """Accept the shorthand ``tuner: tpe`` for ``tuner: {name: tpe}``."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class FailureConfig(_Strict):
+    """Auptimizer's ``job_failure``: retries per trial, and whether failures end the experiment."""
+
+    retries: int = Field(default=0, ge=0)
+    ignore: bool = False
+
+
+class ExperimentConfig(_Strict):
+    """Everything that defines an experiment; YAML keys and ``Experiment(...)`` keywords alike."""
+
+    name: str | None = None
+    search_space: Any = Field(description="NNI JSON, an Auptimizer list, hp helpers, or a JSON file path")
+    trial: TrialConfig = Field(default_factory=TrialConfig)
+    tuner: Annotated[AlgorithmConfig, BeforeValidator(_algorithm)] = AlgorithmConfig(name="auto")
+    assessor: Annotated[AlgorithmConfig | None, BeforeValidator(_algorithm)] = None
+    mode: Literal["min", "max"] = "min"
+    metric: str = Field(default="default", description="which reported key is the main metric")
+    max_trials: int | None = Field(default=None, ge=1)
+    max_duration: Duration = None
+    concurrency: int = Field(default=1, ge=1)
+    failure: FailureConfig = Field(default_factory=FailureConfig)
+    seed: int | None = Field(default=None, ge=0)
+    storage: str | None = None
+    enqueue: list[dict[str, Any]] = Field(default_factory=list, description="configurations to run first")
+    #: Where trial folders go; default ``$TUNELAB_HOME/experiments/<id>``.
+    experiment_dir: Path | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        aliases = {"minimize": "min", "maximize": "max"}
+        return aliases.get(str(value).lower(), str(value).lower()) if isinstance(value, str) else value
+
+    @field_validator("search_space")
+    @classmethod
+    def _space(cls, value: Any) -> Any:
+        from tunelab.space import parse_search_space
+
+        try:
+            parse_search_space(value)
+        except SearchSpaceError as exc:
+            # Strip our own "search_space" prefix: pydantic adds the field name.
+            raise ValueError(str(exc).removeprefix("search_space").lstrip(".: ")) from None
+        return value
+
+    def space(self):  # noqa: ANN201 - SearchSpace, imported lazily to keep config light
+        from tunelab.space import parse_search_space
+
+        return parse_search_space(self.search_space)
+
+
+def format_validation_error(exc: ValidationError, *, source: str = "config") -> str:
+    """One line for the first problem pydantic found: ``source: field.path: message``."""
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    message = first["msg"].removeprefix("Value error, ")
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "missing":
+        message = "this field is required"
+    elif "input" in first and kind not in ("value_error",) and not isinstance(first["input"], (dict, list)):
+        message = f"{message} (got {first['input']!r})"
+    return f"{source}: {path}: {message}" if path else f"{source}: {message}"
+
+
+def build_config(data: Any, *, source: str = "config") -> ExperimentConfig:
+    """Validate a mapping into an :class:`ExperimentConfig`, or raise a one-line :class:`ConfigError`."""
+    if isinstance(data, ExperimentConfig):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source=source)) from None
+
+
+ObjectiveFunction = Callable[[dict[str, Any]], Any]
