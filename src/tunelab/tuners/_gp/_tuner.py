@@ -1,0 +1,185 @@
+"""The GP tuner: Sobol start, Matern-5/2 GP on warped outputs, log-EI, kriging believer for pending trials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.stats import qmc, yeojohnson
+
+from tunelab.space import SearchSpace
+from tunelab.tuners._base import Tuner
+from tunelab.tuners._checks import check_int
+from tunelab.tuners._gp._acquisition import log_ei, log_ei_grad
+from tunelab.tuners._gp._features import Features
+from tunelab.tuners._gp._model import Posterior, default_theta, fit_theta
+from tunelab.tuners._unit import CATEGORICAL, NUMERIC, RowCache, UnitSpace, rows_of
+
+
+class GPTuner(Tuner):
+    """Gaussian-process Bayesian optimization.
+
+    The first ``n_initial_points`` suggestions come from a scrambled Sobol sequence. Then
+    a Matern-5/2 ARD GP is fitted to the losses (failed or non-finite ones replaced by the
+    worst finite loss, then Yeo-Johnson warped and standardized) and the next point
+    maximizes log-EI: ``n_candidates`` random and local candidates are scored, the best
+    few refined by L-BFGS-B over the numeric inputs with choices held fixed, and the result
+    snapped onto legal values. Pending trials are conditioned on at the GP's mean
+    (kriging believer), which flattens EI around them.
+
+    Cost: hyperparameters are fitted on at most ``max_fit_points`` observations (the best
+    quarter and an even spread of the rest) and refitted every few trials once the history
+    is long; the posterior uses at most ``max_points`` observations.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        mode: str = "min",
+        seed: int | None = None,
+        n_initial_points: int = 10,
+        n_candidates: int = 1000,
+        n_restarts: int = 5,
+        max_points: int = 300,
+        max_fit_points: int = 120,
+    ) -> None:
+        super().__init__(space, mode=mode, seed=seed)
+        self.n_initial_points = check_int("gp", "n_initial_points", n_initial_points, 1)
+        self.n_candidates = check_int("gp", "n_candidates", n_candidates, 1)
+        self.n_restarts = check_int("gp", "n_restarts", n_restarts, 0)
+        self.max_points = check_int("gp", "max_points", max_points, 10)
+        self.max_fit_points = check_int("gp", "max_fit_points", max_fit_points, 10)
+        self._unit = UnitSpace(space)
+        self._cache = RowCache(self._unit)
+        self._features = Features(self._unit)
+        self._theta: np.ndarray | None = None
+        self._theta_at = -1
+
+    def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
+        rows, losses = self._cache.arrays(self.history)
+        ok = ~np.isnan(losses)
+        if ok.sum() < 2 or len(self.history) + len(self.pending) < self.n_initial_points or self._features.width == 0:
+            return self._initial(rng)
+        y = warp(losses)
+        keep = _subsample(y, self.max_points, rng)
+        x = self._features(rows[keep])
+        y = y[keep]
+        self._update_theta(x, y, rng)
+        post = Posterior.fit(self._theta, x, y)
+        if self.pending:
+            believed = self._features(rows_of(self._unit, list(self.pending.values())))
+            mean, _ = post.predict(believed)
+            x, y = np.vstack([x, believed]), np.append(y, mean)
+            post = Posterior.fit(self._theta, x, y)
+        best = float(np.min(y[: len(keep)]))
+        top = rows[keep][np.argsort(y[: len(keep)])[:5]]
+        return self._unit.decode(self._maximize(post, best, top, rng))
+
+    def _initial(self, rng: np.random.Generator) -> dict[str, Any]:
+        index = self.n_suggested
+        if index >= self.n_initial_points or self._unit.dim == 0:
+            return self.space.sample(rng)
+        m = max(1, int(np.ceil(np.log2(self.n_initial_points))))
+        sobol = qmc.Sobol(self._unit.dim, scramble=True, seed=self._entropy % 2**32).random_base2(m)
+        return self._unit.decode(self._unit.snap(sobol[index]))
+
+    def _update_theta(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
+        n = len(self.history)
+        every = 1 if n < 100 else 5 if n < 300 else 10
+        if self._theta is not None and self._theta.size == x.shape[1] + 2 and n - self._theta_at < every:
+            return
+        fit = _subsample(y, self.max_fit_points, rng)
+        starts = [default_theta(x.shape[1])]
+        if self._theta is not None and self._theta.size == x.shape[1] + 2:
+            starts.insert(0, self._theta)
+        self._theta = fit_theta(x[fit], y[fit], starts)
+        self._theta_at = n
+
+    def _maximize(self, post: Posterior, best: float, top: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The snapped unit row with the highest log-EI found by sampling, then gradient refinement."""
+        unit, feats = self._unit, self._features
+        local = _perturb(top, unit, rng, max(1, self.n_candidates // (4 * max(len(top), 1))))
+        cands = np.vstack([unit.random(rng, self.n_candidates), local])
+        cands = cands[unit.active(cands).any(axis=1)] if unit.is_conditional else cands
+        cands = np.where(unit.active(cands), cands, np.nan)
+        scores = log_ei(*post.predict(feats(cands)), best)
+        order = np.argsort(-scores)
+        starts = cands[order[: self.n_restarts]]
+        best_row, best_score = cands[order[0]], scores[order[0]]
+        if self.n_restarts and len(feats.numeric):
+            refined = unit.snap(self._refine(post, best, starts))
+            refined = np.where(unit.active(refined), refined, np.nan)
+            refined_scores = log_ei(*post.predict(feats(refined)), best)
+            i = int(np.argmax(refined_scores))
+            if refined_scores[i] > best_score:
+                best_row = refined[i]
+        return best_row
+
+    def _refine(self, post: Posterior, best: float, starts: np.ndarray) -> np.ndarray:
+        """L-BFGS-B on the active numeric leaves of each start, all starts in one problem."""
+        feats = self._features
+        num = feats.numeric
+        free = ~np.isnan(starts[:, num])  # (s, n_num)
+        base = feats(starts)
+        x0 = np.nan_to_num(starts[:, num], nan=0.5)
+        n_num = len(num)
+
+        def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            x = base.copy()
+            x[:, :n_num] = np.where(free, flat.reshape(x0.shape), x0)
+            mean, std, dmean, dstd = post.predict_with_grad(x)
+            value, grad = log_ei_grad(mean, std, dmean, dstd, best)
+            g = np.where(free, grad[:, :n_num], 0.0)
+            return -float(np.sum(value)), -g.ravel()
+
+        result = minimize(objective, x0.ravel(), jac=True, method="L-BFGS-B",
+                          bounds=[(0.0, 1.0)] * x0.size, options={"maxiter": 50})
+        out = starts.copy()
+        out[:, num] = np.where(free, result.x.reshape(x0.shape), starts[:, num])
+        return out
+
+
+def warp(losses: np.ndarray) -> np.ndarray:
+    """Losses as GP targets: failures and infinities set to the worst (or best) finite loss,
+    Yeo-Johnson transformed to tame heavy tails, standardized."""
+    finite = losses[np.isfinite(losses)]
+    if finite.size == 0:
+        return np.zeros(losses.size)
+    y = np.where(np.isnan(losses) | (losses == np.inf), finite.max(), losses)
+    y = np.where(y == -np.inf, finite.min(), y)
+    std = y.std()
+    if std < 1e-12 * max(1.0, abs(y.mean())):
+        return np.zeros(y.size)
+    y = (y - y.mean()) / std
+    with np.errstate(all="ignore"):
+        warped = yeojohnson(y)[0]
+    if np.all(np.isfinite(warped)) and warped.std() > 1e-12:
+        y = warped
+    return (y - y.mean()) / y.std()
+
+
+def _subsample(y: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``cap`` observations: the best quarter of the cap, then a random draw of the rest."""
+    if y.size <= cap:
+        return np.arange(y.size)
+    order = np.argsort(y, kind="stable")
+    n_best = cap // 4
+    rest = rng.choice(order[n_best:], size=cap - n_best, replace=False)
+    return np.sort(np.concatenate([order[:n_best], rest]))
+
+
+def _perturb(rows: np.ndarray, unit: UnitSpace, rng: np.random.Generator, per_row: int) -> np.ndarray:
+    """Local candidates around good rows: Gaussian steps on numeric leaves, occasional choice flips."""
+    if rows.size == 0:
+        return np.empty((0, unit.dim))
+    base = np.repeat(rows, per_row, axis=0)
+    base = np.where(np.isnan(base), rng.random(base.shape), base)
+    scale = rng.choice([0.01, 0.05, 0.2], size=(len(base), 1))
+    numeric = unit.kinds == NUMERIC
+    step = rng.normal(size=base.shape) * scale
+    base[:, numeric] += step[:, numeric]
+    flip = (rng.random(base.shape) < 0.15) & (unit.kinds == CATEGORICAL)
+    base[flip] = rng.random(int(flip.sum()))
+    return unit.snap(base)
