@@ -1,0 +1,79 @@
+"""tunelab: hyperparameter tuning that finds better configurations in fewer trials.
+
+The trial API (``get_params``, ``report``, ``report_final``, ``should_stop``) is imported
+eagerly and uses only the standard library, so ``import tunelab`` in a trial script is
+cheap. Everything else (``Experiment``, ``optimize``, ``create_tuner``, ``hp``...) is
+imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from tunelab.trial import (
+    get_experiment_id,
+    get_params,
+    get_trial_id,
+    get_trial_seed,
+    report,
+    report_final,
+    should_stop,
+)
+
+__version__ = "0.1.0"
+
+logging.getLogger("tunelab").addHandler(logging.NullHandler())
+
+_LAZY = {
+    "Experiment": "tunelab.engine",
+    "Result": "tunelab.engine",
+    "optimize": "tunelab.engine",
+    "create_tuner": "tunelab.tuners",
+    "SearchSpace": "tunelab.space",
+    "load_best": "tunelab.artifacts",
+    "hp": "tunelab.hp",
+    "errors": "tunelab.errors",
+}
+
+__all__ = [
+    "Experiment",
+    "Result",
+    "SearchSpace",
+    "__version__",
+    "create_tuner",
+    "errors",
+    "get_experiment_id",
+    "get_params",
+    "get_trial_id",
+    "get_trial_seed",
+    "hp",
+    "load_best",
+    "optimize",
+    "report",
+    "report_final",
+    "should_stop",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tunelab' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from tunelab import errors, hp
+    from tunelab.artifacts import load_best
+    from tunelab.engine import Experiment, Result, optimize
+    from tunelab.space import SearchSpace
+    from tunelab.tuners import create_tuner

@@ -1,0 +1,238 @@
+"""The ``tunelab`` command: thin commands over the public API.
+
+Errors a user can cause print one line (``error: ...``) and exit non-zero; ``run`` and
+``resume`` exit 0 when the experiment ends DONE or TIMEOUT (or STOPPED by the user),
+1 when it ends in ERROR.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from tunelab.errors import TunelabError
+
+EXIT_OK_PHASES = {"DONE", "TIMEOUT", "STOPPED"}
+
+storage_option = click.option(
+    "--storage", envvar="TUNELAB_STORAGE", default=None, metavar="PATH_OR_URL",
+    help="Storage file or URL (default: $TUNELAB_HOME/tunelab.db).",
+)
+
+
+def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn tunelab's own errors into one line on stderr and their exit code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TunelabError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tunelab")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the engine and tuners decide.")
+def main(verbose: bool) -> None:
+    """tunelab: tune hyperparameters from a config file (tunelab YAML, NNI, T9k or Auptimizer)."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _run_engine(experiment: Any, *, resume: bool, quiet: bool) -> None:
+    from tunelab.cli._progress import make_progress
+
+    experiment_id = experiment.create() if not resume else experiment.id
+    progress = make_progress(experiment_id, quiet=quiet)
+    try:
+        result = experiment.resume(listener=progress) if resume else experiment.run(listener=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    best = "" if result.best_value is None else f"; best value {result.best_value:.6g} with {json.dumps(result.best_params)}"
+    click.echo(f"experiment {result.experiment_id} ended {result.phase.value}{': ' + result.message if result.message else ''}{best}", err=True)
+    if result.phase.value not in EXIT_OK_PHASES:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("config_file", type=click.Path(dir_okay=False))
+@storage_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@_friendly
+def run(config_file: str, storage: str | None, quiet: bool) -> None:
+    """Run the experiment described by CONFIG_FILE."""
+    from tunelab.engine import Experiment
+
+    overrides = {"storage": storage} if storage else {}
+    experiment = Experiment.from_file(config_file, **overrides)
+    for warning in experiment.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    experiment_id = experiment.create()
+    click.echo(f"experiment {experiment_id} created ({experiment.format} config {config_file})", err=True)
+    _run_engine(experiment, resume=False, quiet=quiet)
+
+
+@main.command()
+@click.argument("experiment_id")
+@storage_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@_friendly
+def resume(experiment_id: str, storage: str | None, quiet: bool) -> None:
+    """Continue an experiment that was stopped, timed out or killed."""
+    from tunelab.engine import Experiment
+
+    experiment = Experiment.load(experiment_id, storage=storage)
+    _run_engine(experiment, resume=True, quiet=quiet)
+
+
+@main.command()
+@click.argument("experiment_id")
+@storage_option
+@_friendly
+def stop(experiment_id: str, storage: str | None) -> None:
+    """Ask a running experiment to stop (its engine stops running trials and ends STOPPED)."""
+    from tunelab.storage import open_storage
+
+    store = open_storage(storage)
+    record = store.get_experiment(experiment_id)
+    if record.phase.is_final:
+        click.echo(f"experiment {experiment_id} has already ended {record.phase.value}", err=True)
+        return
+    store.request_stop(experiment_id)
+    click.echo(f"stop requested for experiment {experiment_id}", err=True)
+
+
+@main.command(name="list")
+@storage_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_friendly
+def list_experiments(storage: str | None, as_json: bool) -> None:
+    """List the stored experiments, newest first."""
+    from tunelab.cli._views import experiments_table
+    from tunelab.storage import open_storage
+
+    records = open_storage(storage).list_experiments()
+    if as_json:
+        click.echo(json.dumps([{"id": r.id, "name": r.name, "phase": r.phase.value, "created_at": r.created_at} for r in records], indent=2))
+        return
+    experiments_table(records)
+
+
+@main.command()
+@click.argument("experiment_id")
+@storage_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_friendly
+def show(experiment_id: str, storage: str | None, as_json: bool) -> None:
+    """Show an experiment: phase, progress against its limits, best trial, config."""
+    from tunelab.cli._views import experiment_summary, show_experiment
+    from tunelab.storage import open_storage
+
+    store = open_storage(storage)
+    summary = experiment_summary(store, experiment_id)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    show_experiment(summary)
+
+
+@main.command()
+@click.argument("experiment_id")
+@storage_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@_friendly
+def trials(experiment_id: str, storage: str | None, fmt: str) -> None:
+    """List an experiment's trials."""
+    from tunelab.cli._views import trial_rows, trials_table
+    from tunelab.storage import open_storage
+
+    store = open_storage(storage)
+    store.get_experiment(experiment_id)
+    records = store.get_trials(experiment_id, with_intermediate=fmt == "json")
+    if fmt == "json":
+        click.echo(json.dumps([_trial_json(t) for t in records], indent=2, default=str))
+    elif fmt == "csv":
+        rows = trial_rows(records)
+        buffer = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        trials_table(records)
+
+
+def _trial_json(t: Any) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "number": t.number,
+        "state": t.state.value,
+        "params": t.params,
+        "value": t.value,
+        "metrics": t.metrics,
+        "attempt": t.attempt,
+        "seed": t.seed,
+        "started_at": t.started_at,
+        "ended_at": t.ended_at,
+        "message": t.message,
+        "trial_dir": t.trial_dir,
+        "intermediate": [{"step": r.step, "value": r.value, "metrics": r.metrics, "time": r.time} for r in t.intermediate],
+    }
+
+
+@main.command()
+@click.argument("experiment_id")
+@storage_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_friendly
+def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
+    """The best parameters and value found so far."""
+    from tunelab.engine import Experiment
+
+    experiment = Experiment.load(experiment_id, storage=storage)
+    trial = experiment.best_trial
+    if trial is None:
+        raise TunelabError(f"experiment {experiment_id} has no successful trial yet")
+    data = {"experiment_id": experiment_id, "trial": trial.number, "value": trial.value, "params": trial.params, "metrics": trial.metrics}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(f"best value {trial.value:.6g} (trial {trial.number})")
+        for key, value in trial.params.items():
+            click.echo(f"  {key} = {json.dumps(value, default=str)}")
+
+
+@main.command()
+@click.argument("config_file", type=click.Path(dir_okay=False))
+@_friendly
+def validate(config_file: str) -> None:
+    """Check CONFIG_FILE (format, fields, search space, tuner and its arguments) without running it."""
+    from tunelab.config import load_config
+    from tunelab.engine import build_tuner
+
+    loaded = load_config(config_file)
+    config = loaded.config
+    build_tuner(config)
+    for warning in loaded.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    space = config.space()
+    click.echo(
+        f"{config_file}: valid {loaded.format} config; {len(space.leaves)} parameters, tuner {config.tuner.name}, "
+        f"mode {config.mode}, max_trials {config.max_trials or 'unlimited'}, concurrency {config.concurrency}"
+    )

@@ -1,0 +1,17 @@
+"""The engine: the experiment loop, its Python API, limits, failure policy and resume."""
+
+from tunelab.engine._experiment import Experiment, Result, best_trial, new_experiment_id, optimize
+from tunelab.engine._loop import Engine, Listener, Progress, build_tuner, trial_seed
+
+__all__ = [
+    "Engine",
+    "Experiment",
+    "Listener",
+    "Progress",
+    "Result",
+    "best_trial",
+    "build_tuner",
+    "new_experiment_id",
+    "optimize",
+    "trial_seed",
+]

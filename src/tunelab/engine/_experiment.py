@@ -1,0 +1,297 @@
+"""The Python API: ``Experiment`` (NNI-style) and ``optimize`` (one call, Optuna-style)."""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+import string
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunelab.config import ExperimentConfig, build_config
+from tunelab.errors import ConfigError, ExperimentFailed, StorageError
+from tunelab.runners import is_same_process_alive
+from tunelab.storage import ExperimentRecord, Phase, Storage, TrialRecord, TrialState, open_storage, tunelab_home
+
+from tunelab.engine._loop import Engine, Listener
+
+Objective = Callable[[dict[str, Any]], Any]
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_experiment_id() -> str:
+    """Eight random lower-case letters and digits, like NNI's ids."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an experiment found: the best configuration and every trial."""
+
+    experiment_id: str
+    phase: Phase
+    message: str
+    best_params: dict[str, Any] | None
+    best_value: float | None
+    best_trial: TrialRecord | None
+    trials: list[TrialRecord]
+
+
+def best_trial(trials: list[TrialRecord], mode: str) -> TrialRecord | None:
+    """The successful (or early-stopped) trial with the best value."""
+    scored = [
+        t for t in trials
+        if t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) and t.value is not None and t.value == t.value
+    ]
+    if not scored:
+        return None
+    return (min if mode == "min" else max)(scored, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
+
+
+def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -> dict[str, Any]:
+    data = config.model_dump(mode="json", exclude={"search_space"})
+    data["search_space"] = config.space().describe()
+    if objective is not None:
+        data["objective"] = f"{getattr(objective, '__module__', '?')}.{getattr(objective, '__qualname__', repr(objective))}"
+    return data
+
+
+def _import_function(spec: str, code_dir: Path) -> Objective:
+    module_name, _, attr = spec.partition(":")
+    if str(code_dir) not in sys.path:
+        sys.path.insert(0, str(code_dir))
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"trial.function: cannot import {spec!r} from {code_dir}: {exc}") from None
+    if not callable(target):
+        raise ConfigError(f"trial.function: {spec!r} is not callable")
+    return target
+
+
+class Experiment:
+    """An experiment: build it from keyword arguments (the YAML keys), a config file, or storage.
+
+    >>> exp = Experiment(search_space={"x": hp.uniform(-5, 5)}, objective=lambda p: p["x"] ** 2, max_trials=20)
+    >>> exp.run().best_params
+    """
+
+    def __init__(
+        self,
+        config: ExperimentConfig | Mapping[str, Any] | None = None,
+        *,
+        objective: Objective | None = None,
+        format: str = "tunelab",
+        warnings: tuple[str, ...] = (),
+        **settings: Any,
+    ) -> None:
+        if config is not None and settings:
+            raise ConfigError("Experiment: give either a config or keyword settings, not both")
+        if config is None:
+            config = settings
+        if isinstance(config, Mapping):
+            config = build_config(dict(config), source="Experiment")
+        if objective is not None and not callable(objective):
+            raise ConfigError(f"Experiment: objective must be callable, got {objective!r}")
+        trial = config.trial
+        if objective is None and trial.command is None and trial.function is None:
+            raise ConfigError("Experiment: give an objective function, or trial.command / trial.function")
+        if objective is not None and (trial.command or trial.function):
+            raise ConfigError("Experiment: give either an objective or trial.command / trial.function, not both")
+        if trial.function is not None:
+            objective = _import_function(trial.function, trial.code_dir.resolve())
+        code_dir = trial.code_dir.expanduser().resolve()
+        if not code_dir.is_dir():
+            raise ConfigError(f"trial.code_dir: {str(trial.code_dir)!r} is not a directory")
+        self.config = config.model_copy(update={"trial": trial.model_copy(update={"code_dir": code_dir})})
+        self.objective = objective
+        self.format = format
+        self.warnings = tuple(warnings)
+        self.id: str | None = None
+        self._storage: Storage | None = None
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> Experiment:
+        """Load tunelab YAML, an NNI or T9k config, or an Auptimizer experiment.json (auto-detected)."""
+        from tunelab.config import load_config
+
+        loaded = load_config(path)
+        config = loaded.config
+        if overrides:
+            config = build_config({**config.model_dump(), **overrides}, source=str(path))
+        return cls(config, format=loaded.format, warnings=loaded.warnings)
+
+    @classmethod
+    def load(cls, experiment_id: str, *, storage: str | None = None, objective: Objective | None = None) -> Experiment:
+        """An experiment from storage (to resume it, or to read its results)."""
+        store = open_storage(storage)
+        record = store.get_experiment(experiment_id)
+        data = dict(record.config)
+        data.pop("objective", None)
+        data.pop("storage", None)
+        config = build_config(data, source=f"stored config of {experiment_id}")
+        if objective is None and config.trial.command is None and config.trial.function is None:
+            objective = _unavailable_objective
+        experiment = cls(config, objective=objective, format=record.format, warnings=record.warnings)
+        experiment.id = experiment_id
+        experiment._storage = store
+        return experiment
+
+    # ------------------------------------------------------------------ running
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            self._storage = open_storage(self.config.storage)
+        return self._storage
+
+    def create(self) -> str:
+        """Record the experiment (phase PENDING) without running it; returns its id."""
+        if self.id is None:
+            self.id = new_experiment_id()
+            directory = self.config.experiment_dir or tunelab_home() / "experiments" / self.id
+            self.storage.create_experiment(
+                self.id,
+                name=self.config.name or self.id,
+                config=_config_for_storage(self.config, self.objective),
+                format=self.format,
+                experiment_dir=str(Path(directory).expanduser().resolve()),
+                warnings=self.warnings,
+            )
+        return self.id
+
+    def run(self, *, listener: Listener | None = None, raise_on_error: bool = False) -> Result:
+        """Run to a final phase and return the result; ``raise_on_error`` raises if it ends in ERROR."""
+        experiment_id = self.create()
+        record = self.storage.get_experiment(experiment_id)
+        if record.phase != Phase.PENDING:
+            raise StorageError(f"experiment {experiment_id} is {record.phase.value}; use resume() to continue it")
+        self._engine(listener).run()
+        return self._result(raise_on_error)
+
+    def resume(self, *, listener: Listener | None = None, raise_on_error: bool = False) -> Result:
+        """Continue a stopped, timed-out, failed or killed experiment from what storage holds."""
+        if self.id is None:
+            raise StorageError("resume: this experiment was never run; call run()")
+        if self.objective is _unavailable_objective:
+            raise ConfigError(
+                f"experiment {self.id} runs a Python function; resume it from Python with "
+                f"Experiment.load({self.id!r}, objective=...).resume()"
+            )
+        record = self.storage.get_experiment(self.id)
+        if record.phase == Phase.RUNNING and is_same_process_alive(record.engine_pid, None) and record.engine_host in (
+            None,
+            _hostname(),
+        ):
+            raise StorageError(f"experiment {self.id} is running (engine pid {record.engine_pid}); stop it first")
+        if record.phase == Phase.DONE and not self._can_continue(record):
+            raise StorageError(f"experiment {self.id} is DONE: its trial limit is reached")
+        self._engine(listener).run(resume=True)
+        return self._result(raise_on_error)
+
+    def _can_continue(self, record: ExperimentRecord) -> bool:
+        trials = self.storage.get_trials(record.id)
+        limit = self.config.max_trials
+        unfinished = any(not t.state.is_final for t in trials)
+        return unfinished or limit is None or len(trials) < limit
+
+    def _engine(self, listener: Listener | None) -> Engine:
+        assert self.id is not None
+        return Engine(
+            storage=self.storage, experiment_id=self.id, config=self.config, objective=self.objective, listener=listener
+        )
+
+    def stop(self) -> None:
+        """Ask the engine running this experiment (here or in another process) to stop it."""
+        if self.id is not None:
+            self.storage.request_stop(self.id)
+
+    # ------------------------------------------------------------------ results
+    @property
+    def record(self) -> ExperimentRecord:
+        if self.id is None:
+            raise StorageError("this experiment has not been created yet")
+        return self.storage.get_experiment(self.id)
+
+    @property
+    def phase(self) -> Phase:
+        return self.record.phase if self.id is not None else Phase.PENDING
+
+    @property
+    def trials(self) -> list[TrialRecord]:
+        return [] if self.id is None else self.storage.get_trials(self.id, with_intermediate=True)
+
+    @property
+    def best_trial(self) -> TrialRecord | None:
+        return best_trial(self.trials, self.config.mode)
+
+    @property
+    def best_params(self) -> dict[str, Any] | None:
+        best = self.best_trial
+        return None if best is None else dict(best.params)
+
+    @property
+    def best_value(self) -> float | None:
+        best = self.best_trial
+        return None if best is None else best.value
+
+    def _result(self, raise_on_error: bool) -> Result:
+        record = self.record
+        trials = self.trials
+        best = best_trial(trials, self.config.mode)
+        if raise_on_error and record.phase == Phase.ERROR:
+            raise ExperimentFailed(f"experiment {record.id} ended in ERROR: {record.message}")
+        return Result(
+            experiment_id=record.id,
+            phase=record.phase,
+            message=record.message,
+            best_params=None if best is None else dict(best.params),
+            best_value=None if best is None else best.value,
+            best_trial=best,
+            trials=trials,
+        )
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _unavailable_objective(params: dict[str, Any]) -> Any:
+    raise RuntimeError("the objective of this experiment was not given")
+
+
+def optimize(
+    objective: Objective,
+    search_space: Any,
+    *,
+    tuner: str | Mapping[str, Any] = "auto",
+    max_trials: int | None = 20,
+    mode: str = "min",
+    concurrency: int = 1,
+    seed: int | None = None,
+    **settings: Any,
+) -> Result:
+    """Tune ``objective(params) -> value`` over ``search_space`` and return the result.
+
+    Each call runs in its own process (crash-isolated) and is stored like any experiment;
+    the other keyword arguments are those of :class:`Experiment`.
+    """
+    experiment = Experiment(
+        objective=objective,
+        search_space=search_space,
+        tuner=tuner,
+        max_trials=max_trials,
+        mode=mode,
+        concurrency=concurrency,
+        seed=seed,
+        **settings,
+    )
+    return experiment.run()

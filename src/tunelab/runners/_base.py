@@ -1,0 +1,65 @@
+"""The runner contract: *where and how* a trial executes, never what it tries.
+
+The engine hands a runner a :class:`TrialJob` and gets a :class:`TrialHandle` back. The
+handle tells when the trial ends (``poll``), returns the reports the trial wrote since
+the last call (``read_reports``) and stops it (``stop``: a cooperative STOP file and
+SIGTERM to the trial's process group at once, SIGKILL after a grace period). All handle
+methods are non-blocking; ``fileno`` gives something ``select`` can wait on so the engine
+wakes the moment a trial exits.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrialJob:
+    """Everything a runner needs to start one attempt of one trial."""
+
+    experiment_id: str
+    number: int
+    attempt: int
+    params: Mapping[str, Any]
+    trial_dir: Path
+    code_dir: Path
+    seed: int | None = None
+    command: str | None = None
+    function: Callable[[dict[str, Any]], Any] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    compat: tuple[str, ...] = ()
+    params_as_argv: bool = False
+    result_labels: tuple[str, ...] = ()
+
+
+class TrialHandle(ABC):
+    job: TrialJob
+    pid: int
+
+    @abstractmethod
+    def poll(self) -> int | None:
+        """The exit code once the trial has ended (negative: killed by that signal), else None."""
+
+    @abstractmethod
+    def read_reports(self) -> list[dict[str, Any]]:
+        """Reports written since the last call, oldest first."""
+
+    @abstractmethod
+    def stop(self, grace: float) -> None:
+        """Ask the trial to end now; it is killed if still running ``grace`` seconds later."""
+
+    @abstractmethod
+    def fileno(self) -> int:
+        """A descriptor that becomes readable when the trial's process ends."""
+
+
+class Runner(ABC):
+    @abstractmethod
+    def start(self, job: TrialJob) -> TrialHandle: ...
+
+    def close(self) -> None:
+        """Release resources; trials still running are the engine's to stop first."""

@@ -1,0 +1,48 @@
+"""Storage: every experiment, trial, report and state change, written as it happens."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tunelab.storage._base import Storage
+from tunelab.storage._records import ExperimentRecord, IntermediateResult, Phase, TrialRecord, TrialState
+from tunelab.storage._sqlite import SCHEMA_VERSION, SQLiteStorage
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ExperimentRecord",
+    "IntermediateResult",
+    "Phase",
+    "SQLiteStorage",
+    "Storage",
+    "TrialRecord",
+    "TrialState",
+    "default_storage_path",
+    "open_storage",
+    "tunelab_home",
+]
+
+
+def tunelab_home() -> Path:
+    """``$TUNELAB_HOME``, or ``~/.tunelab``."""
+    return Path(os.environ.get("TUNELAB_HOME") or Path.home() / ".tunelab").expanduser()
+
+
+def default_storage_path() -> Path:
+    return tunelab_home() / "tunelab.db"
+
+
+def open_storage(url: str | os.PathLike[str] | None = None) -> Storage:
+    """Open storage by URL or path: ``None`` (the default file), ``sqlite:///path`` or a plain path."""
+    if url is None:
+        return SQLiteStorage(default_storage_path())
+    text = str(url)
+    if text.startswith("sqlite:///"):
+        return SQLiteStorage(text.removeprefix("sqlite:///") or default_storage_path())
+    if "://" in text:
+        from tunelab.errors import StorageError
+
+        scheme = text.split("://", 1)[0]
+        raise StorageError(f"storage: unsupported URL scheme {scheme!r} (use a file path or sqlite:///path)")
+    return SQLiteStorage(text)

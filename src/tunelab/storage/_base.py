@@ -1,0 +1,80 @@
+"""The storage contract.
+
+Storage keeps every experiment, trial, parameter set, intermediate report, result and
+state change, written at the moment it happens so that a killed engine loses nothing
+it had recorded. Only the engine writes trial data; other processes (the CLI's ``stop``,
+the dashboard) may only read, or set an experiment's ``stop_requested`` flag.
+
+Implementations must make each method call atomic and durable once it returns, and
+must be usable from several processes at once (readers beside one writer).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from tunelab.storage._records import ExperimentRecord, IntermediateResult, Phase, TrialRecord, TrialState
+
+
+class Storage(ABC):
+    # ------------------------------------------------------------ experiments
+    @abstractmethod
+    def create_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str,
+        config: Mapping[str, Any],
+        format: str,
+        experiment_dir: str,
+        warnings: tuple[str, ...] = (),
+    ) -> ExperimentRecord: ...
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> ExperimentRecord:
+        """Raises :class:`tunelab.errors.ExperimentNotFound` for an unknown id."""
+
+    @abstractmethod
+    def list_experiments(self) -> list[ExperimentRecord]:
+        """All experiments, newest first."""
+
+    @abstractmethod
+    def update_experiment(self, experiment_id: str, **fields: Any) -> None:
+        """Set fields of :class:`ExperimentRecord`; a ``phase`` change is also logged as an event."""
+
+    @abstractmethod
+    def request_stop(self, experiment_id: str) -> None:
+        """Ask the engine running this experiment to stop it (it polls the flag)."""
+
+    # ------------------------------------------------------------ trials
+    @abstractmethod
+    def create_trial(self, record: TrialRecord) -> None: ...
+
+    @abstractmethod
+    def update_trial(self, experiment_id: str, number: int, **fields: Any) -> None:
+        """Set fields of :class:`TrialRecord`; a ``state`` change is also logged as an event."""
+
+    @abstractmethod
+    def add_intermediate(self, experiment_id: str, number: int, result: IntermediateResult) -> None: ...
+
+    @abstractmethod
+    def get_trials(
+        self, experiment_id: str, *, states: tuple[TrialState, ...] | None = None, with_intermediate: bool = False
+    ) -> list[TrialRecord]:
+        """Trials ordered by number."""
+
+    @abstractmethod
+    def get_trial(self, experiment_id: str, number: int) -> TrialRecord:
+        """One trial with its intermediate results."""
+
+    @abstractmethod
+    def get_events(self, experiment_id: str, number: int | None = None) -> list[tuple[float, str, str]]:
+        """State history ``(time, state or phase, message)``, of one trial or of the experiment."""
+
+    def close(self) -> None:
+        """Release connections; the default does nothing."""
+
+    def set_phase(self, experiment_id: str, phase: Phase, message: str = "", **fields: Any) -> None:
+        self.update_experiment(experiment_id, phase=phase, message=message, **fields)

@@ -1,0 +1,100 @@
+"""Immutable records and state enums shared by storage, engine, CLI and server."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Phase(str, enum.Enum):
+    """Experiment phases, T9k's five plus STOPPED for a user's stop."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    TIMEOUT = "TIMEOUT"
+    ERROR = "ERROR"
+    STOPPED = "STOPPED"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (Phase.PENDING, Phase.RUNNING)
+
+
+class TrialState(str, enum.Enum):
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    EARLY_STOPPED = "EARLY_STOPPED"
+    CANCELED = "CANCELED"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (TrialState.WAITING, TrialState.RUNNING)
+
+
+@dataclass(frozen=True)
+class IntermediateResult:
+    step: int
+    value: float | None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as stored: ``number`` is its sequence number within the experiment (NNI's sequence id)."""
+
+    experiment_id: str
+    number: int
+    state: TrialState
+    params: Mapping[str, Any]
+    value: float | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    attempt: int = 1
+    seed: int | None = None
+    created_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    message: str = ""
+    wait_reason: str = ""
+    trial_dir: str = ""
+    pid: int | None = None
+    pid_start: str | None = None
+    intermediate: tuple[IntermediateResult, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """A globally unique id, ``<experiment>-<number>``."""
+        return f"{self.experiment_id}-{self.number}"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at
+        return None if end is None else end - self.started_at
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    id: str
+    name: str
+    phase: Phase
+    config: Mapping[str, Any]
+    format: str = "tunelab"
+    message: str = ""
+    created_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+    elapsed: float = 0.0
+    experiment_dir: str = ""
+    engine_pid: int | None = None
+    engine_host: str | None = None
+    heartbeat_at: float | None = None
+    stop_requested: bool = False
+    waiting_reason: str = ""
+    warnings: tuple[str, ...] = ()

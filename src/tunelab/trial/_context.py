@@ -1,0 +1,157 @@
+"""The trial context: how a running trial learns its parameters and reports back.
+
+A trial (a command's process, or the child process a function trial runs in) finds its
+context in ``TUNELAB_*`` environment variables set by the runner. Reports are appended
+as JSON lines to ``reports.jsonl`` in the trial's folder; the engine tails that file and
+stores each line. A file is the simplest channel that survives either side dying: the
+engine picks up what a trial wrote even after a restart. A stop request is a ``STOP``
+file the engine creates in the same folder.
+
+This module imports only the standard library, so ``import tunelab`` in a trial script
+costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPORTS_FILE = "reports.jsonl"
+PARAMS_FILE = "params.json"
+STOP_FILE = "STOP"
+
+ENV_TRIAL_DIR = "TUNELAB_TRIAL_DIR"
+ENV_TRIAL_NUMBER = "TUNELAB_TRIAL_NUMBER"
+ENV_EXPERIMENT_ID = "TUNELAB_EXPERIMENT_ID"
+ENV_TRIAL_SEED = "TUNELAB_TRIAL_SEED"
+
+
+@dataclass
+class TrialContext:
+    """What a trial knows about itself. ``trial_dir`` is None outside an experiment."""
+
+    params: dict[str, Any]
+    trial_dir: Path | None = None
+    number: int = 0
+    experiment_id: str = "STANDALONE"
+    seed: int | None = None
+    result_labels: list[str] = field(default_factory=list)
+    _last_step: int = -1
+
+    @property
+    def in_experiment(self) -> bool:
+        return self.trial_dir is not None
+
+    @property
+    def trial_id(self) -> str:
+        return f"{self.experiment_id}-{self.number}"
+
+    def report(self, value: Any, step: int | None = None, **metrics: Any) -> None:
+        value, metrics = _split(value, metrics, self.result_labels)
+        step = self._last_step + 1 if step is None else int(step)
+        self._last_step = step
+        self._write({"kind": "intermediate", "step": step, "value": value, "metrics": metrics})
+
+    def report_final(self, value: Any, **metrics: Any) -> None:
+        value, metrics = _split(value, metrics, self.result_labels)
+        self._write({"kind": "final", "value": value, "metrics": metrics})
+
+    def should_stop(self) -> bool:
+        return self.trial_dir is not None and (self.trial_dir / STOP_FILE).exists()
+
+    def _write(self, record: dict[str, Any]) -> None:
+        record["time"] = time.time()
+        if self.trial_dir is None:
+            label = "final result" if record["kind"] == "final" else f"step {record['step']}"
+            extra = "".join(f", {k}={v}" for k, v in record["metrics"].items())
+            print(f"[tunelab] {label}: {record['value']}{extra}", file=sys.stderr)
+            return
+        line = json.dumps(record, allow_nan=True, default=_jsonable) + "\n"
+        # One write() per line on an O_APPEND file: a reader never sees half a record.
+        fd = os.open(self.trial_dir / REPORTS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return repr(value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"tunelab: a result must be a number, got {value!r}")
+    return float(value)
+
+
+def _split(value: Any, metrics: dict[str, Any], labels: list[str]) -> tuple[float | None, dict[str, Any]]:
+    """Accept a number, NNI's ``{"default": v, ...}`` or Auptimizer's ``[v, x, y]`` with labels."""
+    metrics = dict(metrics)
+    if isinstance(value, dict):
+        if "default" not in value:
+            raise TypeError(f"tunelab: a dict result needs a 'default' key, got keys {sorted(value)}")
+        metrics.update({k: v for k, v in value.items() if k != "default"})
+        value = value["default"]
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            raise TypeError("tunelab: a list result needs at least the main value")
+        extra = list(value[1:])
+        names = labels + [f"result_{i}" for i in range(len(labels) + 1, len(extra) + 1)]
+        metrics.update(dict(zip(names, extra)))
+        value = value[0]
+    number = _number(value)
+    for key, item in list(metrics.items()):
+        if hasattr(item, "item"):
+            metrics[key] = item.item()
+    if number is not None and math.isnan(number):
+        number = float("nan")
+    return number, metrics
+
+
+_current: TrialContext | None = None
+
+
+def current() -> TrialContext:
+    """The context of this process, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = _from_environment()
+    return _current
+
+
+def activate(context: TrialContext | None) -> None:
+    """Install a context (function trials do this in their child process); None resets."""
+    global _current
+    _current = context
+
+
+def _from_environment() -> TrialContext:
+    trial_dir = os.environ.get(ENV_TRIAL_DIR)
+    if not trial_dir:
+        return TrialContext(params={})
+    folder = Path(trial_dir)
+    data = json.loads((folder / PARAMS_FILE).read_text())
+    seed = os.environ.get(ENV_TRIAL_SEED)
+    return TrialContext(
+        params=data["params"],
+        trial_dir=folder,
+        number=int(os.environ.get(ENV_TRIAL_NUMBER, data.get("number", 0))),
+        experiment_id=os.environ.get(ENV_EXPERIMENT_ID, data.get("experiment_id", "")),
+        seed=int(seed) if seed else None,
+        result_labels=list(data.get("result_labels", [])),
+    )
