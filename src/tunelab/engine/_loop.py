@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +27,16 @@ from tunelab.config import ExperimentConfig
 from tunelab.errors import SearchSpaceExhausted, TunelabError
 from tunelab.runners import LocalRunner, Runner, TrialHandle, TrialJob, is_same_process_alive, process_start_time, signal_group
 from tunelab.runners._local import STDERR_FILE, _ReportTail
-from tunelab.storage import ExperimentRecord, IntermediateResult, Phase, Storage, TrialRecord, TrialState
+from tunelab.storage import (
+    ExperimentRecord,
+    IntermediateResult,
+    Phase,
+    Request,
+    RequestKind,
+    Storage,
+    TrialRecord,
+    TrialState,
+)
 from tunelab.trial._context import REPORTS_FILE
 from tunelab.tuners import Tuner, create_tuner, split_value, tuner_arguments
 
@@ -157,6 +166,10 @@ class Engine:
         self._counts = _Counts()
         self._best: tuple[float, int, dict[str, Any], float] | None = None  # (loss, number, params, value)
         self._failed_attempts: dict[int, int] = {}
+        # Limits a user may change while the experiment runs (dashboard, requests).
+        self.max_trials = config.max_trials
+        self.max_duration = config.max_duration
+        self.concurrency = config.concurrency
         self._error: str | None = None
         self._interrupted = False
         self._waiting_reason = ""
@@ -251,8 +264,8 @@ class Engine:
         return self.storage.get_experiment(self.experiment_id)
 
     def _loop(self) -> tuple[Phase, str]:
-        max_trials = self.config.max_trials
         while True:
+            max_trials = self.max_trials
             self._collect()
             if self._error is not None:
                 self._stop_all(TrialState.CANCELED, "another trial failed")
@@ -260,10 +273,10 @@ class Engine:
             if self._interrupted or self._stop_requested():
                 self._stop_all(TrialState.CANCELED, "experiment stopped")
                 return Phase.STOPPED, "stopped by the user"
-            if self.config.max_duration is not None and self._elapsed() >= self.config.max_duration:
+            if self.max_duration is not None and self._elapsed() >= self.max_duration:
                 self._stop_all(TrialState.CANCELED, "experiment reached max_duration")
                 done = self._counts.succeeded + self._counts.failed + self._counts.early_stopped
-                return Phase.TIMEOUT, f"max_duration ({self.config.max_duration:g} s) reached after {done} trials"
+                return Phase.TIMEOUT, f"max_duration ({self.max_duration:g} s) reached after {done} trials"
             self._fill_slots()
             more_to_create = not self._exhausted and (max_trials is None or self._created < max_trials)
             if not self._active and not self._queue and not more_to_create:
@@ -274,8 +287,8 @@ class Engine:
             self._wait()
 
     def _fill_slots(self) -> None:
-        max_trials = self.config.max_trials
-        while len(self._active) < self.config.concurrency:
+        max_trials = self.max_trials
+        while len(self._active) < self.concurrency:
             if self._queue:
                 queued = self._queue.popleft()
                 self._start(queued.number, queued.params, queued.attempt)
@@ -303,9 +316,9 @@ class Engine:
                 )
             )
             self._start(number, params, attempt=1)
-        busy = len(self._active) >= self.config.concurrency
+        busy = len(self._active) >= self.concurrency
         pending = bool(self._queue) or (not self._exhausted and (max_trials is None or self._created < max_trials))
-        self._set_waiting_reason(f"all {self.config.concurrency} slots busy" if busy and pending else "")
+        self._set_waiting_reason(f"all {self.concurrency} slots busy" if busy and pending else "")
 
     def _trial_dir(self, number: int) -> Path:
         return self.experiment_dir / "trials" / str(number)
@@ -512,11 +525,73 @@ class Engine:
             self._notify()
 
     def _stop_requested(self) -> bool:
+        """Poll storage for a stop flag and other requests (from the CLI or the dashboard)."""
         now = time.monotonic()
         if now < self._next_stop_check:
             return False
         self._next_stop_check = now + _STOP_CHECK_SECONDS
+        for request in self.storage.get_requests(self.experiment_id):
+            self.storage.close_request(request.id, self._handle(request))
         return self.storage.get_experiment(self.experiment_id).stop_requested
+
+    def _handle(self, request: Request) -> str:
+        payload = request.payload
+        try:
+            if request.kind == RequestKind.CANCEL_TRIAL:
+                return self._cancel(int(payload["number"]))
+            if request.kind == RequestKind.UPDATE_LIMITS:
+                return self._update_limits(payload)
+            if request.kind == RequestKind.ADD_TRIAL:
+                self.tuner.enqueue(payload["params"])
+                self._exhausted = False
+                if self.max_trials is not None and self._created >= self.max_trials:
+                    self.max_trials = self._created + 1
+                    self._persist_limits()
+                return "queued to run next"
+        except (KeyError, TypeError, ValueError, TunelabError) as exc:
+            return f"rejected: {exc}"
+        return f"rejected: unknown request {request.kind!r}"
+
+    def _cancel(self, number: int) -> str:
+        if number in self._active:
+            active = self._active[number]
+            active.stop_state, active.stop_message = TrialState.CANCELED, "canceled by the user"
+            active.handle.stop(self.stop_grace)
+            return f"trial {number} is being stopped"
+        for queued in list(self._queue):
+            if queued.number == number:
+                self._queue.remove(queued)
+                self._finish(number, queued.params, TrialState.CANCELED, None, {}, "canceled by the user", observe=False)
+                return f"trial {number} canceled before it ran again"
+        return f"rejected: trial {number} is not running or waiting"
+
+    def _update_limits(self, payload: Mapping[str, Any]) -> str:
+        from tunelab.config import parse_duration
+
+        changes = []
+        if "max_trials" in payload:
+            value = payload["max_trials"]
+            if value is not None and (isinstance(value, bool) or int(value) < 1):
+                raise ValueError(f"max_trials must be >= 1 or null, got {value!r}")
+            self.max_trials = None if value is None else int(value)
+            changes.append(f"max_trials={self.max_trials}")
+        if "max_duration" in payload:
+            self.max_duration = parse_duration(payload["max_duration"])
+            changes.append(f"max_duration={self.max_duration}")
+        if "concurrency" in payload:
+            value = int(payload["concurrency"])
+            if value < 1:
+                raise ValueError(f"concurrency must be >= 1, got {value}")
+            self.concurrency = value
+            changes.append(f"concurrency={value}")
+        self._persist_limits()
+        return "set " + ", ".join(changes) if changes else "nothing to change"
+
+    def _persist_limits(self) -> None:
+        """Keep changed limits in the stored config, so a resume honours them."""
+        config = dict(self.storage.get_experiment(self.experiment_id).config)
+        config.update(max_trials=self.max_trials, max_duration=self.max_duration, concurrency=self.concurrency)
+        self.storage.update_experiment(self.experiment_id, config=config)
 
     def _set_waiting_reason(self, reason: str) -> None:
         if reason != self._waiting_reason:
@@ -558,8 +633,8 @@ class Engine:
         best = self._best
         return Progress(
             phase=phase or Phase.RUNNING,
-            max_trials=self.config.max_trials,
-            max_duration=self.config.max_duration,
+            max_trials=self.max_trials,
+            max_duration=self.max_duration,
             elapsed=self._elapsed(),
             succeeded=self._counts.succeeded,
             failed=self._counts.failed,

@@ -6,7 +6,15 @@ import os
 from pathlib import Path
 
 from tunelab.storage._base import Storage
-from tunelab.storage._records import ExperimentRecord, IntermediateResult, Phase, TrialRecord, TrialState
+from tunelab.storage._records import (
+    ExperimentRecord,
+    IntermediateResult,
+    Phase,
+    Request,
+    RequestKind,
+    TrialRecord,
+    TrialState,
+)
 from tunelab.storage._sqlite import SCHEMA_VERSION, SQLiteStorage
 
 __all__ = [
@@ -14,6 +22,8 @@ __all__ = [
     "ExperimentRecord",
     "IntermediateResult",
     "Phase",
+    "Request",
+    "RequestKind",
     "SQLiteStorage",
     "Storage",
     "TrialRecord",

@@ -3,7 +3,8 @@
 Storage keeps every experiment, trial, parameter set, intermediate report, result and
 state change, written at the moment it happens so that a killed engine loses nothing
 it had recorded. Only the engine writes trial data; other processes (the CLI's ``stop``,
-the dashboard) may only read, or set an experiment's ``stop_requested`` flag.
+the dashboard) may only read, set an experiment's ``stop_requested`` flag, or queue a
+:class:`Request` that the engine carries out and closes.
 
 Implementations must make each method call atomic and durable once it returns, and
 must be usable from several processes at once (readers beside one writer).
@@ -15,7 +16,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
-from tunelab.storage._records import ExperimentRecord, IntermediateResult, Phase, TrialRecord, TrialState
+from tunelab.storage._records import (
+    ExperimentRecord,
+    IntermediateResult,
+    Phase,
+    Request,
+    RequestKind,
+    TrialRecord,
+    TrialState,
+)
 
 
 class Storage(ABC):
@@ -47,6 +56,17 @@ class Storage(ABC):
     @abstractmethod
     def request_stop(self, experiment_id: str) -> None:
         """Ask the engine running this experiment to stop it (it polls the flag)."""
+
+    @abstractmethod
+    def add_request(self, experiment_id: str, kind: RequestKind, payload: Mapping[str, Any] | None = None) -> int:
+        """Queue a request for the engine (cancel a trial, change limits, add a trial); returns its id."""
+
+    @abstractmethod
+    def get_requests(self, experiment_id: str, *, open_only: bool = True) -> list[Request]: ...
+
+    @abstractmethod
+    def close_request(self, request_id: int, outcome: str) -> None:
+        """Mark a request handled (by the engine), with a line saying what was done."""
 
     # ------------------------------------------------------------ trials
     @abstractmethod

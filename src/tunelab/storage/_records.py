@@ -98,3 +98,24 @@ class ExperimentRecord:
     stop_requested: bool = False
     waiting_reason: str = ""
     warnings: tuple[str, ...] = ()
+
+
+class RequestKind(str, enum.Enum):
+    """What a user may ask of a running experiment from another process (CLI, dashboard)."""
+
+    CANCEL_TRIAL = "cancel_trial"  # payload: {"number": int}
+    UPDATE_LIMITS = "update_limits"  # payload: any of {"max_trials", "max_duration", "concurrency"}
+    ADD_TRIAL = "add_trial"  # payload: {"params": {...}}
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request to the engine; it sets ``handled_at`` and an ``outcome`` line when it acts on it."""
+
+    id: int
+    experiment_id: str
+    kind: RequestKind
+    payload: Mapping[str, Any]
+    created_at: float
+    handled_at: float | None = None
+    outcome: str = ""

@@ -19,7 +19,15 @@ from typing import Any
 
 from tunelab.errors import ExperimentNotFound, StorageError
 from tunelab.storage._base import Storage
-from tunelab.storage._records import ExperimentRecord, IntermediateResult, Phase, TrialRecord, TrialState
+from tunelab.storage._records import (
+    ExperimentRecord,
+    IntermediateResult,
+    Phase,
+    Request,
+    RequestKind,
+    TrialRecord,
+    TrialState,
+)
 
 SCHEMA_VERSION = 1
 
@@ -81,6 +89,16 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_by_trial ON events (experiment_id, number);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    handled_at REAL,
+    outcome TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS open_requests ON requests (experiment_id, handled_at);
 """
 
 _EXPERIMENT_FIELDS = {
@@ -221,6 +239,30 @@ class SQLiteStorage(Storage):
 
     def request_stop(self, experiment_id: str) -> None:
         self.update_experiment(experiment_id, stop_requested=True)
+
+    def add_request(self, experiment_id: str, kind: RequestKind, payload: Mapping[str, Any] | None = None) -> int:
+        self.get_experiment(experiment_id)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO requests (experiment_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+                (experiment_id, RequestKind(kind).value, _dumps(dict(payload or {})), time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def get_requests(self, experiment_id: str, *, open_only: bool = True) -> list[Request]:
+        sql = "SELECT * FROM requests WHERE experiment_id = ?" + (" AND handled_at IS NULL" if open_only else "")
+        return [
+            Request(
+                id=r["id"], experiment_id=r["experiment_id"], kind=RequestKind(r["kind"]),
+                payload=json.loads(r["payload"]), created_at=r["created_at"], handled_at=r["handled_at"],
+                outcome=r["outcome"],
+            )
+            for r in self._query(sql + " ORDER BY id", (experiment_id,))
+        ]
+
+    def close_request(self, request_id: int, outcome: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE requests SET handled_at = ?, outcome = ? WHERE id = ?", (time.time(), outcome, request_id))
 
     # ------------------------------------------------------------ trials
     def create_trial(self, record: TrialRecord) -> None:
