@@ -1,9 +1,15 @@
 """Tuners decide what to try next (ask/tell). See :class:`tunelab.tuners.Tuner` for the contract."""
 
+from tunelab.tuners._anneal import AnnealTuner
+from tunelab.tuners._auto import AutoTuner
 from tunelab.tuners._base import Mode, Observation, Tuner, normalize_mode, split_value
 from tunelab.tuners._batch import BatchTuner
+from tunelab.tuners._cmaes import CMAESTuner
+from tunelab.tuners._evolution import EvolutionTuner
+from tunelab.tuners._gp import GPTuner
 from tunelab.tuners._grid import GridTuner
 from tunelab.tuners._random import RandomTuner
+from tunelab.tuners._tpe import TPETuner
 from tunelab.tuners._registry import (
     ALIASES,
     TUNERS,
@@ -17,11 +23,17 @@ from tunelab.tuners._registry import (
 __all__ = [
     "ALIASES",
     "TUNERS",
+    "AnnealTuner",
+    "AutoTuner",
     "BatchTuner",
+    "CMAESTuner",
+    "EvolutionTuner",
+    "GPTuner",
     "GridTuner",
     "Mode",
     "Observation",
     "RandomTuner",
+    "TPETuner",
     "Tuner",
     "available_tuners",
     "create_tuner",
