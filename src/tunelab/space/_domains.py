@@ -136,8 +136,9 @@ class Float(Domain):
 
     def grid(self, n_points: int) -> list[Any]:
         if self.q is not None:
-            first = math.ceil(self.low / self.q - 1e-9)
-            last = math.floor(self.high / self.q + 1e-9)
+            # round(u / q) over u in [low, high] spans these integers; clipping keeps the ends.
+            first = round(self.low / self.q)
+            last = round(self.high / self.q)
             values = {_quantize(k * self.q, self.q) for k in range(first, last + 1)}
             values = {min(max(v, self.low), self.high) for v in values}
             if self.log:
@@ -275,8 +276,11 @@ class Int(Domain):
         return list(range(self.low, self.high + 1, self.step))
 
     def describe(self) -> dict[str, Any]:
-        # NNI's randint excludes the upper bound.
-        return {"_type": "randint", "_value": [self.low, self.high + 1]}
+        if self.step == 1 and not self.log:
+            # NNI's randint excludes the upper bound.
+            return {"_type": "randint", "_value": [self.low, self.high + 1]}
+        # tunelab's own spelling, inclusive like KerasTuner's Int.
+        return {"_type": "logint" if self.log else "integer", "_value": [self.low, self.high, self.step]}
 
 
 @dataclass(frozen=True)
@@ -356,7 +360,7 @@ class Choice(Domain):
             {"_name": o.name, **o.space.describe()} if isinstance(o, Branch) else o
             for o in self.options
         ]
-        return {"_type": "choice", "_value": values}
+        return {"_type": "grid_search" if self.grid_search else "choice", "_value": values}
 
 
 @dataclass(frozen=True)

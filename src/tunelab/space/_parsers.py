@@ -57,13 +57,31 @@ def _qlognormal(v: list[Any]) -> Domain:
 def _randint(v: list[Any]) -> Domain:
     lower, upper = v
     if _is_integral(lower) and _is_integral(upper) and not lower < upper:
-        raise ValueError(f"randint needs lower < upper (upper is excluded), but got {v}")
+        raise ValueError(f"needs lower < upper (upper is excluded), but got {v}")
     if not (_is_integral(lower) and _is_integral(upper)):
-        raise ValueError(f"randint bounds must be integers, but got {v}")
+        raise ValueError(f"bounds must be integers, but got {v}")
     return Int(int(lower), int(upper) - 1)
 
 
-#: NNI ``_type`` -> (number of ``_value`` items, builder).
+def _integer(v: list[Any]) -> Domain:
+    low, high, step = _integer_bounds(v)
+    return Int(low, high, step=step)
+
+
+def _logint(v: list[Any]) -> Domain:
+    low, high, step = _integer_bounds(v)
+    return Int(low, high, log=True, step=step)
+
+
+def _integer_bounds(v: list[Any]) -> tuple[int, int, int]:
+    if not all(_is_integral(x) for x in v):
+        raise ValueError(f"bounds and step must be integers, but got {v}")
+    low, high, *rest = (int(x) for x in v)
+    return low, high, rest[0] if rest else 1
+
+
+#: NNI ``_type`` -> (number of ``_value`` items, builder). ``integer`` and ``logint``
+#: ([low, high, step], both ends included) are tunelab's own additions.
 NNI_TYPES: dict[str, tuple[int, Callable[[list[Any]], Domain]]] = {
     "uniform": (2, _uniform),
     "quniform": (3, _quniform),
@@ -74,6 +92,8 @@ NNI_TYPES: dict[str, tuple[int, Callable[[list[Any]], Domain]]] = {
     "lognormal": (2, _lognormal),
     "qlognormal": (3, _qlognormal),
     "randint": (2, _randint),
+    "integer": (3, _integer),
+    "logint": (3, _logint),
 }
 
 
@@ -138,12 +158,12 @@ def _parse_nni_entry(entry: Mapping[str, Any], *, label: str, where: str, strict
     if "_value" not in entry:
         raise SearchSpaceError(f"{where}.{label}: '_value' is missing")
     value = entry["_value"]
-    if kind == "choice":
+    if kind in ("choice", "grid_search"):
         if not isinstance(value, list):
-            raise SearchSpaceError(f"{where}.{label}: choice needs a list of options, got {value!r}")
-        return _build_choice(value, grid=False, label=label, where=where, strict=strict)
+            raise SearchSpaceError(f"{where}.{label}: {kind} needs a list of options, got {value!r}")
+        return _build_choice(value, grid=kind == "grid_search", label=label, where=where, strict=strict)
     if kind not in NNI_TYPES:
-        known = ", ".join(["choice", *NNI_TYPES])
+        known = ", ".join(["choice", "grid_search", *NNI_TYPES])
         raise SearchSpaceError(f"{where}.{label}: unknown _type {kind!r} (known: {known})")
     arity, build = NNI_TYPES[kind]
     if not isinstance(value, list) or len(value) != arity:
