@@ -8,7 +8,9 @@ one :class:`ConfigError` line naming the field, e.g.
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -92,6 +94,11 @@ def _algorithm(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
+def _trial(value: Any) -> Any:
+    """Accept the shorthand ``trial: python3 train.py`` for ``trial: {command: ...}``."""
+    return {"command": value} if isinstance(value, str) else value
+
+
 class FailureConfig(_Strict):
     """Auptimizer's ``job_failure``: retries per trial, and whether failures end the experiment."""
 
@@ -104,7 +111,7 @@ class ExperimentConfig(_Strict):
 
     name: str | None = None
     search_space: Any = Field(description="NNI JSON, an Auptimizer list, hp helpers, or a JSON file path")
-    trial: TrialConfig = Field(default_factory=TrialConfig)
+    trial: Annotated[TrialConfig, BeforeValidator(_trial)] = Field(default_factory=TrialConfig)
     tuner: Annotated[AlgorithmConfig, BeforeValidator(_algorithm)] = AlgorithmConfig(name="auto")
     assessor: Annotated[AlgorithmConfig | None, BeforeValidator(_algorithm)] = None
     mode: Literal["min", "max"] = "min"
@@ -150,12 +157,54 @@ def format_validation_error(exc: ValidationError, *, source: str = "config") -> 
     message = first["msg"].removeprefix("Value error, ")
     kind = first["type"]
     if kind == "extra_forbidden":
-        message = "unknown field"
+        message = "unknown field" + _did_you_mean(first["loc"])
     elif kind == "missing":
         message = "this field is required"
     elif "input" in first and kind not in ("value_error",) and not isinstance(first["input"], (dict, list)):
         message = f"{message} (got {first['input']!r})"
     return f"{source}: {path}: {message}" if path else f"{source}: {message}"
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """``; did you mean 'max_trials'?`` for a misspelled field, found by walking the models."""
+    model: Any = ExperimentConfig
+    for step in loc[:-1]:
+        if isinstance(step, int) or model is None:
+            continue
+        field = model.model_fields.get(str(step))
+        model = _model_in(field.annotation) if field is not None else None
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest ``1d2h30m15s`` spelling of a duration; :func:`parse_duration` reads it back."""
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {seconds!r}")
+    whole = int(seconds)
+    rest = seconds - whole
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    if whole or rest or not parts:
+        secs = whole + rest
+        text = str(whole) if rest == 0 else f"{secs:.6f}".rstrip("0").rstrip(".")
+        parts.append(f"{text}s")
+    return "".join(parts)
 
 
 def build_config(data: Any, *, source: str = "config") -> ExperimentConfig:
