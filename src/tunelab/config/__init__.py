@@ -1,11 +1,13 @@
 """Experiment configs: tunelab's schema and loaders for NNI, T9k AutoTuneExperiment and Auptimizer."""
 
+from tunelab.config._load import LoadedConfig, detect_format, load_config, load_config_dict
 from tunelab.config._schema import (
     AlgorithmConfig,
     ExperimentConfig,
     FailureConfig,
     TrialConfig,
     build_config,
+    format_duration,
     parse_duration,
 )
 
@@ -13,7 +15,12 @@ __all__ = [
     "AlgorithmConfig",
     "ExperimentConfig",
     "FailureConfig",
+    "LoadedConfig",
     "TrialConfig",
     "build_config",
+    "detect_format",
+    "format_duration",
+    "load_config",
+    "load_config_dict",
     "parse_duration",
 ]

@@ -1,0 +1,156 @@
+"""Read a config file of any supported format into one :class:`ExperimentConfig`.
+
+The format is told from the content, not the file name, so ``tunelab run`` takes an NNI
+``config.yml``, a T9k resource or an Auptimizer ``experiment.json`` as they are. Every
+problem is one :class:`ConfigError` line that names the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+
+from tunelab.config._auptimizer import AUPTIMIZER_MARKERS, load_auptimizer
+from tunelab.config._common import Context, check_space, check_tuner, mapping
+from tunelab.config._nni import NNI_MARKERS, load_nni
+from tunelab.config._schema import ExperimentConfig, build_config
+from tunelab.config._t9k import is_t9k, load_t9k
+from tunelab.errors import ConfigError
+
+Format = Literal["tunelab", "nni", "t9k", "auptimizer"]
+FORMATS: tuple[str, ...] = get_args(Format)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config, the format it was written in, and what could not be honoured."""
+
+    config: ExperimentConfig
+    format: Format
+    warnings: tuple[str, ...]
+    source: Path | None
+
+
+def load_config(path: str | Path, *, format: Format | None = None) -> LoadedConfig:
+    """Load and validate a config file; relative paths in it are taken from its folder."""
+    path = Path(path)
+    data = read_config_file(path)
+    return load_config_dict(data, base_dir=path.parent, format=format, source=path)
+
+
+def load_config_dict(
+    data: Any,
+    base_dir: str | Path | None = None,
+    *,
+    format: Format | None = None,
+    source: str | Path | None = None,
+) -> LoadedConfig:
+    """Validate an in-memory config (a parsed file or a Python dict) of any supported format."""
+    label = str(source) if source is not None else "config"
+    ctx = Context(label, Path(base_dir).absolute() if base_dir is not None else Path.cwd())
+    if isinstance(data, ExperimentConfig):
+        return LoadedConfig(data, "tunelab", (), Path(source) if source else None)
+    data = mapping(ctx, data, "")
+    kind = format or detect_format(data)
+    if kind not in FORMATS:
+        raise ConfigError(f"{label}: unknown config format {kind!r} (known: {', '.join(FORMATS)})")
+    try:
+        fields = _LOADERS[kind](ctx, data)
+        config = build_config(fields, source=label)
+    except RecursionError:
+        raise ctx.error("", "the config is nested too deeply") from None
+    except ConfigError as exc:
+        # Keys and values are quoted as written; a newline in one must not break the line.
+        message = str(exc)
+        if "\n" in message or "\r" in message:
+            raise type(exc)(message.replace("\r", "\\r").replace("\n", "\\n")) from None
+        raise
+    return LoadedConfig(config, kind, tuple(ctx.warnings), Path(source) if source is not None else None)
+
+
+def detect_format(data: dict[str, Any]) -> Format:
+    """T9k by ``apiVersion``/``kind``, Auptimizer and NNI by their own keys, else tunelab."""
+    if is_t9k(data):
+        return "t9k"
+    keys = set(data)
+    if keys & {"proposer", "parameter_config"} or (keys & AUPTIMIZER_MARKERS and "search_space" not in keys):
+        return "auptimizer"
+    if keys & NNI_MARKERS:
+        return "nni"
+    return "tunelab"
+
+
+def read_config_file(path: Path) -> Any:
+    """Parse YAML (or JSON, for ``.json`` files) with one-line errors that give file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if not text.strip():
+        raise ConfigError(f"{path}: the file is empty")
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: invalid JSON: nested too deeply") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "syntax error"
+        raise ConfigError(" ".join(f"{where}: invalid YAML: {problem}".split())) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(" ".join(f"{path}: invalid YAML: {exc}".split())) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+
+
+def _load_tunelab(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """tunelab's own YAML: the schema's fields, with paths taken from the config's folder."""
+    data = dict(data)
+    space = data.get("search_space")
+    if isinstance(space, (str, Path)):
+        from tunelab.config._common import read_json
+
+        data["search_space"] = read_json(ctx, ctx.path(space), "search_space")
+    trial = data.get("trial")
+    if isinstance(trial, str):
+        trial = {"command": trial}
+        data["trial"] = trial
+    if isinstance(trial, dict) and isinstance(trial.get("code_dir"), (str, Path)):
+        data["trial"] = {**trial, "code_dir": ctx.path(trial["code_dir"])}
+    elif isinstance(trial, dict) and "code_dir" not in trial:
+        data["trial"] = {**trial, "code_dir": ctx.base_dir}
+    if isinstance(data.get("experiment_dir"), (str, Path)):
+        data["experiment_dir"] = ctx.path(data["experiment_dir"])
+    storage = data.get("storage")
+    if isinstance(storage, str) and "://" not in storage:
+        data["storage"] = str(ctx.path(storage))
+    if "search_space" in data:
+        check_space(ctx, data["search_space"], "search_space")
+    config = build_config(data, source=ctx.source)
+    if config.tuner.name != "auto" or config.tuner.args:
+        check_tuner(ctx, config.tuner.name, config.tuner.args, space=config.search_space,
+                    mode=config.mode, seed=config.seed, where="tuner.args", name_where="tuner.name")
+    return data
+
+
+_LOADERS = {
+    "tunelab": _load_tunelab,
+    "nni": load_nni,
+    "t9k": load_t9k,
+    "auptimizer": load_auptimizer,
+}

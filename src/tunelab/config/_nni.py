@@ -1,0 +1,231 @@
+"""NNI v2 experiment configs (``config.yml`` for ``nnictl create``, or the Python API's fields).
+
+NNI spells fields in camelCase in YAML and snake_case in ``Experiment.config``; both are
+accepted. Whatever cannot be honoured on a local machine (remote platforms, GPU scheduling)
+becomes a warning, and the experiment runs locally.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tunelab.config._common import (
+    Context,
+    check_space,
+    check_tuner,
+    get_bool,
+    get_duration,
+    get_int,
+    get_str,
+    json_field,
+    mapping,
+    read_json,
+    reject_unknown,
+)
+from tunelab.errors import SearchSpaceError, TunerError
+
+#: Top-level NNI v2 fields tunelab reads.
+_FIELDS = (
+    "experimentName", "searchSpace", "searchSpaceFile", "trialCommand", "trialCodeDirectory",
+    "trialConcurrency", "trialGpuNumber", "maxTrialNumber", "maxExperimentDuration",
+    "maxTrialDuration", "tuner", "assessor", "advisor", "trainingService",
+)
+#: Fields that only matter to NNI's own manager: accepted, with a warning that they are ignored.
+_IGNORED = (
+    "nniManagerIp", "debug", "logLevel", "experimentWorkingDirectory", "tunerGpuIndices",
+    "sharedStorage", "experimentType",
+)
+_ALGORITHM_FIELDS = ("name", "classArgs", "className", "codeDirectory")
+_LOCAL_FIELDS = (
+    "platform", "useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices", "reuseMode",
+    "trialCommand", "trialCodeDirectory", "trialGpuNumber", "nniManagerIp", "debug",
+)
+_GPU_FIELDS = ("useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices", "trialGpuNumber", "tunerGpuIndices")
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"([A-Z])", r"_\1", key).lower()
+
+
+#: Keys that tell an NNI config from tunelab's own YAML, which shares ``tuner``, ``assessor``,
+#: ``debug`` and (in snake_case) ``search_space``.
+NNI_MARKERS = frozenset(
+    key
+    for field in _FIELDS + _IGNORED
+    if field not in ("tuner", "assessor", "debug")
+    for key in (field, _snake(field))
+    if key != "search_space"
+)
+
+
+def camel(key: str) -> str:
+    """``trial_command`` -> ``trialCommand``; camelCase keys pass unchanged."""
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _camel_keys(ctx: Context, value: Any, where: str) -> dict[str, Any]:
+    data = mapping(ctx, value, where)
+    out: dict[str, Any] = {}
+    for key, item in data.items():
+        name = camel(key)
+        if name in out:
+            raise ctx.error(f"{where}.{key}" if where else key, f"given twice (as {name!r} too)")
+        out[name] = item
+    return out
+
+
+def nni_algorithm(
+    ctx: Context, name: str, class_args: Any, where: str
+) -> tuple[dict[str, Any], str | None, int | None]:
+    """Split NNI ``classArgs`` into (tuner args, optimize direction, seed).
+
+    ``optimize_mode`` and ``seed`` become the experiment's ``mode`` and ``seed``; everything
+    else stays a tuner argument and is checked against the tuner later.
+    """
+    args = dict(mapping(ctx, json_field(ctx, class_args, where), where)) if class_args is not None else {}
+    mode = None
+    if "optimize_mode" in args:
+        raw = args.pop("optimize_mode")
+        mode = {"minimize": "min", "min": "min", "maximize": "max", "max": "max"}.get(str(raw).lower())
+        if mode is None:
+            raise ctx.error(f"{where}.optimize_mode", f"expected 'minimize' or 'maximize', got {raw!r}")
+    seed = args.pop("seed", None)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ctx.error(f"{where}.seed", f"expected a non-negative integer, got {seed!r}")
+    return args, mode, seed
+
+
+def nni_tuner(
+    ctx: Context, name: str, class_args: Any, space: Any, args_where: str, name_where: str
+) -> tuple[dict[str, Any], str, int | None]:
+    """An NNI (or T9k) tuner's args, mode and seed, checked against tunelab's tuner of that name.
+
+    Without ``optimize_mode`` the direction is NNI's own default for the tuner: TPE and
+    Anneal minimize, most others maximize.
+    """
+    from tunelab.tuners import nni_default_mode
+
+    args, mode, seed = nni_algorithm(ctx, name, class_args, args_where)
+    if mode is None:
+        try:
+            mode = nni_default_mode(name)
+        except TunerError as exc:
+            raise ctx.error(name_where, str(exc).removeprefix("tuner: "), type(exc)) from None
+    check_tuner(ctx, name, args, space=space, mode=mode, seed=seed, where=args_where, name_where=name_where)
+    return args, mode, seed
+
+
+def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
+    """Translate an NNI v2 config into the fields of :class:`ExperimentConfig`."""
+    data = _camel_keys(ctx, raw, "")
+    reject_unknown(ctx, data, _FIELDS + _IGNORED)
+    for key in _IGNORED:
+        if key in data and key not in _GPU_FIELDS:
+            ctx.warn(key, "only meaningful to NNI's manager; ignored")
+    service = _training_service(ctx, data.get("trainingService"))
+    for key in ("trialCommand", "trialCodeDirectory", "trialGpuNumber"):
+        if key in service:
+            data.setdefault(key, service[key])
+    _gpu_warnings(ctx, {**service, **data})
+
+    command = get_str(ctx, data, "trialCommand", "trialCommand")
+    code_dir = ctx.path(get_str(ctx, data, "trialCodeDirectory", "trialCodeDirectory", default="."))
+    if not code_dir.is_dir():
+        ctx.warn("trialCodeDirectory", f"{str(code_dir)!r} does not exist (yet)")
+    space = _search_space(ctx, data)
+
+    tuner_key = "advisor" if data.get("advisor") is not None else "tuner"
+    if data.get("advisor") is not None and data.get("tuner") is not None:
+        raise ctx.error("advisor", "give either tuner or advisor, not both")
+    tuner = _camel_keys(ctx, _get_required(ctx, data, tuner_key), tuner_key)
+    reject_unknown(ctx, tuner, _ALGORITHM_FIELDS, tuner_key)
+    _no_custom(ctx, tuner, tuner_key)
+    name = get_str(ctx, tuner, "name", f"{tuner_key}.name")
+    args, mode, seed = nni_tuner(ctx, name, tuner.get("classArgs"), space, f"{tuner_key}.classArgs", f"{tuner_key}.name")
+
+    result: dict[str, Any] = {
+        "name": get_str(ctx, data, "experimentName", "experimentName", default=None),
+        "search_space": space,
+        "trial": {
+            "command": command,
+            "code_dir": code_dir,
+            "timeout": get_duration(ctx, data, "maxTrialDuration", "maxTrialDuration"),
+            "compat": ["nni"],
+        },
+        "tuner": {"name": name, "args": args},
+        "mode": mode,
+        "seed": seed,
+        "max_trials": get_int(ctx, data, "maxTrialNumber", "maxTrialNumber", default=None),
+        "max_duration": get_duration(ctx, data, "maxExperimentDuration", "maxExperimentDuration"),
+        "concurrency": get_int(ctx, data, "trialConcurrency", "trialConcurrency", default=1),
+    }
+    if data.get("assessor") is not None:
+        result["assessor"] = _assessor(ctx, data["assessor"], mode)
+    return result
+
+
+def _get_required(ctx: Context, data: dict[str, Any], key: str) -> Any:
+    if data.get(key) is None:
+        raise ctx.error(key, "this field is required (NNI needs a tuner, e.g. {name: TPE})")
+    return data[key]
+
+
+def _no_custom(ctx: Context, algorithm: dict[str, Any], where: str) -> None:
+    for key in ("className", "codeDirectory"):
+        if key in algorithm:
+            raise ctx.error(f"{where}.{key}", "custom NNI algorithm classes are not supported; use a built-in name")
+
+
+def _assessor(ctx: Context, raw: Any, mode: str) -> dict[str, Any]:
+    assessor = _camel_keys(ctx, raw, "assessor")
+    reject_unknown(ctx, assessor, _ALGORITHM_FIELDS, "assessor")
+    _no_custom(ctx, assessor, "assessor")
+    name = get_str(ctx, assessor, "name", "assessor.name")
+    args, assessor_mode, _ = nni_algorithm(ctx, name, assessor.get("classArgs"), "assessor.classArgs")
+    if assessor_mode is not None and assessor_mode != mode:
+        ctx.warn("assessor.classArgs.optimize_mode", f"differs from the tuner's; the experiment's mode ({mode}) is used")
+    return {"name": name, "args": args}
+
+
+def _search_space(ctx: Context, data: dict[str, Any]) -> Any:
+    if data.get("searchSpace") is not None and data.get("searchSpaceFile") is not None:
+        raise ctx.error("searchSpaceFile", "give either searchSpace or searchSpaceFile, not both")
+    if data.get("searchSpaceFile") is not None:
+        path = ctx.path(get_str(ctx, data, "searchSpaceFile", "searchSpaceFile"))
+        return check_space(ctx, read_json(ctx, path, "searchSpaceFile"), "searchSpaceFile", nni=True)
+    if data.get("searchSpace") is None:
+        raise ctx.error("searchSpace", "this field is required (or give searchSpaceFile)")
+    space = json_field(ctx, data["searchSpace"], "searchSpace", SearchSpaceError)
+    return check_space(ctx, space, "searchSpace", nni=True)
+
+
+def _training_service(ctx: Context, raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        ctx.warn("trainingService", "hybrid training services are not supported; trials run locally")
+        raw = raw[0] if raw else {}
+    service = _camel_keys(ctx, raw, "trainingService")
+    platform = service.get("platform", "local")
+    if platform != "local":
+        ctx.warn("trainingService.platform", f"{platform!r} is not supported; trials run on this machine")
+        return {k: v for k, v in service.items() if k in ("trialCommand", "trialCodeDirectory")}
+    reject_unknown(ctx, service, _LOCAL_FIELDS, "trainingService")
+    if "reuseMode" in service:
+        ctx.warn("trainingService.reuseMode", "ignored: every trial starts a fresh process")
+    for key in ("nniManagerIp", "debug"):
+        if key in service:
+            ctx.warn(f"trainingService.{key}", "only meaningful to NNI's manager; ignored")
+    if "useActiveGpu" in service:
+        get_bool(ctx, service, "useActiveGpu", "trainingService.useActiveGpu")
+    return service
+
+
+def _gpu_warnings(ctx: Context, data: dict[str, Any]) -> None:
+    for key in _GPU_FIELDS:
+        value = data.get(key)
+        if value is None or value is False or (key == "trialGpuNumber" and value == 0):
+            continue
+        ctx.warn(key, "GPU scheduling is not part of this build; trials see every GPU of the machine")

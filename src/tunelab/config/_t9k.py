@@ -1,0 +1,173 @@
+"""T9k ``AutoTuneExperiment`` resources, run on this machine.
+
+The first container of the first task becomes a local command trial; what only a Kubernetes
+cluster can honour (images, security contexts, replicas, resources, AIStore) is reported as a
+warning rather than dropped in silence. T9k's tuners and trials are NNI's, so ``classArgs``
+and the trial API follow NNI.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from tunelab.config._common import (
+    Context,
+    check_space,
+    get_duration,
+    get_int,
+    get_str,
+    json_field,
+    mapping,
+    reject_unknown,
+)
+from tunelab.config._nni import nni_algorithm, nni_tuner
+from tunelab.errors import SearchSpaceError
+
+API_GROUP = "tensorstack.dev/"
+KIND = "AutoTuneExperiment"
+
+_TOP = ("apiVersion", "kind", "metadata", "spec", "status")
+_SPEC = (
+    "maxExecSeconds", "maxTrialNum", "trialConcurrency", "searchSpace", "trainingConfig",
+    "tuner", "assessor", "aistore", "scheduler",
+)
+#: Container fields with a local meaning; the rest (image, resources, ports...) are warned about.
+_CONTAINER_USED = ("command", "args", "workingDir", "env", "name")
+
+
+def is_t9k(data: dict[str, Any]) -> bool:
+    """A T9k resource: ``apiVersion: tensorstack.dev/...`` or ``kind: AutoTuneExperiment``."""
+    return str(data.get("apiVersion", "")).startswith(API_GROUP) or data.get("kind") == KIND
+
+
+def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
+    """Translate an AutoTuneExperiment into the fields of :class:`ExperimentConfig`."""
+    data = mapping(ctx, raw, "")
+    reject_unknown(ctx, data, _TOP)
+    if data.get("kind") != KIND:
+        raise ctx.error("kind", f"expected {KIND!r}, got {data.get('kind')!r}")
+    if not str(data.get("apiVersion", "")).startswith(API_GROUP):
+        ctx.warn("apiVersion", f"expected {API_GROUP}v1beta1, got {data.get('apiVersion')!r}")
+    metadata = mapping(ctx, data.get("metadata") or {}, "metadata")
+    spec = mapping(ctx, data.get("spec"), "spec") if data.get("spec") is not None else None
+    if spec is None:
+        raise ctx.error("spec", "this field is required")
+    reject_unknown(ctx, spec, _SPEC, "spec")
+    for key, why in (("aistore", "results are kept in tunelab's storage, not uploaded to AIStore"),
+                     ("scheduler", "there is no cluster scheduler locally")):
+        if key in spec:
+            ctx.warn(f"spec.{key}", f"ignored: {why}")
+
+    if spec.get("searchSpace") is None:
+        raise ctx.error("spec.searchSpace", "this field is required")
+    space = json_field(ctx, spec["searchSpace"], "spec.searchSpace", SearchSpaceError)
+    check_space(ctx, space, "spec.searchSpace", nni=True)
+    trial = _trial(ctx, spec.get("trainingConfig"))
+
+    if spec.get("tuner") is None:
+        raise ctx.error("spec.tuner", "this field is required (e.g. builtinTunerName: TPE)")
+    tuner = mapping(ctx, spec["tuner"], "spec.tuner")
+    reject_unknown(ctx, tuner, ("builtinTunerName", "classArgs"), "spec.tuner")
+    name = get_str(ctx, tuner, "builtinTunerName", "spec.tuner.builtinTunerName")
+    args, mode, seed = nni_tuner(
+        ctx, name, tuner.get("classArgs"), space, "spec.tuner.classArgs", "spec.tuner.builtinTunerName"
+    )
+
+    result: dict[str, Any] = {
+        "name": get_str(ctx, metadata, "name", "metadata.name", default=None),
+        "search_space": space,
+        "trial": trial,
+        "tuner": {"name": name, "args": args},
+        "mode": mode,
+        "seed": seed,
+        "max_trials": get_int(ctx, spec, "maxTrialNum", "spec.maxTrialNum", default=None),
+        "max_duration": get_duration(ctx, spec, "maxExecSeconds", "spec.maxExecSeconds"),
+        "concurrency": get_int(ctx, spec, "trialConcurrency", "spec.trialConcurrency", default=1),
+    }
+    if spec.get("assessor") is not None:
+        assessor = mapping(ctx, spec["assessor"], "spec.assessor")
+        reject_unknown(ctx, assessor, ("builtinAssessorName", "classArgs"), "spec.assessor")
+        assessor_name = get_str(ctx, assessor, "builtinAssessorName", "spec.assessor.builtinAssessorName")
+        assessor_args, _, _ = nni_algorithm(ctx, assessor_name, assessor.get("classArgs"), "spec.assessor.classArgs")
+        result["assessor"] = {"name": assessor_name, "args": assessor_args}
+    return result
+
+
+def _trial(ctx: Context, raw: Any) -> dict[str, Any]:
+    where = "spec.trainingConfig"
+    if raw is None:
+        raise ctx.error(where, "this field is required")
+    training = mapping(ctx, raw, where)
+    if "type" in training:
+        ctx.warn(f"{where}.type", f"{training['type']!r} training jobs become one local process per trial")
+    tasks = training.get("tasks")
+    if not isinstance(tasks, list) or not tasks:
+        raise ctx.error(f"{where}.tasks", f"expected a non-empty list of tasks, got {tasks!r}")
+    if len(tasks) > 1:
+        ctx.warn(f"{where}.tasks", f"only the first of {len(tasks)} tasks runs (locally)")
+    task = mapping(ctx, tasks[0], f"{where}.tasks[0]")
+    where = f"{where}.tasks[0]"
+    replicas = task.get("replicas", 1)
+    if replicas != 1:
+        ctx.warn(f"{where}.replicas", f"{replicas!r} replicas requested; each trial runs one local process")
+    template = mapping(ctx, task.get("template"), f"{where}.template")
+    pod = mapping(ctx, template.get("spec"), f"{where}.template.spec")
+    where = f"{where}.template.spec"
+    for key in pod:
+        if key != "containers":
+            ctx.warn(f"{where}.{key}", "a Kubernetes pod setting; ignored when running locally")
+    containers = pod.get("containers")
+    if not isinstance(containers, list) or not containers:
+        raise ctx.error(f"{where}.containers", f"expected a non-empty list of containers, got {containers!r}")
+    if len(containers) > 1:
+        ctx.warn(f"{where}.containers", f"only the first of {len(containers)} containers runs")
+    where = f"{where}.containers[0]"
+    container = mapping(ctx, containers[0], where)
+    for key in container:
+        if key not in _CONTAINER_USED:
+            ctx.warn(f"{where}.{key}", "a container setting; ignored when running locally")
+
+    command = _argv(ctx, container.get("command"), f"{where}.command")
+    if not command:
+        raise ctx.error(f"{where}.command", "this field is required to run the trial locally (there is no image entrypoint)")
+    args = _argv(ctx, container.get("args"), f"{where}.args")
+    workdir = get_str(ctx, container, "workingDir", f"{where}.workingDir", default=".")
+    code_dir = ctx.path(workdir)
+    if not code_dir.is_dir():
+        ctx.warn(f"{where}.workingDir", f"{str(code_dir)!r} does not exist on this machine (a path inside the image?)")
+    return {
+        "command": shlex.join(command + args),
+        "code_dir": code_dir,
+        "env": _env(ctx, container.get("env"), f"{where}.env"),
+        "compat": ["nni"],
+    }
+
+
+def _argv(ctx: Context, value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as exc:
+            raise ctx.error(where, f"cannot split {value!r} into arguments: {exc}") from None
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        raise ctx.error(where, f"expected a list of strings, got {value!r}")
+    return [str(v) for v in value]
+
+
+def _env(ctx: Context, value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise ctx.error(where, f"expected a list of {{name, value}}, got {value!r}")
+    env: dict[str, str] = {}
+    for position, item in enumerate(value):
+        entry = mapping(ctx, item, f"{where}[{position}]")
+        name = get_str(ctx, entry, "name", f"{where}[{position}].name")
+        if "value" not in entry:
+            ctx.warn(f"{where}[{position}]", f"{name}: only literal values are supported; ignored")
+            continue
+        env[name] = "" if entry["value"] is None else str(entry["value"])
+    return env

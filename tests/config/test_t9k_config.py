@@ -1,0 +1,162 @@
+"""T9k AutoTuneExperiment resources, run as local command trials."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from tunelab.config import load_config, load_config_dict
+from tunelab.errors import ConfigError, SearchSpaceError, TunerError
+
+#: The example of T9k's AutoTuneExperiment documentation, verbatim (trailing space included).
+SEED = """\
+apiVersion: tensorstack.dev/v1beta1
+kind: AutoTuneExperiment
+metadata:
+  name: experiment-sample
+spec:
+  maxExecSeconds: 7200
+  maxTrialNum: 50
+  trialConcurrency: 3
+  searchSpace: |-
+    {
+      "batch_size": {"_type": "choice", "_value": [512, 1024, 2048, 4096, 8092]},
+      "learning_rate": {"_type": "choice", "_value": [0.0001, 0.001, 0.01, 0.1]}
+    }
+  trainingConfig:
+    type: tensorflow
+    tasks:
+      - type: worker
+        replicas: 1
+        template:
+          spec:
+            securityContext:
+              runAsUser: 1000
+            containers:
+              - command:
+                  - python3
+                  - dist_mnist.py
+                workingDir: /mnt/mnist-distributed
+                imagePullPolicy: IfNotPresent
+                image: t9kpublic/tensorflow-1.15.2:tuner-2.23
+                name: tensorflow
+  tuner:
+    builtinTunerName: TPE
+    classArgs: |-
+      {
+        "optimize_mode": "minimize", 
+        "constant_liar_type": "min"
+      }
+"""
+
+
+def seed_dict() -> dict:
+    return yaml.safe_load(SEED)
+
+
+def container(data: dict) -> dict:
+    return data["spec"]["trainingConfig"]["tasks"][0]["template"]["spec"]["containers"][0]
+
+
+def test_seed_example_verbatim(write):
+    loaded = load_config(write("experiment.yaml", SEED))
+    config = loaded.config
+    assert loaded.format == "t9k"
+    assert config.name == "experiment-sample"
+    assert (config.max_duration, config.max_trials, config.concurrency) == (7200, 50, 3)
+    assert config.search_space["batch_size"]["_value"] == [512, 1024, 2048, 4096, 8092]
+    assert config.mode == "min"
+    assert (config.tuner.name, config.tuner.args) == ("TPE", {"constant_liar_type": "min"})
+    assert config.trial.command == "python3 dist_mnist.py"
+    assert str(config.trial.code_dir) == "/mnt/mnist-distributed"
+    assert config.trial.compat == ["nni"]
+
+
+def test_seed_example_warns_about_what_runs_only_on_a_cluster(write):
+    warnings = "\n".join(load_config(write("experiment.yaml", SEED)).warnings)
+    for field in ("trainingConfig.type", "securityContext", "imagePullPolicy", ".image:", "workingDir"):
+        assert field in warnings
+
+
+def test_relative_working_dir_args_and_env(tmp_path):
+    data = seed_dict()
+    (tmp_path / "code").mkdir()
+    c = container(data)
+    c.update(workingDir="code", command=["python3", "train.py"], args=["--epochs", "2 3"],
+             env=[{"name": "A", "value": 1}, {"name": "B", "valueFrom": {"secretKeyRef": {}}}])
+    for key in ("image", "imagePullPolicy"):
+        del c[key]
+    loaded = load_config_dict(data, base_dir=tmp_path)
+    assert loaded.config.trial.command == "python3 train.py --epochs '2 3'"
+    assert loaded.config.trial.code_dir == tmp_path / "code"
+    assert loaded.config.trial.env == {"A": "1"}
+    assert any("env[1]" in w for w in loaded.warnings)
+
+
+def test_replicas_resources_aistore_and_extra_tasks_are_warnings():
+    data = seed_dict()
+    task = data["spec"]["trainingConfig"]["tasks"][0]
+    task["replicas"] = 4
+    container(data)["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+    data["spec"]["trainingConfig"]["tasks"].append(copy.deepcopy(task))
+    data["spec"]["aistore"] = {"folder": "abc", "secret": "aistore-secret"}
+    warnings = "\n".join(load_config_dict(data).warnings)
+    assert "tasks[0].replicas: 4 replicas requested" in warnings
+    assert "containers[0].resources" in warnings
+    assert "only the first of 2 tasks" in warnings
+    assert "spec.aistore" in warnings
+
+
+def test_assessor_and_default_mode():
+    data = seed_dict()
+    data["spec"]["tuner"] = {"builtinTunerName": "Random"}
+    data["spec"]["assessor"] = {"builtinAssessorName": "Medianstop", "classArgs": '{"start_step": 3}'}
+    config = load_config_dict(data).config
+    assert config.mode == "max"  # NNI's Random maximizes unless told otherwise
+    assert (config.assessor.name, config.assessor.args) == ("Medianstop", {"start_step": 3})
+
+
+def _set(path: str, value):
+    def change(data: dict) -> None:
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = container(data) if key == "container" else node[key]
+        node[last] = value
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "error"),
+    [
+        (_set("spec.searchSpace", '{"batch_size": {"_type": "choice", "_value": [1, 2]'),
+         "spec.searchSpace: not valid JSON", SearchSpaceError),
+        (_set("spec.searchSpace", '{"lr": {"_type": "uniform", "_value": [1]}}'),
+         "spec.searchSpace.lr: uniform needs a _value list of 2 numbers", SearchSpaceError),
+        (_set("spec.tuner.classArgs", '{"optimize_mode": "minimize",}'),
+         "spec.tuner.classArgs: not valid JSON (Expecting property name", ConfigError),
+        (_set("spec.tuner.builtinTunerName", "TPEE"), "spec.tuner.builtinTunerName: unknown tuner 'TPEE'", TunerError),
+        (_set("spec.tuner.classArgs", '{"optimize_mode": "minimize", "n_startup_job": 3}'),
+         "spec.tuner.classArgs: tuner 'TPE': unknown argument 'n_startup_job'", TunerError),
+        (_set("spec.maxTrialNum", "50"), "spec.maxTrialNum: expected an integer, got '50'", ConfigError),
+        (_set("spec.maxExecSeconds", "two hours"), "spec.maxExecSeconds: expected a duration", ConfigError),
+        (_set("spec.maxTrialNumber", 5), "spec.maxTrialNumber: unknown field; did you mean 'maxTrialNum'?", ConfigError),
+        (_set("spec.container.command", None), "containers[0].command: this field is required", ConfigError),
+        (_set("spec.container.command", {"a": 1}), "containers[0].command: expected a list of strings", ConfigError),
+        (_set("spec.trainingConfig.tasks", []), "spec.trainingConfig.tasks: expected a non-empty list", ConfigError),
+        (_set("spec.trainingConfig", None), "spec.trainingConfig: this field is required", ConfigError),
+        (_set("spec.tuner", None), "spec.tuner: this field is required", ConfigError),
+        (_set("kind", "TrainingJob"), "kind: expected 'AutoTuneExperiment'", ConfigError),
+        (_set("spec.assessor", {"builtinAssessorName": "Medianstop", "classArg": "{}"}),
+         "spec.assessor.classArg: unknown field; did you mean 'classArgs'?", ConfigError),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_field(change, message, error):
+    data = seed_dict()
+    change(data)
+    with pytest.raises(error) as info:
+        load_config_dict(data)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
