@@ -229,6 +229,9 @@ def _function_child(job: TrialJob) -> None:
         sys.stderr.flush()
         os.dup2(out, 1)
         os.dup2(err, 2)
+        # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.environ.update({k: v for k, v in trial_environment(job).items() if k.startswith(("TUNELAB_", "NNI_"))})
