@@ -6,6 +6,8 @@ Normal-prior parameters are searched over the prior's central 99.99% (Optuna has
 normal distribution); quantized and log-integer ones are searched continuously and
 rounded by the domain, as Optuna does not allow those step combinations.
 Trials tunelab did not ask for (enqueued, restored) are added to the study as finished.
+Samplers keep their state in the study, so the adapter builds the sampler anew for each
+suggestion, seeded from tunelab's generator (a ``seed`` in ``sampler_args`` wins).
 """
 
 from __future__ import annotations
@@ -40,18 +42,21 @@ class OptunaTuner(Tuner):
             from tunelab.errors import TunerError
 
             raise TunerError(f"optuna: unknown sampler {sampler!r} (e.g. TPESampler, CmaEsSampler, GPSampler)")
-        args = dict(sampler_args or {})
-        if seed is not None and "seed" not in args:
-            args["seed"] = seed
         self.sampler = sampler
+        self.sampler_args = dict(sampler_args or {})
+        self._sampler_cls = cls
         self._optuna = optuna
-        self._study = optuna.create_study(direction="minimize", sampler=cls(**args))
+        self._study = optuna.create_study(direction="minimize", sampler=cls(**self.sampler_args))
         self._asked: dict[int, Any] = {}  # tunelab trial id -> optuna trial
         self._unclaimed: Any = None
 
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
         if self._unclaimed is not None:  # the base class rejected the last proposal as a duplicate
             self._study.tell(self._unclaimed, state=self._optuna.trial.TrialState.FAIL)
+        # A fresh sampler seeded from tunelab's per-suggestion generator: the suggestion then
+        # depends on the seed and the history only, in this process or after a resume.
+        args = {"seed": int(rng.integers(2**31 - 1)), **self.sampler_args}
+        self._study.sampler = self._sampler_cls(**args)
         trial = self._study.ask()
         self._unclaimed = trial
         return _suggest(trial, self.space, "")

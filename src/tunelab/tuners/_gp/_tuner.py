@@ -68,14 +68,15 @@ class GPTuner(Tuner):
         y = y[keep]
         self._update_theta(x, y, rng)
         post = Posterior.fit(self._theta, x, y)
+        pending_rows = rows_of(self._unit, list(self.pending.values()))
         if self.pending:
-            believed = self._features(rows_of(self._unit, list(self.pending.values())))
+            believed = self._features(pending_rows)
             mean, _ = post.predict(believed)
             x, y = np.vstack([x, believed]), np.append(y, mean)
             post = Posterior.fit(self._theta, x, y)
         best = float(np.min(y[: len(keep)]))
         top = rows[keep][np.argsort(y[: len(keep)])[:5]]
-        return self._unit.decode(self._maximize(post, best, top, rng))
+        return self._unit.decode(self._maximize(post, best, top, pending_rows, rng))
 
     def _initial(self, rng: np.random.Generator) -> dict[str, Any]:
         index = self.n_suggested
@@ -97,21 +98,26 @@ class GPTuner(Tuner):
         self._theta = fit_theta(x[fit], y[fit], starts)
         self._theta_at = n
 
-    def _maximize(self, post: Posterior, best: float, top: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """The snapped unit row with the highest log-EI found by sampling, then gradient refinement."""
+    def _maximize(self, post: Posterior, best: float, top: np.ndarray, pending: np.ndarray,
+                  rng: np.random.Generator) -> np.ndarray:
+        """The snapped unit row with the highest log-EI found by sampling, then gradient refinement.
+
+        Rows within ``MIN_GAP`` of a pending trial are ruled out: when the GP is sure of
+        the optimum, the kriging believer alone still lets a batch crowd around it.
+        """
         unit, feats = self._unit, self._features
         local = _perturb(top, unit, rng, max(1, self.n_candidates // (4 * max(len(top), 1))))
         cands = np.vstack([unit.random(rng, self.n_candidates), local])
         cands = cands[unit.active(cands).any(axis=1)] if unit.is_conditional else cands
         cands = np.where(unit.active(cands), cands, np.nan)
-        scores = log_ei(*post.predict(feats(cands)), best)
+        scores = _exclude_near(log_ei(*post.predict(feats(cands)), best), cands, pending)
         order = np.argsort(-scores)
         starts = cands[order[: self.n_restarts]]
         best_row, best_score = cands[order[0]], scores[order[0]]
         if self.n_restarts and len(feats.numeric):
             refined = unit.snap(self._refine(post, best, starts))
             refined = np.where(unit.active(refined), refined, np.nan)
-            refined_scores = log_ei(*post.predict(feats(refined)), best)
+            refined_scores = _exclude_near(log_ei(*post.predict(feats(refined)), best), refined, pending)
             i = int(np.argmax(refined_scores))
             if refined_scores[i] > best_score:
                 best_row = refined[i]
@@ -139,6 +145,18 @@ class GPTuner(Tuner):
         out = starts.copy()
         out[:, num] = np.where(free, result.x.reshape(x0.shape), starts[:, num])
         return out
+
+
+#: How close (largest coordinate difference in the unit cube) a suggestion may come to a pending one.
+MIN_GAP = 0.02
+
+
+def _exclude_near(scores: np.ndarray, rows: np.ndarray, pending: np.ndarray) -> np.ndarray:
+    if pending.size == 0:
+        return scores
+    diff = np.abs(np.nan_to_num(rows, nan=-1.0)[:, None, :] - np.nan_to_num(pending, nan=-1.0)[None, :, :])
+    near = np.max(diff, axis=2).min(axis=1) < MIN_GAP
+    return np.where(near, -np.inf, scores)
 
 
 def warp(losses: np.ndarray) -> np.ndarray:
