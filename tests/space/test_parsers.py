@@ -108,6 +108,7 @@ def test_describe_round_trips_every_type():
         ({"k": {"_type": "quniform", "_value": [0, 1]}}, "search_space.k: quniform needs a _value list of 3 numbers"),
         ({"k": {"_type": "randint", "_value": [3, 3]}}, "search_space.k: randint needs lower < upper (upper is excluded)"),
         ({"k": {"_type": "uniform"}}, "search_space.k: '_value' is missing"),
+        ({"k": {"_type": ["uniform"], "_value": [0, 1]}}, "search_space.k: _type must be a string"),
         ({"k": {"_type": "uniform", "_value": ["a", 1]}}, "search_space.k: uniform needs finite numbers"),
         ({"k": [1, 2]}, "search_space.k: expected"),
         ({}, "search_space: the search space is empty"),

@@ -123,12 +123,15 @@ def trial_seed(experiment_seed: int, number: int) -> int:
 def build_tuner(config: ExperimentConfig) -> Tuner:
     """The configured tuner; tuners that plan by budget (``auto``) also get the limits."""
     args = dict(config.tuner.args)
+    # NNI puts the seed among the tuner's classArgs; the experiment's seed wins when both are set.
+    seed = config.seed if config.seed is not None else args.pop("seed", None)
+    args.pop("seed", None)
     accepted = tuner_arguments(config.tuner.name)
     if "max_trials" in accepted:
         args.setdefault("max_trials", config.max_trials)
     if "concurrency" in accepted:
         args.setdefault("concurrency", config.concurrency)
-    return create_tuner(config.tuner.name, config.space(), mode=config.mode, seed=config.seed, **args)
+    return create_tuner(config.tuner.name, config.space(), mode=config.mode, seed=seed, **args)
 
 
 class Engine:
@@ -157,8 +160,9 @@ class Engine:
         record = storage.get_experiment(experiment_id)
         self.experiment_dir = Path(record.experiment_dir)
         self._elapsed_before = record.elapsed
-        self._seed = config.seed if config.seed is not None else int.from_bytes(os.urandom(4), "little")
         self.tuner = build_tuner(config)
+        seed = config.seed if config.seed is not None else self.tuner.seed
+        self._seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
         self._active: dict[int, _Active] = {}
         self._queue: deque[_Queued] = deque()
         self._created = 0

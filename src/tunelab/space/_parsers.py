@@ -155,6 +155,8 @@ def _parse_nni_entry(entry: Mapping[str, Any], *, label: str, where: str, strict
     if extra:
         raise SearchSpaceError(f"{where}.{label}: unknown key '{sorted(extra)[0]}' (expected _type and _value)")
     kind = entry["_type"]
+    if not isinstance(kind, str):
+        raise SearchSpaceError(f"{where}.{label}: _type must be a string, got {kind!r}")
     if "_value" not in entry:
         raise SearchSpaceError(f"{where}.{label}: '_value' is missing")
     value = entry["_value"]
