@@ -1,0 +1,190 @@
+"""The REST API's request and response bodies (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Info(BaseModel):
+    version: str
+    read_only: bool
+    experiment_id: str | None = Field(None, description="The experiment this server was started for, if any.")
+
+
+class ExperimentItem(BaseModel):
+    id: str
+    name: str
+    phase: str
+    message: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    elapsed: float
+    trials: int
+    finished: int
+    max_trials: int | None
+    best_value: float | str | None
+    mode: str
+
+
+class Best(BaseModel):
+    number: int
+    value: float | str | None
+    params: dict[str, Any]
+
+
+class Overview(BaseModel):
+    id: str
+    name: str
+    phase: str
+    message: str
+    format: str
+    mode: str
+    metric: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    elapsed: float
+    remaining: float | None = Field(description="Seconds left of max_duration, while it runs.")
+    max_trials: int | None
+    max_duration: float | None
+    concurrency: int | None
+    counts: dict[str, int]
+    total: int
+    best: Best | None
+    waiting_reason: str
+    stop_requested: bool
+    engine_alive: bool = Field(description="Whether an engine has written a heartbeat in the last 15 s.")
+    experiment_dir: str
+    warnings: list[str]
+    params: list[str]
+    metrics: list[str]
+    config: dict[str, Any]
+    revision: str = Field(description="Changes whenever the trials change; poll this to refresh.")
+
+
+class TrialRow(BaseModel):
+    number: int
+    state: str
+    value: float | str | None
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    attempt: int
+    started_at: float | None
+    ended_at: float | None
+    duration: float | None
+    message: str
+    wait_reason: str
+
+
+class TrialPage(BaseModel):
+    total: int = Field(description="Trials in the experiment.")
+    matched: int = Field(description="Trials that pass the filters.")
+    offset: int
+    limit: int
+    params: list[str]
+    metrics: list[str]
+    rows: list[TrialRow]
+
+
+class Point(BaseModel):
+    step: int
+    value: float | None
+    metrics: dict[str, Any]
+    time: float
+
+
+class Event(BaseModel):
+    time: float
+    state: str
+    message: str
+
+
+class TrialDetail(TrialRow):
+    seed: int | None
+    created_at: float | None
+    trial_dir: str
+    raw_params: dict[str, Any]
+    intermediate: list[Point]
+    events: list[Event]
+
+
+class LogChunk(BaseModel):
+    stream: Literal["stdout", "stderr"]
+    size: int = Field(description="Size of the file in bytes now.")
+    start: int = Field(description="Byte offset of the first byte of text.")
+    end: int = Field(description="Byte offset after the text; pass it as offset to follow the file.")
+    text: str
+    exists: bool
+
+
+class History(BaseModel):
+    mode: str
+    numbers: list[int] = Field(description="Scored trials in the order they ended.")
+    times: list[float] = Field(description="Seconds since the experiment started.")
+    values: list[float]
+    best: list[float]
+
+
+class Curves(BaseModel):
+    curves: dict[str, list[list[float | None]]] = Field(description="Trial number -> [[step, value], ...].")
+
+
+class ParamInfo(BaseModel):
+    name: str
+    kind: Literal["number", "category"]
+    log: bool
+    categories: list[str]
+
+
+class Analysis(BaseModel):
+    mode: str
+    params: list[ParamInfo]
+    importance: dict[str, float]
+    numbers: list[int]
+    values: list[float]
+    columns: dict[str, list[Any]] = Field(description="Parameter name -> value per trial in numbers' order.")
+    sampled: bool = Field(description="Whether the points are a sample of the scored trials.")
+
+
+class TimelineBar(BaseModel):
+    number: int
+    slot: int
+    start: float
+    end: float
+    state: str
+
+
+class Timeline(BaseModel):
+    origin: float | None
+    bars: list[TimelineBar]
+
+
+class RequestItem(BaseModel):
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: float
+    handled_at: float | None
+    outcome: str
+
+
+class Accepted(BaseModel):
+    request_id: int | None = None
+    message: str
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_trials: int | None = Field(None, ge=1, le=10_000_000, description="null for no limit")
+    max_duration: float | str | None = Field(None, description="Seconds or 30m / 2h; null for no limit")
+    concurrency: int | None = Field(None, ge=1, le=4096)
+
+
+class NewTrial(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any]

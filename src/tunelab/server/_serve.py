@@ -1,0 +1,133 @@
+"""Serving the dashboard: choosing the address, the token, and running uvicorn in the
+foreground (``tunelab view``) or in a background thread beside an engine (``run --port``)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from tunelab.errors import ConfigError
+from tunelab.server._security import LOOPBACK_NAMES, is_loopback, new_token
+from tunelab.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+_PORT_TRIES = 20
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to serve: ``host`` other than loopback needs a token (one is made when none is given)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str | None = None
+    read_only: bool = False
+    cors_origins: tuple[str, ...] = ()
+    experiment_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be between 0 and 65535, got {self.port}")
+        if self.token is not None and len(self.token) < 8:
+            raise ConfigError("--token must be at least 8 characters long")
+
+
+@dataclass
+class Dashboard:
+    """A dashboard server over ``storage``. ``start()`` serves in a daemon thread,
+    ``serve_forever()`` in the calling thread; ``notes`` says what a user must know
+    (the address, a generated token, a port that was taken)."""
+
+    storage: Storage
+    options: ServeOptions = field(default_factory=ServeOptions)
+    url: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        import uvicorn
+
+        from tunelab.server._app import create_app
+
+        options = self.options
+        token = options.token
+        if token is None and not is_loopback(options.host):
+            token = new_token()
+            self.notes.append(f"serving on {options.host}: generated an access token (pass --token to choose one)")
+        self.token = token
+        self._socket, port = _bind(options.host, options.port)
+        if options.port and port != options.port:
+            self.notes.append(f"port {options.port} is taken; serving on port {port} instead")
+        self.port = port
+        trusted: Collection[str] | None = None
+        if token is None:
+            trusted = {*LOOPBACK_NAMES, options.host}
+        app = create_app(
+            self.storage, read_only=options.read_only, token=token, trusted_hosts=trusted,
+            cors_origins=options.cors_origins, experiment_id=options.experiment_id,
+        )
+        shown_host = options.host if ":" not in options.host else f"[{options.host}]"
+        if options.host in ("0.0.0.0", "::"):
+            shown_host = socket.gethostname()
+        fragment = f"#/e/{options.experiment_id}" if options.experiment_id else ""
+        self.url = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "") + fragment
+        self.notes.insert(0, f"dashboard: {self.url}" + (" (read-only)" if options.read_only else ""))
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Dashboard:
+        """Serve in a daemon thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(target=self._serve, name="tunelab-dashboard", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10.0
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until Ctrl-C."""
+        self._serve()
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        self._socket.close()
+
+    def __enter__(self) -> Dashboard:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _bind(host: str, port: int) -> tuple[socket.socket, int]:
+    """A listening socket on ``port``, or the next free one above it, or any free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    candidates = [port] if port == 0 else [*range(port, min(port + _PORT_TRIES, 65536)), 0]
+    last: OSError | None = None
+    for candidate in candidates:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+            sock.listen(128)
+        except OSError as exc:
+            sock.close()
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise ConfigError(f"--host {host!r}: cannot listen there ({exc.strerror})") from None
+            last = exc
+            continue
+        sock.set_inheritable(False)
+        return sock, sock.getsockname()[1]
+    raise ConfigError(f"--port {port}: no free port found ({last})")

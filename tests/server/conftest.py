@@ -1,0 +1,94 @@
+"""Fixtures for the dashboard tests: real experiments in real SQLite storage, and clients."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+import tunelab  # noqa: E402
+from tunelab import hp  # noqa: E402
+from tunelab.server import create_app  # noqa: E402
+from tunelab.storage import SQLiteStorage  # noqa: E402
+
+with warnings.catch_warnings():  # starlette's TestClient warns about httpx at import
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
+
+SPACE = {
+    "x": hp.uniform(-5, 5),
+    "lr": hp.loguniform(1e-4, 1e-1),
+    "opt": hp.choice(["adam", "sgd", "=cmd|' /C calc'!A0"]),
+}
+
+
+def curve_objective(params: dict[str, Any]) -> float:
+    """Reports a short learning curve, prints a line, and fails for large x."""
+    import sys
+
+    print(f"training with x={params['x']:.3f} <b>opt</b>={params['opt']}", flush=True)
+    if params["x"] > 4:
+        print("diverged", file=sys.stderr, flush=True)
+        raise RuntimeError("diverged")
+    for step in range(5):
+        tunelab.report((params["x"] - 1) ** 2 + 1 / (step + 1), step=step, accuracy=step / 5)
+    return (params["x"] - 1) ** 2 + params["lr"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: Path
+    experiment_id: str
+    experiment_dir: Path
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Stored:
+    """A real experiment that ran to the end: 14 trials, some failed, curves, logs."""
+    root = tmp_path_factory.mktemp("finished")
+    result = tunelab.optimize(
+        curve_objective, SPACE, tuner="random", max_trials=14, concurrency=2, seed=3,
+        storage=str(root / "db.sqlite"), experiment_dir=str(root / "exp"), failure={"ignore": True},
+    )
+    return Stored(root / "db.sqlite", result.experiment_id, root / "exp")
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., TestClient]]:
+    """``make_client(storage_path, **create_app_options)`` -> a TestClient."""
+    opened: list[tuple[SQLiteStorage, TestClient]] = []
+
+    def make(path: Path, **options: Any) -> TestClient:
+        store = SQLiteStorage(path)
+        client = TestClient(create_app(store, **options), follow_redirects=False)
+        opened.append((store, client))
+        return client
+
+    yield make
+    for store, client in opened:
+        client.close()
+        store.close()
+
+
+@pytest.fixture
+def client(finished: Stored, make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client(finished.path)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll until ``predicate()`` is truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

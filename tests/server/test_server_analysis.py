@@ -1,0 +1,46 @@
+"""The pure functions behind the charts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tunelab.server._analysis import MISSING, assign_slots, best_so_far, flatten_params, importance
+
+
+def test_flatten_nested_choice() -> None:
+    flat = flatten_params({"opt": {"_name": "adam", "lr": 0.1, "beta": {"_name": "b1", "v": 2}}, "w": [1, 2], "n": 3})
+    assert flat == {"opt": "adam", "opt/lr": 0.1, "opt/beta": "b1", "opt/beta/v": 2, "w": "[1, 2]", "n": 3}
+    assert MISSING  # the name the UI shows for an absent conditional value
+
+
+def test_best_so_far_by_mode() -> None:
+    assert best_so_far([3, 1, 2, 0.5], "min") == [3, 1, 1, 0.5]
+    assert best_so_far([3, 1, 4, 0.5], "max") == [3, 3, 4, 4]
+    assert best_so_far([], "min") == []
+
+
+def test_slots_reuse_freed_rows() -> None:
+    starts = [0, 0, 1, 2, 2.5]
+    ends = [1, 3, 2, 4, 3]
+    slots = assign_slots(starts, ends)
+    assert slots == [0, 1, 0, 0, 2]
+    for i in range(len(starts)):  # no two overlapping intervals share a row
+        for j in range(i):
+            if slots[i] == slots[j]:
+                assert ends[j] <= starts[i] or ends[i] <= starts[j]
+
+
+def test_importance_finds_the_parameter_that_matters() -> None:
+    rng = np.random.default_rng(0)
+    x, noise, cat = rng.uniform(-1, 1, 300), rng.uniform(0, 1, 300), rng.choice(["a", "b", "c"], 300)
+    y = x**2 * 10 + (cat == "b") * 2 + rng.normal(0, 0.1, 300)
+    scores = importance({"x": list(x), "noise": list(noise), "cat": list(cat)}, list(y))
+    assert abs(sum(scores.values()) - 1) < 1e-9
+    assert scores["x"] > scores["cat"] > scores["noise"]
+    assert scores["noise"] < 0.05
+
+
+def test_importance_needs_enough_trials_and_handles_absent_values() -> None:
+    assert importance({"x": [1, 2, 3]}, [1.0, 2.0, 3.0]) == {}
+    scores = importance({"x": [None, 1.0] * 10, "y": [1] * 20}, [float(i % 2) for i in range(20)])
+    assert scores["x"] == 1.0 and scores["y"] == 0.0
