@@ -89,6 +89,25 @@ class AlgorithmConfig(_Strict):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
+class RayConfig(_Strict):
+    """Where a ``runner: ray`` experiment runs its trials (needs ``pip install tunelab[ray]``)."""
+
+    #: ``auto`` (the cluster this machine belongs to), ``ray://host:port``, ``host:port``; null starts a local cluster.
+    address: str | None = None
+    #: Resources each trial asks Ray for (Orca's name): ``cpu``, ``gpu`` (fractions allowed) and custom ones.
+    resources_per_trial: dict[str, float] = Field(default_factory=lambda: {"cpu": 1.0})
+    #: Passed to Ray as the trials' runtime environment (``working_dir``, ``pip``, ``env_vars``...).
+    runtime_env: dict[str, Any] | None = None
+
+    @field_validator("resources_per_trial")
+    @classmethod
+    def _resources(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, amount in value.items():
+            if amount < 0:
+                raise ValueError(f"resource {name!r} must be >= 0, got {amount!r}")
+        return value
+
+
 def _algorithm(value: Any) -> Any:
     """Accept the shorthand ``tuner: tpe`` for ``tuner: {name: tpe}``."""
     return {"name": value} if isinstance(value, str) else value
@@ -125,6 +144,17 @@ class ExperimentConfig(_Strict):
     enqueue: list[dict[str, Any]] = Field(default_factory=list, description="configurations to run first")
     #: Where trial folders go; default ``$TUNELAB_HOME/experiments/<id>``.
     experiment_dir: Path | None = None
+    #: Where trials run: processes on this machine, or tasks on a Ray cluster (see ``ray``).
+    runner: Literal["local", "ray"] = "local"
+    ray: RayConfig = Field(default_factory=RayConfig)
+    #: GPUs each trial gets through its own ``CUDA_VISIBLE_DEVICES`` (fractions share a GPU); 0: none.
+    gpus_per_trial: float = Field(default=0.0, ge=0)
+    #: The GPU indices trials may use; default: all that ``nvidia-smi`` lists.
+    gpu_indices: list[int] | None = None
+    #: At most this many trials on one GPU (NNI's ``maxTrialNumberPerGpu``).
+    max_trials_per_gpu: int | None = Field(default=None, ge=1)
+    #: Let ``tunelab worker`` processes (on other machines, over PostgreSQL storage) run trials too.
+    shared: bool = False
 
     @field_validator("mode", mode="before")
     @classmethod

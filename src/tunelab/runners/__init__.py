@@ -1,15 +1,21 @@
 """Runners decide where and how trials execute; see :mod:`tunelab.runners._base` for the contract."""
 
 from tunelab.runners._base import Runner, TrialHandle, TrialJob
+from tunelab.runners._factory import create_runner
+from tunelab.runners._gpus import GpuAllocator, GpuRunner, discover_gpus
 from tunelab.runners._local import LocalRunner, command_argv
 from tunelab.runners._processes import is_same_process_alive, process_start_time, signal_group
 
 __all__ = [
+    "GpuAllocator",
+    "GpuRunner",
     "LocalRunner",
     "Runner",
     "TrialHandle",
     "TrialJob",
     "command_argv",
+    "create_runner",
+    "discover_gpus",
     "is_same_process_alive",
     "process_start_time",
     "signal_group",

@@ -61,5 +61,9 @@ class Runner(ABC):
     @abstractmethod
     def start(self, job: TrialJob) -> TrialHandle: ...
 
+    def wait_reason(self) -> str:
+        """Why no further trial can start now (e.g. every GPU is taken); empty when one can."""
+        return ""
+
     def close(self) -> None:
         """Release resources; trials still running are the engine's to stop first."""

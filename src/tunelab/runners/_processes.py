@@ -32,7 +32,13 @@ def is_same_process_alive(pid: int | None, start_time: str | None) -> bool:
 
 
 def signal_group(pid: int, sig: signal.Signals) -> None:
-    """Signal the process group led by ``pid`` (trials run in their own session)."""
+    """Signal the process group led by ``pid`` (trials run in their own session).
+
+    A pid of 0 or less (a remote trial has none here) is ignored: ``killpg(0)`` would
+    signal the caller's own group.
+    """
+    if not pid or pid <= 0:
+        return
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
