@@ -40,7 +40,7 @@ def test_reports_are_json_lines_in_the_trial_folder(tmp_path):
     tunelab.report_final([0.9, 10, 20, 30])
     lines = [json.loads(line) for line in (tmp_path / "reports.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines[:3]] == [0, 7, 8]
-    assert lines[3] == {**lines[3], "kind": "final", "value": 0.9, "metrics": {"x": 10, "y": 20, "result_2": 30}}
+    assert lines[3] == {**lines[3], "kind": "final", "value": 0.9, "metrics": {"x": 10, "y": 20, "result_3": 30}}
     (tmp_path / "STOP").touch()
     assert tunelab.should_stop()
 
