@@ -25,7 +25,15 @@ from typing import Any, Protocol
 
 from tunelab.config import ExperimentConfig
 from tunelab.errors import SearchSpaceExhausted, TunelabError
-from tunelab.runners import LocalRunner, Runner, TrialHandle, TrialJob, is_same_process_alive, process_start_time, signal_group
+from tunelab.runners import (
+    Runner,
+    TrialHandle,
+    TrialJob,
+    create_runner,
+    is_same_process_alive,
+    process_start_time,
+    signal_group,
+)
 from tunelab.runners._local import STDERR_FILE, _ReportTail
 from tunelab.storage import (
     ExperimentRecord,
@@ -153,7 +161,7 @@ class Engine:
         self.experiment_id = experiment_id
         self.config = config
         self.objective = objective
-        self.runner = runner or LocalRunner()
+        self.runner = runner or create_runner(config)
         self.listener = listener
         self.poll_interval = poll_interval
         self.stop_grace = stop_grace
@@ -292,7 +300,11 @@ class Engine:
 
     def _fill_slots(self) -> None:
         max_trials = self.max_trials
+        self._runner_wait = ""
         while len(self._active) < self.concurrency:
+            self._runner_wait = self.runner.wait_reason()  # e.g. every GPU taken
+            if self._runner_wait:
+                break
             if self._queue:
                 queued = self._queue.popleft()
                 self._start(queued.number, queued.params, queued.attempt)
@@ -322,7 +334,7 @@ class Engine:
             self._start(number, params, attempt=1)
         busy = len(self._active) >= self.concurrency
         pending = bool(self._queue) or (not self._exhausted and (max_trials is None or self._created < max_trials))
-        self._set_waiting_reason(f"all {self.concurrency} slots busy" if busy and pending else "")
+        self._set_waiting_reason(f"all {self.concurrency} slots busy" if busy and pending else self._runner_wait)
 
     def _trial_dir(self, number: int) -> Path:
         return self.experiment_dir / "trials" / str(number)

@@ -234,7 +234,8 @@ def _function_child(job: TrialJob) -> None:
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.environ.update({k: v for k, v in trial_environment(job).items() if k.startswith(("TUNELAB_", "NNI_"))})
+        trial_env = trial_environment(job)
+        os.environ.update({k: v for k, v in trial_env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env})
         context = _context.TrialContext(
             params=dict(job.params),
             trial_dir=job.trial_dir,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Dashboard", "ServeOptions", "create_app"]
+__all__ = ["Dashboard", "ServeOptions", "create_app", "serving"]
 
 if TYPE_CHECKING:
     from tunelab.server._app import create_app
-    from tunelab.server._serve import Dashboard, ServeOptions
+    from tunelab.server._serve import Dashboard, ServeOptions, serving
 
 
 def __getattr__(name: str) -> Any:
@@ -21,7 +21,7 @@ def __getattr__(name: str) -> Any:
         from tunelab.server._app import create_app
 
         return create_app
-    if name in ("Dashboard", "ServeOptions"):
+    if name in ("Dashboard", "ServeOptions", "serving"):
         from tunelab.server import _serve
 
         return getattr(_serve, name)

@@ -7,10 +7,12 @@ import asyncio
 import errno
 import logging
 import socket
+import sys
 import threading
 import time
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 from tunelab.errors import ConfigError
 from tunelab.server._security import LOOPBACK_NAMES, is_loopback, new_token
@@ -131,3 +133,30 @@ def _bind(host: str, port: int) -> tuple[socket.socket, int]:
         sock.set_inheritable(False)
         return sock, sock.getsockname()[1]
     raise ConfigError(f"--port {port}: no free port found ({last})")
+
+
+@contextmanager
+def serving(
+    experiment_id: str, storage: Storage, port: int | None, options: ServeOptions | None
+) -> Iterator[Dashboard | None]:
+    """Serve the dashboard of one experiment while the body runs (``Experiment.run(port=...)``).
+
+    ``storage`` should be a connection of its own, so that the server's reads do not wait
+    on the engine's lock. The address and any note go to stderr: the user asked for them.
+    """
+    if port is None and options is None:
+        yield None
+        return
+    options = options or ServeOptions()
+    if port is not None:
+        options = replace(options, port=port)
+    if options.experiment_id is None:
+        options = replace(options, experiment_id=experiment_id)
+    dashboard = Dashboard(storage, options).start()
+    for note in dashboard.notes:
+        sys.stderr.write(note + "\n")
+    try:
+        yield dashboard
+    finally:
+        dashboard.stop()
+        storage.close()
