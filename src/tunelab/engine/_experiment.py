@@ -7,9 +7,10 @@ import secrets
 import string
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
@@ -17,6 +18,9 @@ from tunelab.runners import is_same_process_alive
 from tunelab.storage import ExperimentRecord, Phase, Storage, TrialRecord, TrialState, open_storage, tunelab_home
 
 from tunelab.engine._loop import Engine, Listener
+
+if TYPE_CHECKING:
+    from tunelab.server import ServeOptions
 
 Objective = Callable[[dict[str, Any]], Any]
 
@@ -166,16 +170,26 @@ class Experiment:
             )
         return self.id
 
-    def run(self, *, listener: Listener | None = None, raise_on_error: bool = False) -> Result:
-        """Run to a final phase and return the result; ``raise_on_error`` raises if it ends in ERROR."""
+    def run(
+        self, *, listener: Listener | None = None, raise_on_error: bool = False, port: int | None = None,
+        dashboard: ServeOptions | None = None,
+    ) -> Result:
+        """Run to a final phase and return the result; ``raise_on_error`` raises if it ends in ERROR.
+
+        ``port`` (or ``dashboard`` options) serves the web dashboard while it runs, as NNI's ``run(8080)``.
+        """
         experiment_id = self.create()
         record = self.storage.get_experiment(experiment_id)
         if record.phase != Phase.PENDING:
             raise StorageError(f"experiment {experiment_id} is {record.phase.value}; use resume() to continue it")
-        self._engine(listener).run()
+        with self._serving(port, dashboard):
+            self._engine(listener).run()
         return self._result(raise_on_error)
 
-    def resume(self, *, listener: Listener | None = None, raise_on_error: bool = False) -> Result:
+    def resume(
+        self, *, listener: Listener | None = None, raise_on_error: bool = False, port: int | None = None,
+        dashboard: ServeOptions | None = None,
+    ) -> Result:
         """Continue a stopped, timed-out, failed or killed experiment from what storage holds."""
         if self.id is None:
             raise StorageError("resume: this experiment was never run; call run()")
@@ -192,8 +206,18 @@ class Experiment:
             raise StorageError(f"experiment {self.id} is running (engine pid {record.engine_pid}); stop it first")
         if record.phase == Phase.DONE and not self._can_continue(record):
             raise StorageError(f"experiment {self.id} is DONE: its trial limit is reached")
-        self._engine(listener).run(resume=True)
+        with self._serving(port, dashboard):
+            self._engine(listener).run(resume=True)
         return self._result(raise_on_error)
+
+    def _serving(self, port: int | None, dashboard: ServeOptions | None) -> AbstractContextManager[Any]:
+        if port is None and dashboard is None:
+            return nullcontext()
+        from tunelab.server import serving
+
+        assert self.id is not None
+        # A connection of the server's own, to the same storage the engine writes.
+        return serving(self.id, open_storage(getattr(self.storage, "path", None) or self.config.storage), port, dashboard)
 
     def _can_continue(self, record: ExperimentRecord) -> bool:
         trials = self.storage.get_trials(record.id)
