@@ -28,6 +28,28 @@ storage_option = click.option(
 )
 
 
+def dashboard_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--port/--host/--token/--read-only``: serve the web dashboard (needs the ``server`` extra)."""
+    for option in reversed([
+        click.option("--port", type=int, default=None, help="Serve the dashboard on this port (the next free one if taken)."),
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on; any but loopback needs a token."),
+        click.option("--token", default=None, help="Access token for the dashboard (generated when --host is not loopback)."),
+        click.option("--read-only", is_flag=True, help="Dashboard without actions (stop, cancel, limits, add trial)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _serve_options(port: int | None, host: str, token: str | None, read_only: bool, experiment_id: str | None = None) -> Any:
+    if port is None:
+        return None
+    try:
+        from tunelab.server import ServeOptions
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise TunelabError("the dashboard needs the server extra: pip install 'tunelab[server]'") from None
+    return ServeOptions(host=host, port=port, token=token, read_only=read_only, experiment_id=experiment_id)
+
+
 def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn tunelab's own errors into one line on stderr and their exit code."""
 
@@ -53,13 +75,14 @@ def main(verbose: bool) -> None:
     )
 
 
-def _run_engine(experiment: Any, *, resume: bool, quiet: bool) -> None:
+def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = None) -> None:
     from tunelab.cli._progress import make_progress
 
     experiment_id = experiment.create() if not resume else experiment.id
     progress = make_progress(experiment_id, quiet=quiet)
     try:
-        result = experiment.resume(listener=progress) if resume else experiment.run(listener=progress)
+        run = experiment.resume if resume else experiment.run
+        result = run(listener=progress, dashboard=dashboard)
     finally:
         if progress is not None:
             progress.close()
@@ -73,8 +96,11 @@ def _run_engine(experiment: Any, *, resume: bool, quiet: bool) -> None:
 @click.argument("config_file", type=click.Path(dir_okay=False))
 @storage_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@dashboard_options
 @_friendly
-def run(config_file: str, storage: str | None, quiet: bool) -> None:
+def run(
+    config_file: str, storage: str | None, quiet: bool, port: int | None, host: str, token: str | None, read_only: bool
+) -> None:
     """Run the experiment described by CONFIG_FILE."""
     from tunelab.engine import Experiment
 
@@ -84,20 +110,23 @@ def run(config_file: str, storage: str | None, quiet: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
     experiment_id = experiment.create()
     click.echo(f"experiment {experiment_id} created ({experiment.format} config {config_file})", err=True)
-    _run_engine(experiment, resume=False, quiet=quiet)
+    _run_engine(experiment, resume=False, quiet=quiet, dashboard=_serve_options(port, host, token, read_only))
 
 
 @main.command()
 @click.argument("experiment_id")
 @storage_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@dashboard_options
 @_friendly
-def resume(experiment_id: str, storage: str | None, quiet: bool) -> None:
+def resume(
+    experiment_id: str, storage: str | None, quiet: bool, port: int | None, host: str, token: str | None, read_only: bool
+) -> None:
     """Continue an experiment that was stopped, timed out or killed."""
     from tunelab.engine import Experiment
 
     experiment = Experiment.load(experiment_id, storage=storage)
-    _run_engine(experiment, resume=True, quiet=quiet)
+    _run_engine(experiment, resume=True, quiet=quiet, dashboard=_serve_options(port, host, token, read_only))
 
 
 @main.command()
@@ -236,3 +265,27 @@ def validate(config_file: str) -> None:
         f"{config_file}: valid {loaded.format} config; {len(space.leaves)} parameters, tuner {config.tuner.name}, "
         f"mode {config.mode}, max_trials {config.max_trials or 'unlimited'}, concurrency {config.concurrency}"
     )
+
+
+@main.command()
+@click.argument("experiment_id", required=False)
+@storage_option
+@dashboard_options
+@_friendly
+def view(experiment_id: str | None, storage: str | None, port: int | None, host: str, token: str | None, read_only: bool) -> None:
+    """Serve the dashboard over stored experiments (running or ended) until Ctrl-C."""
+    from tunelab.storage import open_storage
+
+    options = _serve_options(8080 if port is None else port, host, token, read_only, experiment_id)
+    store = open_storage(storage)
+    if experiment_id is not None:
+        store.get_experiment(experiment_id)
+    from tunelab.server import Dashboard
+
+    dashboard = Dashboard(store, options)
+    for note in dashboard.notes:
+        click.echo(note, err=True)
+    try:
+        dashboard.serve_forever()
+    except KeyboardInterrupt:
+        pass
