@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tunelab.storage._base import Storage
+from tunelab.storage._base import Storage, TrialNumberTaken
 from tunelab.storage._records import (
     ExperimentRecord,
     IntermediateResult,
@@ -27,6 +27,7 @@ __all__ = [
     "SQLiteStorage",
     "Storage",
     "TrialRecord",
+    "TrialNumberTaken",
     "TrialState",
     "default_storage_path",
     "open_storage",
@@ -44,15 +45,20 @@ def default_storage_path() -> Path:
 
 
 def open_storage(url: str | os.PathLike[str] | None = None) -> Storage:
-    """Open storage by URL or path: ``None`` (the default file), ``sqlite:///path`` or a plain path."""
+    """Open storage by URL or path: ``None`` (the default file), ``sqlite:///path``, a plain path,
+    or ``postgresql://user:password@host:port/database`` (needs ``tunelab[postgres]``)."""
     if url is None:
         return SQLiteStorage(default_storage_path())
     text = str(url)
     if text.startswith("sqlite:///"):
         return SQLiteStorage(text.removeprefix("sqlite:///") or default_storage_path())
+    if text.startswith(("postgresql://", "postgres://")):
+        from tunelab.storage._postgres import PostgresStorage
+
+        return PostgresStorage(text)
     if "://" in text:
         from tunelab.errors import StorageError
 
         scheme = text.split("://", 1)[0]
-        raise StorageError(f"storage: unsupported URL scheme {scheme!r} (use a file path or sqlite:///path)")
+        raise StorageError(f"storage: unsupported URL scheme {scheme!r} (use a file path, sqlite:///path or postgresql://...)")
     return SQLiteStorage(text)

@@ -7,7 +7,10 @@ the dashboard) may only read, set an experiment's ``stop_requested`` flag, or qu
 :class:`Request` that the engine carries out and closes.
 
 Implementations must make each method call atomic and durable once it returns, and
-must be usable from several processes at once (readers beside one writer).
+must be usable from several processes at once (readers beside one writer). Storage
+shared by several engines (``shared: true`` experiments, PostgreSQL) must also keep
+concurrent writers apart: :meth:`Storage.create_trial` refuses a number that is taken,
+and :meth:`Storage.claim_trial` gives a waiting trial to one caller only.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
+from tunelab.errors import StorageError
 from tunelab.storage._records import (
     ExperimentRecord,
     IntermediateResult,
@@ -25,6 +29,15 @@ from tunelab.storage._records import (
     TrialRecord,
     TrialState,
 )
+
+
+class TrialNumberTaken(StorageError):
+    """Another engine created a trial with this number first (it is never handed out twice)."""
+
+    def __init__(self, experiment_id: str, number: int) -> None:
+        super().__init__(f"storage: trial {number} of experiment {experiment_id!r} exists already")
+        self.experiment_id = experiment_id
+        self.number = number
 
 
 class Storage(ABC):
@@ -70,7 +83,16 @@ class Storage(ABC):
 
     # ------------------------------------------------------------ trials
     @abstractmethod
-    def create_trial(self, record: TrialRecord) -> None: ...
+    def create_trial(self, record: TrialRecord) -> None:
+        """Raises :class:`TrialNumberTaken` if the experiment has a trial with this number already."""
+
+    def claim_trial(self, experiment_id: str, number: int | None = None) -> TrialRecord | None:
+        """Atomically move a WAITING trial (``number``, or the lowest waiting one) to RUNNING.
+
+        Returns the claimed trial, or None when it is not waiting (another engine claimed
+        it). No event is logged: the claimant's next ``update_trial`` records the start.
+        """
+        raise StorageError(f"storage: {type(self).__name__} cannot share an experiment between engines")
 
     @abstractmethod
     def update_trial(self, experiment_id: str, number: int, **fields: Any) -> None:

@@ -7,29 +7,15 @@ killed process (only a power cut may lose the last transactions), lets readers s
 
 from __future__ import annotations
 
-import json
-import math
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tunelab.errors import ExperimentNotFound, StorageError
-from tunelab.storage._base import Storage
-from tunelab.storage._records import (
-    ExperimentRecord,
-    IntermediateResult,
-    Phase,
-    Request,
-    RequestKind,
-    TrialRecord,
-    TrialState,
-)
-
-SCHEMA_VERSION = 1
+from tunelab.errors import StorageError
+from tunelab.storage._sql import SCHEMA_VERSION, SQLStorage
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,41 +87,10 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS open_requests ON requests (experiment_id, handled_at);
 """
 
-_EXPERIMENT_FIELDS = {
-    "name", "phase", "message", "started_at", "ended_at", "elapsed", "experiment_dir", "engine_pid",
-    "engine_host", "heartbeat_at", "stop_requested", "waiting_reason", "config", "warnings",
-}  # fmt: skip
-_TRIAL_FIELDS = {
-    "state", "params", "value", "metrics", "attempt", "seed", "started_at", "ended_at", "message",
-    "wait_reason", "trial_dir", "pid", "pid_start",
-}  # fmt: skip
-_JSON_FIELDS = {"config", "params", "metrics", "warnings"}
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, allow_nan=True)
-
-
-def _default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    return repr(value)
-
-
-def _finite_or_none(value: Any) -> float | None:
-    """SQLite stores NaN as NULL; keep infinities, keep NaN out of REAL columns."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
-class SQLiteStorage(Storage):
+class SQLiteStorage(SQLStorage):
     """Storage in one SQLite file; safe for one writing engine and any number of readers."""
+
+    _integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
@@ -186,229 +141,5 @@ class SQLiteStorage(Storage):
         with self._lock:
             self._conn.close()
 
-    # ------------------------------------------------------------ experiments
-    def create_experiment(
-        self,
-        experiment_id: str,
-        *,
-        name: str,
-        config: Mapping[str, Any],
-        format: str,
-        experiment_dir: str,
-        warnings: tuple[str, ...] = (),
-    ) -> ExperimentRecord:
-        now = time.time()
-        with self._transaction() as conn:
-            try:
-                conn.execute(
-                    "INSERT INTO experiments (id, name, phase, config, format, created_at, experiment_dir, warnings)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (experiment_id, name, Phase.PENDING.value, _dumps(dict(config)), format, now, experiment_dir,
-                     _dumps(list(warnings))),
-                )
-            except sqlite3.IntegrityError:
-                raise StorageError(f"storage: experiment {experiment_id!r} exists already") from None
-            conn.execute(
-                "INSERT INTO events VALUES (?, NULL, ?, ?, ?)", (experiment_id, now, Phase.PENDING.value, "created")
-            )
-        return self.get_experiment(experiment_id)
 
-    def get_experiment(self, experiment_id: str) -> ExperimentRecord:
-        rows = self._query("SELECT * FROM experiments WHERE id = ?", (experiment_id,))
-        if not rows:
-            raise ExperimentNotFound(f"no experiment with id {experiment_id!r} in {self.path}")
-        return _experiment(rows[0])
-
-    def list_experiments(self) -> list[ExperimentRecord]:
-        return [_experiment(r) for r in self._query("SELECT * FROM experiments ORDER BY created_at DESC")]
-
-    def update_experiment(self, experiment_id: str, **fields: Any) -> None:
-        unknown = set(fields) - _EXPERIMENT_FIELDS
-        if unknown:
-            raise StorageError(f"storage: unknown experiment field {sorted(unknown)[0]!r}")
-        columns, values = _assignments(fields)
-        with self._transaction() as conn:
-            cursor = conn.execute(f"UPDATE experiments SET {columns} WHERE id = ?", (*values, experiment_id))
-            if cursor.rowcount == 0:
-                raise ExperimentNotFound(f"no experiment with id {experiment_id!r} in {self.path}")
-            if "phase" in fields:
-                conn.execute(
-                    "INSERT INTO events VALUES (?, NULL, ?, ?, ?)",
-                    (experiment_id, time.time(), Phase(fields["phase"]).value, fields.get("message", "")),
-                )
-
-    def request_stop(self, experiment_id: str) -> None:
-        self.update_experiment(experiment_id, stop_requested=True)
-
-    def add_request(self, experiment_id: str, kind: RequestKind, payload: Mapping[str, Any] | None = None) -> int:
-        self.get_experiment(experiment_id)
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO requests (experiment_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                (experiment_id, RequestKind(kind).value, _dumps(dict(payload or {})), time.time()),
-            )
-            return int(cursor.lastrowid or 0)
-
-    def get_requests(self, experiment_id: str, *, open_only: bool = True) -> list[Request]:
-        sql = "SELECT * FROM requests WHERE experiment_id = ?" + (" AND handled_at IS NULL" if open_only else "")
-        return [
-            Request(
-                id=r["id"], experiment_id=r["experiment_id"], kind=RequestKind(r["kind"]),
-                payload=json.loads(r["payload"]), created_at=r["created_at"], handled_at=r["handled_at"],
-                outcome=r["outcome"],
-            )
-            for r in self._query(sql + " ORDER BY id", (experiment_id,))
-        ]
-
-    def close_request(self, request_id: int, outcome: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("UPDATE requests SET handled_at = ?, outcome = ? WHERE id = ?", (time.time(), outcome, request_id))
-
-    # ------------------------------------------------------------ trials
-    def create_trial(self, record: TrialRecord) -> None:
-        now = record.created_at or time.time()
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO trials (experiment_id, number, state, params, attempt, seed, created_at, message,"
-                " wait_reason, trial_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.experiment_id, record.number, record.state.value, _dumps(dict(record.params)),
-                 record.attempt, record.seed, now, record.message, record.wait_reason, record.trial_dir),
-            )
-            conn.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
-                (record.experiment_id, record.number, now, record.state.value, record.wait_reason),
-            )
-
-    def update_trial(self, experiment_id: str, number: int, **fields: Any) -> None:
-        unknown = set(fields) - _TRIAL_FIELDS
-        if unknown:
-            raise StorageError(f"storage: unknown trial field {sorted(unknown)[0]!r}")
-        if "value" in fields:
-            fields["value"] = _finite_or_none(fields["value"])
-        columns, values = _assignments(fields)
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                f"UPDATE trials SET {columns} WHERE experiment_id = ? AND number = ?", (*values, experiment_id, number)
-            )
-            if cursor.rowcount == 0:
-                raise StorageError(f"storage: no trial {number} in experiment {experiment_id!r}")
-            if "state" in fields:
-                message = fields.get("message") or fields.get("wait_reason") or ""
-                conn.execute(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
-                    (experiment_id, number, time.time(), TrialState(fields["state"]).value, message),
-                )
-
-    def add_intermediate(self, experiment_id: str, number: int, result: IntermediateResult) -> None:
-        with self._transaction() as conn:
-            (seq,) = conn.execute(
-                "SELECT COALESCE(MAX(seq), -1) + 1 FROM intermediate WHERE experiment_id = ? AND number = ?",
-                (experiment_id, number),
-            ).fetchone()
-            conn.execute(
-                "INSERT INTO intermediate VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (experiment_id, number, seq, result.step, _finite_or_none(result.value),
-                 _dumps(dict(result.metrics)), result.time or time.time()),
-            )
-
-    def get_trials(
-        self, experiment_id: str, *, states: tuple[TrialState, ...] | None = None, with_intermediate: bool = False
-    ) -> list[TrialRecord]:
-        sql, args = "SELECT * FROM trials WHERE experiment_id = ?", [experiment_id]
-        if states:
-            sql += f" AND state IN ({', '.join('?' * len(states))})"
-            args += [s.value for s in states]
-        rows = self._query(sql + " ORDER BY number", tuple(args))
-        curves: dict[int, list[IntermediateResult]] = {}
-        if with_intermediate:
-            for r in self._query(
-                "SELECT number, step, value, metrics, time FROM intermediate WHERE experiment_id = ? ORDER BY number, seq",
-                (experiment_id,),
-            ):
-                curves.setdefault(r["number"], []).append(_intermediate(r))
-        return [_trial(r, tuple(curves.get(r["number"], ()))) for r in rows]
-
-    def get_trial(self, experiment_id: str, number: int) -> TrialRecord:
-        rows = self._query("SELECT * FROM trials WHERE experiment_id = ? AND number = ?", (experiment_id, number))
-        if not rows:
-            raise StorageError(f"storage: no trial {number} in experiment {experiment_id!r}")
-        curve = self._query(
-            "SELECT step, value, metrics, time FROM intermediate WHERE experiment_id = ? AND number = ? ORDER BY seq",
-            (experiment_id, number),
-        )
-        return _trial(rows[0], tuple(_intermediate(r) for r in curve))
-
-    def get_events(self, experiment_id: str, number: int | None = None) -> list[tuple[float, str, str]]:
-        if number is None:
-            rows = self._query(
-                "SELECT time, state, message FROM events WHERE experiment_id = ? AND number IS NULL ORDER BY rowid",
-                (experiment_id,),
-            )
-        else:
-            rows = self._query(
-                "SELECT time, state, message FROM events WHERE experiment_id = ? AND number = ? ORDER BY rowid",
-                (experiment_id, number),
-            )
-        return [(r["time"], r["state"], r["message"]) for r in rows]
-
-
-def _assignments(fields: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    columns, values = [], []
-    for key, value in fields.items():
-        if key in _JSON_FIELDS:
-            value = _dumps(value if key != "warnings" else list(value))
-        elif hasattr(value, "value") and isinstance(value, (Phase, TrialState)):
-            value = value.value
-        elif isinstance(value, bool):
-            value = int(value)
-        columns.append(f"{key} = ?")
-        values.append(value)
-    return ", ".join(columns), values
-
-
-def _experiment(row: sqlite3.Row) -> ExperimentRecord:
-    return ExperimentRecord(
-        id=row["id"],
-        name=row["name"],
-        phase=Phase(row["phase"]),
-        config=json.loads(row["config"]),
-        format=row["format"],
-        message=row["message"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        elapsed=row["elapsed"],
-        experiment_dir=row["experiment_dir"],
-        engine_pid=row["engine_pid"],
-        engine_host=row["engine_host"],
-        heartbeat_at=row["heartbeat_at"],
-        stop_requested=bool(row["stop_requested"]),
-        waiting_reason=row["waiting_reason"],
-        warnings=tuple(json.loads(row["warnings"])),
-    )
-
-
-def _intermediate(row: sqlite3.Row) -> IntermediateResult:
-    return IntermediateResult(step=row["step"], value=row["value"], metrics=json.loads(row["metrics"]), time=row["time"])
-
-
-def _trial(row: sqlite3.Row, curve: tuple[IntermediateResult, ...]) -> TrialRecord:
-    return TrialRecord(
-        experiment_id=row["experiment_id"],
-        number=row["number"],
-        state=TrialState(row["state"]),
-        params=json.loads(row["params"]),
-        value=row["value"],
-        metrics=json.loads(row["metrics"]),
-        attempt=row["attempt"],
-        seed=row["seed"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        message=row["message"],
-        wait_reason=row["wait_reason"],
-        trial_dir=row["trial_dir"],
-        pid=row["pid"],
-        pid_start=row["pid_start"],
-        intermediate=curve,
-    )
+__all__ = ["SCHEMA_VERSION", "SQLiteStorage"]

@@ -1,0 +1,28 @@
+"""The runner an experiment's config asks for: local processes or Ray, with GPUs shared out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tunelab.runners._base import Runner
+from tunelab.runners._gpus import GpuAllocator, GpuRunner, discover_gpus
+from tunelab.runners._local import LocalRunner
+
+if TYPE_CHECKING:
+    from tunelab.config import ExperimentConfig
+
+
+def create_runner(config: ExperimentConfig) -> Runner:
+    """``runner: local`` (GPU-aware when ``gpus_per_trial`` is set) or ``runner: ray``."""
+    if config.runner == "ray":
+        from tunelab.runners._ray import RayRunner
+
+        resources = dict(config.ray.resources_per_trial)
+        if config.gpus_per_trial and "gpu" not in resources:
+            resources["gpu"] = config.gpus_per_trial
+        return RayRunner(address=config.ray.address, resources_per_trial=resources, runtime_env=config.ray.runtime_env)
+    runner: Runner = LocalRunner()
+    if config.gpus_per_trial:
+        gpus = config.gpu_indices if config.gpu_indices is not None else discover_gpus()
+        runner = GpuRunner(runner, GpuAllocator(gpus, config.gpus_per_trial, config.max_trials_per_gpu))
+    return runner

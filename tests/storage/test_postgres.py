@@ -1,0 +1,54 @@
+"""What only PostgreSQL does: URLs, connection errors, schema versions on a server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunelab.errors import StorageError
+from tunelab.storage import open_storage
+
+pytest.importorskip("psycopg")
+
+
+@pytest.fixture
+def pg_url(postgres_server_url):
+    if postgres_server_url is None:
+        pytest.skip("PostgreSQL is not available")
+    from pgserver import fresh_database
+
+    return fresh_database(postgres_server_url)
+
+
+def test_unreachable_server_is_one_line_without_the_password():
+    with pytest.raises(StorageError, match=r"cannot connect to postgresql://me:\*\*\*@127.0.0.1:1/db") as info:
+        open_storage("postgresql://me:secret@127.0.0.1:1/db")
+    assert "secret" not in str(info.value)
+
+
+def test_newer_schema_is_refused_and_postgres_scheme_alias(pg_url):
+    import psycopg
+
+    open_storage(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StorageError, match="schema version 99"):
+        open_storage(pg_url.replace("postgresql://", "postgres://"))
+
+
+def test_two_processes_open_the_schema_at_once(pg_url):
+    import threading
+
+    errors = []
+
+    def opener():
+        try:
+            open_storage(pg_url).close()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
