@@ -15,7 +15,6 @@ Writes ``benchmarks/results/throughput.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -45,9 +44,13 @@ def tunelab_commands(n: int, workdir: Path) -> float:
 
     experiment = Experiment(
         search_space={"x": hp.uniform(0, 1)},
-        trial={"command": f"{sys.executable} -c \"{TRIAL_CODE}\"", "code_dir": str(workdir)},
-        tuner="random", max_trials=n, concurrency=CONCURRENCY, seed=0,
-        storage=str(workdir / "bench.db"), experiment_dir=str(workdir / f"cmd-{time.monotonic_ns()}"),
+        trial={"command": f'{sys.executable} -c "{TRIAL_CODE}"', "code_dir": str(workdir)},
+        tuner="random",
+        max_trials=n,
+        concurrency=CONCURRENCY,
+        seed=0,
+        storage=str(workdir / "bench.db"),
+        experiment_dir=str(workdir / f"cmd-{time.monotonic_ns()}"),
     )
     start = time.perf_counter()
     result = experiment.run()
@@ -64,8 +67,13 @@ def tunelab_functions(n: int, workdir: Path) -> float:
     from tunelab import Experiment, hp
 
     experiment = Experiment(
-        search_space={"x": hp.uniform(0, 1)}, objective=_trivial, tuner="random", max_trials=n,
-        concurrency=CONCURRENCY, seed=0, storage=str(workdir / "bench.db"),
+        search_space={"x": hp.uniform(0, 1)},
+        objective=_trivial,
+        tuner="random",
+        max_trials=n,
+        concurrency=CONCURRENCY,
+        seed=0,
+        storage=str(workdir / "bench.db"),
         experiment_dir=str(workdir / f"fn-{time.monotonic_ns()}"),
     )
     start = time.perf_counter()
@@ -133,7 +141,11 @@ def nni_commands(n: int, workdir: Path, nni_python: str) -> float:
     (workdir / "trial.py").write_text("import nni\nnni.report_final_result(nni.get_next_parameter()['x'])\n")
     (workdir / "driver.py").write_text(NNI_DRIVER)
     out = subprocess.run(
-        [nni_python, "driver.py", str(n), "18089", str(workdir)], cwd=workdir, capture_output=True, text=True, timeout=900
+        [nni_python, "driver.py", str(n), "18089", str(workdir)],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     for line in out.stdout.splitlines():
         if line.startswith("ELAPSED"):
@@ -174,7 +186,7 @@ def main() -> None:
             times.append(run())
         median = statistics.median(times)
         rows.append((name, median, times))
-        print(f"{name}: median {median:.2f} s over {len(times)} runs {['%.2f' % t for t in times]}", file=sys.stderr)
+        print(f"{name}: median {median:.2f} s over {len(times)} runs {[f'{t:.2f}' for t in times]}", file=sys.stderr)
     floor = rows[0][1]
     lines = [
         "# Trial throughput",

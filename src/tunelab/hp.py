@@ -5,7 +5,8 @@
 
 Bounds keep each system's conventions: ``randint(low, high)`` excludes ``high`` (Ray, NNI,
 numpy), while ``qrandint`` and ``integer`` include it (Ray's ``qrandint``, KerasTuner's ``Int``).
-A nested choice takes :func:`branch` options: ``hp.choice([hp.branch("sgd", momentum=hp.uniform(0, 1)), hp.branch("adam")])``.
+A nested choice takes :func:`branch` options:
+``hp.choice([hp.branch("sgd", momentum=hp.uniform(0, 1)), hp.branch("adam")])``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ def tunelab(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedPro
     return result
 
 
-def make_project(folder: Path, *, sleep: float = 0.0, max_trials: int = 6, concurrency: int = 2, extra: str = "") -> Path:
+def make_project(
+    folder: Path, *, sleep: float = 0.0, max_trials: int = 6, concurrency: int = 2, extra: str = ""
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "train.py").write_text(
         textwrap.dedent(
@@ -95,7 +97,9 @@ def test_run_list_show_trials_best(tmp_path):
     assert len(trials) == 6
     for trial in trials:
         assert trial["value"] == pytest.approx(trial["params"]["x"] ** 2)
-        assert [r["value"] for r in trial["intermediate"]] == pytest.approx([trial["params"]["x"] + s for s in range(3)])
+        assert [r["value"] for r in trial["intermediate"]] == pytest.approx(
+            [trial["params"]["x"] + s for s in range(3)]
+        )
 
     csv_text = tunelab("trials", experiment_id, "--format", "csv", *storage).stdout
     assert csv_text.splitlines()[0].startswith("number,state,value") and len(csv_text.splitlines()) == 7
@@ -111,7 +115,10 @@ def test_run_list_show_trials_best(tmp_path):
 
 def test_failing_trial_exits_nonzero_with_stderr_tail(tmp_path):
     config = make_project(tmp_path / "proj", max_trials=3, concurrency=1)
-    text = config.read_text().replace("x: {_type: uniform, _value: [-2, 2]}", "x: {_type: uniform, _value: [-2, 2]}\n  fail: {_type: choice, _value: [true]}")
+    text = config.read_text().replace(
+        "x: {_type: uniform, _value: [-2, 2]}",
+        "x: {_type: uniform, _value: [-2, 2]}\n  fail: {_type: choice, _value: [true]}",
+    )
     config.write_text(text)
     run = tunelab("run", str(config), "-q", check=False)
     assert run.returncode == 1
@@ -146,7 +153,10 @@ def test_validate_accepts_good_config(tmp_path):
 
 def test_unknown_experiment_and_bad_arguments(tmp_path):
     result = tunelab("show", "nope", check=False)
-    assert result.returncode == 1 and result.stderr.strip() == f"error: no experiment with id 'nope' in {os.environ['TUNELAB_HOME']}/tunelab.db"
+    assert (
+        result.returncode == 1
+        and result.stderr.strip() == f"error: no experiment with id 'nope' in {os.environ['TUNELAB_HOME']}/tunelab.db"
+    )
     result = tunelab("trials", "x", "--format", "xml", check=False)
     assert result.returncode == 2 and "'xml' is not one of" in result.stderr
 
@@ -167,12 +177,19 @@ def test_sigkill_mid_experiment_then_resume_loses_nothing(tmp_path, kill_after, 
     db = tmp_path / "db.sqlite"
     engine = subprocess.Popen([*TUNELAB, "run", str(config), "-q", "--storage", str(db)], stderr=subprocess.DEVNULL)
     store = opened(db)
-    wait_for(lambda: store.list_experiments() and len(store.get_trials(store.list_experiments()[0].id, states=(TrialState.SUCCEEDED,))) >= kill_after)
+    wait_for(
+        lambda: (
+            store.list_experiments()
+            and len(store.get_trials(store.list_experiments()[0].id, states=(TrialState.SUCCEEDED,))) >= kill_after
+        )
+    )
     engine.send_signal(signal.SIGKILL)
     engine.wait()
     experiment = only_experiment(store)
     assert experiment.phase == Phase.RUNNING  # nobody recorded an end: it was killed
-    before = {t.number: t for t in store.get_trials(experiment.id, with_intermediate=True) if t.state == TrialState.SUCCEEDED}
+    before = {
+        t.number: t for t in store.get_trials(experiment.id, with_intermediate=True) if t.state == TrialState.SUCCEEDED
+    }
     assert len(before) >= kill_after
 
     resumed = tunelab("resume", experiment.id, "-q", "--storage", str(db))
@@ -196,7 +213,12 @@ def test_stop_from_another_process_then_resume(tmp_path, opened):
     db = tmp_path / "db.sqlite"
     engine = subprocess.Popen([*TUNELAB, "run", str(config), "-q", "--storage", str(db)], stderr=subprocess.DEVNULL)
     store = opened(db)
-    wait_for(lambda: store.list_experiments() and store.get_trials(store.list_experiments()[0].id, states=(TrialState.SUCCEEDED,)))
+    wait_for(
+        lambda: (
+            store.list_experiments()
+            and store.get_trials(store.list_experiments()[0].id, states=(TrialState.SUCCEEDED,))
+        )
+    )
     experiment_id = only_experiment(store).id
     assert "stop requested" in tunelab("stop", experiment_id, "--storage", str(db)).stderr
     assert engine.wait(timeout=60) == 0

@@ -81,7 +81,9 @@ def test_retries_then_ignore(tmp_path):
     assert [t.state for t in result.trials] == [TrialState.SUCCEEDED] * 3
     assert [t.attempt for t in result.trials] == [2, 2, 2]
 
-    result = optimize(lambda p: 1 / 0, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=3, failure={"retries": 1, "ignore": True})
+    result = optimize(
+        lambda p: 1 / 0, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=3, failure={"retries": 1, "ignore": True}
+    )
     assert result.phase == Phase.DONE
     assert [t.state for t in result.trials] == [TrialState.FAILED] * 3
     assert all("ZeroDivisionError" in t.message for t in result.trials)
@@ -104,7 +106,9 @@ def test_per_trial_timeout():
         time.sleep(30)
 
     start = time.monotonic()
-    result = optimize(slow, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=1, trial={"timeout": 0.5}, failure={"ignore": True})
+    result = optimize(
+        slow, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=1, trial={"timeout": 0.5}, failure={"ignore": True}
+    )
     assert time.monotonic() - start < 10
     assert result.trials[0].state == TrialState.FAILED and "timed out" in result.trials[0].message
 
@@ -122,7 +126,12 @@ def test_max_duration_ends_in_timeout():
 def test_dict_results_and_a_named_metric():
     result = optimize(
         lambda p: {"default": p["x"], "accuracy": 1 - p["x"]},
-        {"x": hp.uniform(0, 1)}, tuner="random", max_trials=4, metric="accuracy", mode="max", seed=1,
+        {"x": hp.uniform(0, 1)},
+        tuner="random",
+        max_trials=4,
+        metric="accuracy",
+        mode="max",
+        seed=1,
     )
     best = result.best_trial
     assert best.value == pytest.approx(1 - best.params["x"])
@@ -135,7 +144,9 @@ def test_enqueued_configuration_runs_first():
 
 
 def test_best_params_artifact_and_load_best():
-    experiment = Experiment(search_space={"x": hp.uniform(0, 1)}, objective=lambda p: p["x"], tuner="random", max_trials=3)
+    experiment = Experiment(
+        search_space={"x": hp.uniform(0, 1)}, objective=lambda p: p["x"], tuner="random", max_trials=3
+    )
     result = experiment.run()
     artifact = json.loads((Path(experiment.record.experiment_dir) / "best_params.json").read_text())
     assert artifact["params"] == result.best_params and artifact["value"] == result.best_value
@@ -170,8 +181,12 @@ def test_command_trials_report_through_the_trial_api(tmp_path):
         """,
     )
     experiment = Experiment(
-        search_space={"x": hp.uniform(0, 1)}, trial={"command": "python3 train.py", "code_dir": str(tmp_path)},
-        tuner="random", max_trials=4, concurrency=2, seed=0,
+        search_space={"x": hp.uniform(0, 1)},
+        trial={"command": "python3 train.py", "code_dir": str(tmp_path)},
+        tuner="random",
+        max_trials=4,
+        concurrency=2,
+        seed=0,
     )
     result = experiment.run()
     assert result.phase == Phase.DONE
@@ -200,7 +215,8 @@ def test_unmodified_nni_trial_script_runs(tmp_path):
     experiment = Experiment(
         search_space={"x": {"_type": "uniform", "_value": [0, 1]}},
         trial={"command": "python3 train.py", "code_dir": str(tmp_path), "compat": ["nni"]},
-        tuner="random", max_trials=3,
+        tuner="random",
+        max_trials=3,
     )
     result = experiment.run()
     assert result.phase == Phase.DONE, result.message
@@ -221,7 +237,8 @@ def test_exit_without_result_fails_and_intermediate_only_counts(tmp_path):
     experiment = Experiment(
         search_space={"mode": hp.grid_search(["nothing", "intermediate"])},
         trial={"command": "python3 train.py", "code_dir": str(tmp_path)},
-        tuner="grid", failure={"ignore": True},
+        tuner="grid",
+        failure={"ignore": True},
     )
     result = experiment.run()
     by_mode = {t.params["mode"]: t for t in result.trials}
@@ -234,7 +251,9 @@ def test_stop_and_requests_from_another_thread(tmp_path):
         time.sleep(0.2)
         return params["x"]
 
-    experiment = Experiment(search_space={"x": hp.uniform(0, 1)}, objective=slow, tuner="random", max_trials=3, concurrency=1)
+    experiment = Experiment(
+        search_space={"x": hp.uniform(0, 1)}, objective=slow, tuner="random", max_trials=3, concurrency=1
+    )
     experiment_id = experiment.create()
     store = open_storage()
 

@@ -41,7 +41,9 @@ def test_quickstart(tmp_path):
 
 def test_quickstart_script_runs_alone():
     script = EXAMPLES / "quickstart" / "train.py"
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=script.parent)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=script.parent
+    )
     assert result.returncode == 0 and "[tunelab] final result:" in result.stderr
 
 
@@ -68,7 +70,10 @@ def test_auptimizer_example_runs_unmodified():
     assert all("train_accuracy" in t.metrics for t in trials)
 
 
-@pytest.mark.parametrize("config", ["quickstart/config.yml", "nni_mnist_style/config.yml", "t9k/experiment.yaml", "auptimizer/experiment.json"])
+@pytest.mark.parametrize(
+    "config",
+    ["quickstart/config.yml", "nni_mnist_style/config.yml", "t9k/experiment.yaml", "auptimizer/experiment.json"],
+)
 def test_examples_validate(config):
     result = run_cli("validate", str(EXAMPLES / config))
     assert result.returncode == 0, result.stderr

@@ -104,7 +104,11 @@ def test_int_from_internal_is_a_legal_integer(low, span, x):
     assert isinstance(value, int) and domain.contains(value)
 
 
-@given(options=st.lists(st.one_of(st.integers(), st.text(max_size=5), st.floats(allow_nan=False)), min_size=1, max_size=6, unique=True))
+@given(
+    options=st.lists(
+        st.one_of(st.integers(), st.text(max_size=5), st.floats(allow_nan=False)), min_size=1, max_size=6, unique=True
+    )
+)
 def test_choice_round_trips_through_its_index(options):
     domain = Choice(tuple(options))
     for option in options:

@@ -18,8 +18,11 @@ NESTED = {
         "_type": "choice",
         "_value": [
             {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0, 1]}},
-            {"_name": "adam", "beta": {"_type": "loguniform", "_value": [0.8, 0.999]},
-             "amsgrad": {"_type": "choice", "_value": [True, False]}},
+            {
+                "_name": "adam",
+                "beta": {"_type": "loguniform", "_value": [0.8, 0.999]},
+                "amsgrad": {"_type": "choice", "_value": [True, False]},
+            },
             {"_name": "plain"},
         ],
     },
@@ -47,7 +50,9 @@ def test_hp_randint_excludes_and_qrandint_includes():
 
 def test_all_three_formats_build_the_same_model():
     nni = parse_nni({"x": {"_type": "uniform", "_value": [0, 1]}, "k": {"_type": "choice", "_value": ["a", "b"]}})
-    aup = parse_auptimizer([{"name": "x", "range": [0, 1], "type": "float"}, {"name": "k", "range": ["a", "b"], "type": "choice"}])
+    aup = parse_auptimizer(
+        [{"name": "x", "range": [0, 1], "type": "float"}, {"name": "k", "range": ["a", "b"], "type": "choice"}]
+    )
     py = parse_search_space({"x": hp.uniform(0, 1), "k": hp.choice(["a", "b"])})
     assert nni == aup == py
 
@@ -90,9 +95,18 @@ def test_search_space_from_json_file(tmp_path):
 def test_describe_round_trips_every_type():
     space = parse_search_space(
         {
-            "a": hp.uniform(0, 1), "b": hp.quniform(0, 10, 2), "c": hp.loguniform(1e-3, 1), "d": hp.qloguniform(1, 100, 5),
-            "e": hp.normal(0, 1), "f": hp.qnormal(0, 4, 2), "g": hp.lognormal(0, 1), "h": hp.randint(0, 9),
-            "i": hp.qrandint(0, 9, 3), "j": hp.lograndint(1, 50), "k": hp.grid_search([1, 2]), "l": hp.choice(["x", "y"]),
+            "a": hp.uniform(0, 1),
+            "b": hp.quniform(0, 10, 2),
+            "c": hp.loguniform(1e-3, 1),
+            "d": hp.qloguniform(1, 100, 5),
+            "e": hp.normal(0, 1),
+            "f": hp.qnormal(0, 4, 2),
+            "g": hp.lognormal(0, 1),
+            "h": hp.randint(0, 9),
+            "i": hp.qrandint(0, 9, 3),
+            "j": hp.lograndint(1, 50),
+            "k": hp.grid_search([1, 2]),
+            "l": hp.choice(["x", "y"]),
         }
     )
     assert parse_search_space(json.loads(json.dumps(space.describe()))) == space
@@ -102,11 +116,17 @@ def test_describe_round_trips_every_type():
     "spec, message",
     [
         ({"lr": {"_type": "uniform", "_value": [1, 0]}}, "search_space.lr: uniform low < high"),
-        ({"lr": {"_type": "loguniform", "_value": [0, 1]}}, "search_space.lr: loguniform a log-scaled range needs low > 0"),
+        (
+            {"lr": {"_type": "loguniform", "_value": [0, 1]}},
+            "search_space.lr: loguniform a log-scaled range needs low > 0",
+        ),
         ({"k": {"_type": "choice", "_value": []}}, "search_space.k: choice needs at least one option"),
         ({"k": {"_type": "uniformm", "_value": [0, 1]}}, "search_space.k: unknown _type 'uniformm'"),
         ({"k": {"_type": "quniform", "_value": [0, 1]}}, "search_space.k: quniform needs a _value list of 3 numbers"),
-        ({"k": {"_type": "randint", "_value": [3, 3]}}, "search_space.k: randint needs lower < upper (upper is excluded)"),
+        (
+            {"k": {"_type": "randint", "_value": [3, 3]}},
+            "search_space.k: randint needs lower < upper (upper is excluded)",
+        ),
         ({"k": {"_type": "uniform"}}, "search_space.k: '_value' is missing"),
         ({"k": {"_type": ["uniform"], "_value": [0, 1]}}, "search_space.k: _type must be a string"),
         ({"k": {"_type": "uniform", "_value": ["a", 1]}}, "search_space.k: uniform needs finite numbers"),
@@ -132,7 +152,10 @@ def test_bad_nni_spaces_get_one_line_errors(spec, message):
         ([{"name": "x", "range": [0, 1], "type": "double"}], "parameter_config.x.type: expected float, int or choice"),
         ([{"name": "x", "range": [0, 1]}], "parameter_config[0]: 'type' is missing"),
         ([{"name": "x", "range": [0, 1], "type": "float", "foo": 1}], "parameter_config[0]: unknown key 'foo'"),
-        ([{"name": "x", "range": [0, 1], "type": "int"}, {"name": "x", "range": [0, 1], "type": "int"}], "appears twice"),
+        (
+            [{"name": "x", "range": [0, 1], "type": "int"}, {"name": "x", "range": [0, 1], "type": "int"}],
+            "appears twice",
+        ),
         ([], "parameter_config: the search space is empty"),
     ],
 )
@@ -151,9 +174,15 @@ def test_bad_hp_calls_raise_search_space_errors():
 
 
 nni_entries = st.one_of(
-    st.tuples(st.floats(-100, 100), st.floats(0.01, 100)).map(lambda t: {"_type": "uniform", "_value": [t[0], t[0] + t[1]]}),
-    st.tuples(st.floats(1e-4, 10), st.floats(1.01, 100)).map(lambda t: {"_type": "loguniform", "_value": [t[0], t[0] * t[1]]}),
-    st.tuples(st.integers(-20, 20), st.integers(1, 20)).map(lambda t: {"_type": "randint", "_value": [t[0], t[0] + t[1]]}),
+    st.tuples(st.floats(-100, 100), st.floats(0.01, 100)).map(
+        lambda t: {"_type": "uniform", "_value": [t[0], t[0] + t[1]]}
+    ),
+    st.tuples(st.floats(1e-4, 10), st.floats(1.01, 100)).map(
+        lambda t: {"_type": "loguniform", "_value": [t[0], t[0] * t[1]]}
+    ),
+    st.tuples(st.integers(-20, 20), st.integers(1, 20)).map(
+        lambda t: {"_type": "randint", "_value": [t[0], t[0] + t[1]]}
+    ),
     st.tuples(st.floats(0, 10), st.floats(1, 10), st.sampled_from([0.5, 1, 2])).map(
         lambda t: {"_type": "quniform", "_value": [t[0], t[0] + t[1], t[2]]}
     ),
@@ -163,7 +192,10 @@ nni_entries = st.one_of(
 
 
 @settings(max_examples=60, deadline=None)
-@given(spec=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), nni_entries, min_size=1, max_size=5), seed=st.integers(0, 1000))
+@given(
+    spec=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), nni_entries, min_size=1, max_size=5),
+    seed=st.integers(0, 1000),
+)
 def test_random_valid_spaces_sample_in_bounds(spec, seed):
     space = parse_nni(spec)
     rng = np.random.default_rng(seed)
@@ -174,9 +206,13 @@ def test_random_valid_spaces_sample_in_bounds(spec, seed):
 
 
 @settings(max_examples=100, deadline=None)
-@given(junk=st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
-                          lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                          max_leaves=8))
+@given(
+    junk=st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
+        lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+        max_leaves=8,
+    )
+)
 def test_junk_only_ever_raises_search_space_error(junk):
     try:
         parse_search_space({"p": junk} if not isinstance(junk, dict) else junk)

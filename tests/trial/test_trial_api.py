@@ -29,8 +29,12 @@ def test_outside_an_experiment_defaults_and_printed_reports(capsys):
 
 
 def test_reports_are_json_lines_in_the_trial_folder(tmp_path):
-    (tmp_path / "params.json").write_text(json.dumps({"params": {"x": 1}, "number": 4, "experiment_id": "abc", "result_labels": ["x", "y"]}))
-    context = _context.TrialContext(params={"x": 1}, trial_dir=tmp_path, number=4, experiment_id="abc", result_labels=["x", "y"])
+    (tmp_path / "params.json").write_text(
+        json.dumps({"params": {"x": 1}, "number": 4, "experiment_id": "abc", "result_labels": ["x", "y"]})
+    )
+    context = _context.TrialContext(
+        params={"x": 1}, trial_dir=tmp_path, number=4, experiment_id="abc", result_labels=["x", "y"]
+    )
     _context.activate(context)
     assert tunelab.get_params({"x": 0, "other": 2}) == {"x": 1, "other": 2}
     assert tunelab.get_trial_id() == "abc-4"
@@ -54,7 +58,8 @@ def test_bad_results_are_type_errors(tmp_path):
 
 
 def test_import_tunelab_is_light():
-    code = "import sys, tunelab; print(sorted(m for m in ('numpy', 'scipy', 'pydantic', 'rich', 'click') if m in sys.modules))"
+    heavy = "('numpy', 'scipy', 'pydantic', 'rich', 'click')"
+    code = f"import sys, tunelab; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -262,11 +262,7 @@ class Int(Domain):
         return int(min(max(value, self.low), last))
 
     def contains(self, value: Any) -> bool:
-        return (
-            _is_integral(value)
-            and self.low <= value <= self.high
-            and (int(value) - self.low) % self.step == 0
-        )
+        return _is_integral(value) and self.low <= value <= self.high and (int(value) - self.low) % self.step == 0
 
     @property
     def cardinality(self) -> int | None:
@@ -356,10 +352,7 @@ class Choice(Domain):
         return list(self.options)
 
     def describe(self) -> dict[str, Any]:
-        values = [
-            {"_name": o.name, **o.space.describe()} if isinstance(o, Branch) else o
-            for o in self.options
-        ]
+        values = [{"_name": o.name, **o.space.describe()} if isinstance(o, Branch) else o for o in self.options]
         return {"_type": "grid_search" if self.grid_search else "choice", "_value": values}
 
 

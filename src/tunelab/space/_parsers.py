@@ -144,9 +144,7 @@ def _parse_entry(entry: Any, *, label: str, where: str, strict: bool) -> Domain:
     if isinstance(entry, Mapping) and "_type" in entry:
         return _parse_nni_entry(entry, label=label, where=where, strict=strict)
     if strict:
-        raise SearchSpaceError(
-            f"{where}.{label}: expected {{\"_type\": ..., \"_value\": [...]}}, got {entry!r}"
-        )
+        raise SearchSpaceError(f'{where}.{label}: expected {{"_type": ..., "_value": [...]}}, got {entry!r}')
     return Fixed(entry)
 
 
@@ -169,9 +167,7 @@ def _parse_nni_entry(entry: Mapping[str, Any], *, label: str, where: str, strict
         raise SearchSpaceError(f"{where}.{label}: unknown _type {kind!r} (known: {known})")
     arity, build = NNI_TYPES[kind]
     if not isinstance(value, list) or len(value) != arity:
-        raise SearchSpaceError(
-            f"{where}.{label}: {kind} needs a _value list of {arity} numbers, got {value!r}"
-        )
+        raise SearchSpaceError(f"{where}.{label}: {kind} needs a _value list of {arity} numbers, got {value!r}")
     if not all(_is_real(v) and math.isfinite(v) for v in value):
         raise SearchSpaceError(f"{where}.{label}: {kind} needs finite numbers, got {value!r}")
     try:
@@ -190,7 +186,9 @@ def _build_choice(options: list[Any], *, grid: bool, label: str, where: str, str
         elif isinstance(option, Mapping) and "_name" in option:
             branch_name = option["_name"]
             if not isinstance(branch_name, str) or not branch_name:
-                raise SearchSpaceError(f"{where}.{label}: a nested option's _name must be a string, got {branch_name!r}")
+                raise SearchSpaceError(
+                    f"{where}.{label}: a nested option's _name must be a string, got {branch_name!r}"
+                )
             sub = {k: v for k, v in option.items() if k != "_name"}
             space = (
                 _parse_mapping(sub, prefix=f"{label}.{branch_name}.", where=where, strict=strict)

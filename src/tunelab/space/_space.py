@@ -33,9 +33,7 @@ class Leaf:
     condition: tuple[tuple[str, int], ...] = ()
 
     def is_active(self, flat: Mapping[str, float]) -> bool:
-        return all(
-            key in flat and int(round(flat[key])) == index for key, index in self.condition
-        )
+        return all(key in flat and int(round(flat[key])) == index for key, index in self.condition)
 
 
 class SearchSpace(Mapping[str, Domain]):
@@ -127,9 +125,7 @@ class SearchSpace(Mapping[str, Domain]):
                 option = domain.options[domain.index(value)]
                 if isinstance(option, Branch):
                     sub = {k: v for k, v in value.items() if k != "_name"}
-                    option.space._encode(
-                        sub, f"{prefix}{name}{KEY_SEPARATOR}{option.name}{KEY_SEPARATOR}", flat
-                    )
+                    option.space._encode(sub, f"{prefix}{name}{KEY_SEPARATOR}{option.name}{KEY_SEPARATOR}", flat)
 
     def decode(self, flat: Mapping[str, float]) -> dict[str, Any]:
         """The configuration for internal coordinates; inactive keys are ignored, values made legal."""
@@ -140,9 +136,7 @@ class SearchSpace(Mapping[str, Domain]):
         for name, domain in self._domains.items():
             value = domain.from_internal(flat[prefix + name])
             if isinstance(value, Branch):
-                sub = value.space._decode(
-                    flat, f"{prefix}{name}{KEY_SEPARATOR}{value.name}{KEY_SEPARATOR}"
-                )
+                sub = value.space._decode(flat, f"{prefix}{name}{KEY_SEPARATOR}{value.name}{KEY_SEPARATOR}")
                 value = value.value(sub)
             params[name] = value
         return params
@@ -170,9 +164,7 @@ class SearchSpace(Mapping[str, Domain]):
                 raise SearchSpaceError(f"parameter '{where}{name}' is missing")
             value = params[name]
             if not domain.contains(value):
-                raise SearchSpaceError(
-                    f"parameter '{where}{name}': {value!r} is not in {domain.describe()}"
-                )
+                raise SearchSpaceError(f"parameter '{where}{name}': {value!r} is not in {domain.describe()}")
             if isinstance(domain, Choice) and domain.is_nested:
                 option = domain.options[domain.index(value)]
                 if isinstance(option, Branch):
@@ -198,7 +190,7 @@ class SearchSpace(Mapping[str, Domain]):
                     values.append(option)
             per_name.append(values)
         for combo in itertools.product(*per_name):
-            yield dict(zip(self._domains, combo))
+            yield dict(zip(self._domains, combo, strict=True))
 
     def describe(self) -> dict[str, Any]:
         """The space in NNI's JSON format (``randint`` with its exclusive upper bound)."""
