@@ -1,0 +1,156 @@
+"""End to end: a real server on loopback, a real experiment running, headless Chromium.
+
+Skips when Playwright's Python package or Debian's ``chromium`` is missing (CI has both).
+Screenshots go to ``test-artifacts/dashboard/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import wait_for
+
+import tunelab
+from tunelab import Experiment, hp
+from tunelab.server import Dashboard, ServeOptions
+from tunelab.storage import Phase, SQLiteStorage, TrialState
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+
+
+def training(params: dict[str, Any]) -> float:
+    """A slow trial: ten reports and log lines over about a second; x == 2.5 runs for a minute."""
+    loss = 1.0
+    for step in range(600 if params["x"] == 2.5 else 10):
+        loss = (params["x"] - 1) ** 2 / 10 + 1 / (step + 1 + params["lr"] * 100)
+        tunelab.report(loss, step=step)
+        print(f"epoch {step} loss={loss:.4f} <b>bold?</b>", flush=True)
+        time.sleep(0.1)
+    return loss
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("browser")
+    path = root / "db.sqlite"
+    experiment = Experiment(
+        objective=training, search_space={"x": hp.uniform(-3, 3), "lr": hp.loguniform(1e-3, 1e-1)},
+        tuner="random", max_trials=200, concurrency=2, seed=1, storage=str(path), experiment_dir=str(root / "exp"),
+        name="browser-e2e", enqueue=[{"x": 2.5, "lr": 0.01}],  # trial 0: a long one to cancel
+    )
+    eid = experiment.create()
+    thread = threading.Thread(target=experiment.run, daemon=True)
+    thread.start()
+    store = SQLiteStorage(path)
+    dashboard = Dashboard(store, ServeOptions(port=0)).start()
+    yield {"experiment": experiment, "id": eid, "url": dashboard.url, "path": path, "store": store}
+    experiment.stop()
+    thread.join(timeout=30)
+    dashboard.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert not errors, errors
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def canvas_has_ink(page: Any, selector: str) -> bool:
+    return page.eval_on_selector(selector, """c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+        return ink > 500; }""")
+
+
+def rows(page: Any) -> int:
+    return page.locator("#trials-table tbody tr[data-number]").count()
+
+
+def test_table_fills_in_live_and_charts_render(running: dict[str, Any], page: Any) -> None:
+    page.goto(running["url"] + f"#/e/{running['id']}")
+    page.wait_for_selector("#trials-table tbody tr[data-number]", timeout=15000)
+    first = rows(page)
+    wait_for(lambda: rows(page) > first or page.locator("#stat-trials .big").inner_text() != "0 / 200", timeout=15)
+    seen = page.locator("#stat-trials .big").inner_text()
+    wait_for(lambda: page.locator("#stat-trials .big").inner_text() != seen, timeout=15)  # no reload needed
+    wait_for(lambda: canvas_has_ink(page, "#history-chart"), timeout=15)
+    wait_for(lambda: canvas_has_ink(page, "#curves-chart") and canvas_has_ink(page, "#timeline-chart"), timeout=15)
+    assert page.locator("#trials-table thead th[data-key='param:x']").count() == 1
+    page.locator("#trials-table thead th[data-key='value']").click()
+    wait_for(lambda: "sorted" in (page.locator("th[data-key='value']").get_attribute("class") or ""))
+    shot(page, "experiment")
+
+
+def test_read_only_dashboard_hides_actions(running: dict[str, Any], page: Any) -> None:
+    store = SQLiteStorage(running["path"])
+    with Dashboard(store, ServeOptions(port=0, read_only=True)) as read_only:
+        page.goto(read_only.url + f"#/e/{running['id']}")
+        page.wait_for_selector("#trials-table tbody tr[data-number]")
+        assert page.locator("#readonly").is_visible()
+        assert page.locator("#stop-button").count() == 0 and page.locator("button.cancel").count() == 0
+    store.close()
+
+
+def test_trial_page_follows_the_log(running: dict[str, Any], page: Any) -> None:
+    store = running["store"]
+    running_now = lambda: [t.number for t in store.get_trials(running["id"]) if t.state == TrialState.RUNNING and t.number]  # noqa: E731
+    number = wait_for(running_now)[0]
+    page.goto(running["url"] + f"#/e/{running['id']}/t/{number}")
+    wait_for(lambda: "epoch" in page.locator("#log-stdout").inner_text(), timeout=15)
+    wait_for(lambda: "epoch 9" in page.locator("#log-stdout").inner_text(), timeout=15)  # it followed the file
+    assert "<b>bold?</b>" in page.locator("#log-stdout").inner_text()  # shown as text, not markup
+    assert page.locator("#log-stdout b").count() == 0
+    wait_for(lambda: canvas_has_ink(page, "#trial-curve"))
+    shot(page, "trial")
+
+
+def test_cancel_a_trial_then_stop_the_experiment(running: dict[str, Any], page: Any) -> None:
+    store, eid = running["store"], running["id"]
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(running["url"] + f"#/e/{eid}")
+    number = 0
+    button = page.locator(f"#trials-table tr[data-number='{number}'] button.cancel")
+    button.wait_for(timeout=15000)
+    button.click()
+    wait_for(lambda: store.get_trial(eid, number).state == TrialState.CANCELED, timeout=15)
+    wait_for(lambda: page.locator(f"#trials-table tr[data-number='{number}'] .badge").inner_text() == "canceled", timeout=10)
+    page.locator("#stop-button").click()
+    wait_for(lambda: store.get_experiment(eid).phase == Phase.STOPPED, timeout=20)
+    wait_for(lambda: page.locator(".titlebar .badge").first.inner_text() == "stopped", timeout=10)
+    assert page.locator("#stop-button").count() == 0
+    assert "canceled" in page.locator("#trials-table").inner_text()
+    shot(page, "stopped")
