@@ -241,3 +241,27 @@ def test_a_running_engine_carries_out_requests(tmp_path: Path, make_client: Any)
     assert outcomes == ["set max_trials=3", "queued to run next"]
     assert any(t.params == {"x": 1.25} for t in experiment.trials)
     assert len(experiment.trials) == 3
+
+
+def square(params: dict[str, Any]) -> float:
+    return params["x"] ** 2
+
+
+def test_experiment_run_serves_its_dashboard_while_it_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import httpx
+
+    seen: dict[str, Any] = {}
+
+    class Probe:
+        def on_progress(self, progress: Any) -> None:
+            if "info" not in seen:
+                url = capsys.readouterr().err.split("dashboard: ", 1)[1].split()[0]
+                seen["url"] = url
+                seen["info"] = httpx.get(url.split("#")[0] + "api/info").json()
+
+    experiment = Experiment(objective=square, search_space={"x": SPACE["x"]}, max_trials=2, storage=str(tmp_path / "db"))
+    experiment.run(port=0, listener=Probe())
+    assert seen["info"]["experiment_id"] == experiment.id and seen["url"].startswith("http://127.0.0.1:")
+    assert seen["url"].endswith(f"#/e/{experiment.id}")
+    with pytest.raises(httpx.ConnectError):  # stopped with the experiment
+        httpx.get(seen["url"].split("#")[0] + "api/info")

@@ -300,7 +300,10 @@ async function loadTrials(st) {
     h("button", { disabled: last >= data.matched, onclick: () => { q.offset += q.limit; loadTrials(st); } }, "next ›"),
     h("select", { onchange: ev => { q.limit = Number(ev.target.value); q.offset = 0; loadTrials(st); } },
       [25, 50, 100, 250].map(n => h("option", { value: n, selected: n === q.limit }, `${n} per page`))));
+  mark("trials-table");
 }
+// Marks for benchmarks/dashboard: when each part first showed data.
+function mark(name) { if (!performance.getEntriesByName(name).length) performance.mark(name); }
 
 // ---------------------------------------------------------------------- charts
 function trialTip(st, number, extra) {
@@ -326,6 +329,7 @@ async function loadHistory(st) {
     extendTo: idx.length, tip: n => trialTip(st, n, "value " + fmt(hist.values[hist.numbers.indexOf(n)])), click: goTrial(st),
   });
   el.historyNote.textContent = `best ${fmt(hist.best[hist.best.length - 1])} after ${hist.values.length} finished trials · click a point to open its trial`;
+  mark("history-chart");
 }
 
 async function loadCurves(st) {
