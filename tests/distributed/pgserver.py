@@ -59,12 +59,14 @@ def postgres_server() -> Iterator[str | None]:
     try:
         subprocess.run(
             [*prefix, str(bin_dir / "initdb"), "-D", data, "-U", "tunelab", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c max_connections=200"
         subprocess.run(
             [*prefix, str(bin_dir / "pg_ctl"), "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start"],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
     except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(root, ignore_errors=True)

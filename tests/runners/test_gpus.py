@@ -79,15 +79,23 @@ def _gpu_trial(params):
 def test_experiment_gives_each_trial_its_own_gpus_without_oversubscribing(tmp_path, monkeypatch):
     monkeypatch.setenv("LOG_DIR", str(tmp_path))
     experiment = Experiment(
-        objective=_gpu_trial, search_space={"x": hp.uniform(0, 1)}, tuner="random", max_trials=8, concurrency=6,
-        gpus_per_trial=0.5, gpu_indices=[2, 5], seed=0,
+        objective=_gpu_trial,
+        search_space={"x": hp.uniform(0, 1)},
+        tuner="random",
+        max_trials=8,
+        concurrency=6,
+        gpus_per_trial=0.5,
+        gpu_indices=[2, 5],
+        seed=0,
     )
     result = experiment.run()
     assert result.phase == Phase.DONE and all(t.state == TrialState.SUCCEEDED for t in result.trials)
     runs = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
     assert len(runs) == 8 and {r["gpus"] for r in runs} == {"2", "5"}
     for gpu in ("2", "5"):  # at no moment more than two trials (2 x 0.5) on one GPU
-        events = sorted([(r["start"], 1) for r in runs if r["gpus"] == gpu] + [(r["end"], -1) for r in runs if r["gpus"] == gpu])
+        events = sorted(
+            [(r["start"], 1) for r in runs if r["gpus"] == gpu] + [(r["end"], -1) for r in runs if r["gpus"] == gpu]
+        )
         level = peak = 0
         for _, delta in events:
             level += delta

@@ -20,7 +20,9 @@ from tunelab.storage import (
 
 
 def make(storage, experiment_id="e1"):
-    return storage.create_experiment(experiment_id, name="demo", config={"mode": "min"}, format="tunelab", experiment_dir="/tmp/x")
+    return storage.create_experiment(
+        experiment_id, name="demo", config={"mode": "min"}, format="tunelab", experiment_dir="/tmp/x"
+    )
 
 
 def test_experiment_round_trip_and_phase_events(storage):

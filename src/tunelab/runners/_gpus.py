@@ -57,7 +57,9 @@ class GpuAllocator:
         if not self.gpus:
             raise ConfigError("gpus_per_trial is set but no GPU was found (nvidia-smi lists none; set gpu_indices)")
         if self.whole > len(self.gpus):
-            raise ConfigError(f"gpus_per_trial={gpus_per_trial:g} but only {len(self.gpus)} GPU(s) are usable: {self.gpus}")
+            raise ConfigError(
+                f"gpus_per_trial={gpus_per_trial:g} but only {len(self.gpus)} GPU(s) are usable: {self.gpus}"
+            )
         self._load = {g: 0.0 for g in self.gpus}
         self._count = {g: 0 for g in self.gpus}
         self._held: dict[int, tuple[int, ...]] = {}

@@ -31,7 +31,9 @@ from tunelab.storage._sqlite import _SCHEMA as SQLITE_SCHEMA
 _SCHEMA = (
     SQLITE_SCHEMA.replace(" REAL", " DOUBLE PRECISION")
     .replace("id INTEGER PRIMARY KEY AUTOINCREMENT", "id BIGSERIAL PRIMARY KEY")
-    .replace("CREATE TABLE IF NOT EXISTS events (\n", "CREATE TABLE IF NOT EXISTS events (\n    id BIGSERIAL PRIMARY KEY,\n")
+    .replace(
+        "CREATE TABLE IF NOT EXISTS events (\n", "CREATE TABLE IF NOT EXISTS events (\n    id BIGSERIAL PRIMARY KEY,\n"
+    )
 )
 
 #: Key of the advisory lock that serializes schema creation between processes.

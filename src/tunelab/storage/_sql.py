@@ -101,14 +101,20 @@ class SQLStorage(Storage):
                 conn.execute(
                     "INSERT INTO experiments (id, name, phase, config, format, created_at, experiment_dir, warnings)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (experiment_id, name, Phase.PENDING.value, _dumps(dict(config)), format, now, experiment_dir,
-                     _dumps(list(warnings))),
+                    (
+                        experiment_id,
+                        name,
+                        Phase.PENDING.value,
+                        _dumps(dict(config)),
+                        format,
+                        now,
+                        experiment_dir,
+                        _dumps(list(warnings)),
+                    ),
                 )
             except self._integrity_errors:
                 raise StorageError(f"storage: experiment {experiment_id!r} exists already") from None
-            conn.execute(
-                _EXPERIMENT_EVENT, (experiment_id, now, Phase.PENDING.value, "created")
-            )
+            conn.execute(_EXPERIMENT_EVENT, (experiment_id, now, Phase.PENDING.value, "created"))
         return self.get_experiment(experiment_id)
 
     def get_experiment(self, experiment_id: str) -> ExperimentRecord:
@@ -151,8 +157,12 @@ class SQLStorage(Storage):
         sql = "SELECT * FROM requests WHERE experiment_id = ?" + (" AND handled_at IS NULL" if open_only else "")
         return [
             Request(
-                id=r["id"], experiment_id=r["experiment_id"], kind=RequestKind(r["kind"]),
-                payload=json.loads(r["payload"]), created_at=r["created_at"], handled_at=r["handled_at"],
+                id=r["id"],
+                experiment_id=r["experiment_id"],
+                kind=RequestKind(r["kind"]),
+                payload=json.loads(r["payload"]),
+                created_at=r["created_at"],
+                handled_at=r["handled_at"],
                 outcome=r["outcome"],
             )
             for r in self._query(sql + " ORDER BY id", (experiment_id,))
@@ -160,7 +170,9 @@ class SQLStorage(Storage):
 
     def close_request(self, request_id: int, outcome: str) -> None:
         with self._transaction() as conn:
-            conn.execute("UPDATE requests SET handled_at = ?, outcome = ? WHERE id = ?", (time.time(), outcome, request_id))
+            conn.execute(
+                "UPDATE requests SET handled_at = ?, outcome = ? WHERE id = ?", (time.time(), outcome, request_id)
+            )
 
     # ------------------------------------------------------------ trials
     def create_trial(self, record: TrialRecord) -> None:
@@ -170,8 +182,18 @@ class SQLStorage(Storage):
                 conn.execute(
                     "INSERT INTO trials (experiment_id, number, state, params, attempt, seed, created_at, message,"
                     " wait_reason, trial_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.experiment_id, record.number, record.state.value, _dumps(dict(record.params)),
-                     record.attempt, record.seed, now, record.message, record.wait_reason, record.trial_dir),
+                    (
+                        record.experiment_id,
+                        record.number,
+                        record.state.value,
+                        _dumps(dict(record.params)),
+                        record.attempt,
+                        record.seed,
+                        now,
+                        record.message,
+                        record.wait_reason,
+                        record.trial_dir,
+                    ),
                 )
             except self._integrity_errors:
                 raise TrialNumberTaken(record.experiment_id, record.number) from None
@@ -219,15 +241,25 @@ class SQLStorage(Storage):
     def add_intermediate(self, experiment_id: str, number: int, result: IntermediateResult) -> None:
         with self._transaction() as conn:
             # PostgreSQL: the trial row's lock orders writers of one curve (SQLite's write lock does already).
-            conn.execute("SELECT number FROM trials WHERE experiment_id = ? AND number = ?" + self._row_lock, (experiment_id, number))
+            conn.execute(
+                "SELECT number FROM trials WHERE experiment_id = ? AND number = ?" + self._row_lock,
+                (experiment_id, number),
+            )
             (seq,) = conn.execute(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM intermediate WHERE experiment_id = ? AND number = ?",
                 (experiment_id, number),
             ).fetchone()
             conn.execute(
                 "INSERT INTO intermediate VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (experiment_id, number, seq, result.step, _finite_or_none(result.value),
-                 _dumps(dict(result.metrics)), result.time or time.time()),
+                (
+                    experiment_id,
+                    number,
+                    seq,
+                    result.step,
+                    _finite_or_none(result.value),
+                    _dumps(dict(result.metrics)),
+                    result.time or time.time(),
+                ),
             )
 
     def get_trials(
@@ -241,7 +273,8 @@ class SQLStorage(Storage):
         curves: dict[int, list[IntermediateResult]] = {}
         if with_intermediate:
             for r in self._query(
-                "SELECT number, step, value, metrics, time FROM intermediate WHERE experiment_id = ? ORDER BY number, seq",
+                "SELECT number, step, value, metrics, time FROM intermediate WHERE experiment_id = ?"
+                " ORDER BY number, seq",
                 (experiment_id,),
             ):
                 curves.setdefault(r["number"], []).append(_intermediate(r))
@@ -260,12 +293,16 @@ class SQLStorage(Storage):
     def get_events(self, experiment_id: str, number: int | None = None) -> list[tuple[float, str, str]]:
         if number is None:
             rows = self._query(
-                "SELECT time, state, message FROM events WHERE experiment_id = ? AND number IS NULL ORDER BY " + self._event_order + "",
+                "SELECT time, state, message FROM events WHERE experiment_id = ? AND number IS NULL ORDER BY "
+                + self._event_order
+                + "",
                 (experiment_id,),
             )
         else:
             rows = self._query(
-                "SELECT time, state, message FROM events WHERE experiment_id = ? AND number = ? ORDER BY " + self._event_order + "",
+                "SELECT time, state, message FROM events WHERE experiment_id = ? AND number = ? ORDER BY "
+                + self._event_order
+                + "",
                 (experiment_id, number),
             )
         return [(r["time"], r["state"], r["message"]) for r in rows]
@@ -308,7 +345,9 @@ def _experiment(row: Mapping[str, Any]) -> ExperimentRecord:
 
 
 def _intermediate(row: Mapping[str, Any]) -> IntermediateResult:
-    return IntermediateResult(step=row["step"], value=row["value"], metrics=json.loads(row["metrics"]), time=row["time"])
+    return IntermediateResult(
+        step=row["step"], value=row["value"], metrics=json.loads(row["metrics"]), time=row["time"]
+    )
 
 
 def _trial(row: Mapping[str, Any], curve: tuple[IntermediateResult, ...]) -> TrialRecord:

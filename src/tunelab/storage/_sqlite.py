@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS open_requests ON requests (experiment_id, handled_at);
 """
 
+
 class SQLiteStorage(SQLStorage):
     """Storage in one SQLite file; safe for one writing engine and any number of readers."""
 

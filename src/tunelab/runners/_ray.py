@@ -1,0 +1,327 @@
+"""The Ray runner: each trial attempt is a Ray task on a cluster, with the resources it asks for.
+
+The task runs the trial exactly as :class:`LocalRunner` would (a command in its own process
+group, or a function in a forked child) in a scratch folder on whichever node Ray picks,
+and streams back what the trial writes: reports, stdout and stderr. Here a thread per
+trial appends them to the trial's own folder, so the engine reads reports from
+``reports.jsonl`` as it does for local trials, while they happen, and a resumed engine
+finds them there. Stops travel the other way through a small actor that the task polls:
+the trial gets its STOP file and SIGTERM on its node, and SIGKILL after the grace period;
+a task that does not end by then is cancelled by Ray.
+
+A node that dies takes its tasks with it: their trials end with a failure the engine's
+failure policy handles (retry or not), and the experiment goes on. Trials are tasks of
+this driver; if the driver dies Ray ends them, and ``tunelab resume`` reconnects (the
+address is in the stored config) and runs them again.
+
+This is the only module that imports ``ray`` (``pip install tunelab[ray]``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tunelab.errors import ConfigError
+from tunelab.runners._base import Runner, TrialHandle, TrialJob
+from tunelab.runners._local import STDERR_FILE, STDOUT_FILE, LocalRunner, _ReportTail, prepare_trial_dir
+from tunelab.trial import _context
+
+#: How often a remote trial checks for a stop request (seconds).
+_STOP_POLL = 0.25
+#: The longest a remote trial waits before sending what its trial wrote (seconds).
+_FLUSH = 0.05
+_STANDARD = {"cpu": "num_cpus", "gpu": "num_gpus", "memory": "memory"}
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("runner: ray needs Ray; pip install 'tunelab[ray]'") from None
+    return ray
+
+
+def task_options(resources_per_trial: Mapping[str, float]) -> dict[str, Any]:
+    """Ray task options for Orca-style ``resources_per_trial`` (``cpu``, ``gpu``, ``memory``, custom)."""
+    options: dict[str, Any] = {"num_cpus": 1}
+    custom: dict[str, float] = {}
+    for name, amount in resources_per_trial.items():
+        key = _STANDARD.get(name.lower())
+        if key is not None:
+            options[key] = amount
+        else:
+            custom[name] = float(amount)
+    if custom:
+        options["resources"] = custom
+    return options
+
+
+def _listed(resource: str) -> bool:
+    """A resource worth naming in a message (not Ray's per-node and per-bundle bookkeeping)."""
+    return "/" not in resource and "node:" not in resource and "_group_" not in resource
+
+
+class _ByteTail:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def read(self) -> bytes:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return b""
+        self.offset += len(chunk)
+        return chunk
+
+
+def _remote_trial(job: TrialJob, board: Any, key: str, grace: float) -> Iterator[dict[str, Any]]:
+    """Body of the Ray task: run the trial here, yield what it writes, end with its exit code."""
+    import ray
+
+    scratch = Path(tempfile.mkdtemp(prefix=f"tunelab-{job.experiment_id}-{job.number}-"))
+    code_dir = job.code_dir if job.code_dir.is_dir() else Path.cwd()  # runtime_env working_dir
+    local = dataclasses.replace(job, trial_dir=scratch, code_dir=code_dir, attempt=1)
+    try:
+        handle = LocalRunner().start(local)
+    except OSError as exc:
+        yield {"stderr": f"tunelab: cannot start the trial on {socket.gethostname()}: {exc}\n".encode(), "exit": 127}
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    yield {"node": ray.get_runtime_context().get_node_id(), "host": socket.gethostname(), "pid": handle.pid}
+    out, err = _ByteTail(scratch / STDOUT_FILE), _ByteTail(scratch / STDERR_FILE)
+    reports = _ByteTail(scratch / _context.REPORTS_FILE)
+    next_check, asked, code = 0.0, "", None
+    try:
+        while True:
+            code = handle.poll()
+            message = {"reports": reports.read(), "stdout": out.read(), "stderr": err.read()}
+            if any(message.values()):
+                yield message
+            if code is not None:
+                break
+            now = time.monotonic()
+            if asked != "stop" and now >= next_check:
+                next_check = now + _STOP_POLL
+                try:
+                    wanted = ray.get(board.wanted.remote(key), timeout=10)
+                except Exception:  # noqa: BLE001 - without the board the trial runs on; Ray cancels it if need be
+                    wanted = ""
+                if wanted == "stop":
+                    handle.stop(grace)
+                elif wanted == "ask" and not asked:
+                    (scratch / _context.STOP_FILE).touch()
+                asked = wanted or asked
+            fd = handle.fileno()
+            if fd >= 0:
+                select.select([fd], [], [], _FLUSH)
+            else:
+                time.sleep(_FLUSH)
+    finally:
+        if code is None:  # cancelled: the trial must not outlive its task
+            handle.stop(0)
+            handle.poll()
+        shutil.rmtree(scratch, ignore_errors=True)
+    yield {"exit": code}
+
+
+def _ship_by_value(function: Any) -> None:
+    """Send a user's objective with its module's code, so nodes need not import that module."""
+    import sys
+
+    from ray import cloudpickle
+
+    module = sys.modules.get(getattr(function, "__module__", "") or "")
+    path = getattr(module, "__file__", None) or ""
+    if module is None or module.__name__ == "__main__" or module.__name__.split(".")[0] == "tunelab":
+        return
+    if "site-packages" in path or "dist-packages" in path:
+        return
+    cloudpickle.register_pickle_by_value(module)
+
+
+class _StopBoard:
+    """A tiny actor: which trials the driver wants stopped (a remote trial polls it)."""
+
+    def __init__(self) -> None:
+        self._wanted: dict[str, str] = {}
+
+    def stop(self, key: str, how: str) -> None:
+        """``how``: ``ask`` (the STOP file only) or ``stop`` (SIGTERM, then SIGKILL after the grace period)."""
+        if self._wanted.get(key) != "stop":
+            self._wanted[key] = how
+
+    def wanted(self, key: str) -> str:
+        return self._wanted.get(key, "")
+
+    def forget(self, key: str) -> None:
+        self._wanted.pop(key, None)
+
+
+class _RayHandle(TrialHandle):
+    """A trial running as a Ray task; ``pid`` is 0 because the process is not on this machine."""
+
+    def __init__(self, runner: RayRunner, job: TrialJob) -> None:
+        self.job = job
+        self.pid = 0
+        self.node: str | None = None
+        self.host: str | None = None
+        self._runner = runner
+        self._key = f"{job.experiment_id}/{job.number}/{job.attempt}"
+        self._tail = _ReportTail(job.trial_dir / _context.REPORTS_FILE)
+        self._exit: int | None = None
+        self._started = threading.Event()
+        self._kill_at: float | None = None
+        self._wake_read, self._wake_write = os.pipe()
+        self._generator = runner.task.remote(job, runner.board, self._key, runner.stop_grace)
+        self._thread = threading.Thread(target=self._follow, name=f"tunelab-ray-{job.number}", daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        """Append what the remote trial sends to the trial's folder; note its end."""
+        ray = self._runner.ray
+        code = 1
+        folder = self.job.trial_dir
+        try:
+            for ref in self._generator:
+                message = ray.get(ref)
+                if "node" in message:
+                    self.node, self.host = message["node"], message["host"]
+                    self._started.set()
+                    with open(folder / STDERR_FILE, "ab") as handle:
+                        handle.write(f"tunelab: running on Ray node {self.node} ({self.host})\n".encode())
+                for name, stream in (
+                    ("stdout", STDOUT_FILE),
+                    ("stderr", STDERR_FILE),
+                    ("reports", _context.REPORTS_FILE),
+                ):
+                    if message.get(name):
+                        with open(folder / stream, "ab") as handle:
+                            handle.write(message[name])
+                if "exit" in message:
+                    code = message["exit"]
+        except Exception as exc:  # noqa: BLE001 - a lost node or a cancelled task ends the trial, not the engine
+            cancelled = type(exc).__name__ == "TaskCancelledError"
+            code = -15 if cancelled else 1
+            if not cancelled:
+                where = f" on {self.host}" if self.host else ""
+                with open(folder / STDERR_FILE, "ab") as handle:
+                    handle.write(
+                        f"tunelab: the Ray task running this trial{where} was lost: {type(exc).__name__}: "
+                        f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}\n".encode()
+                    )
+        finally:
+            self._exit = code
+            self._started.set()
+            os.write(self._wake_write, b"x")
+
+    def poll(self) -> int | None:
+        if self._exit is None and self._kill_at is not None and time.monotonic() >= self._kill_at:
+            self._kill_at = None
+            self._runner.ray.cancel(self._generator, force=True)
+        if self._exit is not None:
+            self._thread.join()
+            self._close()
+        return self._exit
+
+    def read_reports(self) -> list[dict[str, Any]]:
+        return self._tail.read()
+
+    def request_stop(self) -> None:
+        self._runner.board.stop.remote(self._key, "ask")
+
+    def stop(self, grace: float) -> None:
+        if self._exit is not None:
+            return
+        if not self._started.is_set():  # still queued in Ray: nothing ran yet
+            self._runner.ray.cancel(self._generator)
+        self._runner.board.stop.remote(self._key, "stop")
+        if self._kill_at is None:
+            self._kill_at = time.monotonic() + grace + 5.0  # the node's own SIGKILL comes first
+
+    def fileno(self) -> int:
+        return self._wake_read
+
+    def _close(self) -> None:
+        if self._wake_read >= 0:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            self._wake_read = self._wake_write = -1
+            self._runner.board.forget.remote(self._key)
+
+
+class RayRunner(Runner):
+    """Runs trials as Ray tasks.
+
+    ``address``: ``auto``, ``ray://host:port``, ``host:port``, or None to start a local cluster.
+    """
+
+    def __init__(
+        self,
+        *,
+        address: str | None = None,
+        resources_per_trial: Mapping[str, float] | None = None,
+        runtime_env: Mapping[str, Any] | None = None,
+        stop_grace: float = 5.0,
+        init_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.ray = _ray()
+        self.address = address
+        self.resources_per_trial = dict(resources_per_trial or {"cpu": 1})
+        self.options = task_options(self.resources_per_trial)
+        if runtime_env:
+            self.options["runtime_env"] = dict(runtime_env)
+        self.stop_grace = stop_grace
+        self._owns_ray = False
+        if not self.ray.is_initialized():
+            kwargs: dict[str, Any] = {"address": address, "log_to_driver": False}
+            if address is None:  # a private cluster on this machine, reachable on loopback only
+                kwargs.update(include_dashboard=False, _node_ip_address="127.0.0.1")
+            elif address.split("://")[-1].rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
+                kwargs["_node_ip_address"] = "127.0.0.1"  # a loopback cluster: this driver stays on loopback too
+            self.ray.init(**{**kwargs, **(init_kwargs or {})})
+            self._owns_ray = True
+        self._check_fits()
+        self.task = self.ray.remote(max_retries=0)(_remote_trial).options(**self.options)
+        # The stop board lives on the driver's node: it must not die with a worker node.
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(node_id=self.ray.get_runtime_context().get_node_id(), soft=True)
+        self.board = self.ray.remote(num_cpus=0, scheduling_strategy=here)(_StopBoard).remote()
+
+    def _check_fits(self) -> None:
+        total = self.ray.cluster_resources()
+        wanted = {"CPU": self.options.get("num_cpus", 0), "GPU": self.options.get("num_gpus", 0)}
+        wanted.update(self.options.get("resources", {}))
+        missing = [f"{name}={amount:g}" for name, amount in wanted.items() if amount and total.get(name, 0) < amount]
+        if missing:
+            raise ConfigError(
+                f"ray.resources_per_trial: no node of the cluster has {', '.join(missing)} "
+                f"(cluster: {', '.join(f'{k}={v:g}' for k, v in sorted(total.items()) if _listed(k))})"
+            )
+
+    def start(self, job: TrialJob) -> TrialHandle:
+        prepare_trial_dir(job)
+        if job.function is not None:
+            _ship_by_value(job.function)
+        return _RayHandle(self, job)
+
+    def close(self) -> None:
+        try:
+            self.ray.kill(self.board)
+        except Exception:  # noqa: BLE001 - the cluster may be gone already
+            pass
+        if self._owns_ray:
+            self.ray.shutdown()
