@@ -126,7 +126,8 @@ def test_charts_data(client: Any, finished: Stored) -> None:
     assert max(analysis["importance"], key=analysis["importance"].get) == "x"
     assert len(analysis["columns"]["x"]) == len(analysis["values"])
     timeline = client.get(f"/api/experiments/{eid}/timeline").json()
-    assert len(timeline["bars"]) == 14 and {b["slot"] for b in timeline["bars"]} <= {0, 1}
+    assert len(timeline["numbers"]) == 14 and set(timeline["slots"]) <= {0, 1}
+    assert all(0 <= start <= end for start, end in zip(timeline["starts"], timeline["ends"]))
 
 
 def test_export_csv_and_json(client: Any, finished: Stored) -> None:

@@ -63,7 +63,7 @@ def create_app(
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"])
     app.add_middleware(GuardMiddleware, token=token, trusted_hosts=trusted_hosts)
-    cache = SnapshotCache(storage)
+    cache = app.state.snapshots = SnapshotCache(storage)
 
     def snapshot(eid: str) -> Snapshot:
         try:
@@ -278,10 +278,11 @@ def create_app(
         slots = assign_slots([t.started_at for t in started], ends)  # type: ignore[misc]
         origin = snap.experiment.started_at or (min((t.started_at for t in started), default=None))  # type: ignore[type-var]
         base = origin or 0.0
-        return m.Timeline(origin=origin, bars=[
-            m.TimelineBar(number=t.number, slot=s, start=t.started_at - base, end=e - base, state=t.state.value)  # type: ignore[operator]
-            for t, s, e in zip(started, slots, ends)
-        ])
+        return m.Timeline(
+            origin=origin, numbers=[t.number for t in started], slots=slots,
+            starts=[t.started_at - base for t in started], ends=[e - base for e in ends],  # type: ignore[operator]
+            states=[t.state.value for t in started],
+        )
 
     @app.get("/api/experiments/{experiment_id}/requests", response_model=list[m.RequestItem], tags=["actions"])
     def requests(experiment_id: ExperimentId) -> list[m.RequestItem]:

@@ -149,17 +149,15 @@ class Analysis(BaseModel):
     sampled: bool = Field(description="Whether the points are a sample of the scored trials.")
 
 
-class TimelineBar(BaseModel):
-    number: int
-    slot: int
-    start: float
-    end: float
-    state: str
-
-
 class Timeline(BaseModel):
+    """Started trials as columns (compact at 10,000 trials): slot, start and end in seconds since ``origin``."""
+
     origin: float | None
-    bars: list[TimelineBar]
+    numbers: list[int]
+    slots: list[int]
+    starts: list[float]
+    ends: list[float]
+    states: list[str]
 
 
 class RequestItem(BaseModel):

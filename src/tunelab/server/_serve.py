@@ -74,6 +74,7 @@ class Dashboard:
             self.storage, read_only=options.read_only, token=token, trusted_hosts=trusted,
             cors_origins=options.cors_origins, experiment_id=options.experiment_id,
         )
+        self._cache = app.state.snapshots
         shown_host = options.host if ":" not in options.host else f"[{options.host}]"
         if options.host in ("0.0.0.0", "::"):
             shown_host = socket.gethostname()
@@ -86,6 +87,7 @@ class Dashboard:
 
     def start(self) -> Dashboard:
         """Serve in a daemon thread; returns once the server accepts connections."""
+        self._warm()
         self._thread = threading.Thread(target=self._serve, name="tunelab-dashboard", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10.0
@@ -95,7 +97,20 @@ class Dashboard:
 
     def serve_forever(self) -> None:
         """Serve in this thread until Ctrl-C."""
+        self._warm()
         self._serve()
+
+    def _warm(self) -> None:
+        """Read the served experiment's trials in the background, before anyone asks."""
+        eid = self.options.experiment_id
+        if eid is not None:
+            threading.Thread(target=self._read, args=(eid,), name="tunelab-dashboard-warm", daemon=True).start()
+
+    def _read(self, experiment_id: str) -> None:
+        try:
+            self._cache.get(experiment_id)
+        except Exception:  # the page will show the error when it asks
+            logger.debug("could not read experiment %s ahead of time", experiment_id, exc_info=True)
 
     def _serve(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._socket]))

@@ -21,13 +21,23 @@ BASE_SORT_KEYS = ("number", "state", "value", "duration", "started_at", "ended_a
 _STATE_ORDER = {state: i for i, state in enumerate(TrialState)}
 
 
-@dataclass(frozen=True)
 class Row:
-    """A trial as the table shows it, with flat parameter names."""
+    """A trial as the table shows it, with flat parameter names (search text made on first use)."""
 
-    trial: TrialRecord
-    params: dict[str, Any]
-    search_text: str
+    __slots__ = ("trial", "params", "_search_text")
+
+    def __init__(self, trial: TrialRecord, params: dict[str, Any]) -> None:
+        self.trial = trial
+        self.params = params
+        self._search_text: str | None = None
+
+    @property
+    def search_text(self) -> str:
+        if self._search_text is None:
+            t = self.trial
+            parts = [str(t.number), t.state.value, json.dumps(self.params, default=str), t.message]
+            self._search_text = " ".join(parts).lower()
+        return self._search_text
 
     def as_json(self, now: float) -> dict[str, Any]:
         t = self.trial
@@ -68,9 +78,7 @@ class Snapshot:
 
 
 def make_row(trial: TrialRecord) -> Row:
-    params = flatten_params(trial.params)
-    text = " ".join([str(trial.number), trial.state.value, json.dumps(params, default=str), trial.message]).lower()
-    return Row(trial, params, text)
+    return Row(trial, flatten_params(trial.params))
 
 
 class SnapshotCache:
@@ -192,7 +200,10 @@ class Query:
         for f in self.ranges:
             chosen = [r for r in chosen if f.accepts(r, now)]
         result = list(chosen)
-        if self.sort != "number" or self.descending:
+        if self.sort == "number":  # storage gives them in order
+            if self.descending:
+                result.reverse()
+        else:
             present = [r for r in result if _sort_key(_field(r, self.sort, now))[0] < 2]
             missing = [r for r in result if _sort_key(_field(r, self.sort, now))[0] == 2]
             present.sort(key=lambda r: _sort_key(_field(r, self.sort, now)), reverse=self.descending)

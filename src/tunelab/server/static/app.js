@@ -168,7 +168,9 @@ async function refresh(st, first) {
   if (o.revision === st.revision && !first) return;
   st.revision = o.revision;
   const heavy = first || Date.now() - st.lastAnalysis > (o.total > 2000 ? 10000 : 3000) || st.ended;
-  const jobs = [loadTrials(st), loadHistory(st).then(() => loadCurves(st)), loadTimeline(st), loadActivity(st)];
+  // The table and the history first: they are what a user looks at, and the server is small.
+  await Promise.all([loadTrials(st), loadHistory(st)]);
+  const jobs = [loadCurves(st), loadTimeline(st), loadActivity(st)];
   if (heavy) { st.lastAnalysis = Date.now(); jobs.push(loadAnalysis(st)); }
   await Promise.all(jobs);
 }
@@ -395,8 +397,9 @@ function drawSlice(st) {
 async function loadTimeline(st) {
   const t = await api(`experiments/${enc(st.id)}/timeline`);
   if (page !== st) return;
-  if (!t.bars.length) { drawEmpty(st.el.timeline, "No trial has started yet."); return; }
-  Charts.timeline(st.el.timeline, { bars: t.bars, colors: COLORS, click: goTrial(st),
+  if (!t.numbers.length) { drawEmpty(st.el.timeline, "No trial has started yet."); return; }
+  const bars = t.numbers.map((number, i) => ({ number, slot: t.slots[i], start: t.starts[i], end: t.ends[i], state: t.states[i] }));
+  Charts.timeline(st.el.timeline, { bars, colors: COLORS, click: goTrial(st),
     tip: b => `trial ${b.number} · ${b.state.toLowerCase()}\n${duration(b.end - b.start)} from ${fmt(b.start)} s` });
 }
 
