@@ -13,6 +13,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from tunelab.trial import (
+    get_budget,
+    get_checkpoint_dir,
     get_experiment_id,
     get_params,
     get_trial_id,
@@ -44,6 +46,8 @@ __all__ = [
     "__version__",
     "create_tuner",
     "errors",
+    "get_budget",
+    "get_checkpoint_dir",
     "get_experiment_id",
     "get_params",
     "get_trial_id",

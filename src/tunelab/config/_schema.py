@@ -70,6 +70,8 @@ class TrialConfig(_Strict):
     params_as_argv: bool = False
     #: Names of the extra values when a trial reports a list ``[main, x, y]`` (Auptimizer's ``multi_res_labels``).
     result_labels: list[str] = Field(default_factory=list)
+    #: Seconds between SIGTERM and SIGKILL when a trial is stopped (early stop, cancel, timeout).
+    stop_grace: Duration = 5.0
 
     @model_validator(mode="after")
     def _one_kind(self) -> TrialConfig:
@@ -87,6 +89,13 @@ class AlgorithmConfig(_Strict):
 
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
+
+
+class SchedulerConfig(AlgorithmConfig):
+    """A scheduler (ASHA, Hyperband, BOHB, PBT...): a name, its arguments, and how budgets reach trials."""
+
+    #: The parameter a trial's budget is added under (NNI's ``TRIAL_BUDGET``); null adds none.
+    budget_param: str | None = "TRIAL_BUDGET"
 
 
 class RayConfig(_Strict):
@@ -133,6 +142,7 @@ class ExperimentConfig(_Strict):
     trial: Annotated[TrialConfig, BeforeValidator(_trial)] = Field(default_factory=TrialConfig)
     tuner: Annotated[AlgorithmConfig, BeforeValidator(_algorithm)] = AlgorithmConfig(name="auto")
     assessor: Annotated[AlgorithmConfig | None, BeforeValidator(_algorithm)] = None
+    scheduler: Annotated[SchedulerConfig | None, BeforeValidator(_algorithm)] = None
     mode: Literal["min", "max"] = "min"
     metric: str = Field(default="default", description="which reported key is the main metric")
     max_trials: int | None = Field(default=None, ge=1)
@@ -172,6 +182,16 @@ class ExperimentConfig(_Strict):
         except SearchSpaceError as exc:
             # Strip our own "search_space" prefix: pydantic adds the field name.
             raise ValueError(str(exc).removeprefix("search_space").lstrip(".: ")) from None
+        return value
+
+    @field_validator("assessor", "scheduler")
+    @classmethod
+    def _rule(cls, value: Any, info: Any) -> Any:
+        """Unknown names and misspelled arguments of assessors and schedulers fail here, not mid-run."""
+        if value is not None and "search_space" in info.data:
+            from tunelab.schedulers import check_scheduler_config
+
+            check_scheduler_config(value.name, value.args, what=info.field_name, space=info.data["search_space"])
         return value
 
     def space(self):  # noqa: ANN201 - SearchSpace, imported lazily to keep config light

@@ -35,6 +35,7 @@ from tunelab.runners import (
     signal_group,
 )
 from tunelab.runners._local import STDERR_FILE, _ReportTail
+from tunelab.schedulers import Decision, NewTrial, Outcome, Resume, Wait, build_scheduler
 from tunelab.storage import (
     ExperimentRecord,
     IntermediateResult,
@@ -99,6 +100,9 @@ class _Active:
     stop_state: TrialState | None = None
     stop_message: str = ""
     reports_seen: int = 0
+    budget: int | None = None
+    budget_reached_at: float | None = None  # when it reported its budget and was asked to end
+    budget_stop_sent: bool = False
 
 
 @dataclass
@@ -142,6 +146,12 @@ def build_tuner(config: ExperimentConfig) -> Tuner:
     return create_tuner(config.tuner.name, config.space(), mode=config.mode, seed=seed, **args)
 
 
+def _outcome(state: TrialState) -> Outcome:
+    if state == TrialState.SUCCEEDED:
+        return Outcome.COMPLETED
+    return Outcome.STOPPED if state == TrialState.EARLY_STOPPED else Outcome.FAILED
+
+
 class Engine:
     """Runs one experiment to a final phase. Not reentrant; one engine per experiment at a time."""
 
@@ -155,7 +165,7 @@ class Engine:
         runner: Runner | None = None,
         listener: Listener | None = None,
         poll_interval: float = 0.1,
-        stop_grace: float = 5.0,
+        stop_grace: float | None = None,
     ) -> None:
         self.storage = storage
         self.experiment_id = experiment_id
@@ -164,11 +174,14 @@ class Engine:
         self.runner = runner or create_runner(config)
         self.listener = listener
         self.poll_interval = poll_interval
-        self.stop_grace = stop_grace
+        self.stop_grace = stop_grace if stop_grace is not None else (config.trial.stop_grace or 5.0)
         record = storage.get_experiment(experiment_id)
         self.experiment_dir = Path(record.experiment_dir)
         self._elapsed_before = record.elapsed
         self.tuner = build_tuner(config)
+        self.scheduler = build_scheduler(config)
+        self._plans: dict[int, NewTrial | Resume] = {}  # what the scheduler started each trial for
+        self._scheduler_wait = ""
         seed = config.seed if config.seed is not None else self.tuner.seed
         self._seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
         self._active: dict[int, _Active] = {}
@@ -194,13 +207,16 @@ class Engine:
         """Replay what storage holds: finished trials into the tuner, interrupted ones back in the queue."""
         for record in self.storage.get_trials(self.experiment_id):
             self._created = max(self._created, record.number + 1)
+            curve = [(r.step + 1, r.value) for r in record.intermediate]
             if record.state.is_final:
                 value = record.value if record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) else None
                 self.tuner.restore(record.number, record.params, value)
+                self.scheduler.restore(record.number, record.params, curve, _outcome(record.state), value)
                 self._counts.add(record.state)
                 self._note_best(record.number, record.params, value)
                 continue
             self.tuner.restore(record.number, record.params, pending=True)
+            self.scheduler.restore(record.number, record.params, curve, None, None)
             if record.state == TrialState.RUNNING and self._recover(record):
                 continue
             self._queue.append(
@@ -290,6 +306,8 @@ class Engine:
                 done = self._counts.succeeded + self._counts.failed + self._counts.early_stopped
                 return Phase.TIMEOUT, f"max_duration ({self.max_duration:g} s) reached after {done} trials"
             self._fill_slots()
+            if not self._active and not self._queue and self._scheduler_wait:
+                return Phase.DONE, self._scheduler_wait
             more_to_create = not self._exhausted and (max_trials is None or self._created < max_trials)
             if not self._active and not self._queue and not more_to_create:
                 if self._exhausted:
@@ -309,16 +327,33 @@ class Engine:
                 queued = self._queue.popleft()
                 self._start(queued.number, queued.params, queued.attempt)
                 continue
-            if self._exhausted or (max_trials is not None and self._created >= max_trials):
+            if max_trials is not None and self._created >= max_trials:
                 break
-            self._set_waiting_reason("the tuner is proposing the next configuration")
-            try:
-                number, params = self.tuner.suggest()
-            except SearchSpaceExhausted as exc:
-                logger.info("%s", exc)
-                self._exhausted = True
+            action = self.scheduler.next_trial()
+            self._scheduler_wait = action.reason if isinstance(action, Wait) else ""
+            if isinstance(action, Wait):
                 break
+            if isinstance(action, Resume):
+                # A configuration continues as a new trial: the tuner hears of it as pending.
+                number, params = max(self._created, self.tuner.n_suggested), dict(action.params)
+                self.tuner.restore(number, params, pending=True)
+            else:
+                if self._exhausted:
+                    self.scheduler.on_unused(action)
+                    break
+                self._set_waiting_reason("the tuner is proposing the next configuration")
+                try:
+                    if action.params is not None:
+                        self.tuner.enqueue(action.params)
+                    number, params = self.tuner.suggest()
+                except SearchSpaceExhausted as exc:
+                    logger.info("%s", exc)
+                    self._exhausted = True
+                    self.scheduler.on_unused(action)
+                    break
             self._created = max(self._created, number + 1)
+            self._plans[number] = action
+            self.scheduler.on_start(number, params, action)
             seed = trial_seed(self._seed, number)
             self.storage.create_trial(
                 TrialRecord(
@@ -334,7 +369,8 @@ class Engine:
             self._start(number, params, attempt=1)
         busy = len(self._active) >= self.concurrency
         pending = bool(self._queue) or (not self._exhausted and (max_trials is None or self._created < max_trials))
-        self._set_waiting_reason(f"all {self.concurrency} slots busy" if busy and pending else self._runner_wait)
+        reason = f"all {self.concurrency} slots busy" if busy and pending else self._runner_wait
+        self._set_waiting_reason(reason or ("" if busy else self._scheduler_wait))
 
     def _trial_dir(self, number: int) -> Path:
         return self.experiment_dir / "trials" / str(number)
@@ -342,6 +378,8 @@ class Engine:
     def _start(self, number: int, params: dict[str, Any], attempt: int) -> None:
         trial = self.config.trial
         seed = trial_seed(self._seed, number)
+        plan = self._plans.get(number)
+        source = plan.checkpoint_from if isinstance(plan, Resume) else None
         job = TrialJob(
             experiment_id=self.experiment_id,
             number=number,
@@ -356,6 +394,10 @@ class Engine:
             compat=tuple(trial.compat),
             params_as_argv=trial.params_as_argv,
             result_labels=tuple(trial.result_labels),
+            budget=None if plan is None else plan.budget,
+            budget_param=None if self.config.scheduler is None else self.config.scheduler.budget_param,
+            checkpoint_dir=self._trial_dir(number) / "checkpoint",
+            checkpoint_from=None if source is None else self._trial_dir(source) / "checkpoint",
         )
         now = time.time()
         try:
@@ -372,6 +414,7 @@ class Engine:
             handle=handle,
             started_at=now,
             deadline=time.monotonic() + trial.timeout if trial.timeout else None,
+            budget=job.budget,
         )
         self.storage.update_trial(
             self.experiment_id,
@@ -381,7 +424,7 @@ class Engine:
             started_at=now,
             ended_at=None,
             wait_reason="",
-            message="",
+            message="" if plan is None else plan.note,
             pid=handle.pid,
             pid_start=process_start_time(handle.pid),
         )
@@ -395,6 +438,10 @@ class Engine:
                 active.stop_state = TrialState.FAILED
                 active.stop_message = f"timed out after {self.config.trial.timeout:g} s"
                 active.handle.stop(self.stop_grace)
+            if active.budget_reached_at is not None and not active.budget_stop_sent and active.stop_state is None:
+                if time.monotonic() >= active.budget_reached_at + self.stop_grace:
+                    active.budget_stop_sent = True  # it reached its budget and did not end by itself
+                    active.handle.stop(self.stop_grace)
             code = active.handle.poll()
             if code is not None:
                 self._ingest(active)
@@ -409,6 +456,21 @@ class Engine:
                 value = self._store_intermediate(active.number, report)
                 if value is not None:
                     active.last_intermediate = value
+                    self._assess(active, int(report.get("step", 0)), value)
+
+    def _assess(self, active: _Active, step: int, value: float) -> None:
+        """The scheduler's decision on an intermediate result: stop the trial early, or end it at its budget."""
+        if active.stop_state is not None:
+            return
+        resource = step + 1
+        if self.scheduler.on_result(active.number, resource, value) is Decision.STOP:
+            active.stop_state = TrialState.EARLY_STOPPED
+            active.stop_message = f"stopped early by {self.scheduler.name} after step {step}"
+            logger.info("trial %d: %s", active.number, active.stop_message)
+            active.handle.stop(self.stop_grace)
+        elif active.budget is not None and resource >= active.budget and active.budget_reached_at is None:
+            active.budget_reached_at = time.monotonic()
+            active.handle.request_stop()
 
     def _store_intermediate(self, number: int, report: dict[str, Any]) -> float | None:
         value, metrics = self._main_value(report)
@@ -439,6 +501,16 @@ class Engine:
             return
         if active.stop_state is TrialState.FAILED:
             self._failed(number, params, active.attempt, active.stop_message)
+            return
+        if active.stop_state is TrialState.EARLY_STOPPED:
+            # NNI's convention: the last intermediate result counts (a final one, if it sent one).
+            value, metrics = active.final or (active.last_intermediate, {})
+            self._finish(number, params, TrialState.EARLY_STOPPED, value, metrics, active.stop_message)
+            return
+        if active.budget_reached_at is not None and code != 0:
+            value, metrics = active.final or (active.last_intermediate, {})
+            message = f"reached its budget ({active.budget}) and was stopped after {self.stop_grace:g} s"
+            self._finish(number, params, TrialState.SUCCEEDED, value, metrics, message)
             return
         if code == 0 and active.final is not None:
             self._finish(number, params, TrialState.SUCCEEDED, *active.final, "")
@@ -481,10 +553,13 @@ class Engine:
         *,
         observe: bool = True,
     ) -> None:
+        note = getattr(self._plans.get(number), "note", "")  # what the scheduler started it for
+        message = f"{note}; {message}" if note and message else note or message
         self.storage.update_trial(
             self.experiment_id, number, state=state, value=value, metrics=metrics, message=message, ended_at=time.time()
         )
         self._counts.add(state)
+        self.scheduler.on_end(number, _outcome(state), value)
         if observe:
             self.tuner.observe(number, value)
             self._note_best(number, params, value)

@@ -34,6 +34,21 @@ class TrialJob:
     compat: tuple[str, ...] = ()
     params_as_argv: bool = False
     result_labels: tuple[str, ...] = ()
+    #: The resource level (epochs, steps) the trial should train up to, when a scheduler gives budgets.
+    budget: int | None = None
+    #: The parameter the budget is added under in the trial's params (NNI's ``TRIAL_BUDGET``); None adds none.
+    budget_param: str | None = None
+    #: A folder the trial may save checkpoints in (``tunelab.get_checkpoint_dir()``).
+    checkpoint_dir: Path | None = None
+    #: A checkpoint folder copied into ``checkpoint_dir`` before the trial starts (promotion, PBT exploit).
+    checkpoint_from: Path | None = None
+
+    def trial_params(self) -> dict[str, Any]:
+        """The parameters the trial sees: ``params``, plus the budget under ``budget_param`` when both are set."""
+        params = dict(self.params)
+        if self.budget is not None and self.budget_param:
+            params[self.budget_param] = self.budget
+        return params
 
 
 class TrialHandle(ABC):
@@ -55,6 +70,12 @@ class TrialHandle(ABC):
     @abstractmethod
     def fileno(self) -> int:
         """A descriptor that becomes readable when the trial's process ends."""
+
+    def request_stop(self) -> None:
+        """Ask the trial to end by itself (the STOP file ``tunelab.should_stop()`` reads), without a signal."""
+        from tunelab.trial._context import STOP_FILE
+
+        (self.job.trial_dir / STOP_FILE).touch()
 
 
 class Runner(ABC):

@@ -14,6 +14,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -54,17 +55,29 @@ def prepare_trial_dir(job: TrialJob) -> None:
                 stem, dot, suffix = name.partition(".")
                 old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
     (job.trial_dir / _context.STOP_FILE).unlink(missing_ok=True)
+    if job.checkpoint_dir is not None:
+        _prepare_checkpoint(job.checkpoint_dir, job.checkpoint_from)
     data = {
         "experiment_id": job.experiment_id,
         "number": job.number,
         "attempt": job.attempt,
         "seed": job.seed,
-        "params": dict(job.params),
+        "params": job.trial_params(),
         "result_labels": list(job.result_labels),
+        "budget": job.budget,
+        "checkpoint_dir": None if job.checkpoint_dir is None else str(job.checkpoint_dir),
     }
     _write_json(job.trial_dir / _context.PARAMS_FILE, data)
     if job.params_as_argv:
         _write_json(job.trial_dir / AUP_CONFIG_FILE, {**job.params, "job_id": job.number})
+
+
+def _prepare_checkpoint(folder: Path, source: Path | None) -> None:
+    """The trial's checkpoint folder; a copy of ``source`` when it continues another trial's run."""
+    if source is not None and source.is_dir() and source.resolve() != folder.resolve():
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(source, folder, symlinks=True)
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -80,6 +93,10 @@ def trial_environment(job: TrialJob) -> dict[str, str]:
     env[_context.ENV_EXPERIMENT_ID] = job.experiment_id
     if job.seed is not None:
         env[_context.ENV_TRIAL_SEED] = str(job.seed)
+    if job.budget is not None:
+        env[_context.ENV_TRIAL_BUDGET] = str(job.budget)
+    if job.checkpoint_dir is not None:
+        env[_context.ENV_CHECKPOINT_DIR] = str(job.checkpoint_dir)
     # Trials run with the interpreter (and virtual environment) tunelab runs in.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     paths = [str(SHIMS_DIR)] if job.compat else []
@@ -237,12 +254,14 @@ def _function_child(job: TrialJob) -> None:
         trial_env = trial_environment(job)
         os.environ.update({k: v for k, v in trial_env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env})
         context = _context.TrialContext(
-            params=dict(job.params),
+            params=job.trial_params(),
             trial_dir=job.trial_dir,
             number=job.number,
             experiment_id=job.experiment_id,
             seed=job.seed,
             result_labels=list(job.result_labels),
+            budget=job.budget,
+            checkpoint_dir=job.checkpoint_dir,
         )
         _context.activate(context)
         if job.seed is not None:
@@ -251,7 +270,7 @@ def _function_child(job: TrialJob) -> None:
                 sys.modules["numpy"].random.seed(job.seed % 2**32)
         os.chdir(job.code_dir)
         assert job.function is not None
-        result = job.function(dict(job.params))
+        result = job.function(job.trial_params())
         if result is not None:
             context.report_final(result)
     except TrialFailed as exc:

@@ -6,6 +6,7 @@ it is given and reports are printed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tunelab.trial._context import TrialContext, activate, current
@@ -14,6 +15,8 @@ __all__ = [
     "TrialContext",
     "activate",
     "current",
+    "get_budget",
+    "get_checkpoint_dir",
     "get_experiment_id",
     "get_params",
     "get_trial_id",
@@ -58,3 +61,18 @@ def get_experiment_id() -> str:
 def get_trial_seed() -> int | None:
     """The per-trial seed derived from the experiment's seed (None if unseeded)."""
     return current().seed
+
+
+def get_budget(default: int | None = None) -> int | None:
+    """The resource level (epochs, steps) to train up to when a scheduler gives budgets; else ``default``."""
+    budget = current().budget
+    return default if budget is None else budget
+
+
+def get_checkpoint_dir() -> Path | None:
+    """This trial's checkpoint folder (None outside an experiment).
+
+    Save what is needed to continue training here; a trial that continues this one (a
+    Hyperband promotion, a PBT generation) starts with a copy of the folder.
+    """
+    return current().checkpoint_dir

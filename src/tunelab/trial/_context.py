@@ -30,6 +30,8 @@ ENV_TRIAL_DIR = "TUNELAB_TRIAL_DIR"
 ENV_TRIAL_NUMBER = "TUNELAB_TRIAL_NUMBER"
 ENV_EXPERIMENT_ID = "TUNELAB_EXPERIMENT_ID"
 ENV_TRIAL_SEED = "TUNELAB_TRIAL_SEED"
+ENV_TRIAL_BUDGET = "TUNELAB_TRIAL_BUDGET"
+ENV_CHECKPOINT_DIR = "TUNELAB_CHECKPOINT_DIR"
 
 
 @dataclass
@@ -42,6 +44,10 @@ class TrialContext:
     experiment_id: str = "STANDALONE"
     seed: int | None = None
     result_labels: list[str] = field(default_factory=list)
+    #: The resource level to train up to when a scheduler gives budgets, else None.
+    budget: int | None = None
+    #: A folder for checkpoints; a promoted trial finds its predecessor's checkpoint here.
+    checkpoint_dir: Path | None = None
     _last_step: int = -1
 
     @property
@@ -154,4 +160,6 @@ def _from_environment() -> TrialContext:
         experiment_id=os.environ.get(ENV_EXPERIMENT_ID, data.get("experiment_id", "")),
         seed=int(seed) if seed else None,
         result_labels=list(data.get("result_labels", [])),
+        budget=data.get("budget"),
+        checkpoint_dir=Path(data["checkpoint_dir"]) if data.get("checkpoint_dir") else None,
     )

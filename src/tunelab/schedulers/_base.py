@@ -1,0 +1,244 @@
+"""The scheduler contract: *when* a trial stops and *how much budget* it gets.
+
+A scheduler never touches storage, processes or clocks; it sees numbers. The engine:
+
+1. asks :meth:`Scheduler.next_trial` what to start when a slot is free. The answer is a
+   :class:`NewTrial` (a fresh configuration, from the tuner unless the scheduler proposes
+   one itself, with an optional budget), a :class:`Resume` (an existing configuration
+   continued with a larger budget from a checkpoint: a Hyperband promotion, a PBT
+   generation) or a :class:`Wait` (nothing now, e.g. synchronous Hyperband waiting for a
+   rung to fill);
+2. tells it which trial number that became (:meth:`Scheduler.on_start`);
+3. asks for a :class:`Decision` on every intermediate result (:meth:`Scheduler.on_result`):
+   ``CONTINUE`` or ``STOP`` (the trial ends EARLY_STOPPED; its last intermediate value
+   is its result);
+4. tells it how each trial ended (:meth:`Scheduler.on_end`).
+
+``resource`` is how far a trial got: ``step + 1`` of its report (epochs done when steps
+count epochs from 0). A budget is a resource level the trial should train up to in total;
+a trial that reaches its budget has done its share and is asked to end (SUCCEEDED).
+
+Values arrive as reported; :attr:`Scheduler.mode` says which direction is better and
+:meth:`Scheduler.loss` turns a value into "smaller is better". Schedulers are not
+thread-safe: one engine thread drives each.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunelab.tuners._base import normalize_mode
+
+
+class Decision(str, enum.Enum):
+    """What happens to a running trial after one of its intermediate results."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+
+
+class Outcome(str, enum.Enum):
+    """How a trial ended, as a scheduler needs to know it."""
+
+    COMPLETED = "completed"  # ended by itself or at its budget: its value is its result
+    STOPPED = "stopped"  # stopped early by a scheduler: its last intermediate value counts
+    FAILED = "failed"  # failed or canceled: no value
+
+
+@dataclass(frozen=True)
+class NewTrial:
+    """Start a fresh configuration: from the tuner, or ``params`` the scheduler proposes."""
+
+    budget: int | None = None
+    params: Mapping[str, Any] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Continue a configuration with a larger budget, starting from a copy of a checkpoint folder.
+
+    ``parent`` is the trial being continued; ``checkpoint_from`` the trial whose checkpoint
+    folder the new run starts from (the parent itself, or a better trial in PBT's exploit).
+    """
+
+    parent: int
+    params: Mapping[str, Any]
+    budget: int
+    checkpoint_from: int | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Start nothing now; ``reason`` is shown to the user."""
+
+    reason: str
+
+
+Action = NewTrial | Resume | Wait
+
+
+@dataclass
+class TrialView:
+    """What a scheduler remembers of one trial: its curve and how it ended."""
+
+    number: int
+    params: Mapping[str, Any]
+    budget: int | None = None
+    resources: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    outcome: Outcome | None = None
+    final_loss: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.outcome is None
+
+    def best_until(self, resource: int) -> float | None:
+        """The best loss reported at or before ``resource``."""
+        values = [v for r, v in zip(self.resources, self.losses, strict=True) if r <= resource and not math.isnan(v)]
+        return min(values) if values else None
+
+    def loss_at(self, resource: int) -> float | None:
+        """The last loss reported at or before ``resource``."""
+        found = None
+        for r, v in zip(self.resources, self.losses, strict=True):
+            if r <= resource and not math.isnan(v):
+                found = v
+        return found
+
+
+class Scheduler:
+    """Base class: FIFO behaviour (every trial runs to its end); see the module docstring."""
+
+    #: A short name for messages.
+    name = "fifo"
+    #: True when the scheduler gives budgets (its trials should honour ``get_budget()``).
+    assigns_budgets = False
+
+    def __init__(self, *, mode: str = "min", seed: int | None = None) -> None:
+        self.mode = normalize_mode(mode)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.trials: dict[int, TrialView] = {}
+
+    # ---------------------------------------------------------------- the engine calls these
+    def next_trial(self) -> Action:
+        """What to start in a free slot."""
+        return NewTrial()
+
+    def on_start(self, number: int, params: Mapping[str, Any], action: NewTrial | Resume) -> None:
+        """The trial ``number`` was started for ``action``."""
+        self.trials[number] = TrialView(number, dict(params), budget=action.budget)
+
+    def on_unused(self, action: NewTrial | Resume) -> None:
+        """An action from :meth:`next_trial` that the engine could not carry out (the tuner had nothing left)."""
+
+    def on_result(self, number: int, resource: int, value: float | None) -> Decision:
+        """An intermediate result; record it and decide."""
+        view = self._view(number)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return Decision.CONTINUE
+        view.resources.append(int(resource))
+        view.losses.append(self.loss(value))
+        return self._decide(view, int(resource))
+
+    def on_end(self, number: int, outcome: Outcome, value: float | None) -> None:
+        """The trial ended; ``value`` is its result (None when it failed)."""
+        view = self._view(number)
+        view.outcome = outcome
+        view.final_loss = None if value is None or math.isnan(value) else self.loss(value)
+        self._ended(view)
+
+    def restore(
+        self,
+        number: int,
+        params: Mapping[str, Any],
+        curve: Sequence[tuple[int, float | None]],
+        outcome: Outcome | None,
+        value: float | None,
+    ) -> None:
+        """Replay a trial recorded before (on resume): its curve, and how it ended if it did."""
+        self.trials[number] = TrialView(number, dict(params))
+        view = self.trials[number]
+        for resource, v in curve:
+            if v is not None and not math.isnan(v):
+                view.resources.append(int(resource))
+                view.losses.append(self.loss(v))
+        if outcome is not None:
+            self.on_end(number, outcome, value)
+
+    def describe(self) -> str:
+        return self.name
+
+    # ---------------------------------------------------------------- for subclasses
+    def _decide(self, view: TrialView, resource: int) -> Decision:
+        return Decision.CONTINUE
+
+    def _ended(self, view: TrialView) -> None:
+        """Hook for schedulers that act when a trial ends."""
+
+    def loss(self, value: float) -> float:
+        value = float(value)
+        return value if self.mode == "min" else -value
+
+    def value(self, loss: float) -> float:
+        return loss if self.mode == "min" else -loss
+
+    def _view(self, number: int) -> TrialView:
+        view = self.trials.get(number)
+        if view is None:  # a trial the scheduler did not see start (tolerated: started before it existed)
+            view = self.trials[number] = TrialView(number, {})
+        return view
+
+
+class FIFOScheduler(Scheduler):
+    """No early stopping: trials run in submission order to their end (the default)."""
+
+    name = "fifo"
+
+    def __init__(self, *, mode: str = "min", seed: int | None = None) -> None:
+        super().__init__(mode=mode, seed=seed)
+
+
+class Combined(Scheduler):
+    """A budget scheduler plus an assessor: the scheduler decides what starts, either may stop."""
+
+    def __init__(self, scheduler: Scheduler, assessor: Scheduler) -> None:
+        super().__init__(mode=scheduler.mode, seed=scheduler.seed)
+        self.scheduler, self.assessor = scheduler, assessor
+        self.assigns_budgets = scheduler.assigns_budgets
+        self.name = f"{scheduler.name}+{assessor.name}"
+
+    def next_trial(self) -> Action:
+        return self.scheduler.next_trial()
+
+    def on_start(self, number: int, params: Mapping[str, Any], action: NewTrial | Resume) -> None:
+        self.scheduler.on_start(number, params, action)
+        self.assessor.on_start(number, params, action)
+
+    def on_unused(self, action: NewTrial | Resume) -> None:
+        self.scheduler.on_unused(action)
+
+    def on_result(self, number: int, resource: int, value: float | None) -> Decision:
+        first = self.scheduler.on_result(number, resource, value)
+        second = self.assessor.on_result(number, resource, value)
+        return Decision.STOP if Decision.STOP in (first, second) else Decision.CONTINUE
+
+    def on_end(self, number: int, outcome: Outcome, value: float | None) -> None:
+        self.scheduler.on_end(number, outcome, value)
+        self.assessor.on_end(number, outcome, value)
+
+    def restore(self, number, params, curve, outcome, value) -> None:  # type: ignore[no-untyped-def]
+        self.scheduler.restore(number, params, curve, outcome, value)
+        self.assessor.restore(number, params, curve, outcome, value)
+
+    def describe(self) -> str:
+        return f"{self.scheduler.describe()} with {self.assessor.describe()}"
