@@ -133,6 +133,20 @@ def resume(
 @click.argument("experiment_id")
 @storage_option
 @_friendly
+def worker(experiment_id: str, storage: str | None) -> None:
+    """Join a shared experiment (shared: true, PostgreSQL storage) as one more worker, e.g. on another machine."""
+    from tunelab.engine import Experiment
+
+    result = Experiment.load(experiment_id, storage=storage).work()
+    click.echo(f"{experiment_id}: {result.phase.value}")
+    if result.phase.value not in EXIT_OK_PHASES:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("experiment_id")
+@storage_option
+@_friendly
 def stop(experiment_id: str, storage: str | None) -> None:
     """Ask a running experiment to stop (its engine stops running trials and ends STOPPED)."""
     from tunelab.storage import open_storage

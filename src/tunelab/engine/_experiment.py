@@ -225,11 +225,25 @@ class Experiment:
         unfinished = any(not t.state.is_final for t in trials)
         return unfinished or limit is None or len(trials) < limit
 
-    def _engine(self, listener: Listener | None) -> Engine:
+    def _engine(self, listener: Listener | None, *, join: bool = False) -> Engine:
         assert self.id is not None
-        return Engine(
+        kwargs: dict[str, Any] = dict(
             storage=self.storage, experiment_id=self.id, config=self.config, objective=self.objective, listener=listener
         )
+        if self.config.shared:
+            from tunelab.engine._shared import SharedEngine
+
+            return SharedEngine(**kwargs, join=join)
+        return Engine(**kwargs)
+
+    def work(self, *, listener: Listener | None = None) -> Result:
+        """Join a ``shared`` experiment that another process runs, as one more worker (e.g. on another machine)."""
+        if self.id is None or not self.config.shared:
+            raise ConfigError("work(): load a stored experiment created with shared=True (Experiment.load(id, storage=...))")
+        if self.record.phase.is_final:
+            raise StorageError(f"experiment {self.id} is {self.record.phase.value}; nothing to work on")
+        self._engine(listener, join=True).run(resume=True)
+        return self._result(False)
 
     def stop(self) -> None:
         """Ask the engine running this experiment (here or in another process) to stop it."""
