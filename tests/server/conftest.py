@@ -93,6 +93,3 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: end-to-end tests that drive headless Chromium")
