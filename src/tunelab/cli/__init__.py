@@ -134,7 +134,7 @@ def resume(
 @storage_option
 @_friendly
 def worker(experiment_id: str, storage: str | None) -> None:
-    """Join a shared experiment (shared: true, PostgreSQL storage) as one more worker, e.g. on another machine."""
+    """Join a shared experiment (shared: true, PostgreSQL storage) as one more worker."""
     from tunelab.engine import Experiment
 
     result = Experiment.load(experiment_id, storage=storage).work()

@@ -20,7 +20,12 @@ def create_runner(config: ExperimentConfig) -> Runner:
         resources = dict(config.ray.resources_per_trial)
         if config.gpus_per_trial and "gpu" not in resources:
             resources["gpu"] = config.gpus_per_trial
-        return RayRunner(address=config.ray.address, resources_per_trial=resources, runtime_env=config.ray.runtime_env)
+        return RayRunner(
+            address=config.ray.address,
+            resources_per_trial=resources,
+            runtime_env=config.ray.runtime_env,
+            stop_grace=config.trial.stop_grace or 5.0,
+        )
     runner: Runner = LocalRunner()
     if config.gpus_per_trial:
         gpus = config.gpu_indices if config.gpu_indices is not None else discover_gpus()
