@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 logging.getLogger("tunelab").addHandler(logging.NullHandler())
 
 _LAZY = {
+    "AutoEstimator": "tunelab.integrations.estimator",
     "Experiment": "tunelab.engine",
     "Result": "tunelab.engine",
     "optimize": "tunelab.engine",
@@ -40,6 +41,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AutoEstimator",
     "Experiment",
     "Result",
     "SearchSpace",
@@ -79,5 +81,6 @@ if TYPE_CHECKING:
     from tunelab import errors, hp
     from tunelab.artifacts import load_best
     from tunelab.engine import Experiment, Result, optimize
+    from tunelab.integrations.estimator import AutoEstimator
     from tunelab.space import SearchSpace
     from tunelab.tuners import create_tuner

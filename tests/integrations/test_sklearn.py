@@ -30,9 +30,13 @@ _CHECKED = [
     TuneSearchCV(
         Pipeline([("pca", PCA()), ("ridge", Ridge())]),
         {"ridge__alpha": hp.loguniform(0.1, 1.0)},
-        n_trials=2, cv=2, error_score="raise", random_state=0,
+        n_trials=2,
+        cv=2,
+        error_score="raise",
+        random_state=0,
     ),
 ]
+
 
 def _expected_failures(estimator):
     # scikit-learn expects this check to fail for its own RandomizedSearchCV and GridSearchCV
@@ -60,7 +64,10 @@ def test_fit_predict_score_and_attributes(digits):
     search = TuneSearchCV(
         make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)),
         {"logisticregression__C": hp.loguniform(1e-3, 1e2)},
-        n_trials=6, cv=3, tuner="tpe", random_state=0,
+        n_trials=6,
+        cv=3,
+        tuner="tpe",
+        random_state=0,
     )
     assert search.fit(X_train, y_train) is search
     assert len(search.cv_results_["params"]) == 6
@@ -93,11 +100,17 @@ def test_adaptive_tuner_finds_a_good_alpha_in_a_nested_pipeline():
     search = TuneSearchCV(
         Pipeline([("scale", StandardScaler()), ("ridge", Ridge())]),
         {"ridge__alpha": hp.loguniform(1e-3, 1e4)},
-        n_trials=12, cv=3, tuner="gp", batch_size=2, random_state=0,
+        n_trials=12,
+        cv=3,
+        tuner="gp",
+        batch_size=2,
+        random_state=0,
     ).fit(X, y)
     baseline = RandomizedSearchCV(
         Pipeline([("scale", StandardScaler()), ("ridge", Ridge())]),
-        {"ridge__alpha": [1e4]}, n_iter=1, cv=3,
+        {"ridge__alpha": [1e4]},
+        n_iter=1,
+        cv=3,
     ).fit(X, y)
     assert search.best_score_ > baseline.best_score_
     assert search.best_params_["ridge__alpha"] < 1e3
@@ -106,8 +119,13 @@ def test_adaptive_tuner_finds_a_good_alpha_in_a_nested_pipeline():
 def test_multimetric_refit_on_named_metric(digits):
     X_train, _, y_train, _ = digits
     search = TuneSearchCV(
-        RidgeClassifier(), {"alpha": [0.1, 10.0, 1000.0]}, n_trials=3, cv=2,
-        scoring={"acc": "accuracy", "f1": "f1_macro"}, refit="f1", random_state=0,
+        RidgeClassifier(),
+        {"alpha": [0.1, 10.0, 1000.0]},
+        n_trials=3,
+        cv=2,
+        scoring={"acc": "accuracy", "f1": "f1_macro"},
+        refit="f1",
+        random_state=0,
     ).fit(X_train[:300], y_train[:300])
     assert set(search.cv_results_) >= {"mean_test_acc", "mean_test_f1", "rank_test_f1"}
     assert search.best_score_ == pytest.approx(max(search.cv_results_["mean_test_f1"]))

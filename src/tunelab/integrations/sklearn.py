@@ -169,7 +169,7 @@ class TuneSearchCV(BaseSearchCV):
                 break
             remaining -= len(candidates)
             results = evaluate_candidates(candidates)
-            scores = results[key][-len(candidates):]
+            scores = results[key][-len(candidates) :]
             for trial_id, score in zip(ids, scores, strict=True):
                 value = float(score)
                 tuner.observe(trial_id, value if math.isfinite(value) else None)
