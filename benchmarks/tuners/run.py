@@ -1,0 +1,229 @@
+"""Run the tuner benchmark and write a markdown report to ``benchmarks/results/``.
+
+    python -m benchmarks.tuners.run            # the full grid (hours on 2 cores)
+    python -m benchmarks.tuners.run --quick    # a reduced grid (see QUICK)
+
+Each run uses the largest budget; smaller budgets are read from the same run's first
+trials (the tuners do not know the budget, except ``auto``, which is told the largest).
+Batch mode ``q`` asks ``q`` configurations, evaluates them, then tells all ``q`` results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.tuners.contenders import CONTENDERS, Contender, Driver
+from benchmarks.tuners.problems import PROBLEMS, Problem
+from tunelab.space import parse_search_space
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+FULL: dict[str, Any] = {"seeds": 5, "budgets": [50, 100], "batches": [1, 4, 8], "sklearn_budget": None,
+                        "sklearn_contenders": None, "timing": [100, 300, 500, 1000]}
+QUICK: dict[str, Any] = {"seeds": 5, "budgets": [50, 100], "batches": [1, 8], "sklearn_budget": 40,
+                         "sklearn_seeds": 3, "timing": [100, 300, 500, 1000],
+                         "sklearn_contenders": ["tunelab-auto", "tunelab-tpe", "tunelab-gp", "random", "optuna-tpe",
+                                                "optuna-tpe-mv", "hyperopt-tpe"]}
+
+
+def run_one(problem: Problem, contender: Contender, seed: int, budget: int, batch: int) -> list[float]:
+    """The losses of one tuning run, in the order the trials were suggested."""
+    warnings.simplefilter("ignore")
+    driver: Driver = contender.build(problem.space, seed, budget, batch)
+    losses: list[float] = []
+    while len(losses) < budget:
+        configs = driver.ask(min(batch, budget - len(losses)))
+        results = [(c, problem.objective(c)) for c in configs]
+        losses.extend(v for _, v in results)
+        driver.tell(results)
+    return losses
+
+
+def _task(args: tuple[str, str, int, int, int]) -> tuple[tuple[str, str, int, int], list[float], float]:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    pname, cname, seed, budget, batch = args
+    problem = next(p for p in PROBLEMS if p.name == pname)
+    contender = next(c for c in CONTENDERS if c.name == cname)
+    start = time.perf_counter()
+    try:
+        losses = run_one(problem, contender, seed, budget, batch)
+    except ValueError:  # e.g. scikit-optimize on a conditional space
+        losses = []
+    return (pname, cname, seed, batch), losses, time.perf_counter() - start
+
+
+def suggest_times(contender: Contender, sizes: list[int], limit_s: float = 20.0) -> dict[int, float]:
+    """Median seconds per suggestion with ``n`` trials of history on Hartmann-6 (objective excluded)."""
+    warnings.simplefilter("ignore")
+    problem = next(p for p in PROBLEMS if p.name == "hartmann6")
+    space = parse_search_space(problem.space)
+    rng = np.random.default_rng(0)
+    out: dict[int, float] = {}
+    for n in sizes:
+        history = [(p, problem.objective(p)) for p in (space.sample(rng) for _ in range(n))]
+        driver = contender.build(problem.space, 0, n + 10, 1)
+        driver.restore(history)  # type: ignore[attr-defined]
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            configs = driver.ask(1)
+            times.append(time.perf_counter() - start)
+            driver.tell([(configs[0], problem.objective(configs[0]))])
+        out[n] = statistics.median(times)
+        if out[n] * 3 > limit_s:
+            break
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the reduced grid QUICK instead of FULL")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--seeds", type=int, help="override the number of seeds")
+    parser.add_argument("--problems", help="comma-separated problem names (default all)")
+    parser.add_argument("--contenders", help="comma-separated contender names (default all available)")
+    parser.add_argument("--batches", help="comma-separated batch sizes, 1 = sequential")
+    parser.add_argument("--no-timing", action="store_true", help="skip the suggestion-time table")
+    parser.add_argument("--out", type=Path, help="markdown file to write")
+    args = parser.parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.seeds:
+        cfg["seeds"] = args.seeds
+    if args.batches:
+        cfg["batches"] = [int(b) for b in args.batches.split(",")]
+    problems = [p for p in PROBLEMS if not args.problems or p.name in args.problems.split(",")]
+    wanted = args.contenders.split(",") if args.contenders else None
+    contenders = [c for c in CONTENDERS if c.available and (wanted is None or c.name in wanted)]
+    skipped = [c.name for c in CONTENDERS if not c.available and (wanted is None or c.name in wanted)]
+
+    tasks = []
+    for p in problems:
+        sk = p.kind == "sklearn"
+        budget = (cfg.get("sklearn_budget") if sk else None) or max(cfg["budgets"])
+        seeds = (cfg.get("sklearn_seeds") if sk else None) or cfg["seeds"]
+        names = cfg.get("sklearn_contenders") if sk else None
+        for c in contenders:
+            if names is not None and c.name not in names:
+                continue
+            for batch in cfg["batches"]:
+                for seed in range(seeds):
+                    tasks.append((p.name, c.name, seed, budget, batch))
+    print(f"{len(tasks)} runs on {args.jobs} workers", file=sys.stderr)
+    runs: dict[tuple[str, str, int, int], list[float]] = {}
+    cost: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(_task, t) for t in tasks]
+        for i, fut in enumerate(as_completed(futures), 1):
+            key, losses, seconds = fut.result()
+            if losses:
+                runs[key] = losses
+            cost[key[1]] += seconds
+            if i % 50 == 0:
+                print(f"  {i}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    timing: dict[str, dict[int, float]] = {}
+    if not args.no_timing:
+        for c in contenders:
+            timing[c.name] = suggest_times(c, cfg["timing"])
+    report = render(problems, [c.name for c in contenders], skipped, runs, timing, cfg, args,
+                    time.perf_counter() - started, cost)
+    out = args.out or RESULTS / ("tuners-quick.md" if args.quick else "tuners.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _best(losses: list[float], budget: int) -> float:
+    return min(losses[:budget])
+
+
+def render(problems: list[Problem], names: list[str], skipped: list[str], runs: dict, timing: dict,
+           cfg: dict, args: argparse.Namespace, wall: float, cost: dict) -> str:
+    lines = [f"# Tuner benchmark ({'quick' if args.quick else 'full'} grid)", "",
+             f"{date.today()} · Python {platform.python_version()} · {os.cpu_count()} CPUs · "
+             f"wall time {wall / 60:.1f} min · command: `python -m benchmarks.tuners.run"
+             f"{' --quick' if args.quick else ''}`", "",
+             "Scores: 0 = random search's mean best, 100 = the known optimum (or the best value any tuner found). "
+             "Ranks: by mean best over seeds, per problem, averaged (1 = best). Smaller budgets are prefixes of "
+             "the largest budget's runs.", ""]
+    if skipped:
+        lines += [f"Not installed, so not run: {', '.join(skipped)} (Optuna's GPSampler needs PyTorch).", ""]
+    summary: dict[tuple[int, int], dict[str, list[float]]] = {}
+    for batch in cfg["batches"]:
+        for budget in sorted(set(cfg["budgets"]) | ({cfg["sklearn_budget"]} if cfg.get("sklearn_budget") else set())):
+            rows, ranks, scores = [], defaultdict(list), defaultdict(list)
+            for p in problems:
+                per = {n: [_best(runs[(p.name, n, s, batch)], budget) for s in range(cfg["seeds"])
+                           if (p.name, n, s, batch) in runs and len(runs[(p.name, n, s, batch)]) >= budget]
+                       for n in names}
+                per = {n: v for n, v in per.items() if v}
+                if "random" not in per or len(per) < 2:
+                    continue
+                ref = p.optimum if p.optimum is not None else min(min(v) for v in per.values())
+                rand = statistics.mean(per["random"])
+                means = {n: statistics.mean(v) for n, v in per.items()}
+                order = sorted(means, key=means.get)  # type: ignore[arg-type]
+                for n in per:
+                    tied = [i + 1 for i, m in enumerate(order) if means[m] == means[n]]
+                    ranks[n].append(statistics.mean(tied))
+                    score = 100.0 * (rand - means[n]) / (rand - ref) if rand - ref > 1e-12 else 0.0
+                    scores[n].append(score)
+                rows.append((p.name, len(next(iter(per.values()))), {n: (statistics.median(v), scores[n][-1])
+                                                                      for n, v in per.items()}))
+            if not rows:
+                continue
+            mode = "sequential" if batch == 1 else f"batch of {batch}"
+            lines += [f"## {mode}, budget {budget}", "",
+                      "Median best loss (normalized score) per problem; seeds per cell in the second column.", ""]
+            lines.append("| problem | seeds | " + " | ".join(names) + " |")
+            lines.append("|---|---|" + "---|" * len(names))
+            for pname, nseeds, cells in rows:
+                best_name = max(cells, key=lambda n: cells[n][1])
+                lines.append(f"| {pname} | {nseeds} | " + " | ".join(
+                    ("**" if n == best_name else "") + f"{cells[n][0]:.4g} ({cells[n][1]:.0f})"
+                    + ("**" if n == best_name else "") if n in cells else "–" for n in names) + " |")
+            lines.append("| **mean score** | | " + " | ".join(
+                f"{statistics.mean(scores[n]):.1f}" if scores[n] else "–" for n in names) + " |")
+            lines.append("| **mean rank** | | " + " | ".join(
+                f"{statistics.mean(ranks[n]):.2f}" if ranks[n] else "–" for n in names) + " |")
+            lines.append("")
+            summary[(batch, budget)] = {n: [statistics.mean(ranks[n]), statistics.mean(scores[n])]
+                                        for n in names if ranks[n]}
+    if summary:
+        lines += ["## Summary: mean rank (mean score) over the problems each setting ran", "",
+                  "| setting | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for (batch, budget), vals in summary.items():
+            label = ("sequential" if batch == 1 else f"batch {batch}") + f", budget {budget}"
+            lines.append(f"| {label} | " + " | ".join(
+                f"{vals[n][0]:.2f} ({vals[n][1]:.0f})" if n in vals else "–" for n in names) + " |")
+        lines.append("")
+    if timing:
+        sizes = cfg["timing"]
+        lines += ["## Suggestion time (ms, median of 3, Hartmann-6, objective excluded)", "",
+                  "| tuner | " + " | ".join(f"{n} trials" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
+        for n, t in timing.items():
+            lines.append(f"| {n} | " + " | ".join(f"{t[s] * 1000:.1f}" if s in t else "(skipped: too slow)"
+                                                 for s in sizes) + " |")
+        lines.append("")
+    lines += ["## CPU seconds per contender (all its runs, objective included)", "",
+              "| " + " | ".join(cost) + " |", "|" + "---|" * len(cost),
+              "| " + " | ".join(f"{v:.0f}" for v in cost.values()) + " |", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
