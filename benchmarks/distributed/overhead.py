@@ -1,0 +1,120 @@
+"""Scheduling overhead per trial and slot utilisation: N one-second trials at concurrency 2.
+
+Runs the same trials (a function that sleeps one second) with tunelab's local runner,
+tunelab's Ray runner and Ray Tune, and writes benchmarks/results/distributed.md.
+
+    nice -n 10 python benchmarks/distributed/overhead.py --trials 200
+
+Slot utilisation = (trials x 1 s) / (concurrency x wall time); per-trial overhead =
+(concurrency x wall time - trials x 1 s) / trials, i.e. the slot time each trial costs
+beyond its own second. The Ray cluster (2 CPUs, on loopback) is started before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TRIAL_SECONDS = 1.0
+
+
+def sleeper(params):
+    time.sleep(TRIAL_SECONDS)
+    return params["x"]
+
+
+def run_tunelab(runner: str, trials: int, concurrency: int) -> float:
+    from tunelab import Experiment, hp
+
+    settings = {"runner": runner}
+    if runner == "ray":
+        settings["ray"] = {"address": "auto", "resources_per_trial": {"cpu": 1}}
+    experiment = Experiment(
+        objective=sleeper, search_space={"x": hp.uniform(0, 1)}, tuner="random", max_trials=trials,
+        concurrency=concurrency, seed=0, **settings,
+    )
+    experiment.create()
+    start = time.perf_counter()
+    result = experiment.run()
+    wall = time.perf_counter() - start
+    assert result.phase.value == "DONE" and len(result.trials) == trials, result.message
+    return wall
+
+
+def run_ray_tune(trials: int, concurrency: int) -> float:
+    from ray import tune
+
+    def trainable(config):
+        time.sleep(TRIAL_SECONDS)
+        return {"score": config["x"]}
+
+    tuner = tune.Tuner(
+        tune.with_resources(trainable, {"cpu": 1}),
+        param_space={"x": tune.uniform(0, 1)},
+        tune_config=tune.TuneConfig(num_samples=trials, max_concurrent_trials=concurrency, metric="score", mode="min"),
+        run_config=tune.RunConfig(storage_path=tempfile.mkdtemp(prefix="tune-"), verbose=0),
+    )
+    start = time.perf_counter()
+    results = tuner.fit()
+    wall = time.perf_counter() - start
+    assert len(results) == trials and not results.errors
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results" / "distributed.md"))
+    args = parser.parse_args()
+    os.environ.setdefault("TUNELAB_HOME", tempfile.mkdtemp(prefix="tunelab-bench-"))
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    rows = []
+    wall = run_tunelab("local", args.trials, args.concurrency)
+    rows.append(("tunelab, local runner", wall))
+    print(f"local: {wall:.1f} s", flush=True)
+
+    import ray
+
+    ray.init(num_cpus=args.concurrency, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    try:
+        os.environ["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
+        wall = run_tunelab("ray", args.trials, args.concurrency)
+        rows.append(("tunelab, Ray runner", wall))
+        print(f"tunelab on ray: {wall:.1f} s", flush=True)
+        wall = run_ray_tune(args.trials, args.concurrency)
+        rows.append((f"Ray Tune {ray.__version__}", wall))
+        print(f"ray tune: {wall:.1f} s", flush=True)
+    finally:
+        ray.shutdown()
+
+    ideal = args.trials * TRIAL_SECONDS / args.concurrency
+    lines = [
+        "# Distributed runners: scheduling overhead and slot utilisation",
+        "",
+        f"{args.trials} trials of {TRIAL_SECONDS:g} s (a function that sleeps) at concurrency {args.concurrency}; "
+        f"ideal wall time {ideal:.0f} s. Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()}. Command: `nice -n 10 {Path(sys.executable).name} benchmarks/distributed/overhead.py "
+        f"--trials {args.trials}`. The Ray cluster (one node, {args.concurrency} CPUs, loopback) is started before timing.",
+        "",
+        "| runner | wall time (s) | slots busy | overhead per trial (ms) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, wall in rows:
+        busy = args.trials * TRIAL_SECONDS / (args.concurrency * wall)
+        overhead = (args.concurrency * wall - args.trials * TRIAL_SECONDS) / args.trials
+        lines.append(f"| {name} | {wall:.1f} | {busy:.1%} | {overhead * 1000:.0f} |")
+    lines.append("")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
