@@ -2,9 +2,13 @@
 """An Auptimizer training script, written as Auptimizer's examples write them.
 
 Auptimizer passes the job's parameter file as argv[1] and reads the result printed by
-print_result; the main result comes first, then the multi_res_labels values.
+print_result; the main result comes first, then the multi_res_labels values. With
+``resource_args.save_model``, the best configuration runs once more with ``save_model``
+and ``folder_name`` in its parameters, and the script saves its model there.
 """
 
+import os
+import pickle
 import sys
 
 from aup import BasicConfig, print_result
@@ -24,6 +28,11 @@ def main(config):
         random_state=0,
     )
     model.fit(X_train, y_train)
+    if config.get("save_model"):
+        path = os.path.join("aup_models", config["folder_name"])
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "model.pkl"), "wb") as handle:
+            pickle.dump(model, handle)
     return [model.score(X_test, y_test), model.score(X_train, y_train)]
 
 

@@ -67,7 +67,7 @@ def test_seed_example(folder, write):
     assert c.trial.code_dir == folder
     assert c.trial.compat == ["aup"] and c.trial.params_as_argv
     assert (c.failure.retries, c.failure.ignore) == (3, True)
-    assert loaded.warnings == ("resource_args.save_model: saving the best model is not supported yet; ignored",)
+    assert c.save_best_model and loaded.warnings == ()
 
 
 def test_seed_typo_is_a_one_line_json_error_with_the_line(write):

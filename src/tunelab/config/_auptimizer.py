@@ -30,7 +30,7 @@ _FIELDS = (
 )
 #: Proposer settings tunelab's tuners have no use for; accepted with a warning.
 _PROPOSER_ONLY = ("engine", "engine_config", "grid_size", "spearmint_dir")
-_RESOURCE_ARGS_USED = ("multi_res_labels", "track_intermediate_results")
+_RESOURCE_ARGS_USED = ("multi_res_labels", "track_intermediate_results", "save_model")
 
 #: Keys that tell an Auptimizer config apart (tunelab's YAML has none of them).
 AUPTIMIZER_MARKERS = frozenset({"proposer", "parameter_config", "script", "n_samples", "n_parallel", "job_failure"})
@@ -79,6 +79,7 @@ def load_auptimizer(ctx: Context, raw: Any) -> dict[str, Any]:
         "max_trials": max_trials,
         "concurrency": get_int(ctx, data, "n_parallel", "n_parallel", default=1),
         "failure": _failure(ctx, data.get("job_failure")),
+        "save_best_model": _save_model(ctx, data),
     }
 
 
@@ -194,7 +195,7 @@ def _resource(ctx: Context, data: dict[str, Any]) -> list[str]:
     args = mapping(ctx, data.get("resource_args") or {}, "resource_args")
     for key in args:
         if key not in _RESOURCE_ARGS_USED:
-            what = {"save_model": "saving the best model", "early_stop": "Auptimizer's early stopping"}.get(key)
+            what = {"early_stop": "Auptimizer's early stopping"}.get(key)
             ctx.warn(f"resource_args.{key}", f"{what or 'this setting'} is not supported yet; ignored")
     if "track_intermediate_results" in args:
         get_bool(ctx, args, "track_intermediate_results", "resource_args.track_intermediate_results")
@@ -202,6 +203,12 @@ def _resource(ctx: Context, data: dict[str, Any]) -> list[str]:
     if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
         raise ctx.error("resource_args.multi_res_labels", f"expected a list of names, got {labels!r}")
     return labels
+
+
+def _save_model(ctx: Context, data: dict[str, Any]) -> bool:
+    """``resource_args.save_model``: re-run the best configuration with ``save_model`` and ``folder_name`` set."""
+    args = data.get("resource_args") or {}
+    return get_bool(ctx, args, "save_model", "resource_args.save_model", default=False)
 
 
 def _failure(ctx: Context, raw: Any) -> dict[str, Any]:

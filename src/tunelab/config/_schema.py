@@ -154,6 +154,9 @@ class ExperimentConfig(_Strict):
     enqueue: list[dict[str, Any]] = Field(default_factory=list, description="configurations to run first")
     #: Where trial folders go; default ``$TUNELAB_HOME/experiments/<id>``.
     experiment_dir: Path | None = None
+    #: At the end, run the best configuration once more and keep what it saves in its
+    #: checkpoint folder as ``<experiment_dir>/best_model/model`` (Auptimizer's ``save_model``).
+    save_best_model: bool = False
     #: Where trials run: processes on this machine, or tasks on a Ray cluster (see ``ray``).
     runner: Literal["local", "ray"] = "local"
     ray: RayConfig = Field(default_factory=RayConfig)

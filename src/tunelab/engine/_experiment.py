@@ -184,6 +184,8 @@ class Experiment:
             raise StorageError(f"experiment {experiment_id} is {record.phase.value}; use resume() to continue it")
         with self._serving(port, dashboard):
             self._engine(listener).run()
+        if self.config.save_best_model:
+            self.save_best_model()
         return self._result(raise_on_error)
 
     def resume(
@@ -208,7 +210,15 @@ class Experiment:
             raise StorageError(f"experiment {self.id} is DONE: its trial limit is reached")
         with self._serving(port, dashboard):
             self._engine(listener).run(resume=True)
+        if self.config.save_best_model:
+            self.save_best_model()
         return self._result(raise_on_error)
+
+    def save_best_model(self) -> Path | None:
+        """Run the best configuration once more, keeping its model in ``<experiment_dir>/best_model/model``."""
+        from tunelab.engine._best_model import rerun_best
+
+        return rerun_best(self, stop_grace=self.config.trial.stop_grace or 5.0)
 
     def _serving(self, port: int | None, dashboard: ServeOptions | None) -> AbstractContextManager[Any]:
         if port is None and dashboard is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +71,24 @@ def aup_args(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def aup_save_model(save: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run the user's save function when this job is asked to keep its model."""
-    if len(sys.argv) > 1 and BasicConfig().load(sys.argv[1]).get("save_model"):
+    """Run the user's save function when this job is asked to keep its model.
+
+    As in Auptimizer, the function runs inside the job's model folder (``folder_name``:
+    ``<experiment>/best_model/model`` under tunelab), so relative paths land there.
+    """
+    if len(sys.argv) < 2:
+        return
+    config = BasicConfig().load(sys.argv[1])
+    if not config.get("save_model"):
+        return
+    folder = config.get("folder_name")
+    if not folder:
         save(*args, **kwargs)
+        return
+    os.makedirs(folder, exist_ok=True)
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        save(*args, **kwargs)
+    finally:
+        os.chdir(previous)
