@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", help="comma-separated problem names (default all)")
     parser.add_argument("--contenders", help="comma-separated contender names (default all available)")
     parser.add_argument("--batches", help="comma-separated batch sizes, 1 = sequential")
+    parser.add_argument("--budgets", help="comma-separated trial budgets (also caps the scikit-learn budget)")
     parser.add_argument("--no-timing", action="store_true", help="skip the suggestion-time table")
     parser.add_argument("--out", type=Path, help="markdown file to write")
     args = parser.parse_args(argv)
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg["seeds"] = args.seeds
     if args.batches:
         cfg["batches"] = [int(b) for b in args.batches.split(",")]
+    if args.budgets:
+        cfg["budgets"] = [int(b) for b in args.budgets.split(",")]
+        if cfg.get("sklearn_budget"):
+            cfg["sklearn_budget"] = min(cfg["sklearn_budget"], max(cfg["budgets"]))
     problems = [p for p in PROBLEMS if not args.problems or p.name in args.problems.split(",")]
     wanted = args.contenders.split(",") if args.contenders else None
     contenders = [c for c in CONTENDERS if c.available and (wanted is None or c.name in wanted)]
@@ -155,8 +160,8 @@ def render(problems: list[Problem], names: list[str], skipped: list[str], runs: 
            cfg: dict, args: argparse.Namespace, wall: float, cost: dict) -> str:
     lines = [f"# Tuner benchmark ({'quick' if args.quick else 'full'} grid)", "",
              f"{date.today()} · Python {platform.python_version()} · {os.cpu_count()} CPUs · "
-             f"wall time {wall / 60:.1f} min · command: `python -m benchmarks.tuners.run"
-             f"{' --quick' if args.quick else ''}`", "",
+             f"wall time {wall / 60:.1f} min · command: `python -m benchmarks.tuners.run "
+             f"{' '.join(sys.argv[1:])}`", "",
              "Scores: 0 = random search's mean best, 100 = the known optimum (or the best value any tuner found). "
              "Ranks: by mean best over seeds, per problem, averaged (1 = best). Smaller budgets are prefixes of "
              "the largest budget's runs.", ""]

@@ -33,7 +33,7 @@ def choose(space: SearchSpace, max_trials: int | None, concurrency: int) -> tupl
     n_num = int(np.sum(unit.kinds == NUMERIC))
     n_cat = int(np.sum(unit.kinds == CATEGORICAL))
     dims = n_num + n_cat
-    tpe = ("tpe", {"multivariate": True, "n_startup_jobs": 10})
+    tpe = ("tpe", {})
     if dims == 0:
         return ("random", {}, "the search space has no parameter to model")
     if space.is_conditional:

@@ -20,7 +20,9 @@ class TPETuner(Tuner):
     """Tree-structured Parzen estimator (Bergstra et al. 2011), as NNI and Hyperopt define its arguments.
 
     ``gamma``: the good set holds ``ceil(gamma * sqrt(n))`` observations (at most
-    ``linear_forgetting``), as in Hyperopt and NNI. ``multivariate=True`` models the
+    ``linear_forgetting``), Hyperopt's and NNI's rule. The defaults differ from NNI's
+    (``n_startup_jobs=20``, ``gamma=0.25``): 10 and 1.0 did better in the benchmark
+    (``benchmarks/tuners``); pass NNI's values to reproduce NNI. ``multivariate=True`` models the
     parameters of each level of a conditional space jointly (Falkner et al. 2018)
     instead of one at a time.
 
@@ -38,11 +40,11 @@ class TPETuner(Tuner):
         mode: str = "min",
         seed: int | None = None,
         constant_liar_type: str | None = "worst",
-        n_startup_jobs: int = 20,
+        n_startup_jobs: int = 10,
         n_ei_candidates: int = 24,
         linear_forgetting: int = 25,
         prior_weight: float = 1.0,
-        gamma: float = 0.25,
+        gamma: float = 1.0,
         multivariate: bool = False,
     ) -> None:
         super().__init__(space, mode=mode, seed=seed)
