@@ -126,13 +126,16 @@ def test_xgboost_trials_under_hyperband_get_budgets(cancer):
 
 @pytest.mark.timeout(120)
 def test_lightgbm_trials_stopped_early_by_a_scheduler_keep_their_reports(cancer):
+    pytest.importorskip("lightgbm")
+
     def objective(params):
         import time
 
         def slow(env):
             time.sleep(0.05)  # give the engine time to act between rounds
 
-        lgb = pytest.importorskip("lightgbm")
+        import lightgbm as lgb
+
         from tunelab.integrations.lightgbm import tunelab_callback
 
         x_train, x_test, y_train, y_test = cancer

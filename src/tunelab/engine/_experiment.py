@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config
+from tunelab.engine._loop import Engine, Listener
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
 from tunelab.runners import is_same_process_alive
 from tunelab.storage import ExperimentRecord, Phase, Storage, TrialRecord, TrialState, open_storage, tunelab_home
-
-from tunelab.engine._loop import Engine, Listener
 
 if TYPE_CHECKING:
     from tunelab.server import ServeOptions
