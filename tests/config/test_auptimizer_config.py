@@ -8,6 +8,7 @@ import pytest
 
 from tunelab.config import load_config, load_config_dict
 from tunelab.errors import ConfigError, NotImplementedTunerError, SearchSpaceError, TunerError
+from tunelab.schedulers import build_scheduler
 
 #: The example of Auptimizer's "Configure HPO Algorithm" page, with its one typo fixed
 #: (``"workingdir:"./"``, which no JSON parser accepts; see the test below).
@@ -103,10 +104,71 @@ def test_hyperopt_random_engine(folder):
     assert config(folder, proposer="hyperopt", engine="random").config.tuner.name == "random"
 
 
-@pytest.mark.parametrize("proposer", ["bohb", "hyperband", "eas"])
-def test_proposers_not_built_yet_say_so(folder, proposer):
-    with pytest.raises(NotImplementedTunerError, match=f"config: proposer: tuner '{proposer}'.*not available"):
-        config(folder, proposer=proposer)
+def test_eas_proposer_says_it_is_not_available(folder):
+    with pytest.raises(NotImplementedTunerError, match="config: proposer: tuner 'eas'.*not available"):
+        config(folder, proposer="eas")
+
+
+def test_hyperband_proposer_is_the_hyperband_scheduler(folder):
+    loaded = config(folder, proposer="hyperband", max_iter=9, eta=3, skip_last=1)
+    c = loaded.config
+    assert c.tuner.name == "random"
+    assert (c.scheduler.name, c.scheduler.args, c.scheduler.budget_param) == (
+        "hyperband", {"max_iter": 9, "eta": 3}, "n_iterations"
+    )
+    # Auptimizer runs every rung of brackets s=2,1,0 for max_iter 9: (9+3+1) + (5+1) + 3 jobs.
+    assert c.max_trials == 22
+    assert any(w.startswith("n_samples: the hyperband proposer decides") for w in loaded.warnings)
+    assert any(w.startswith("skip_last") for w in loaded.warnings)
+    build_scheduler(c)
+
+
+def test_bohb_proposer_is_the_bohb_scheduler(folder):
+    c = config(folder, proposer="bohb", min_budget=1, max_budget=9, n_iterations=2, top_n_percent=20).config
+    assert (c.scheduler.name, c.scheduler.budget_param) == ("bohb", "n_iterations")
+    assert c.scheduler.args == {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20}
+    assert c.max_trials == 13 + 6  # brackets s=2 and s=1
+    build_scheduler(c)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"proposer": "bohb"}, "config: min_budget: budgets are whole units"),
+        ({"proposer": "hyperband", "eta": 1}, "config: eta: expected a number above 1, got 1"),
+        ({"proposer": "hyperband", "engine": "sequence"}, "config: engine: the hyperband proposer draws"),
+        ({"proposer": "hyperband", "max_iter": "81"}, "config: max_iter: expected a number above 1"),
+        ({"proposer": "random", "max_iter": 9}, "config: max_iter: unknown field"),
+        ({"proposer": "hyperband", "parameter_config": [{"name": "tid", "range": [0, 1], "type": "float"}]},
+         "config: parameter_config: 'tid' and 'n_iterations' are reserved"),
+    ],
+)
+def test_bandit_proposer_errors_name_the_field(folder, changes, message):
+    with pytest.raises(ConfigError) as info:
+        config(folder, **changes)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("early_stop", "name", "args"),
+    [
+        ({"aup_policy": "bandit", "aup_policy_steps": 2, "bandit_factor": 0.5}, "bandit",
+         {"aup_policy_steps": 2, "bandit_factor": 0.5}),
+        ({"aup_policy": "median", "aup_policy_steps": 1, "warmup": 2}, "median",
+         {"aup_policy_steps": 1, "warmup": 2, "include_running": True}),
+        ({"aup_policy": "curve_fitting", "aup_policy_steps": 1, "curve_fitting_max_iters": 20}, "curvefitting",
+         {"aup_policy_steps": 1, "curve_fitting_max_iters": 20, "warmup": 3}),
+    ],
+)
+def test_early_stop_becomes_an_assessor(folder, early_stop, name, args):
+    c = config(folder, resource_args={"early_stop": early_stop}).config
+    assert (c.assessor.name, c.assessor.args) == (name, args)
+    build_scheduler(c)
+
+
+def test_early_stop_errors_name_the_field(folder):
+    with pytest.raises(ConfigError, match=r"^config: resource_args.early_stop.aup_policy: unknown policy 'medain'"):
+        config(folder, resource_args={"early_stop": {"aup_policy": "medain", "aup_policy_steps": 1}})
 
 
 def test_sequence_uses_n_as_grid_points_and_runs_the_whole_grid(folder):
@@ -131,12 +193,13 @@ def test_sequence_uses_n_as_grid_points_and_runs_the_whole_grid(folder):
 def test_resources_and_resource_args(folder):
     loaded = config(folder, resource="gpu", resource_args={
         "multi_res_labels": ["flops", "params"], "track_intermediate_results": True,
-        "early_stop": {"aup_policy": "bandit"}, "node_mapping": {"1": "user@host"},
+        "early_stop": {"aup_policy": "bandit", "aup_policy_steps": 1}, "node_mapping": {"1": "user@host"},
     })
     assert loaded.config.trial.result_labels == ["flops", "params"]
     text = "\n".join(loaded.warnings)
     assert "resource: 'gpu' resources are not supported" in text
-    assert "resource_args.early_stop: Auptimizer's early stopping is not supported yet" in text
+    assert "resource_args.early_stop" not in text
+    assert loaded.config.assessor.name == "bandit"
     assert "resource_args.node_mapping" in text
     assert "track_intermediate_results" not in text
 

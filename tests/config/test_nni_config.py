@@ -8,6 +8,7 @@ import pytest
 
 from tunelab.config import load_config, load_config_dict
 from tunelab.errors import ConfigError, NotImplementedTunerError, TunerError
+from tunelab.schedulers import build_scheduler
 
 CONFIG = """
 experimentName: mnist-pytorch
@@ -107,7 +108,7 @@ def test_inline_search_space_and_grid_args():
     assert config.tuner.name == "GridSearch" and config.search_space == SPACE
 
 
-def test_remote_platform_and_gpus_are_warnings():
+def test_remote_platform_and_its_gpus_are_warnings():
     loaded = load_config_dict(minimal(
         trialGpuNumber=1,
         trainingService={"platform": "remote", "machineList": [{"host": "x"}]},
@@ -115,14 +116,60 @@ def test_remote_platform_and_gpus_are_warnings():
     ))
     text = "\n".join(loaded.warnings)
     assert "'remote' is not supported; trials run on this machine" in text
-    assert "trialGpuNumber: GPU scheduling is not part of this build" in text
+    assert "trialGpuNumber: meant for the remote platform" in text
     assert "nniManagerIp" in text
+    assert loaded.config.gpus_per_trial == 0
 
 
-def test_local_gpu_settings_are_warnings():
-    loaded = load_config_dict(minimal(trainingService={"platform": "local", "useActiveGpu": True, "gpuIndices": [0]}))
-    assert any(w.startswith("useActiveGpu: GPU scheduling") for w in loaded.warnings)
-    assert any(w.startswith("gpuIndices: GPU scheduling") for w in loaded.warnings)
+@pytest.mark.parametrize(
+    ("service", "top", "expected"),
+    [
+        ({"useActiveGpu": True, "gpuIndices": [0, 2]}, {"trialGpuNumber": 1}, (1, [0, 2], None)),
+        ({"gpuIndices": "1,3", "maxTrialNumberPerGpu": 2, "trialGpuNumber": 1}, {}, (1, [1, 3], 2)),
+        ({"gpuIndices": 0}, {"trialGpuNumber": 2}, (2, [0], None)),
+        ({}, {"trialGpuNumber": 0}, (0, None, None)),
+    ],
+)
+def test_local_gpu_settings_become_gpu_scheduling(service, top, expected):
+    loaded = load_config_dict(minimal(trainingService={"platform": "local", **service}, **top))
+    c = loaded.config
+    assert (c.gpus_per_trial, c.gpu_indices, c.max_trials_per_gpu) == expected
+    assert not any("GPU" in w for w in loaded.warnings)
+
+
+def test_use_active_gpu_false_says_what_it_means():
+    loaded = load_config_dict(minimal(trialGpuNumber=1, trainingService={"platform": "local", "useActiveGpu": False}))
+    assert any(w.startswith("trainingService.useActiveGpu: tunelab does not watch") for w in loaded.warnings)
+
+
+@pytest.mark.parametrize(
+    ("tuner", "scheduler", "args"),
+    [
+        ({"name": "Hyperband", "classArgs": {"R": 27, "eta": 3, "optimize_mode": "minimize"}},
+         "hyperband", {"R": 27, "eta": 3}),
+        ({"name": "BOHB", "classArgs": {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20}},
+         "bohb", {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20}),
+        ({"name": "PBTTuner", "classArgs": {"population_size": 4, "factor": 0.2}},
+         "pbt", {"population_size": 4, "perturbation_factors": [1.2, 0.8], "perturbation_interval": 1,
+                 "max_t": 10**6}),
+    ],
+)
+@pytest.mark.parametrize("key", ["tuner", "advisor"])
+def test_scheduler_like_tuners_become_schedulers(tuner, scheduler, args, key):
+    changes = {"tuner": None, key: tuner}
+    config = load_config_dict(minimal(**changes)).config
+    assert config.tuner.name == "random"
+    assert (config.scheduler.name, config.scheduler.args) == (scheduler, args)
+    assert config.scheduler.budget_param == "TRIAL_BUDGET"
+    assert config.mode == ("min" if tuner["name"] == "Hyperband" else "max")  # NNI's default: maximize
+    build_scheduler(config)
+
+
+def test_scheduler_like_tuner_with_bad_arguments_names_the_field():
+    with pytest.raises(ConfigError, match=r"^config: .*advisor.*unknown argument 'RR'"):
+        load_config_dict(minimal(tuner=None, advisor={"name": "Hyperband", "classArgs": {"RR": 3}}))
+    with pytest.raises(ConfigError, match=r"tuner.classArgs.factor: expected a number in \(0, 1\)"):
+        load_config_dict(minimal(tuner={"name": "PBTTuner", "classArgs": {"factor": 3}}))
 
 
 def test_missing_code_directory_is_a_warning(tmp_path):
@@ -172,7 +219,7 @@ def test_unknown_and_unavailable_tuners_keep_their_error_class():
     with pytest.raises(NotImplementedTunerError, match="tuner.name: tuner 'SMAC'.*not available"):
         load_config_dict(minimal(tuner={"name": "SMAC"}))
     with pytest.raises(NotImplementedTunerError, match="advisor.name"):
-        load_config_dict(minimal(tuner=None, advisor={"name": "BOHB"}))
+        load_config_dict(minimal(tuner=None, advisor={"name": "SMAC"}))
 
 
 def test_search_space_file_errors_name_the_file(write):

@@ -104,9 +104,26 @@ def test_replicas_resources_aistore_and_extra_tasks_are_warnings():
     data["spec"]["aistore"] = {"folder": "abc", "secret": "aistore-secret"}
     warnings = "\n".join(load_config_dict(data).warnings)
     assert "tasks[0].replicas: 4 replicas requested" in warnings
-    assert "containers[0].resources" in warnings
+    assert "containers[0].resources: only nvidia.com/gpu is used locally" in warnings
     assert "only the first of 2 tasks" in warnings
     assert "spec.aistore" in warnings
+
+
+def test_container_gpus_become_gpus_per_trial():
+    data = seed_dict()
+    container(data)["resources"] = {"requests": {"cpu": 1}, "limits": {"nvidia.com/gpu": "2"}}
+    assert load_config_dict(data).config.gpus_per_trial == 2
+    container(data)["resources"] = {"limits": {"nvidia.com/gpu": "many"}}
+    with pytest.raises(ConfigError, match=r"resources.limits.nvidia.com/gpu: expected a number, got 'many'"):
+        load_config_dict(data)
+
+
+def test_hyperband_tuner_is_a_scheduler():
+    data = seed_dict()
+    data["spec"]["tuner"] = {"builtinTunerName": "Hyperband", "classArgs": '{"R": 9, "eta": 3}'}
+    config = load_config_dict(data).config
+    assert config.tuner.name == "random"
+    assert (config.scheduler.name, config.scheduler.args) == ("hyperband", {"R": 9, "eta": 3})
 
 
 def test_assessor_and_default_mode():

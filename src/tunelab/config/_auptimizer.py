@@ -4,6 +4,11 @@ Defaults follow what Auptimizer itself does rather than only its docs: ``target`
 ``n_parallel`` 1, ``job_retries`` 3 once a ``job_failure`` block is given, and the
 ``sequence`` proposer runs its whole grid whatever ``n_samples`` says. Trials keep
 Auptimizer's calling convention: the parameters' JSON file is the script's ``argv[1]``.
+
+The ``hyperband`` and ``bohb`` proposers become tunelab's Hyperband and BOHB schedulers;
+as in Auptimizer, a trial's budget arrives as its ``n_iterations`` parameter and the
+experiment runs as many jobs as the proposer would. ``resource_args.early_stop`` becomes
+an assessor.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ _FIELDS = (
 )
 #: Proposer settings tunelab's tuners have no use for; accepted with a warning.
 _PROPOSER_ONLY = ("engine", "engine_config", "grid_size", "spearmint_dir")
-_RESOURCE_ARGS_USED = ("multi_res_labels", "track_intermediate_results", "save_model")
+_RESOURCE_ARGS_USED = ("multi_res_labels", "track_intermediate_results", "save_model", "early_stop")
+#: Settings of the Hyperband-style proposers, read at the top level as Auptimizer does.
+_BANDIT_FIELDS = {
+    "hyperband": ("max_iter", "eta", "skip_last", "engine"),
+    "bohb": (
+        "n_iterations", "min_budget", "max_budget", "eta", "min_points_in_model", "top_n_percent",
+        "num_samples", "random_fraction", "bandwidth_factor", "min_bandwidth",
+    ),
+}
 
 #: Keys that tell an Auptimizer config apart (tunelab's YAML has none of them).
 AUPTIMIZER_MARKERS = frozenset({"proposer", "parameter_config", "script", "n_samples", "n_parallel", "job_failure"})
@@ -40,10 +53,11 @@ def load_auptimizer(ctx: Context, raw: Any) -> dict[str, Any]:
     """Translate an Auptimizer experiment.json into the fields of :class:`ExperimentConfig`."""
     data = mapping(ctx, raw, "")
     proposer = get_str(ctx, data, "proposer", "proposer", default="random")
-    tuner = _tuner_name(ctx, proposer, data)
-    reject_unknown(ctx, data, _FIELDS + _PROPOSER_ONLY)
+    bandit = _BANDIT_FIELDS.get(proposer.lower())
+    tuner = "random" if bandit else _tuner_name(ctx, proposer, data)
+    reject_unknown(ctx, data, _FIELDS + _PROPOSER_ONLY + (bandit or ()))
     for key in _PROPOSER_ONLY:
-        if key in data and not (proposer == "hyperopt" and key == "engine"):
+        if key in data and not (key == "engine" and (proposer == "hyperopt" or bandit)):
             ctx.warn(key, f"a setting of Auptimizer's {proposer} proposer; ignored")
     for key in ("cwd", "runtime_args"):
         if key in data:
@@ -63,7 +77,13 @@ def load_auptimizer(ctx: Context, raw: Any) -> dict[str, Any]:
     check_tuner(ctx, tuner, args, space=space, mode=target, seed=seed, where="proposer", name_where="proposer")
 
     max_trials = get_int(ctx, data, "n_samples", "n_samples", default=None)
-    if tuner == "grid" and max_trials is not None:
+    scheduler = None
+    if bandit:
+        scheduler, jobs = _bandit_scheduler(ctx, proposer.lower(), data, entries)
+        if max_trials is not None:
+            ctx.warn("n_samples", f"the {proposer} proposer decides how many jobs run ({jobs}); n_samples is ignored")
+        max_trials = jobs
+    elif tuner == "grid" and max_trials is not None:
         ctx.warn("n_samples", "the sequence proposer runs its whole grid; n_samples is ignored")
         max_trials = None
     elif max_trials is None and tuner != "grid":
@@ -80,7 +100,68 @@ def load_auptimizer(ctx: Context, raw: Any) -> dict[str, Any]:
         "concurrency": get_int(ctx, data, "n_parallel", "n_parallel", default=1),
         "failure": _failure(ctx, data.get("job_failure")),
         "save_best_model": _save_model(ctx, data),
+        **({"scheduler": scheduler} if scheduler else {}),
+        **({"assessor": _early_stop(ctx, data)} if _has_early_stop(data) else {}),
     }
+
+
+def _bandit_scheduler(
+    ctx: Context, proposer: str, data: dict[str, Any], entries: list[Any]
+) -> tuple[dict[str, Any], int]:
+    """The Hyperband/BOHB scheduler section for the proposer, and the number of jobs Auptimizer would run."""
+    from tunelab.errors import ConfigError
+    from tunelab.schedulers import bracket_plan, from_auptimizer_proposer, max_bracket
+
+    if any(isinstance(e, dict) and e.get("name") in ("tid", "n_iterations") for e in entries):
+        raise ctx.error("parameter_config", f"'tid' and 'n_iterations' are reserved for the {proposer} proposer")
+    settings = {key: data[key] for key in _BANDIT_FIELDS[proposer] if key in data}
+    engine = settings.pop("engine", "random")
+    if engine != "random":
+        raise ctx.error("engine", f"the hyperband proposer draws configurations at random here, got {engine!r}")
+    if settings.pop("skip_last", 0):
+        ctx.warn("skip_last", "every rung of a bracket runs; skip_last is ignored")
+    eta = settings.setdefault("eta", 3)
+    if proposer == "hyperband":
+        max_budget = settings.setdefault("max_iter", 81)
+        min_budget = 1
+    else:
+        iterations = get_int(ctx, settings, "n_iterations", "n_iterations", default=4)
+        settings.pop("n_iterations", None)
+        max_budget, min_budget = settings.get("max_budget", 1), settings.get("min_budget", 0.01)
+        for key, value in (("min_budget", min_budget), ("max_budget", max_budget)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1 or value != int(value):
+                raise ctx.error(
+                    key, f"budgets are whole units (epochs, rounds) here, got {value!r}; give e.g. min_budget 1, max_budget 27"
+                )
+        settings.update(min_budget=min_budget, max_budget=max_budget)
+    for key, value in (("eta", eta), ("max_iter" if proposer == "hyperband" else "max_budget", max_budget)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 1:
+            raise ctx.error(key, f"expected a number above 1, got {value!r}")
+    try:
+        _, scheduler = from_auptimizer_proposer(proposer, settings)
+    except ConfigError as exc:
+        raise ctx.error("proposer", str(exc)) from None
+    scheduler["budget_param"] = "n_iterations"
+    s_max = max_bracket(max_budget, min_budget, eta)
+    brackets = range(s_max, -1, -1) if proposer == "hyperband" else [s_max - i % (s_max + 1) for i in range(iterations)]
+    jobs = sum(n for s in brackets for n, _ in bracket_plan(s, s_max, max_budget, eta))
+    return scheduler, jobs
+
+
+def _has_early_stop(data: dict[str, Any]) -> bool:
+    args = data.get("resource_args")
+    return isinstance(args, dict) and args.get("early_stop") is not None
+
+
+def _early_stop(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """``resource_args.early_stop`` (``aup_policy``...) as tunelab's matching assessor."""
+    from tunelab.errors import ConfigError
+    from tunelab.schedulers import from_auptimizer
+
+    try:
+        return from_auptimizer(mapping(ctx, data["resource_args"]["early_stop"], "resource_args.early_stop"))
+    except ConfigError as exc:
+        raise ctx.error("", str(exc)) from None
 
 
 def _tuner_name(ctx: Context, proposer: str, data: dict[str, Any]) -> str:
@@ -195,8 +276,7 @@ def _resource(ctx: Context, data: dict[str, Any]) -> list[str]:
     args = mapping(ctx, data.get("resource_args") or {}, "resource_args")
     for key in args:
         if key not in _RESOURCE_ARGS_USED:
-            what = {"early_stop": "Auptimizer's early stopping"}.get(key)
-            ctx.warn(f"resource_args.{key}", f"{what or 'this setting'} is not supported yet; ignored")
+            ctx.warn(f"resource_args.{key}", "this setting is not supported yet; ignored")
     if "track_intermediate_results" in args:
         get_bool(ctx, args, "track_intermediate_results", "resource_args.track_intermediate_results")
     labels = args.get("multi_res_labels") or []

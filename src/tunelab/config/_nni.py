@@ -1,7 +1,10 @@
 """NNI v2 experiment configs (``config.yml`` for ``nnictl create``, or the Python API's fields).
 
 NNI spells fields in camelCase in YAML and snake_case in ``Experiment.config``; both are
-accepted. Whatever cannot be honoured on a local machine (remote platforms, GPU scheduling)
+accepted. NNI's ``Hyperband``, ``BOHB`` and ``PBTTuner`` decide budgets rather than
+configurations, so they become tunelab schedulers (configurations then come from random
+search, or from BOHB's own model). GPU settings of the local training service map onto
+tunelab's GPU scheduling. Whatever cannot be honoured on this machine (remote platforms)
 becomes a warning, and the experiment runs locally.
 """
 
@@ -23,7 +26,7 @@ from tunelab.config._common import (
     read_json,
     reject_unknown,
 )
-from tunelab.errors import SearchSpaceError, TunerError
+from tunelab.errors import ConfigError, SearchSpaceError, TunerError
 
 #: Top-level NNI v2 fields tunelab reads.
 _FIELDS = (
@@ -41,7 +44,6 @@ _LOCAL_FIELDS = (
     "platform", "useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices", "reuseMode",
     "trialCommand", "trialCodeDirectory", "trialGpuNumber", "nniManagerIp", "debug",
 )
-_GPU_FIELDS = ("useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices", "trialGpuNumber", "tunerGpuIndices")
 
 
 def _snake(key: str) -> str:
@@ -117,18 +119,53 @@ def nni_tuner(
     return args, mode, seed
 
 
+def nni_scheduler_tuner(
+    ctx: Context, name: str, class_args: Any, space: Any, args_where: str
+) -> tuple[dict[str, Any], str, int | None]:
+    """NNI's ``Hyperband``/``BOHB``/``PBTTuner`` as a scheduler section, with mode (NNI's default: maximize) and seed."""
+    from tunelab.schedulers import check_scheduler_config, from_nni
+
+    args, mode, seed = nni_algorithm(ctx, name, class_args, args_where)
+    mode = mode or "max"
+    try:
+        section = from_nni(name, args, where=args_where.removesuffix(".classArgs"))
+        check_scheduler_config(section["name"], section["args"], what=args_where, space=space)
+    except ConfigError as exc:
+        raise ctx.error("", str(exc), type(exc)) from None
+    return section, mode, seed
+
+
+def nni_algorithm_sections(
+    ctx: Context, name: str, class_args: Any, space: Any, args_where: str, name_where: str
+) -> dict[str, Any]:
+    """The ``tuner`` (and, for scheduler-like tuners, ``scheduler``), ``mode`` and ``seed`` an NNI tuner means."""
+    from tunelab.schedulers import nni_tuner_is_scheduler
+
+    if nni_tuner_is_scheduler(name):
+        scheduler, mode, seed = nni_scheduler_tuner(ctx, name, class_args, space, args_where)
+        tuner = {"name": "random", "args": {}}
+        return {"tuner": tuner, "scheduler": scheduler, "mode": mode, "seed": seed}
+    args, mode, seed = nni_tuner(ctx, name, class_args, space, args_where, name_where)
+    return {"tuner": {"name": name, "args": args}, "mode": mode, "seed": seed}
+
+
 def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
     """Translate an NNI v2 config into the fields of :class:`ExperimentConfig`."""
     data = _camel_keys(ctx, raw, "")
     reject_unknown(ctx, data, _FIELDS + _IGNORED)
     for key in _IGNORED:
-        if key in data and key not in _GPU_FIELDS:
+        if key in data:
             ctx.warn(key, "only meaningful to NNI's manager; ignored")
     service = _training_service(ctx, data.get("trainingService"))
     for key in ("trialCommand", "trialCodeDirectory", "trialGpuNumber"):
         if key in service:
             data.setdefault(key, service[key])
-    _gpu_warnings(ctx, {**service, **data})
+    if service.get("platform", "local") == "local":
+        gpus = _gpus(ctx, {**service, **{k: v for k, v in data.items() if k == "trialGpuNumber"}})
+    else:
+        gpus = {}
+        if data.get("trialGpuNumber"):
+            ctx.warn("trialGpuNumber", "meant for the remote platform; trials here run without GPU scheduling")
 
     command = get_str(ctx, data, "trialCommand", "trialCommand")
     code_dir = ctx.path(get_str(ctx, data, "trialCodeDirectory", "trialCodeDirectory", default="."))
@@ -143,7 +180,9 @@ def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
     reject_unknown(ctx, tuner, _ALGORITHM_FIELDS, tuner_key)
     _no_custom(ctx, tuner, tuner_key)
     name = get_str(ctx, tuner, "name", f"{tuner_key}.name")
-    args, mode, seed = nni_tuner(ctx, name, tuner.get("classArgs"), space, f"{tuner_key}.classArgs", f"{tuner_key}.name")
+    algorithm = nni_algorithm_sections(
+        ctx, name, tuner.get("classArgs"), space, f"{tuner_key}.classArgs", f"{tuner_key}.name"
+    )
 
     result: dict[str, Any] = {
         "name": get_str(ctx, data, "experimentName", "experimentName", default=None),
@@ -154,15 +193,14 @@ def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
             "timeout": get_duration(ctx, data, "maxTrialDuration", "maxTrialDuration"),
             "compat": ["nni"],
         },
-        "tuner": {"name": name, "args": args},
-        "mode": mode,
-        "seed": seed,
+        **algorithm,
+        **gpus,
         "max_trials": get_int(ctx, data, "maxTrialNumber", "maxTrialNumber", default=None),
         "max_duration": get_duration(ctx, data, "maxExperimentDuration", "maxExperimentDuration"),
         "concurrency": get_int(ctx, data, "trialConcurrency", "trialConcurrency", default=1),
     }
     if data.get("assessor") is not None:
-        result["assessor"] = _assessor(ctx, data["assessor"], mode)
+        result["assessor"] = _assessor(ctx, data["assessor"], algorithm["mode"])
     return result
 
 
@@ -211,7 +249,7 @@ def _training_service(ctx: Context, raw: Any) -> dict[str, Any]:
     platform = service.get("platform", "local")
     if platform != "local":
         ctx.warn("trainingService.platform", f"{platform!r} is not supported; trials run on this machine")
-        return {k: v for k, v in service.items() if k in ("trialCommand", "trialCodeDirectory")}
+        return {k: v for k, v in service.items() if k in ("platform", "trialCommand", "trialCodeDirectory")}
     reject_unknown(ctx, service, _LOCAL_FIELDS, "trainingService")
     if "reuseMode" in service:
         ctx.warn("trainingService.reuseMode", "ignored: every trial starts a fresh process")
@@ -223,9 +261,33 @@ def _training_service(ctx: Context, raw: Any) -> dict[str, Any]:
     return service
 
 
-def _gpu_warnings(ctx: Context, data: dict[str, Any]) -> None:
-    for key in _GPU_FIELDS:
-        value = data.get(key)
-        if value is None or value is False or (key == "trialGpuNumber" and value == 0):
-            continue
-        ctx.warn(key, "GPU scheduling is not part of this build; trials see every GPU of the machine")
+def _gpus(ctx: Context, service: dict[str, Any]) -> dict[str, Any]:
+    """``trialGpuNumber``, ``gpuIndices`` and ``maxTrialNumberPerGpu`` as tunelab's GPU fields."""
+    out: dict[str, Any] = {}
+    if service.get("trialGpuNumber") is not None:
+        out["gpus_per_trial"] = get_int(ctx, service, "trialGpuNumber", "trialGpuNumber", minimum=0)
+    if service.get("maxTrialNumberPerGpu") is not None:
+        out["max_trials_per_gpu"] = get_int(
+            ctx, service, "maxTrialNumberPerGpu", "trainingService.maxTrialNumberPerGpu"
+        )
+    indices = service.get("gpuIndices")
+    if indices is not None:
+        where = "trainingService.gpuIndices"
+        if isinstance(indices, int) and not isinstance(indices, bool):
+            indices = [indices]
+        elif isinstance(indices, str):
+            try:
+                indices = [int(part) for part in indices.split(",") if part.strip()]
+            except ValueError:
+                raise ctx.error(where, f"expected GPU indices such as '0,1' or [0, 1], got {indices!r}") from None
+        if not isinstance(indices, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indices
+        ):
+            raise ctx.error(where, f"expected a list of GPU indices, got {indices!r}")
+        out["gpu_indices"] = indices
+    if service.get("useActiveGpu") is False and out.get("gpus_per_trial"):
+        ctx.warn(
+            "trainingService.useActiveGpu",
+            "tunelab does not watch other programs' use of a GPU; it only keeps its own trials apart",
+        )
+    return out

@@ -21,7 +21,7 @@ from tunelab.config._common import (
     mapping,
     reject_unknown,
 )
-from tunelab.config._nni import nni_algorithm, nni_tuner
+from tunelab.config._nni import nni_algorithm, nni_algorithm_sections
 from tunelab.errors import SearchSpaceError
 
 API_GROUP = "tensorstack.dev/"
@@ -63,14 +63,14 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
         raise ctx.error("spec.searchSpace", "this field is required")
     space = json_field(ctx, spec["searchSpace"], "spec.searchSpace", SearchSpaceError)
     check_space(ctx, space, "spec.searchSpace", nni=True)
-    trial = _trial(ctx, spec.get("trainingConfig"))
+    trial, gpus = _trial(ctx, spec.get("trainingConfig"))
 
     if spec.get("tuner") is None:
         raise ctx.error("spec.tuner", "this field is required (e.g. builtinTunerName: TPE)")
     tuner = mapping(ctx, spec["tuner"], "spec.tuner")
     reject_unknown(ctx, tuner, ("builtinTunerName", "classArgs"), "spec.tuner")
     name = get_str(ctx, tuner, "builtinTunerName", "spec.tuner.builtinTunerName")
-    args, mode, seed = nni_tuner(
+    algorithm = nni_algorithm_sections(
         ctx, name, tuner.get("classArgs"), space, "spec.tuner.classArgs", "spec.tuner.builtinTunerName"
     )
 
@@ -78,9 +78,8 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
         "name": get_str(ctx, metadata, "name", "metadata.name", default=None),
         "search_space": space,
         "trial": trial,
-        "tuner": {"name": name, "args": args},
-        "mode": mode,
-        "seed": seed,
+        **algorithm,
+        **({"gpus_per_trial": gpus} if gpus else {}),
         "max_trials": get_int(ctx, spec, "maxTrialNum", "spec.maxTrialNum", default=None),
         "max_duration": get_duration(ctx, spec, "maxExecSeconds", "spec.maxExecSeconds"),
         "concurrency": get_int(ctx, spec, "trialConcurrency", "spec.trialConcurrency", default=1),
@@ -94,7 +93,8 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
     return result
 
 
-def _trial(ctx: Context, raw: Any) -> dict[str, Any]:
+def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
+    """The trial command of the first container, and the GPUs it asks for (``nvidia.com/gpu``)."""
     where = "spec.trainingConfig"
     if raw is None:
         raise ctx.error(where, "this field is required")
@@ -125,8 +125,11 @@ def _trial(ctx: Context, raw: Any) -> dict[str, Any]:
     where = f"{where}.containers[0]"
     container = mapping(ctx, containers[0], where)
     for key in container:
-        if key not in _CONTAINER_USED:
+        if key == "resources":
+            ctx.warn(f"{where}.resources", "only nvidia.com/gpu is used locally; cpu and memory are not enforced")
+        elif key not in _CONTAINER_USED:
             ctx.warn(f"{where}.{key}", "a container setting; ignored when running locally")
+    gpus = _gpus(ctx, container.get("resources"), f"{where}.resources")
 
     command = _argv(ctx, container.get("command"), f"{where}.command")
     if not command:
@@ -136,12 +139,31 @@ def _trial(ctx: Context, raw: Any) -> dict[str, Any]:
     code_dir = ctx.path(workdir)
     if not code_dir.is_dir():
         ctx.warn(f"{where}.workingDir", f"{str(code_dir)!r} does not exist on this machine (a path inside the image?)")
-    return {
+    trial = {
         "command": shlex.join(command + args),
         "code_dir": code_dir,
         "env": _env(ctx, container.get("env"), f"{where}.env"),
         "compat": ["nni"],
     }
+    return trial, gpus
+
+
+def _gpus(ctx: Context, resources: Any, where: str) -> float:
+    """``resources.limits["nvidia.com/gpu"]`` (or ``requests``): the GPUs each trial gets here too."""
+    if not isinstance(resources, dict):
+        return 0.0
+    for section in ("limits", "requests"):
+        block = resources.get(section)
+        if isinstance(block, dict) and block.get("nvidia.com/gpu") is not None:
+            value = block["nvidia.com/gpu"]
+            try:
+                count = float(value)
+            except (TypeError, ValueError):
+                raise ctx.error(f"{where}.{section}.nvidia.com/gpu", f"expected a number, got {value!r}") from None
+            if count < 0:
+                raise ctx.error(f"{where}.{section}.nvidia.com/gpu", f"expected a number >= 0, got {value!r}")
+            return count
+    return 0.0
 
 
 def _argv(ctx: Context, value: Any, where: str) -> list[str]:

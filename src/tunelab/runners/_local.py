@@ -69,7 +69,7 @@ def prepare_trial_dir(job: TrialJob) -> None:
     }
     _write_json(job.trial_dir / _context.PARAMS_FILE, data)
     if job.params_as_argv:
-        _write_json(job.trial_dir / AUP_CONFIG_FILE, {**job.params, "job_id": job.number})
+        _write_json(job.trial_dir / AUP_CONFIG_FILE, {**job.trial_params(), "job_id": job.number})
 
 
 def _prepare_checkpoint(folder: Path, source: Path | None) -> None:

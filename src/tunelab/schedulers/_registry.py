@@ -152,6 +152,7 @@ def scheduler_arguments(name: str) -> dict[str, inspect.Parameter]:
 
 def create_scheduler(
     name: str,
+    /,
     *,
     mode: str | None = None,
     seed: int | None = None,
@@ -160,6 +161,12 @@ def create_scheduler(
     **args: Any,
 ) -> Scheduler:
     """An assessor or scheduler by name; NNI ``classArgs`` and Ray/Orca ``scheduler_params`` are accepted as is."""
+    return _create(name, args, mode=mode, seed=seed, space=space, what=what)
+
+
+def _create(
+    name: str, args: Mapping[str, Any], *, mode: str | None, seed: int | None, space: Any, what: str
+) -> Scheduler:
     canonical = resolve_scheduler_name(name, what=what)
     label = f"{what} {name!r}"
     args = dict(args)
@@ -215,12 +222,10 @@ def build_scheduler(config: Any) -> Scheduler:
     space = config.space()
     scheduler = None
     if scheduler_cfg is not None:
-        scheduler = create_scheduler(scheduler_cfg.name, mode=mode, seed=seed, space=space, **dict(scheduler_cfg.args))
+        scheduler = _create(scheduler_cfg.name, scheduler_cfg.args, mode=mode, seed=seed, space=space, what="scheduler")
     assessor = None
     if config.assessor is not None:
-        assessor = create_scheduler(
-            config.assessor.name, mode=mode, seed=seed, space=space, what="assessor", **dict(config.assessor.args)
-        )
+        assessor = _create(config.assessor.name, config.assessor.args, mode=mode, seed=seed, space=space, what="assessor")
     if scheduler is None:
         return assessor or FIFOScheduler(mode=mode, seed=seed)
     if assessor is None or isinstance(assessor, FIFOScheduler):
@@ -234,4 +239,4 @@ def check_scheduler_config(name: str, args: Mapping[str, Any], *, what: str = "s
     """Raise :class:`ConfigError` if ``name`` with ``args`` cannot be built (config validation)."""
     from tunelab.space import parse_search_space
 
-    create_scheduler(name, seed=0, space=parse_search_space(space), what=what, **dict(args))
+    _create(name, args, mode=None, seed=0, space=parse_search_space(space), what=what)
