@@ -266,3 +266,25 @@ def test_experiment_run_serves_its_dashboard_while_it_runs(tmp_path: Path, capsy
     assert seen["url"].endswith(f"#/e/{experiment.id}")
     with pytest.raises(httpx.ConnectError):  # stopped with the experiment
         httpx.get(seen["url"].split("#")[0] + "api/info")
+
+
+def test_serving_leaves_the_host_process_logging_alone(tmp_path: Path) -> None:
+    """Inside a user's process the dashboard must not reconfigure logging (absl's handler closes stderr then)."""
+    import logging
+
+    class Recording(logging.StreamHandler):
+        closed = False
+
+        def close(self) -> None:
+            Recording.closed = True
+            super().close()
+
+    handler = Recording(io.StringIO())
+    logging.getLogger().addHandler(handler)
+    try:
+        experiment = Experiment(objective=square, search_space={"x": SPACE["x"]}, max_trials=1, storage=str(tmp_path / "db"))
+        experiment.run(port=0)
+        assert not Recording.closed
+        assert handler in logging.getLogger().handlers
+    finally:
+        logging.getLogger().removeHandler(handler)

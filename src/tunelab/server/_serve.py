@@ -81,7 +81,11 @@ class Dashboard:
         fragment = f"#/e/{options.experiment_id}" if options.experiment_id else ""
         self.url = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "") + fragment
         self.notes.insert(0, f"dashboard: {self.url}" + (" (read-only)" if options.read_only else ""))
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        # log_config=None: the dashboard runs inside the user's process and must not reconfigure
+        # (and close) the logging handlers already there, such as absl's, which closes sys.stderr.
+        config = uvicorn.Config(
+            app, log_config=None, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
