@@ -129,6 +129,18 @@ def test_warp_handles_failures_infinities_and_constants() -> None:
         ({"x": {"_type": "uniform", "_value": [0, 1]}}, 50, 64, "tpe"),
         ({"x": {"_type": "choice", "_value": [1, 2]}}, 50, 1, "tpe"),
         ({"x": {"_type": "choice", "_value": [{"_name": "a"}, {"_name": "b"}]}}, 50, 1, "tpe"),
+        (  # conditional but mostly numeric: the GP keeps branches apart
+            {"m": {"_type": "choice", "_value": [
+                {"_name": "a", "u": {"_type": "uniform", "_value": [0, 1]}},
+                {"_name": "b", "v": {"_type": "loguniform", "_value": [1e-3, 1]},
+                 "w": {"_type": "randint", "_value": [1, 9]}},
+            ]}},
+            50, 1, "gp",
+        ),
+        ({"m": {"_type": "choice", "_value": [
+            {"_name": "a", "u": {"_type": "choice", "_value": [1, 2]}},
+            {"_name": "b", "v": {"_type": "choice", "_value": [1, 2]}, "w": {"_type": "uniform", "_value": [0, 1]}},
+        ]}}, 50, 1, "tpe"),
     ],
 )
 def test_auto_picks_by_space_budget_and_concurrency(space: dict, max_trials: int | None, concurrency: int,

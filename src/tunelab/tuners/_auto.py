@@ -1,9 +1,10 @@
 """``auto``, the default tuner: picks an algorithm from the space, the budget and the concurrency.
 
 The rules follow the benchmark in ``benchmarks/tuners`` (see ``docs/tuners.md``):
-a GP wins on small budgets over low-dimensional, mostly numeric spaces; TPE is the safe
-choice for conditional, choice-heavy, high-dimensional or long experiments, and scales
-to thousands of trials at a few milliseconds per suggestion.
+a GP wins on small budgets over low-dimensional, mostly numeric spaces, conditional ones
+included (inactive branches get fixed inputs, so they never blur the model); TPE is the
+safe choice for choice-heavy, high-dimensional or long experiments, and scales to
+thousands of trials at a few milliseconds per suggestion.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ def choose(space: SearchSpace, max_trials: int | None, concurrency: int) -> tupl
     tpe = ("tpe", {})
     if dims == 0:
         return ("random", {}, "the search space has no parameter to model")
-    if space.is_conditional:
-        return (*tpe, "the search space is conditional (nested choices), which TPE models natively")
     if n_num == 0:
         return (*tpe, "every parameter is a choice, which TPE models natively")
     if n_cat > n_num:
@@ -49,7 +48,8 @@ def choose(space: SearchSpace, max_trials: int | None, concurrency: int) -> tupl
         return (*tpe, f"{budget}: TPE stays fast on long histories")
     if concurrency > GP_MAX_CONCURRENCY:
         return (*tpe, f"concurrency={concurrency} > {GP_MAX_CONCURRENCY}: TPE suggests faster than trials finish")
-    return ("gp", {}, f"{dims} mostly numeric parameters and a budget of {max_trials} trials suit a GP")
+    shape = "conditional, " if space.is_conditional else ""
+    return ("gp", {}, f"{dims} {shape}mostly numeric parameters and a budget of {max_trials} trials suit a GP")
 
 
 class AutoTuner(Tuner):
