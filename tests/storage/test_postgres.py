@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunelab.errors import StorageError
-from tunelab.storage import open_storage
+from tunelab.storage import SCHEMA_VERSION, TrialState, open_storage
 
 pytest.importorskip("psycopg")
 
@@ -33,6 +33,33 @@ def test_newer_schema_is_refused_and_postgres_scheme_alias(pg_url):
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StorageError, match="schema version 99"):
         open_storage(pg_url.replace("postgresql://", "postgres://"))
+
+
+def test_version_1_database_gains_the_trial_plan_columns(pg_url):
+    import psycopg
+
+    from tunelab.storage._postgres import _SCHEMA
+
+    old_tables = "".join(
+        line + "\n"
+        for line in _SCHEMA.splitlines()
+        if line.strip() not in ("budget INTEGER,", "parent INTEGER,", "checkpoint_from INTEGER,")
+    )
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(old_tables)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        conn.execute(
+            "INSERT INTO experiments (id, name, phase, config, format, created_at, experiment_dir)"
+            " VALUES ('e1', 'old', 'DONE', '{}', 'tunelab', 0, '/x')"
+        )
+        conn.execute("INSERT INTO trials (experiment_id, number, state, params) VALUES ('e1', 0, 'SUCCEEDED', '{}')")
+    store = open_storage(pg_url)
+    [old] = store.get_trials("e1")
+    assert old.state == TrialState.SUCCEEDED and old.budget is None and old.parent is None
+    store.close()
+    open_storage(pg_url).close()  # opening it again finds nothing left to upgrade
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_two_processes_open_the_schema_at_once(pg_url):

@@ -7,7 +7,15 @@ import sqlite3
 import pytest
 
 from tunelab.errors import StorageError
-from tunelab.storage import SQLiteStorage, open_storage
+from tunelab.storage import SCHEMA_VERSION, SQLiteStorage, TrialRecord, TrialState, open_storage
+from tunelab.storage._sqlite import _SCHEMA
+
+#: The tables as schema version 1 made them: trials had no budget, parent or checkpoint_from.
+VERSION_1 = "".join(
+    line + "\n"
+    for line in _SCHEMA.splitlines()
+    if line.strip() not in ("budget INTEGER,", "parent INTEGER,", "checkpoint_from INTEGER,")
+)
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -17,6 +25,29 @@ def test_newer_schema_is_refused(tmp_path):
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StorageError, match="schema version 99"):
         SQLiteStorage(path)
+
+
+def test_version_1_database_gains_the_trial_plan_columns(tmp_path):
+    path = tmp_path / "v1.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(VERSION_1)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        conn.execute(
+            "INSERT INTO experiments (id, name, phase, config, format, created_at, experiment_dir)"
+            " VALUES ('e1', 'old', 'DONE', '{}', 'tunelab', 0, '/x')"
+        )
+        conn.execute("INSERT INTO trials (experiment_id, number, state, params) VALUES ('e1', 0, 'SUCCEEDED', '{}')")
+    conn.close()
+    store = SQLiteStorage(path)
+    [old] = store.get_trials("e1")
+    assert old.state == TrialState.SUCCEEDED and (old.budget, old.parent, old.checkpoint_from) == (None, None, None)
+    store.create_trial(TrialRecord("e1", 1, TrialState.WAITING, {}, budget=4, parent=0, checkpoint_from=0))
+    assert store.get_trial("e1", 1).parent == 0
+    store.close()
+    SQLiteStorage(path).close()  # opening it again finds nothing left to upgrade
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+    conn.close()
 
 
 def test_not_a_database(tmp_path):

@@ -69,6 +69,19 @@ def test_trials_intermediate_and_state_history(storage):
         storage.update_trial("e1", 7, state=TrialState.RUNNING)
 
 
+def test_budget_and_lineage_are_kept(storage):
+    make(storage)
+    storage.create_trial(TrialRecord("e1", 0, TrialState.WAITING, {"x": 1}, budget=3))
+    storage.create_trial(TrialRecord("e1", 1, TrialState.WAITING, {"x": 1}, budget=9, parent=0, checkpoint_from=0))
+    storage.create_trial(TrialRecord("e1", 2, TrialState.WAITING, {"x": 2}))
+    storage.update_trial("e1", 1, state=TrialState.RUNNING)
+    fresh, promoted, plain = storage.get_trials("e1")
+    assert (fresh.budget, fresh.parent, fresh.checkpoint_from) == (3, None, None)
+    assert (promoted.budget, promoted.parent, promoted.checkpoint_from) == (9, 0, 0)
+    assert (plain.budget, plain.parent, plain.checkpoint_from) == (None, None, None)
+    assert storage.get_trial("e1", 1).budget == 9
+
+
 def test_infinite_values_and_big_seeds_are_kept(storage):
     make(storage)
     storage.create_trial(TrialRecord("e1", 0, TrialState.RUNNING, {}, seed=2**31 - 1))

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tunelab.errors import StorageError
-from tunelab.storage._sql import SCHEMA_VERSION, SQLStorage
+from tunelab.storage._sql import SCHEMA_VERSION, SQLStorage, upgrade_schema
 from tunelab.storage._sqlite import _SCHEMA as SQLITE_SCHEMA
 
 #: SQLite's tables in PostgreSQL's types: 8-byte floats, serial ids (events get one to keep their order).
@@ -100,6 +100,8 @@ class PostgresStorage(SQLStorage):
                     f"storage: {self.path} has schema version {row[0]}, newer than this tunelab "
                     f"understands ({SCHEMA_VERSION}); upgrade tunelab"
                 )
+            else:
+                upgrade_schema(cur, int(row[0]))
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

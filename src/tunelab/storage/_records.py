@@ -46,7 +46,14 @@ class IntermediateResult:
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One trial as stored: ``number`` is its sequence number within the experiment (NNI's sequence id)."""
+    """One trial as stored: ``number`` is its sequence number within the experiment (NNI's sequence id).
+
+    ``budget`` is the resource a scheduler gave it (None without one); ``parent`` the trial
+    it continues (a Hyperband promotion, a PBT generation; None for a fresh configuration)
+    and ``checkpoint_from`` the trial whose checkpoint folder it starts from (the parent, or
+    the better trial a PBT member exploits). They are stored so that a resumed experiment
+    re-runs the trial with the same plan and its scheduler can rebuild brackets and lineages.
+    """
 
     experiment_id: str
     number: int
@@ -64,6 +71,9 @@ class TrialRecord:
     trial_dir: str = ""
     pid: int | None = None
     pid_start: str | None = None
+    budget: int | None = None
+    parent: int | None = None
+    checkpoint_from: int | None = None
     intermediate: tuple[IntermediateResult, ...] = ()
 
     @property

@@ -27,7 +27,16 @@ from tunelab.storage._records import (
     TrialState,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: What brings a database of the version before each key up to it (run inside the opener's transaction).
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE trials ADD COLUMN budget INTEGER",
+        "ALTER TABLE trials ADD COLUMN parent INTEGER",
+        "ALTER TABLE trials ADD COLUMN checkpoint_from INTEGER",
+    ),
+}
 
 _EVENT = "INSERT INTO events (experiment_id, number, time, state, message) VALUES (?, ?, ?, ?, ?)"
 _EXPERIMENT_EVENT = "INSERT INTO events (experiment_id, number, time, state, message) VALUES (?, NULL, ?, ?, ?)"
@@ -41,6 +50,15 @@ _TRIAL_FIELDS = {
     "wait_reason", "trial_dir", "pid", "pid_start",
 }  # fmt: skip
 _JSON_FIELDS = {"config", "params", "metrics", "warnings"}
+
+
+def upgrade_schema(conn: Any, found: int) -> None:
+    """Bring a database of schema version ``found`` (not newer than this tunelab's) up to :data:`SCHEMA_VERSION`."""
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in _UPGRADES[version]:
+            conn.execute(statement)
+    if found < SCHEMA_VERSION:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
 def _dumps(value: Any) -> str:
@@ -181,7 +199,8 @@ class SQLStorage(Storage):
             try:
                 conn.execute(
                     "INSERT INTO trials (experiment_id, number, state, params, attempt, seed, created_at, message,"
-                    " wait_reason, trial_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " wait_reason, trial_dir, budget, parent, checkpoint_from)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.experiment_id,
                         record.number,
@@ -193,6 +212,9 @@ class SQLStorage(Storage):
                         record.message,
                         record.wait_reason,
                         record.trial_dir,
+                        record.budget,
+                        record.parent,
+                        record.checkpoint_from,
                     ),
                 )
             except self._integrity_errors:
@@ -368,5 +390,8 @@ def _trial(row: Mapping[str, Any], curve: tuple[IntermediateResult, ...]) -> Tri
         trial_dir=row["trial_dir"],
         pid=row["pid"],
         pid_start=row["pid_start"],
+        budget=row["budget"],
+        parent=row["parent"],
+        checkpoint_from=row["checkpoint_from"],
         intermediate=curve,
     )

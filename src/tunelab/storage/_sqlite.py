@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.errors import StorageError
-from tunelab.storage._sql import SCHEMA_VERSION, SQLStorage
+from tunelab.storage._sql import SCHEMA_VERSION, SQLStorage, upgrade_schema
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS trials (
     trial_dir TEXT NOT NULL DEFAULT '',
     pid INTEGER,
     pid_start TEXT,
+    budget INTEGER,
+    parent INTEGER,
+    checkpoint_from INTEGER,
     PRIMARY KEY (experiment_id, number)
 );
 CREATE TABLE IF NOT EXISTS intermediate (
@@ -120,6 +123,10 @@ class SQLiteStorage(SQLStorage):
                 f"storage: {str(self.path)!r} has schema version {row[0]}, newer than this tunelab "
                 f"understands ({SCHEMA_VERSION}); upgrade tunelab"
             )
+        elif int(row[0]) < SCHEMA_VERSION:
+            with self._transaction() as conn:  # the write lock: one opener upgrades, the others find it done
+                (found,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                upgrade_schema(conn, int(found))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
