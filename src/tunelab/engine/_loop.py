@@ -3,8 +3,9 @@
 The engine owns no algorithm. It wires a tuner (what to try), a runner (where it runs)
 and storage (what happened), and enforces the limits and the failure policy. Every
 state change is written to storage the moment it happens, so a killed engine can be
-resumed from storage alone: finished trials are replayed into a new tuner, trials that
-were running are recovered from their report files or run again.
+resumed from storage alone: finished trials are replayed into a new tuner and scheduler
+(with the budget and parent each was started with), trials that were running are
+recovered from their report files or run again with the same budget and checkpoint.
 """
 
 from __future__ import annotations
@@ -146,6 +147,13 @@ def build_tuner(config: ExperimentConfig) -> Tuner:
     return create_tuner(config.tuner.name, config.space(), mode=config.mode, seed=seed, **args)
 
 
+def _stored_plan(record: TrialRecord) -> NewTrial | Resume:
+    """What the scheduler started a stored trial for, rebuilt from its budget, parent and checkpoint source."""
+    if record.parent is None or record.budget is None:
+        return NewTrial(budget=record.budget)
+    return Resume(record.parent, dict(record.params), record.budget, checkpoint_from=record.checkpoint_from)
+
+
 def _outcome(state: TrialState) -> Outcome:
     if state == TrialState.SUCCEEDED:
         return Outcome.COMPLETED
@@ -205,18 +213,20 @@ class Engine:
     # ------------------------------------------------------------------ setup
     def _restore(self) -> None:
         """Replay what storage holds: finished trials into the tuner, interrupted ones back in the queue."""
-        for record in self.storage.get_trials(self.experiment_id):
+        for record in self.storage.get_trials(self.experiment_id, with_intermediate=True):
             self._created = max(self._created, record.number + 1)
             curve = [(r.step + 1, r.value) for r in record.intermediate]
+            plan = _stored_plan(record)
             if record.state.is_final:
                 value = record.value if record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) else None
                 self.tuner.restore(record.number, record.params, value)
-                self.scheduler.restore(record.number, record.params, curve, _outcome(record.state), value)
+                self.scheduler.restore(record.number, record.params, curve, _outcome(record.state), value, plan)
                 self._counts.add(record.state)
                 self._note_best(record.number, record.params, value)
                 continue
+            self._plans[record.number] = plan  # it runs again with the budget and checkpoint it was started with
             self.tuner.restore(record.number, record.params, pending=True)
-            self.scheduler.restore(record.number, record.params, curve, None, None)
+            self.scheduler.restore(record.number, record.params, curve, None, None, plan)
             if record.state == TrialState.RUNNING and self._recover(record):
                 continue
             self._queue.append(
@@ -364,6 +374,9 @@ class Engine:
                     seed=seed,
                     wait_reason="proposed; starting",
                     trial_dir=str(self._trial_dir(number)),
+                    budget=action.budget,
+                    parent=action.parent if isinstance(action, Resume) else None,
+                    checkpoint_from=action.checkpoint_from if isinstance(action, Resume) else None,
                 )
             )
             self._start(number, params, attempt=1)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.schedulers._base import Decision, NewTrial, Resume, Scheduler, TrialView
+from tunelab.schedulers._base import Decision, NewTrial, Outcome, Resume, Scheduler, TrialView
 from tunelab.tuners._checks import check_float, check_int
 
 
@@ -84,8 +84,32 @@ class ASHAScheduler(Scheduler):
 
     def on_start(self, number: int, params: Mapping[str, Any], action: NewTrial | Resume) -> None:
         super().on_start(number, params, action)
-        bracket = 0 if self.brackets == 1 else int(self.rng.choice(self.brackets, p=self._weights))
-        self._bracket_of[number] = bracket
+        self._bracket_of[number] = self._draw_bracket()
+
+    def restore(
+        self,
+        number: int,
+        params: Mapping[str, Any],
+        curve: Sequence[tuple[int, float | None]],
+        outcome: Outcome | None,
+        value: float | None,
+        plan: NewTrial | Resume,
+    ) -> None:
+        """Replay a recorded trial as it ran: its bracket drawn in start order, its results recorded at the rungs.
+
+        A trial that was stopped early heard nothing after its stop, so its replay ends at
+        the first rung it does not pass (among the trials numbered before it).
+        """
+        self._bracket_of[number] = self._draw_bracket()
+        super().restore(number, params, (), None, None, plan)
+        for resource, v in curve:
+            if self.on_result(number, resource, v) is Decision.STOP and outcome is Outcome.STOPPED:
+                break
+        if outcome is not None:
+            self.on_end(number, outcome, value)
+
+    def _draw_bracket(self) -> int:
+        return 0 if self.brackets == 1 else int(self.rng.choice(self.brackets, p=self._weights))
 
     def _decide(self, view: TrialView, resource: int) -> Decision:
         rungs = self.rungs[self._bracket_of.get(view.number, 0)]

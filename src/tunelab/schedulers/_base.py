@@ -12,7 +12,9 @@ A scheduler never touches storage, processes or clocks; it sees numbers. The eng
 3. asks for a :class:`Decision` on every intermediate result (:meth:`Scheduler.on_result`):
    ``CONTINUE`` or ``STOP`` (the trial ends EARLY_STOPPED; its last intermediate value
    is its result);
-4. tells it how each trial ended (:meth:`Scheduler.on_end`).
+4. tells it how each trial ended (:meth:`Scheduler.on_end`);
+5. on resume, before asking for anything, replays every stored trial with
+   :meth:`Scheduler.restore`, so that the scheduler continues where it stopped.
 
 ``resource`` is how far a trial got: ``step + 1`` of its report (epochs done when steps
 count epochs from 0). A budget is a resource level the trial should train up to in total;
@@ -164,10 +166,15 @@ class Scheduler:
         curve: Sequence[tuple[int, float | None]],
         outcome: Outcome | None,
         value: float | None,
+        plan: NewTrial | Resume,
     ) -> None:
-        """Replay a trial recorded before (on resume): its curve, and how it ended if it did."""
-        self.trials[number] = TrialView(number, dict(params))
-        view = self.trials[number]
+        """Replay a trial recorded before (on resume): what it was started for, its curve, how it ended if it did.
+
+        The engine restores trials in number order, the order they were started in; ``plan``
+        is rebuilt from the stored budget, parent and checkpoint source, so that budget
+        schedulers can put each trial back in its bracket, rung or lineage.
+        """
+        view = self.trials[number] = TrialView(number, dict(params), budget=plan.budget)
         for resource, v in curve:
             if v is not None and not math.isnan(v):
                 view.resources.append(int(resource))
@@ -236,9 +243,17 @@ class Combined(Scheduler):
         self.scheduler.on_end(number, outcome, value)
         self.assessor.on_end(number, outcome, value)
 
-    def restore(self, number, params, curve, outcome, value) -> None:  # type: ignore[no-untyped-def]
-        self.scheduler.restore(number, params, curve, outcome, value)
-        self.assessor.restore(number, params, curve, outcome, value)
+    def restore(
+        self,
+        number: int,
+        params: Mapping[str, Any],
+        curve: Sequence[tuple[int, float | None]],
+        outcome: Outcome | None,
+        value: float | None,
+        plan: NewTrial | Resume,
+    ) -> None:
+        self.scheduler.restore(number, params, curve, outcome, value, plan)
+        self.assessor.restore(number, params, curve, outcome, value, plan)
 
     def describe(self) -> str:
         return f"{self.scheduler.describe()} with {self.assessor.describe()}"

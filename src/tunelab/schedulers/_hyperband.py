@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,9 +131,60 @@ class HyperbandScheduler(Scheduler):
     def on_unused(self, action: NewTrial | Resume) -> None:
         """An action the engine could not carry out (the tuner had nothing left): shrink its rung."""
         bracket, rung = self._issued.popleft()
-        rung.fresh = 0
-        rung.size = rung.issued
-        self._advance(bracket)
+        self._shrink(bracket, rung)
+
+    def restore(
+        self,
+        number: int,
+        params: Mapping[str, Any],
+        curve: Sequence[tuple[int, float | None]],
+        outcome: Outcome | None,
+        value: float | None,
+        plan: NewTrial | Resume,
+    ) -> None:
+        """Put a recorded trial back in the rung it was started in, then replay it (its end may fill the rung)."""
+        where = self._restored_rung(plan)
+        if where is not None:
+            where[1].members.add(number)
+            self._where[number] = where
+        super().restore(number, params, curve, outcome, value, plan)
+
+    def _restored_rung(self, plan: NewTrial | Resume) -> tuple[_Bracket, _Rung] | None:
+        """The rung that issued ``plan``, found as :meth:`next_trial` found it; None for a trial of no bracket.
+
+        A promotion belongs to the rung above its parent's, which restoring the parent's rung
+        mates (all numbered before it) has filled already. A fresh configuration belongs to
+        the open bracket's first rung. Where the tuner ran out, that rung was cut short
+        (:meth:`on_unused`), which storage does not record: a promotion out of it, or a fresh
+        configuration with another budget (the next bracket's), shows it.
+        """
+        if isinstance(plan, Resume):
+            found = self._where.get(plan.parent)
+            if found is None:
+                return None
+            bracket, below = found
+            if below.fresh > 0:
+                self._shrink(bracket, below)
+            level = bracket.rungs.index(below) + 1
+            if bracket.done or level != bracket.current or plan.parent not in bracket.rungs[level].to_start:
+                return None
+            rung = bracket.rungs[level]
+            rung.to_start.remove(plan.parent)
+            return bracket, rung
+        if plan.budget is None:
+            return None
+        filling = next((b for b in self.brackets if b.current == 0 and b.rungs[0].fresh > 0), None)
+        if filling is not None and filling.rungs[0].budget == plan.budget:
+            rung = filling.rungs[0]
+        else:
+            if self._plan(self._next_s())[0][1] != plan.budget:
+                return None
+            if filling is not None:
+                self._shrink(filling, filling.rungs[0])
+            filling = self._open()
+            rung = filling.rungs[0]
+        rung.fresh -= 1
+        return filling, rung
 
     def _ended(self, view: TrialView) -> None:
         where = self._where.get(view.number)
@@ -145,10 +196,16 @@ class HyperbandScheduler(Scheduler):
         self._advance(bracket)
 
     # ---------------------------------------------------------------- internals
+    def _next_s(self) -> int:
+        """The ``s`` of the bracket :meth:`_open` opens next: brackets cycle ``s = s_max .. 0``."""
+        return self.s_max - (self._opened % (self.s_max + 1))
+
+    def _plan(self, s: int) -> list[tuple[int, int]]:
+        return bracket_plan(s, self.s_max, self.max_budget, self.eta)
+
     def _open(self) -> _Bracket:
-        s = self.s_max - (self._opened % (self.s_max + 1))
-        plan = bracket_plan(s, self.s_max, self.max_budget, self.eta)
-        rungs = [_Rung(size=n, budget=r) for n, r in plan]
+        s = self._next_s()
+        rungs = [_Rung(size=n, budget=r) for n, r in self._plan(s)]
         rungs[0].fresh = rungs[0].size
         bracket = _Bracket(index=self._opened, s=s, rungs=rungs)
         self._opened += 1
@@ -174,6 +231,12 @@ class HyperbandScheduler(Scheduler):
             )
             return Resume(parent, self.trials[parent].params, rung.budget, checkpoint_from=parent, note=note)
         return None
+
+    def _shrink(self, bracket: _Bracket, rung: _Rung) -> None:
+        """Issue no more fresh configurations in ``rung``: it is complete with those it has."""
+        rung.fresh = 0
+        rung.size = rung.issued
+        self._advance(bracket)
 
     def _advance(self, bracket: _Bracket) -> None:
         """Promote the best of a complete rung; drop finished brackets."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.schedulers._base import Action, NewTrial, Resume, Scheduler, TrialView, Wait
+from tunelab.schedulers._base import Action, NewTrial, Outcome, Resume, Scheduler, TrialView, Wait
 from tunelab.space import Choice, Float, Int, Normal, SearchSpace, parse_search_space
 from tunelab.tuners._checks import check_float, check_int
 
@@ -140,6 +140,47 @@ class PBTScheduler(Scheduler):
 
     def on_unused(self, action: NewTrial | Resume) -> None:
         self._issued.pop(0)
+
+    def restore(
+        self,
+        number: int,
+        params: Mapping[str, Any],
+        curve: Sequence[tuple[int, float | None]],
+        outcome: Outcome | None,
+        value: float | None,
+        plan: NewTrial | Resume,
+    ) -> None:
+        """Put a recorded trial back in its member's lineage, then replay it.
+
+        Restoring the last member of a generation runs the same exploit/explore step as
+        before, with the same random draws when the scheduler has a seed, and queues the next
+        generation; the trials of it that were started take their queued places, with the
+        parameters and checkpoint source they were started with.
+        """
+        member = self._restored_member(plan)
+        if member is not None:
+            self.latest[member] = number
+            self._member_of[number] = member
+        super().restore(number, params, curve, outcome, value, plan)
+
+    def _restored_member(self, plan: NewTrial | Resume) -> int | None:
+        """The member whose queued action started ``plan`` (taken off the queue); None for a trial of no member."""
+        if isinstance(plan, NewTrial):
+            fresh = next((a for a in self._to_start if isinstance(a, NewTrial)), None)
+            if fresh is None:
+                return None
+            self._to_start.remove(fresh)
+            self._next_member += 1
+            return self._next_member - 1
+        queued = next((a for a in self._to_start if isinstance(a, Resume) and a.parent == plan.parent), None)
+        if queued is None:
+            return None
+        self._to_start.remove(queued)
+        if (queued.parent, queued.checkpoint_from) in self.exploits:  # what ran wins (without a seed they may differ)
+            self.exploits.remove((queued.parent, queued.checkpoint_from))
+        if plan.checkpoint_from is not None and plan.checkpoint_from != plan.parent:
+            self.exploits.append((plan.parent, plan.checkpoint_from))
+        return self._member_of[plan.parent]
 
     def _generation_done(self) -> bool:
         return (
