@@ -113,6 +113,20 @@ def test_logs_never_leave_the_trial_folder(tmp_path: Path, make_client: Any) -> 
         assert chunk == {"stream": "stdout", "size": 0, "start": 0, "end": 0, "text": "", "exists": False}
 
 
+def test_trials_say_their_budget_and_which_trial_they_continue(tmp_path: Path, make_client: Any) -> None:
+    store = SQLiteStorage(tmp_path / "db.sqlite")
+    store.create_experiment("e1", name="e1", config={"mode": "min"}, format="tunelab", experiment_dir=str(tmp_path))
+    store.create_trial(TrialRecord("e1", 0, TrialState.SUCCEEDED, {"x": 1}, budget=3))
+    store.create_trial(TrialRecord("e1", 1, TrialState.RUNNING, {"x": 2}, budget=9, parent=0, checkpoint_from=0))
+    store.create_trial(TrialRecord("e1", 2, TrialState.WAITING, {"x": 3}))
+    client = make_client(tmp_path / "db.sqlite")
+    rows = client.get("/api/experiments/e1/trials").json()["rows"]
+    assert [(r["budget"], r["parent"], r["checkpoint_from"]) for r in rows] == [(3, None, None), (9, 0, 0), (None,) * 3]
+    detail = client.get("/api/experiments/e1/trials/1").json()
+    assert (detail["budget"], detail["parent"], detail["checkpoint_from"]) == (9, 0, 0)
+    store.close()
+
+
 def test_charts_data(client: Any, finished: Stored) -> None:
     eid = finished.experiment_id
     history = client.get(f"/api/experiments/{eid}/history").json()

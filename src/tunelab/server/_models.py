@@ -72,6 +72,9 @@ class TrialRow(BaseModel):
     params: dict[str, Any]
     metrics: dict[str, Any]
     attempt: int
+    budget: int | None = Field(description="The resource a budget scheduler gave the trial.")
+    parent: int | None = Field(description="The trial it continues (a promotion, a PBT generation).")
+    checkpoint_from: int | None = Field(description="The trial whose checkpoint folder it started from.")
     started_at: float | None
     ended_at: float | None
     duration: float | None

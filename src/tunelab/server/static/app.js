@@ -509,7 +509,7 @@ async function refreshTrial(st) {
   st.trial = t; st.ended = !["RUNNING", "WAITING"].includes(t.state);
   const el = st.el;
   clear(el.title, h("h1", {}, `Trial ${t.number}`), badge(t.state), h("span", { class: "msg" }, t.message || t.wait_reason),
-    h("span", { class: "muted small" }, `attempt ${t.attempt} · seed ${t.seed ?? "–"} · ${duration(t.duration)}`),
+    h("span", { class: "muted small" }, `attempt ${t.attempt} · seed ${t.seed ?? "–"}${lineage(t)} · ${duration(t.duration)}`),
     h("div", { class: "actions" }, !INFO.read_only && !st.ended
       ? h("button", { class: "danger", id: "cancel-trial", onclick: async () => { await act(api(`experiments/${enc(st.id)}/trials/${t.number}/cancel`, { method: "POST" })); } }, "Cancel trial") : null,
       h("button", { onclick: () => navigator.clipboard?.writeText(JSON.stringify(t.raw_params)).then(() => toast("parameters copied")) }, "Copy params")));
@@ -523,6 +523,13 @@ async function refreshTrial(st) {
   drawTrialCurve(st);
   clear(el.events, t.events.map(e => h("tr", {}, h("td", {}, when(e.time)), h("td", {}, badge(e.state)), h("td", { class: "msg" }, e.message))));
   if (!st.ended || !wasEnded) await Promise.all([readLog(st, "stdout"), readLog(st, "stderr")]);
+}
+
+function lineage(t) {
+  const budget = t.budget == null ? "" : ` · budget ${t.budget}`;
+  const parent = t.parent == null ? "" : ` · continues trial ${t.parent}`;
+  const source = t.checkpoint_from == null || t.checkpoint_from === t.parent ? "" : ` from trial ${t.checkpoint_from}'s checkpoint`;
+  return budget + parent + source;
 }
 
 function drawTrialCurve(st) {
