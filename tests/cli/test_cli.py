@@ -235,3 +235,108 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     config = make_project(tmp_path / "proj", max_trials=2)
     run = tunelab("run", str(config))
     assert "trials 2/2 (succeeded 2" in run.stderr and "| best " in run.stderr
+
+
+HYPERBAND_TRAIN = textwrap.dedent(
+    """
+    import json, os, time, tunelab
+    p = tunelab.get_params()
+    budget = tunelab.get_budget()
+    number = int(os.environ["TUNELAB_TRIAL_NUMBER"])
+    state = tunelab.get_checkpoint_dir() / "state.json"
+    saved = json.loads(state.read_text()) if state.exists() else {"epoch": 0, "lineage": []}
+    with open("runs.log", "a") as log:
+        log.write(f"{number}\\n")
+    for epoch in range(saved["epoch"], budget):
+        time.sleep(0.15)
+        tunelab.report(p["x"] + 1.0 / (epoch + 1), step=epoch)
+    lineage = saved["lineage"] + [number]
+    state.write_text(json.dumps({"epoch": budget, "lineage": lineage}))
+    print(json.dumps({"budget": budget, "start": saved["epoch"], "lineage": lineage}))
+    tunelab.report_final(p["x"] + 1.0 / budget)
+    """
+)
+
+#: Serial Hyperband over R=4, eta=2: brackets of 4+2+1, 3+1 and 3 trials, the trial limit ends it after one cycle.
+HYPERBAND_CONFIG = textwrap.dedent(
+    """
+    name: hyperband-resume
+    search_space:
+      x: {_type: choice, _value: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]}
+    trial: {command: python3 train.py, code_dir: .}
+    tuner: {name: grid}
+    scheduler: {name: hyperband, args: {R: 4, eta: 2, exec_mode: serial}}
+    max_trials: 14
+    concurrency: 2
+    """
+)
+
+
+def make_hyperband_project(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train.py").write_text(HYPERBAND_TRAIN)
+    (folder / "config.yml").write_text(HYPERBAND_CONFIG)
+    return folder / "config.yml"
+
+
+def trial_plans(trials: list[dict]) -> dict[int, tuple]:
+    """What each trial was: its configuration, budget, parent, checkpoint source and result."""
+    return {t["number"]: (t["params"]["x"], t["budget"], t["parent"], t["checkpoint_from"], t["value"]) for t in trials}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_hyperband(tmp_path_factory) -> dict[int, tuple]:
+    root = tmp_path_factory.mktemp("uninterrupted")
+    config = make_hyperband_project(root / "proj")
+    env = {**os.environ, "TUNELAB_HOME": str(root / "home")}
+    storage = ["--storage", str(root / "db.sqlite")]
+    tunelab("run", str(config), "-q", *storage, env=env)
+    [listed] = json.loads(tunelab("list", "--json", *storage, env=env).stdout)
+    return trial_plans(json.loads(tunelab("trials", listed["id"], "--format", "json", *storage, env=env).stdout))
+
+
+def test_uninterrupted_hyperband_runs_its_brackets(uninterrupted_hyperband):
+    budgets = [plan[1] for _, plan in sorted(uninterrupted_hyperband.items())]
+    assert budgets == [1, 1, 1, 1, 2, 2, 4, 2, 2, 2, 4, 4, 4, 4]
+    promoted = {n: plan[2] for n, plan in uninterrupted_hyperband.items() if plan[2] is not None}
+    assert promoted == {4: 0, 5: 1, 6: 4, 10: 7}  # the best of each complete rung, best first
+
+
+@pytest.mark.parametrize("kill_after", [5, 8])
+def test_sigkill_mid_hyperband_then_resume_keeps_the_plan(tmp_path, kill_after, opened, uninterrupted_hyperband):
+    project = tmp_path / "proj"
+    config = make_hyperband_project(project)
+    db = tmp_path / "db.sqlite"
+    engine = subprocess.Popen([*TUNELAB, "run", str(config), "-q", "--storage", str(db)], stderr=subprocess.DEVNULL)
+    store = opened(db)
+    wait_for(
+        lambda: (
+            store.list_experiments()
+            and len(store.get_trials(store.list_experiments()[0].id, states=(TrialState.SUCCEEDED,))) >= kill_after
+        )
+    )
+    engine.send_signal(signal.SIGKILL)
+    engine.wait()
+    experiment = only_experiment(store)
+    assert experiment.phase == Phase.RUNNING
+    before = {t.number: t for t in store.get_trials(experiment.id) if t.state == TrialState.SUCCEEDED}
+
+    resumed = tunelab("resume", experiment.id, "-q", "--storage", str(db))
+    assert "ended DONE" in resumed.stderr
+    trials = json.loads(tunelab("trials", experiment.id, "--format", "json", "--storage", str(db)).stdout)
+    assert all(t["state"] == "SUCCEEDED" for t in trials)
+    # The same trials with the same budgets, parents and results as a run nobody killed.
+    assert trial_plans(trials) == uninterrupted_hyperband
+    after = {t["number"]: t for t in trials}
+    for number, trial in before.items():  # finished trials kept their plan and result, and did not run again
+        kept = after[number]
+        assert (kept["budget"], kept["parent"], kept["value"]) == (trial.budget, trial.parent, trial.value)
+    runs = (project / "runs.log").read_text().split()
+    assert all(runs.count(str(number)) == 1 for number in before)
+    # Every trial, run again or not, trained to its stored budget; promotions from their parent's checkpoint.
+    out = {n: json.loads((Path(t["trial_dir"]) / "stdout.log").read_text()) for n, t in after.items()}
+    for number, trial in after.items():
+        assert out[number]["budget"] == trial["budget"]
+        if trial["parent"] is not None:
+            assert out[number]["start"] == after[trial["parent"]]["budget"]
+            assert out[number]["lineage"] == out[trial["parent"]]["lineage"] + [number]
