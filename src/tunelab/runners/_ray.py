@@ -27,6 +27,7 @@ import socket
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ class _ByteTail:
         return chunk
 
 
-def _remote_trial(job: TrialJob, board: Any, key: str, grace: float) -> Iterator[dict[str, Any]]:
+def _remote_trial(job: TrialJob, board_name: str, key: str, grace: float) -> Iterator[dict[str, Any]]:
     """Body of the Ray task: run the trial here, yield what it writes, end with its exit code."""
     import ray
 
@@ -103,27 +104,38 @@ def _remote_trial(job: TrialJob, board: Any, key: str, grace: float) -> Iterator
     yield {"node": ray.get_runtime_context().get_node_id(), "host": socket.gethostname(), "pid": handle.pid}
     out, err = _ByteTail(scratch / STDOUT_FILE), _ByteTail(scratch / STDERR_FILE)
     reports = _ByteTail(scratch / _context.REPORTS_FILE)
-    next_check, asked, code = 0.0, "", None
+    # The board exists once the driver has stopped some trial. It is asked without waiting for
+    # its answer, so a slow board never holds up the trial's output or the news that it ended.
+    board: Any = None
+    question: Any = None
+    next_check, asked, code = time.monotonic() + _STOP_POLL, "", None
     try:
         while True:
             code = handle.poll()
-            message = {"reports": reports.read(), "stdout": out.read(), "stderr": err.read()}
+            message: dict[str, Any] = {"reports": reports.read(), "stdout": out.read(), "stderr": err.read()}
+            if code is not None:
+                message["exit"] = code
+                yield message
+                return
             if any(message.values()):
                 yield message
-            if code is not None:
-                break
-            now = time.monotonic()
-            if asked != "stop" and now >= next_check:
-                next_check = now + _STOP_POLL
+            if question is not None and ray.wait([question], timeout=0)[0]:
                 try:
-                    wanted = ray.get(board.wanted.remote(key), timeout=10)
+                    wanted = ray.get(question)
                 except Exception:  # noqa: BLE001 - without the board the trial runs on; Ray cancels it if need be
                     wanted = ""
+                question = None
                 if wanted == "stop":
                     handle.stop(grace)
                 elif wanted == "ask" and not asked:
                     (scratch / _context.STOP_FILE).touch()
                 asked = wanted or asked
+            now = time.monotonic()
+            if question is None and asked != "stop" and now >= next_check:
+                next_check = now + _STOP_POLL
+                board = board or _find_board(board_name)
+                if board is not None:
+                    question = board.wanted.remote(key)
             fd = handle.fileno()
             if fd >= 0:
                 select.select([fd], [], [], _FLUSH)
@@ -134,7 +146,15 @@ def _remote_trial(job: TrialJob, board: Any, key: str, grace: float) -> Iterator
             handle.stop(0)
             handle.poll()
         shutil.rmtree(scratch, ignore_errors=True)
-    yield {"exit": code}
+
+
+def _find_board(name: str) -> Any:
+    import ray
+
+    try:
+        return ray.get_actor(name)
+    except ValueError:  # not created yet: no trial was stopped so far
+        return None
 
 
 def _ship_by_value(function: Any) -> None:
@@ -153,7 +173,11 @@ def _ship_by_value(function: Any) -> None:
 
 
 class _StopBoard:
-    """A tiny actor: which trials the driver wants stopped (a remote trial polls it)."""
+    """A tiny actor: which trials the driver wants stopped (a remote trial polls it).
+
+    Created on the first stop, not with the runner: an actor holds a worker process of its
+    own, and one taken at start-up would make the first trials wait for a new worker.
+    """
 
     def __init__(self) -> None:
         self._wanted: dict[str, str] = {}
@@ -185,7 +209,7 @@ class _RayHandle(TrialHandle):
         self._started = threading.Event()
         self._kill_at: float | None = None
         self._wake_read, self._wake_write = os.pipe()
-        self._generator = runner.task.remote(job, runner.board, self._key, runner.stop_grace)
+        self._generator = runner.task.remote(job, runner.board_name, self._key, runner.stop_grace)
         self._thread = threading.Thread(target=self._follow, name=f"tunelab-ray-{job.number}", daemon=True)
         self._thread.start()
 
@@ -240,14 +264,14 @@ class _RayHandle(TrialHandle):
         return self._tail.read()
 
     def request_stop(self) -> None:
-        self._runner.board.stop.remote(self._key, "ask")
+        self._runner.board().stop.remote(self._key, "ask")
 
     def stop(self, grace: float) -> None:
         if self._exit is not None:
             return
         if not self._started.is_set():  # still queued in Ray: nothing ran yet
             self._runner.ray.cancel(self._generator)
-        self._runner.board.stop.remote(self._key, "stop")
+        self._runner.board().stop.remote(self._key, "stop")
         if self._kill_at is None:
             self._kill_at = time.monotonic() + grace + 5.0  # the node's own SIGKILL comes first
 
@@ -259,7 +283,8 @@ class _RayHandle(TrialHandle):
             os.close(self._wake_read)
             os.close(self._wake_write)
             self._wake_read = self._wake_write = -1
-            self._runner.board.forget.remote(self._key)
+            if self._runner.has_board:
+                self._runner.board().forget.remote(self._key)
 
 
 class RayRunner(Runner):
@@ -295,11 +320,22 @@ class RayRunner(Runner):
             self._owns_ray = True
         self._check_fits()
         self.task = self.ray.remote(max_retries=0)(_remote_trial).options(**self.options)
-        # The stop board lives on the driver's node: it must not die with a worker node.
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        self.board_name = f"tunelab-stop-board-{uuid.uuid4().hex}"
+        self._board: Any = None
 
-        here = NodeAffinitySchedulingStrategy(node_id=self.ray.get_runtime_context().get_node_id(), soft=True)
-        self.board = self.ray.remote(num_cpus=0, scheduling_strategy=here)(_StopBoard).remote()
+    @property
+    def has_board(self) -> bool:
+        return self._board is not None
+
+    def board(self) -> Any:
+        """The stop board, created on first use on the driver's node (it must not die with a worker node)."""
+        if self._board is None:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            here = NodeAffinitySchedulingStrategy(node_id=self.ray.get_runtime_context().get_node_id(), soft=True)
+            actor = self.ray.remote(num_cpus=0, scheduling_strategy=here)(_StopBoard)
+            self._board = actor.options(name=self.board_name).remote()
+        return self._board
 
     def _check_fits(self) -> None:
         total = self.ray.cluster_resources()
@@ -320,7 +356,8 @@ class RayRunner(Runner):
 
     def close(self) -> None:
         try:
-            self.ray.kill(self.board)
+            if self._board is not None:
+                self.ray.kill(self._board)
         except Exception:  # noqa: BLE001 - the cluster may be gone already
             pass
         if self._owns_ray:
