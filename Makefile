@@ -24,7 +24,8 @@ test: install-test
 
 lint: install-test
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 bench-throughput: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -26,8 +26,15 @@ from tunelab.server._table import SnapshotCache
 from tunelab.storage import IntermediateResult, Phase, SQLiteStorage, TrialRecord, TrialState
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "dashboard.md"
 EXPERIMENT = "bench10k"
 
@@ -35,25 +42,43 @@ EXPERIMENT = "bench10k"
 def fill(store: SQLiteStorage, trials: int, points: int) -> float:
     """Write the experiment through the storage API; returns seconds taken."""
     start = time.perf_counter()
-    space = {"x": {"_type": "uniform", "_value": [-5, 5]}, "lr": {"_type": "loguniform", "_value": [1e-4, 1e-1]},
-             "opt": {"_type": "choice", "_value": ["adam", "sgd", "rmsprop"]}, "layers": {"_type": "randint", "_value": [1, 8]}}
+    space = {
+        "x": {"_type": "uniform", "_value": [-5, 5]},
+        "lr": {"_type": "loguniform", "_value": [1e-4, 1e-1]},
+        "opt": {"_type": "choice", "_value": ["adam", "sgd", "rmsprop"]},
+        "layers": {"_type": "randint", "_value": [1, 8]},
+    }
     config = {"mode": "min", "metric": "default", "max_trials": trials, "concurrency": 8, "search_space": space}
-    store.create_experiment(EXPERIMENT, name="bench-10k", config=config, format="tunelab", experiment_dir="/tmp/bench10k")
+    store.create_experiment(
+        EXPERIMENT, name="bench-10k", config=config, format="tunelab", experiment_dir="/tmp/bench10k"
+    )
     rng = random.Random(0)
     t0 = time.time() - trials * 2.0
     store.update_experiment(EXPERIMENT, phase=Phase.RUNNING, started_at=t0)
     for number in range(trials):
-        params = {"x": rng.uniform(-5, 5), "lr": 10 ** rng.uniform(-4, -1), "opt": rng.choice(["adam", "sgd", "rmsprop"]),
-                  "layers": rng.randint(1, 7)}
+        params = {
+            "x": rng.uniform(-5, 5),
+            "lr": 10 ** rng.uniform(-4, -1),
+            "opt": rng.choice(["adam", "sgd", "rmsprop"]),
+            "layers": rng.randint(1, 7),
+        }
         started = t0 + number * 0.2  # eight at a time, 1.5 s each
         store.create_trial(TrialRecord(EXPERIMENT, number, TrialState.WAITING, params, created_at=started))
         store.update_trial(EXPERIMENT, number, state=TrialState.RUNNING, started_at=started)
         final = (params["x"] - 1) ** 2 / 10 + abs(math.log10(params["lr"]) + 2.5) + rng.random() * 0.1
         for step in range(points):
             value = final + 2.0 * math.exp(-step / 15)
-            store.add_intermediate(EXPERIMENT, number, IntermediateResult(step, value, {"acc": 1 / (1 + value)}, started + step * 0.01))
-        store.update_trial(EXPERIMENT, number, state=TrialState.SUCCEEDED, value=final, ended_at=started + 1.5,
-                           metrics={"acc": 1 / (1 + final)})
+            store.add_intermediate(
+                EXPERIMENT, number, IntermediateResult(step, value, {"acc": 1 / (1 + value)}, started + step * 0.01)
+            )
+        store.update_trial(
+            EXPERIMENT,
+            number,
+            state=TrialState.SUCCEEDED,
+            value=final,
+            ended_at=started + 1.5,
+            metrics={"acc": 1 / (1 + final)},
+        )
         if number % 1000 == 999:
             print(f"  {number + 1} trials written ({time.perf_counter() - start:.0f} s)", flush=True)
     store.update_experiment(EXPERIMENT, phase=Phase.DONE, ended_at=t0 + trials * 0.2 + 2, elapsed=trials * 0.2)
@@ -70,10 +95,15 @@ def measure(url: str, runs: int) -> list[dict[str, float]]:
             context = browser.new_context(viewport={"width": 1440, "height": 900})
             page = context.new_page()
             page.goto(url + f"#/e/{EXPERIMENT}")
-            page.wait_for_function("() => performance.getEntriesByName('history-chart').length"
-                                   " && performance.getEntriesByName('trials-table').length", timeout=60000)
-            marks.append(page.evaluate("""() => Object.fromEntries(['trials-table', 'history-chart']
-                .map(n => [n, performance.getEntriesByName(n)[0].startTime]))"""))
+            page.wait_for_function(
+                "() => performance.getEntriesByName('history-chart').length"
+                " && performance.getEntriesByName('trials-table').length",
+                timeout=60000,
+            )
+            marks.append(
+                page.evaluate("""() => Object.fromEntries(['trials-table', 'history-chart']
+                .map(n => [n, performance.getEntriesByName(n)[0].startTime]))""")
+            )
             context.close()
         browser.close()
     return marks
@@ -114,10 +144,10 @@ def main() -> None:
         "headless Chromium on loopback; times from navigation start to the first data shown "
         "(`performance.mark` in the page). Target: under 1 s.",
         "",
-        "| what | first visit | later visits (median of "
-        f"{len(warm)}) |",
+        f"| what | first visit | later visits (median of {len(warm)}) |",
         "| --- | --- | --- |",
-        f"| trials table (page of 50, sorted by number) | {cold['trials-table']:.0f} ms | {statistics.median(table):.0f} ms |",
+        f"| trials table (page of 50, sorted by number) | {cold['trials-table']:.0f} ms "
+        f"| {statistics.median(table):.0f} ms |",
         f"| best-so-far history chart ({len(trials):,} points) | {cold['history-chart']:.0f} ms | "
         f"{statistics.median(history):.0f} ms |",
         "",

@@ -35,8 +35,13 @@ def run_tunelab(runner: str, trials: int, concurrency: int) -> float:
     if runner == "ray":
         settings["ray"] = {"address": "auto", "resources_per_trial": {"cpu": 1}}
     experiment = Experiment(
-        objective=sleeper, search_space={"x": hp.uniform(0, 1)}, tuner="random", max_trials=trials,
-        concurrency=concurrency, seed=0, **settings,
+        objective=sleeper,
+        search_space={"x": hp.uniform(0, 1)},
+        tuner="random",
+        max_trials=trials,
+        concurrency=concurrency,
+        seed=0,
+        **settings,
     )
     experiment.create()
     start = time.perf_counter()
@@ -75,6 +80,7 @@ def main() -> None:
     os.environ.setdefault("TUNELAB_HOME", tempfile.mkdtemp(prefix="tunelab-bench-"))
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read when ray is imported: stay on 127.0.0.1
     rows = []
     wall = run_tunelab("local", args.trials, args.concurrency)
     rows.append(("tunelab, local runner", wall))
@@ -101,7 +107,8 @@ def main() -> None:
         f"{args.trials} trials of {TRIAL_SECONDS:g} s (a function that sleeps) at concurrency {args.concurrency}; "
         f"ideal wall time {ideal:.0f} s. Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.system()}. Command: `nice -n 10 {Path(sys.executable).name} benchmarks/distributed/overhead.py "
-        f"--trials {args.trials}`. The Ray cluster (one node, {args.concurrency} CPUs, loopback) is started before timing.",
+        f"--trials {args.trials}`. The Ray cluster (one node, {args.concurrency} CPUs, loopback) "
+        "is started before timing.",
         "",
         "| runner | wall time (s) | slots busy | overhead per trial (ms) |",
         "| --- | ---: | ---: | ---: |",

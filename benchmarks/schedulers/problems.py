@@ -118,15 +118,18 @@ class MLPDigits(Problem):
         from sklearn.neural_network import MLPClassifier
 
         return MLPClassifier(
-            hidden_layer_sizes=(params["hidden"],), alpha=params["alpha"],
-            learning_rate_init=params["learning_rate_init"], batch_size=params["batch_size"],
+            hidden_layer_sizes=(params["hidden"],),
+            alpha=params["alpha"],
+            learning_rate_init=params["learning_rate_init"],
+            batch_size=params["batch_size"],
             random_state=_seed_of(params, self.seed) % 2**31,
         )
 
     def set_params(self, model: Any, params: dict[str, Any]) -> None:
         # The architecture stays (weights are copied); the optimizer settings change.
-        model.set_params(alpha=params["alpha"], learning_rate_init=params["learning_rate_init"],
-                         batch_size=params["batch_size"])
+        model.set_params(
+            alpha=params["alpha"], learning_rate_init=params["learning_rate_init"], batch_size=params["batch_size"]
+        )
         if hasattr(model, "_optimizer"):
             model._optimizer.learning_rate_init = params["learning_rate_init"]
             model._optimizer.learning_rate = params["learning_rate_init"]

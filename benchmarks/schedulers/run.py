@@ -42,7 +42,13 @@ def tunelab_methods(problem: Problem, seed: int) -> dict[str, Callable[[], Sched
         "hyperband": lambda: create_scheduler("hyperband", mode="max", max_budget=R, min_budget=1, eta=3),
         "bohb": lambda: create_scheduler("bohb", mode="max", space=space, seed=seed, max_budget=R, min_budget=1, eta=3),
         "pbt": lambda: create_scheduler(
-            "pbt", mode="max", space=space, seed=seed, population_size=8, perturbation_interval=3, max_t=R,
+            "pbt",
+            mode="max",
+            space=space,
+            seed=seed,
+            population_size=8,
+            perturbation_interval=3,
+            max_t=R,
             hyperparam_mutations=problem.mutable,
         ),
     }
@@ -127,8 +133,9 @@ def run_tunelab(scheduler: Scheduler, configs: list[dict[str, Any]], cache: Curv
     return trace
 
 
-def run_optuna(pruner_name: str, problem: Problem, configs: list[dict[str, Any]], cache: CurveCache, budget: int,
-               seed: int) -> Trace:
+def run_optuna(
+    pruner_name: str, problem: Problem, configs: list[dict[str, Any]], cache: CurveCache, budget: int, seed: int
+) -> Trace:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -180,8 +187,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer seeds (about 3 minutes)")
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
     args = parser.parse_args()
-    seeds = {"sgd-digits": 2, "mlp-digits": 1, "synthetic": 10} if args.quick else {
-        "sgd-digits": 6, "mlp-digits": 3, "synthetic": 50}
+    seeds = (
+        {"sgd-digits": 2, "mlp-digits": 1, "synthetic": 10}
+        if args.quick
+        else {"sgd-digits": 6, "mlp-digits": 3, "synthetic": 50}
+    )
     budget = FIFO_TRIALS * MAX_EPOCHS
     results: dict[str, dict[str, list[Trace]]] = {}
     started = time.perf_counter()
@@ -199,8 +209,11 @@ def main() -> None:
             for method in ("optuna-median", "optuna-sha", "optuna-hyperband"):
                 trace = run_optuna(method, problem, configs, cache, budget, seed)
                 results[name].setdefault(method, []).append(trace)
-            print(f"{name} seed {seed}: {cache.epochs_trained} epochs trained, "
-                  f"{time.perf_counter() - started:.0f} s so far", flush=True)
+            print(
+                f"{name} seed {seed}: {cache.epochs_trained} epochs trained, "
+                f"{time.perf_counter() - started:.0f} s so far",
+                flush=True,
+            )
     RESULTS.mkdir(parents=True, exist_ok=True)
     table = report(results, budget, seeds, time.perf_counter() - started, quick=args.quick)
     (RESULTS / "schedulers.md").write_text(table)
@@ -208,8 +221,9 @@ def main() -> None:
     print(table)
 
 
-def report(results: dict[str, dict[str, list[Trace]]], budget: int, seeds: dict[str, int], seconds: float,
-           *, quick: bool) -> str:
+def report(
+    results: dict[str, dict[str, list[Trace]]], budget: int, seeds: dict[str, int], seconds: float, *, quick: bool
+) -> str:
     lines = [
         "# Schedulers: best validation score vs epochs spent",
         "",
@@ -224,16 +238,24 @@ def report(results: dict[str, dict[str, list[Trace]]], budget: int, seeds: dict[
     ]
     for name, methods in results.items():
         fifo_best = [t.best for t in methods["fifo"]]
-        lines += [f"## {name}", "", "| method | to FIFO's best | reached | best @ 1/9 | best @ 1/3 | best @ 1 |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {name}",
+            "",
+            "| method | to FIFO's best | reached | best @ 1/9 | best @ 1/3 | best @ 1 |",
+            "|---|---|---|---|---|---|",
+        ]
         for method, traces in methods.items():
             needed = [t.epochs_to(target) for t, target in zip(traces, fifo_best, strict=True)]
             reached = [n for n in needed if n is not None]
-            frac = f"{np.median([n if n is not None else math.inf for n in needed]) / budget:.2f}" if len(
-                reached) * 2 >= len(needed) else "-"
+            frac = (
+                f"{np.median([n if n is not None else math.inf for n in needed]) / budget:.2f}"
+                if len(reached) * 2 >= len(needed)
+                else "-"
+            )
             at = [np.mean([t.best_at(budget // k) for t in traces]) for k in (9, 3, 1)]
-            lines.append(f"| {method} | {frac} | {len(reached)}/{len(needed)} | "
-                         + " | ".join(f"{v:.4f}" for v in at) + " |")
+            lines.append(
+                f"| {method} | {frac} | {len(reached)}/{len(needed)} | " + " | ".join(f"{v:.4f}" for v in at) + " |"
+            )
         lines.append("")
     command = "nice -n 10 .venv/bin/python -m benchmarks.schedulers.run"
     lines += [f"Reproduce: `{command}` (add `--quick` for a smaller run).", ""]

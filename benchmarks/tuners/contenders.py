@@ -40,7 +40,7 @@ class TunelabDriver(Driver):
         return out
 
     def tell(self, results: list[tuple[dict[str, Any], float]]) -> None:
-        for trial_id, (_, loss) in zip(self._ids, results):
+        for trial_id, (_, loss) in zip(self._ids, results, strict=True):
             self.tuner.observe(trial_id, loss)
         self._ids = []
 
@@ -70,12 +70,13 @@ class SkoptDriver(Driver):
             elif isinstance(d, Normal):
                 dims.append(Real(d.mu - 4 * d.sigma, d.mu + 4 * d.sigma, name=name))
         self._space = parsed
-        self._opt = Optimizer(dims, base_estimator="GP", n_initial_points=10, acq_optimizer="sampling",
-                              random_state=seed)
+        self._opt = Optimizer(
+            dims, base_estimator="GP", n_initial_points=10, acq_optimizer="sampling", random_state=seed
+        )
 
     def _decode(self, x: list[Any]) -> dict[str, Any]:
         params = {}
-        for (name, d), v in zip(self._space.items(), x):
+        for (name, d), v in zip(self._space.items(), x, strict=True):
             if isinstance(d, Choice):
                 params[name] = d.options[int(v)]
             elif isinstance(d, Int) and not d.log:
@@ -85,9 +86,14 @@ class SkoptDriver(Driver):
         return params
 
     def _encode(self, params: dict[str, Any]) -> list[Any]:
-        return [d.index(params[n]) if isinstance(d, Choice) else
-                int(params[n]) if isinstance(d, Int) and not d.log else d.to_internal(params[n])
-                for n, d in self._space.items()]
+        return [
+            d.index(params[n])
+            if isinstance(d, Choice)
+            else int(params[n])
+            if isinstance(d, Int) and not d.log
+            else d.to_internal(params[n])
+            for n, d in self._space.items()
+        ]
 
     def ask(self, q: int) -> list[dict[str, Any]]:
         xs = self._opt.ask(n_points=q) if q > 1 else [self._opt.ask()]
@@ -117,6 +123,7 @@ def _tunelab(name: str, **args: Any) -> Callable[[dict[str, Any], int, int, int]
     def build(space: dict[str, Any], seed: int, max_trials: int, concurrency: int) -> Driver:
         extra = {"max_trials": max_trials, "concurrency": concurrency} if name == "auto" else {}
         return TunelabDriver(create_tuner(name, space, seed=seed, **args, **extra))
+
     return build
 
 

@@ -36,14 +36,22 @@ def _vector(params: dict[str, Any], d: int) -> np.ndarray:
 
 def branin(p: dict[str, Any]) -> float:
     x, y = p["x0"], p["x1"]
-    return float((y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2
-                 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10)
+    return float(
+        (y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
+    )
 
 
-_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H6_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
 
 
@@ -56,14 +64,17 @@ def rosenbrock(d: int) -> Callable[[dict[str, Any]], float]:
     def f(p: dict[str, Any]) -> float:
         x = _vector(p, d)
         return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
     return f
 
 
 def ackley(d: int) -> Callable[[dict[str, Any]], float]:
     def f(p: dict[str, Any]) -> float:
         x = _vector(p, d)
-        return float(-20 * math.exp(-0.2 * math.sqrt(np.mean(x**2))) - math.exp(np.mean(np.cos(2 * math.pi * x)))
-                     + 20 + math.e)
+        return float(
+            -20 * math.exp(-0.2 * math.sqrt(np.mean(x**2))) - math.exp(np.mean(np.cos(2 * math.pi * x))) + 20 + math.e
+        )
+
     return f
 
 
@@ -72,6 +83,7 @@ def levy(d: int) -> Callable[[dict[str, Any]], float]:
         w = 1 + (_vector(p, d) - 1) / 4
         core = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2))
         return float(math.sin(math.pi * w[0]) ** 2 + core + (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2))
+
     return f
 
 
@@ -90,21 +102,38 @@ _OPT = {"sgd": 0.5, "adam": 0.0, "rmsprop": 0.2}
 def mixed(p: dict[str, Any]) -> float:
     """A made-up network-training surface: optimum 0 at lr=1e-3 (adam), 4 layers, 128 units, 0.2 dropout, gelu."""
     lr_best = -3.0 if p["opt"] != "sgd" else -1.5
-    return float((math.log10(p["lr"]) - lr_best) ** 2 * 0.5 + 0.1 * (p["layers"] - 4) ** 2
-                 + (math.log2(p["units"]) - 7) ** 2 * 0.2 + 4 * (p["dropout"] - 0.2) ** 2
-                 + _ACT[p["act"]] + _OPT[p["opt"]])
+    return float(
+        (math.log10(p["lr"]) - lr_best) ** 2 * 0.5
+        + 0.1 * (p["layers"] - 4) ** 2
+        + (math.log2(p["units"]) - 7) ** 2 * 0.2
+        + 4 * (p["dropout"] - 0.2) ** 2
+        + _ACT[p["act"]]
+        + _OPT[p["opt"]]
+    )
 
 
 CONDITIONAL_SPACE = {
-    "model": {"_type": "choice", "_value": [
-        {"_name": "linear", "alpha": {"_type": "loguniform", "_value": [1e-6, 10.0]},
-         "l1_ratio": {"_type": "uniform", "_value": [0.0, 1.0]}},
-        {"_name": "tree", "depth": {"_type": "randint", "_value": [1, 16]},
-         "min_leaf": {"_type": "qloguniform", "_value": [1, 100, 1]},
-         "criterion": {"_type": "choice", "_value": ["gini", "entropy"]}},
-        {"_name": "kernel", "gamma": {"_type": "loguniform", "_value": [1e-4, 10.0]},
-         "c": {"_type": "loguniform", "_value": [1e-2, 1e3]}},
-    ]},
+    "model": {
+        "_type": "choice",
+        "_value": [
+            {
+                "_name": "linear",
+                "alpha": {"_type": "loguniform", "_value": [1e-6, 10.0]},
+                "l1_ratio": {"_type": "uniform", "_value": [0.0, 1.0]},
+            },
+            {
+                "_name": "tree",
+                "depth": {"_type": "randint", "_value": [1, 16]},
+                "min_leaf": {"_type": "qloguniform", "_value": [1, 100, 1]},
+                "criterion": {"_type": "choice", "_value": ["gini", "entropy"]},
+            },
+            {
+                "_name": "kernel",
+                "gamma": {"_type": "loguniform", "_value": [1e-4, 10.0]},
+                "c": {"_type": "loguniform", "_value": [1e-2, 1e3]},
+            },
+        ],
+    },
     "scale": {"_type": "choice", "_value": [True, False]},
 }
 
@@ -126,8 +155,12 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     from sklearn import datasets
     from sklearn.preprocessing import StandardScaler
 
-    loader = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine,
-              "digits": datasets.load_digits, "diabetes": datasets.load_diabetes}[name]
+    loader = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "wine": datasets.load_wine,
+        "digits": datasets.load_digits,
+        "diabetes": datasets.load_diabetes,
+    }[name]
     x, y = loader(return_X_y=True)
     return StandardScaler().fit_transform(x), y
 
@@ -137,8 +170,11 @@ def _cv_loss(make: Callable[[], Any], data: str, scoring: str) -> float:
     from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
     x, y = _data(data)
-    folds = KFold(3, shuffle=True, random_state=0) if scoring.startswith("neg") else \
-        StratifiedKFold(3, shuffle=True, random_state=0)
+    folds = (
+        KFold(3, shuffle=True, random_state=0)
+        if scoring.startswith("neg")
+        else StratifiedKFold(3, shuffle=True, random_state=0)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -155,24 +191,43 @@ def svm(p: dict[str, Any]) -> float:
 def gbm(p: dict[str, Any]) -> float:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return _cv_loss(lambda: HistGradientBoostingClassifier(
-        learning_rate=p["learning_rate"], max_iter=int(p["max_iter"]), max_leaf_nodes=p["max_leaf_nodes"],
-        min_samples_leaf=p["min_samples_leaf"], l2_regularization=p["l2"], random_state=0), "wine", "accuracy")
+    return _cv_loss(
+        lambda: HistGradientBoostingClassifier(
+            learning_rate=p["learning_rate"],
+            max_iter=int(p["max_iter"]),
+            max_leaf_nodes=p["max_leaf_nodes"],
+            min_samples_leaf=p["min_samples_leaf"],
+            l2_regularization=p["l2"],
+            random_state=0,
+        ),
+        "wine",
+        "accuracy",
+    )
 
 
 def mlp(p: dict[str, Any]) -> float:
     from sklearn.neural_network import MLPClassifier
 
-    return _cv_loss(lambda: MLPClassifier(
-        hidden_layer_sizes=(int(p["units"]),) * p["layers"], alpha=p["alpha"], learning_rate_init=p["lr"],
-        batch_size=p["batch_size"], max_iter=60, random_state=0), "wine", "accuracy")
+    return _cv_loss(
+        lambda: MLPClassifier(
+            hidden_layer_sizes=(int(p["units"]),) * p["layers"],
+            alpha=p["alpha"],
+            learning_rate_init=p["lr"],
+            batch_size=p["batch_size"],
+            max_iter=60,
+            random_state=0,
+        ),
+        "wine",
+        "accuracy",
+    )
 
 
 def regressor(p: dict[str, Any]) -> float:
     from sklearn.svm import SVR
 
-    return _cv_loss(lambda: SVR(C=p["C"], epsilon=p["epsilon"], gamma=p["gamma"]), "diabetes",
-                    "neg_root_mean_squared_error")
+    return _cv_loss(
+        lambda: SVR(C=p["C"], epsilon=p["epsilon"], gamma=p["gamma"]), "diabetes", "neg_root_mean_squared_error"
+    )
 
 
 def _log(low: float, high: float) -> dict[str, Any]:
@@ -187,16 +242,44 @@ PROBLEMS: list[Problem] = [
     Problem("levy10", {f"x{i}": _uniform(-10, 10) for i in range(10)}, levy(10), 0.0, "synthetic"),
     Problem("mixed-int-cat", MIXED_SPACE, mixed, 0.0, "mixed"),
     Problem("conditional", CONDITIONAL_SPACE, conditional, 0.0, "conditional"),
-    Problem("svm-cancer", {"C": _log(1e-2, 1e2), "gamma": _log(1e-5, 1.0),
-                           "kernel": {"_type": "choice", "_value": ["rbf", "sigmoid"]}}, svm, None, "sklearn"),
-    Problem("gbm-wine", {"learning_rate": _log(1e-3, 1.0), "max_iter": {"_type": "qloguniform", "_value": [10, 200, 1]},
-                         "max_leaf_nodes": {"_type": "randint", "_value": [2, 64]},
-                         "min_samples_leaf": {"_type": "randint", "_value": [1, 40]},
-                         "l2": _log(1e-6, 10.0)}, gbm, None, "sklearn"),
-    Problem("mlp-wine", {"units": {"_type": "qloguniform", "_value": [4, 128, 1]},
-                         "layers": {"_type": "randint", "_value": [1, 4]}, "alpha": _log(1e-6, 1.0),
-                         "lr": _log(1e-4, 0.3), "batch_size": {"_type": "choice", "_value": [8, 16, 32, 64]}},
-            mlp, None, "sklearn"),
-    Problem("svr-diabetes", {"C": _log(1e-2, 1e3), "epsilon": _log(1e-3, 10.0), "gamma": _log(1e-5, 1.0)},
-            regressor, None, "sklearn"),
+    Problem(
+        "svm-cancer",
+        {"C": _log(1e-2, 1e2), "gamma": _log(1e-5, 1.0), "kernel": {"_type": "choice", "_value": ["rbf", "sigmoid"]}},
+        svm,
+        None,
+        "sklearn",
+    ),
+    Problem(
+        "gbm-wine",
+        {
+            "learning_rate": _log(1e-3, 1.0),
+            "max_iter": {"_type": "qloguniform", "_value": [10, 200, 1]},
+            "max_leaf_nodes": {"_type": "randint", "_value": [2, 64]},
+            "min_samples_leaf": {"_type": "randint", "_value": [1, 40]},
+            "l2": _log(1e-6, 10.0),
+        },
+        gbm,
+        None,
+        "sklearn",
+    ),
+    Problem(
+        "mlp-wine",
+        {
+            "units": {"_type": "qloguniform", "_value": [4, 128, 1]},
+            "layers": {"_type": "randint", "_value": [1, 4]},
+            "alpha": _log(1e-6, 1.0),
+            "lr": _log(1e-4, 0.3),
+            "batch_size": {"_type": "choice", "_value": [8, 16, 32, 64]},
+        },
+        mlp,
+        None,
+        "sklearn",
+    ),
+    Problem(
+        "svr-diabetes",
+        {"C": _log(1e-2, 1e3), "epsilon": _log(1e-3, 10.0), "gamma": _log(1e-5, 1.0)},
+        regressor,
+        None,
+        "sklearn",
+    ),
 ]

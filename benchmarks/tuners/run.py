@@ -11,7 +11,6 @@ Batch mode ``q`` asks ``q`` configurations, evaluates them, then tells all ``q``
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import statistics
@@ -31,12 +30,31 @@ from benchmarks.tuners.problems import PROBLEMS, Problem
 from tunelab.space import parse_search_space
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-FULL: dict[str, Any] = {"seeds": 5, "budgets": [50, 100], "batches": [1, 4, 8], "sklearn_budget": None,
-                        "sklearn_contenders": None, "timing": [100, 300, 500, 1000]}
-QUICK: dict[str, Any] = {"seeds": 5, "budgets": [50, 100], "batches": [1, 8], "sklearn_budget": 40,
-                         "sklearn_seeds": 3, "timing": [100, 300, 500, 1000],
-                         "sklearn_contenders": ["tunelab-auto", "tunelab-tpe", "tunelab-gp", "random", "optuna-tpe",
-                                                "optuna-tpe-mv", "hyperopt-tpe"]}
+FULL: dict[str, Any] = {
+    "seeds": 5,
+    "budgets": [50, 100],
+    "batches": [1, 4, 8],
+    "sklearn_budget": None,
+    "sklearn_contenders": None,
+    "timing": [100, 300, 500, 1000],
+}
+QUICK: dict[str, Any] = {
+    "seeds": 5,
+    "budgets": [50, 100],
+    "batches": [1, 8],
+    "sklearn_budget": 40,
+    "sklearn_seeds": 3,
+    "timing": [100, 300, 500, 1000],
+    "sklearn_contenders": [
+        "tunelab-auto",
+        "tunelab-tpe",
+        "tunelab-gp",
+        "random",
+        "optuna-tpe",
+        "optuna-tpe-mv",
+        "hyperopt-tpe",
+    ],
+}
 
 
 def run_one(problem: Problem, contender: Contender, seed: int, budget: int, batch: int) -> list[float]:
@@ -143,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_timing:
         for c in contenders:
             timing[c.name] = suggest_times(c, cfg["timing"])
-    report = render(problems, [c.name for c in contenders], skipped, runs, timing, cfg, args,
-                    time.perf_counter() - started, cost)
+    report = render(
+        problems, [c.name for c in contenders], skipped, runs, timing, cfg, args, time.perf_counter() - started, cost
+    )
     out = args.out or RESULTS / ("tuners-quick.md" if args.quick else "tuners.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
@@ -156,15 +175,29 @@ def _best(losses: list[float], budget: int) -> float:
     return min(losses[:budget])
 
 
-def render(problems: list[Problem], names: list[str], skipped: list[str], runs: dict, timing: dict,
-           cfg: dict, args: argparse.Namespace, wall: float, cost: dict) -> str:
-    lines = [f"# Tuner benchmark ({'quick' if args.quick else 'full'} grid)", "",
-             f"{date.today()} · Python {platform.python_version()} · {os.cpu_count()} CPUs · "
-             f"wall time {wall / 60:.1f} min · command: `python -m benchmarks.tuners.run "
-             f"{' '.join(sys.argv[1:])}`", "",
-             "Scores: 0 = random search's mean best, 100 = the known optimum (or the best value any tuner found). "
-             "Ranks: by mean best over seeds, per problem, averaged (1 = best). Smaller budgets are prefixes of "
-             "the largest budget's runs.", ""]
+def render(
+    problems: list[Problem],
+    names: list[str],
+    skipped: list[str],
+    runs: dict,
+    timing: dict,
+    cfg: dict,
+    args: argparse.Namespace,
+    wall: float,
+    cost: dict,
+) -> str:
+    lines = [
+        f"# Tuner benchmark ({'quick' if args.quick else 'full'} grid)",
+        "",
+        f"{date.today()} · Python {platform.python_version()} · {os.cpu_count()} CPUs · "
+        f"wall time {wall / 60:.1f} min · command: `python -m benchmarks.tuners.run "
+        f"{' '.join(sys.argv[1:])}`",
+        "",
+        "Scores: 0 = random search's mean best, 100 = the known optimum (or the best value any tuner found). "
+        "Ranks: by mean best over seeds, per problem, averaged (1 = best). Smaller budgets are prefixes of "
+        "the largest budget's runs.",
+        "",
+    ]
     if skipped:
         lines += [f"Not installed, so not run: {', '.join(skipped)} (Optuna's GPSampler needs PyTorch).", ""]
     summary: dict[tuple[int, int], dict[str, list[float]]] = {}
@@ -172,9 +205,14 @@ def render(problems: list[Problem], names: list[str], skipped: list[str], runs: 
         for budget in sorted(set(cfg["budgets"]) | ({cfg["sklearn_budget"]} if cfg.get("sklearn_budget") else set())):
             rows, ranks, scores = [], defaultdict(list), defaultdict(list)
             for p in problems:
-                per = {n: [_best(runs[(p.name, n, s, batch)], budget) for s in range(cfg["seeds"])
-                           if (p.name, n, s, batch) in runs and len(runs[(p.name, n, s, batch)]) >= budget]
-                       for n in names}
+                per = {
+                    n: [
+                        _best(runs[(p.name, n, s, batch)], budget)
+                        for s in range(cfg["seeds"])
+                        if (p.name, n, s, batch) in runs and len(runs[(p.name, n, s, batch)]) >= budget
+                    ]
+                    for n in names
+                }
                 per = {n: v for n, v in per.items() if v}
                 if "random" not in per or len(per) < 2:
                     continue
@@ -187,46 +225,90 @@ def render(problems: list[Problem], names: list[str], skipped: list[str], runs: 
                     ranks[n].append(statistics.mean(tied))
                     score = 100.0 * (rand - means[n]) / (rand - ref) if rand - ref > 1e-12 else 0.0
                     scores[n].append(score)
-                rows.append((p.name, len(next(iter(per.values()))), {n: (statistics.median(v), scores[n][-1])
-                                                                      for n, v in per.items()}))
+                rows.append(
+                    (
+                        p.name,
+                        len(next(iter(per.values()))),
+                        {n: (statistics.median(v), scores[n][-1]) for n, v in per.items()},
+                    )
+                )
             if not rows:
                 continue
             mode = "sequential" if batch == 1 else f"batch of {batch}"
-            lines += [f"## {mode}, budget {budget}", "",
-                      "Median best loss (normalized score) per problem; seeds per cell in the second column.", ""]
+            lines += [
+                f"## {mode}, budget {budget}",
+                "",
+                "Median best loss (normalized score) per problem; seeds per cell in the second column.",
+                "",
+            ]
             lines.append("| problem | seeds | " + " | ".join(names) + " |")
             lines.append("|---|---|" + "---|" * len(names))
             for pname, nseeds, cells in rows:
                 best_name = max(cells, key=lambda n: cells[n][1])
-                lines.append(f"| {pname} | {nseeds} | " + " | ".join(
-                    ("**" if n == best_name else "") + f"{cells[n][0]:.4g} ({cells[n][1]:.0f})"
-                    + ("**" if n == best_name else "") if n in cells else "–" for n in names) + " |")
-            lines.append("| **mean score** | | " + " | ".join(
-                f"{statistics.mean(scores[n]):.1f}" if scores[n] else "–" for n in names) + " |")
-            lines.append("| **mean rank** | | " + " | ".join(
-                f"{statistics.mean(ranks[n]):.2f}" if ranks[n] else "–" for n in names) + " |")
+                lines.append(
+                    f"| {pname} | {nseeds} | "
+                    + " | ".join(
+                        ("**" if n == best_name else "")
+                        + f"{cells[n][0]:.4g} ({cells[n][1]:.0f})"
+                        + ("**" if n == best_name else "")
+                        if n in cells
+                        else "–"
+                        for n in names
+                    )
+                    + " |"
+                )
+            lines.append(
+                "| **mean score** | | "
+                + " | ".join(f"{statistics.mean(scores[n]):.1f}" if scores[n] else "–" for n in names)
+                + " |"
+            )
+            lines.append(
+                "| **mean rank** | | "
+                + " | ".join(f"{statistics.mean(ranks[n]):.2f}" if ranks[n] else "–" for n in names)
+                + " |"
+            )
             lines.append("")
-            summary[(batch, budget)] = {n: [statistics.mean(ranks[n]), statistics.mean(scores[n])]
-                                        for n in names if ranks[n]}
+            summary[(batch, budget)] = {
+                n: [statistics.mean(ranks[n]), statistics.mean(scores[n])] for n in names if ranks[n]
+            }
     if summary:
-        lines += ["## Summary: mean rank (mean score) over the problems each setting ran", "",
-                  "| setting | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        lines += [
+            "## Summary: mean rank (mean score) over the problems each setting ran",
+            "",
+            "| setting | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
         for (batch, budget), vals in summary.items():
             label = ("sequential" if batch == 1 else f"batch {batch}") + f", budget {budget}"
-            lines.append(f"| {label} | " + " | ".join(
-                f"{vals[n][0]:.2f} ({vals[n][1]:.0f})" if n in vals else "–" for n in names) + " |")
+            lines.append(
+                f"| {label} | "
+                + " | ".join(f"{vals[n][0]:.2f} ({vals[n][1]:.0f})" if n in vals else "–" for n in names)
+                + " |"
+            )
         lines.append("")
     if timing:
         sizes = cfg["timing"]
-        lines += ["## Suggestion time (ms, median of 3, Hartmann-6, objective excluded)", "",
-                  "| tuner | " + " | ".join(f"{n} trials" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
+        lines += [
+            "## Suggestion time (ms, median of 3, Hartmann-6, objective excluded)",
+            "",
+            "| tuner | " + " | ".join(f"{n} trials" for n in sizes) + " |",
+            "|---|" + "---|" * len(sizes),
+        ]
         for n, t in timing.items():
-            lines.append(f"| {n} | " + " | ".join(f"{t[s] * 1000:.1f}" if s in t else "(skipped: too slow)"
-                                                 for s in sizes) + " |")
+            lines.append(
+                f"| {n} | "
+                + " | ".join(f"{t[s] * 1000:.1f}" if s in t else "(skipped: too slow)" for s in sizes)
+                + " |"
+            )
         lines.append("")
-    lines += ["## CPU seconds per contender (all its runs, objective included)", "",
-              "| " + " | ".join(cost) + " |", "|" + "---|" * len(cost),
-              "| " + " | ".join(f"{v:.0f}" for v in cost.values()) + " |", ""]
+    lines += [
+        "## CPU seconds per contender (all its runs, objective included)",
+        "",
+        "| " + " | ".join(cost) + " |",
+        "|" + "---|" * len(cost),
+        "| " + " | ".join(f"{v:.0f}" for v in cost.values()) + " |",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -114,7 +114,9 @@ def test_hyperband_proposer_is_the_hyperband_scheduler(folder):
     c = loaded.config
     assert c.tuner.name == "random"
     assert (c.scheduler.name, c.scheduler.args, c.scheduler.budget_param) == (
-        "hyperband", {"max_iter": 9, "eta": 3}, "n_iterations"
+        "hyperband",
+        {"max_iter": 9, "eta": 3},
+        "n_iterations",
     )
     # Auptimizer runs every rung of brackets s=2,1,0 for max_iter 9: (9+3+1) + (5+1) + 3 jobs.
     assert c.max_trials == 22
@@ -139,8 +141,10 @@ def test_bohb_proposer_is_the_bohb_scheduler(folder):
         ({"proposer": "hyperband", "engine": "sequence"}, "config: engine: the hyperband proposer draws"),
         ({"proposer": "hyperband", "max_iter": "81"}, "config: max_iter: expected a number above 1"),
         ({"proposer": "random", "max_iter": 9}, "config: max_iter: unknown field"),
-        ({"proposer": "hyperband", "parameter_config": [{"name": "tid", "range": [0, 1], "type": "float"}]},
-         "config: parameter_config: 'tid' and 'n_iterations' are reserved"),
+        (
+            {"proposer": "hyperband", "parameter_config": [{"name": "tid", "range": [0, 1], "type": "float"}]},
+            "config: parameter_config: 'tid' and 'n_iterations' are reserved",
+        ),
     ],
 )
 def test_bandit_proposer_errors_name_the_field(folder, changes, message):
@@ -152,12 +156,21 @@ def test_bandit_proposer_errors_name_the_field(folder, changes, message):
 @pytest.mark.parametrize(
     ("early_stop", "name", "args"),
     [
-        ({"aup_policy": "bandit", "aup_policy_steps": 2, "bandit_factor": 0.5}, "bandit",
-         {"aup_policy_steps": 2, "bandit_factor": 0.5}),
-        ({"aup_policy": "median", "aup_policy_steps": 1, "warmup": 2}, "median",
-         {"aup_policy_steps": 1, "warmup": 2, "include_running": True}),
-        ({"aup_policy": "curve_fitting", "aup_policy_steps": 1, "curve_fitting_max_iters": 20}, "curvefitting",
-         {"aup_policy_steps": 1, "curve_fitting_max_iters": 20, "warmup": 3}),
+        (
+            {"aup_policy": "bandit", "aup_policy_steps": 2, "bandit_factor": 0.5},
+            "bandit",
+            {"aup_policy_steps": 2, "bandit_factor": 0.5},
+        ),
+        (
+            {"aup_policy": "median", "aup_policy_steps": 1, "warmup": 2},
+            "median",
+            {"aup_policy_steps": 1, "warmup": 2, "include_running": True},
+        ),
+        (
+            {"aup_policy": "curve_fitting", "aup_policy_steps": 1, "curve_fitting_max_iters": 20},
+            "curvefitting",
+            {"aup_policy_steps": 1, "curve_fitting_max_iters": 20, "warmup": 3},
+        ),
     ],
 )
 def test_early_stop_becomes_an_assessor(folder, early_stop, name, args):
@@ -191,10 +204,16 @@ def test_sequence_uses_n_as_grid_points_and_runs_the_whole_grid(folder):
 
 
 def test_resources_and_resource_args(folder):
-    loaded = config(folder, resource="gpu", resource_args={
-        "multi_res_labels": ["flops", "params"], "track_intermediate_results": True,
-        "early_stop": {"aup_policy": "bandit", "aup_policy_steps": 1}, "node_mapping": {"1": "user@host"},
-    })
+    loaded = config(
+        folder,
+        resource="gpu",
+        resource_args={
+            "multi_res_labels": ["flops", "params"],
+            "track_intermediate_results": True,
+            "early_stop": {"aup_policy": "bandit", "aup_policy_steps": 1},
+            "node_mapping": {"1": "user@host"},
+        },
+    )
     assert loaded.config.trial.result_labels == ["flops", "params"]
     text = "\n".join(loaded.warnings)
     assert "resource: 'gpu' resources are not supported" in text
@@ -216,16 +235,32 @@ def test_resources_and_resource_args(folder):
         ({"target": "minimum"}, "config: target: expected 'min' or 'max', got 'minimum'", ConfigError),
         ({"proposer": "randomm"}, "config: proposer: unknown tuner 'randomm'; did you mean 'random'?", TunerError),
         ({"resource": "tpu"}, "config: resource: expected one of cpu, gpu, aws, node, passive", ConfigError),
-        ({"job_failure": {"retries": 1}}, "config: job_failure.retries: unknown field; did you mean 'job_retries'?",
-         ConfigError),
-        ({"job_failure": {"ignore_fail": "yes"}}, "config: job_failure.ignore_fail: expected true or false", ConfigError),
-        ({"resource_args": {"multi_res_labels": "flops"}}, "config: resource_args.multi_res_labels: expected a list",
-         ConfigError),
+        (
+            {"job_failure": {"retries": 1}},
+            "config: job_failure.retries: unknown field; did you mean 'job_retries'?",
+            ConfigError,
+        ),
+        (
+            {"job_failure": {"ignore_fail": "yes"}},
+            "config: job_failure.ignore_fail: expected true or false",
+            ConfigError,
+        ),
+        (
+            {"resource_args": {"multi_res_labels": "flops"}},
+            "config: resource_args.multi_res_labels: expected a list",
+            ConfigError,
+        ),
         ({"parameter_config": None}, "config: parameter_config: this field is required", ConfigError),
-        ({"parameter_config": [{"name": "x", "range": [5, -5], "type": "float"}]}, "parameter_config.x:",
-         SearchSpaceError),
-        ({"parameter_config": [{"name": "x", "range": [0, 1], "type": "double"}]},
-         "parameter_config.x.type: expected float, int or choice", SearchSpaceError),
+        (
+            {"parameter_config": [{"name": "x", "range": [5, -5], "type": "float"}]},
+            "parameter_config.x:",
+            SearchSpaceError,
+        ),
+        (
+            {"parameter_config": [{"name": "x", "range": [0, 1], "type": "double"}]},
+            "parameter_config.x.type: expected float, int or choice",
+            SearchSpaceError,
+        ),
         ({"proposer": "hyperopt", "engine": "anneal"}, "config: engine: expected 'tpe' or 'random'", ConfigError),
     ],
 )

@@ -34,18 +34,28 @@ def test_fractional_durations_round_trip(seconds):
 
 # --- one NNI space, every format -------------------------------------------------------------
 
-_bounds = st.tuples(
-    st.floats(-1e3, 1e3, allow_nan=False).map(lambda x: round(x, 3)),
-    st.floats(0.01, 1e3, allow_nan=False).map(lambda x: round(x, 3)),
-).map(lambda t: [t[0], round(t[0] + t[1], 3)]).filter(lambda b: b[0] < b[1])
+_bounds = (
+    st.tuples(
+        st.floats(-1e3, 1e3, allow_nan=False).map(lambda x: round(x, 3)),
+        st.floats(0.01, 1e3, allow_nan=False).map(lambda x: round(x, 3)),
+    )
+    .map(lambda t: [t[0], round(t[0] + t[1], 3)])
+    .filter(lambda b: b[0] < b[1])
+)
 
 
 @st.composite
 def nni_entry(draw) -> dict[str, Any]:
     kind = draw(st.sampled_from(["choice", "uniform", "loguniform", "randint", "quniform", "normal"]))
     if kind == "choice":
-        values = draw(st.lists(st.one_of(st.integers(-9, 9), st.text("abc", min_size=1, max_size=3)),
-                               min_size=1, max_size=4, unique=True))
+        values = draw(
+            st.lists(
+                st.one_of(st.integers(-9, 9), st.text("abc", min_size=1, max_size=3)),
+                min_size=1,
+                max_size=4,
+                unique=True,
+            )
+        )
         return {"_type": "choice", "_value": values}
     if kind == "randint":
         low = draw(st.integers(-100, 100))
@@ -111,32 +121,80 @@ def test_a_valid_nni_space_reads_alike_in_every_format(space):
 # --- junk never escapes as anything but ConfigError -----------------------------------------
 
 _BASES: list[dict[str, Any]] = [
-    {"searchSpace": {"x": {"_type": "uniform", "_value": [0, 1]}}, "trialCommand": "python3 t.py",
-     "trialConcurrency": 2, "maxTrialNumber": 3, "maxExperimentDuration": "1h",
-     "tuner": {"name": "TPE", "classArgs": {"optimize_mode": "maximize"}},
-     "assessor": {"name": "Medianstop", "classArgs": {}}, "trainingService": {"platform": "local"}},
-    {"apiVersion": "tensorstack.dev/v1beta1", "kind": "AutoTuneExperiment", "metadata": {"name": "e"},
-     "spec": {"maxExecSeconds": 60, "maxTrialNum": 3, "trialConcurrency": 1,
-              "searchSpace": '{"x": {"_type": "choice", "_value": [1, 2]}}',
-              "tuner": {"builtinTunerName": "TPE", "classArgs": '{"optimize_mode": "minimize"}'},
-              "trainingConfig": {"type": "pytorch", "tasks": [{"replicas": 1, "template": {"spec": {
-                  "containers": [{"command": ["python3", "t.py"], "workingDir": "."}]}}}]}}},
-    {"proposer": "sequence", "n_samples": 3, "n_parallel": 1, "random_seed": 0, "script": TRIAL.name,
-     "workingdir": ".", "target": "min", "resource": "cpu", "resource_args": {"multi_res_labels": ["a"]},
-     "job_failure": {"job_retries": 1, "ignore_fail": True},
-     "parameter_config": [{"name": "x", "range": [0, 1], "type": "float", "n": 3},
-                          {"name": "k", "range": [1, 9], "type": "int", "interval": 2}]},
-    {"name": "t", "search_space": {"x": {"_type": "randint", "_value": [0, 5]}}, "trial": {"command": "x"},
-     "tuner": {"name": "grid", "args": {"n_points": 3}}, "mode": "max", "max_duration": "1m",
-     "failure": {"retries": 1}},
+    {
+        "searchSpace": {"x": {"_type": "uniform", "_value": [0, 1]}},
+        "trialCommand": "python3 t.py",
+        "trialConcurrency": 2,
+        "maxTrialNumber": 3,
+        "maxExperimentDuration": "1h",
+        "tuner": {"name": "TPE", "classArgs": {"optimize_mode": "maximize"}},
+        "assessor": {"name": "Medianstop", "classArgs": {}},
+        "trainingService": {"platform": "local"},
+    },
+    {
+        "apiVersion": "tensorstack.dev/v1beta1",
+        "kind": "AutoTuneExperiment",
+        "metadata": {"name": "e"},
+        "spec": {
+            "maxExecSeconds": 60,
+            "maxTrialNum": 3,
+            "trialConcurrency": 1,
+            "searchSpace": '{"x": {"_type": "choice", "_value": [1, 2]}}',
+            "tuner": {"builtinTunerName": "TPE", "classArgs": '{"optimize_mode": "minimize"}'},
+            "trainingConfig": {
+                "type": "pytorch",
+                "tasks": [
+                    {
+                        "replicas": 1,
+                        "template": {"spec": {"containers": [{"command": ["python3", "t.py"], "workingDir": "."}]}},
+                    }
+                ],
+            },
+        },
+    },
+    {
+        "proposer": "sequence",
+        "n_samples": 3,
+        "n_parallel": 1,
+        "random_seed": 0,
+        "script": TRIAL.name,
+        "workingdir": ".",
+        "target": "min",
+        "resource": "cpu",
+        "resource_args": {"multi_res_labels": ["a"]},
+        "job_failure": {"job_retries": 1, "ignore_fail": True},
+        "parameter_config": [
+            {"name": "x", "range": [0, 1], "type": "float", "n": 3},
+            {"name": "k", "range": [1, 9], "type": "int", "interval": 2},
+        ],
+    },
+    {
+        "name": "t",
+        "search_space": {"x": {"_type": "randint", "_value": [0, 5]}},
+        "trial": {"command": "x"},
+        "tuner": {"name": "grid", "args": {"n_points": 3}},
+        "mode": "max",
+        "max_duration": "1m",
+        "failure": {"retries": 1},
+    },
 ]
 
 _junk = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8)
-    | st.sampled_from(["{", "[1]", "1h", "-1s", "TPE", "grid", "min", "local", "{\"a\": 1}", "python3 t.py"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["_type", "_value", "name", "classArgs", "n_points", "platform", "command", "x"]) | st.text(max_size=4),
-        inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 10**6)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8)
+    | st.sampled_from(["{", "[1]", "1h", "-1s", "TPE", "grid", "min", "local", '{"a": 1}', "python3 t.py"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["_type", "_value", "name", "classArgs", "n_points", "platform", "command", "x"])
+            | st.text(max_size=4),
+            inner,
+            max_size=3,
+        )
+    ),
     max_leaves=8,
 )
 
@@ -184,12 +242,17 @@ def junk_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("junk")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.one_of(
-    st.text(max_size=200),
-    mutated_configs().map(lambda d: yaml.safe_dump(d)),
-    _junk.map(lambda d: json.dumps(d, allow_nan=True)),
-), st.sampled_from([".yml", ".json"]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        mutated_configs().map(lambda d: yaml.safe_dump(d)),
+        _junk.map(lambda d: json.dumps(d, allow_nan=True)),
+    ),
+    st.sampled_from([".yml", ".json"]),
+)
 def test_junk_files_raise_only_config_errors(junk_dir, text, suffix):
     path = junk_dir / f"config{suffix}"
     path.write_text(text, encoding="utf-8")

@@ -41,13 +41,18 @@ def test_tunelab_yaml_from_the_issue(write, tmp_path):
 
 def test_tunelab_relative_paths_and_shorthands(write, tmp_path):
     write("spaces/space.json", '{"x": {"_type": "uniform", "_value": [0, 1]}}')
-    c = load_config(write("sub/../exp.yml", """
+    c = load_config(
+        write(
+            "sub/../exp.yml",
+            """
         search_space: spaces/space.json
         trial: python3 train.py
         tuner: random
         experiment_dir: runs
         storage: db/tunelab.sqlite
-    """)).config
+    """,
+        )
+    ).config
     assert c.search_space == {"x": {"_type": "uniform", "_value": [0, 1]}}
     assert c.trial.command == "python3 train.py" and c.trial.code_dir.resolve() == tmp_path
     assert c.experiment_dir.resolve() == tmp_path / "runs"

@@ -67,12 +67,15 @@ def test_full_config(write, tmp_path):
 def test_relative_paths_follow_the_config_file(write, tmp_path):
     write("exp/space/ss.json", json.dumps(SPACE))
     (tmp_path / "exp" / "code").mkdir()
-    path = write("exp/config.yml", """
+    path = write(
+        "exp/config.yml",
+        """
         searchSpaceFile: space/ss.json
         trialCommand: python3 model.py
         trialCodeDirectory: code
         tuner: {name: Random}
-    """)
+    """,
+    )
     config = load_config(path).config
     assert config.trial.code_dir == tmp_path / "exp" / "code"
     assert config.search_space == SPACE
@@ -109,11 +112,13 @@ def test_inline_search_space_and_grid_args():
 
 
 def test_remote_platform_and_its_gpus_are_warnings():
-    loaded = load_config_dict(minimal(
-        trialGpuNumber=1,
-        trainingService={"platform": "remote", "machineList": [{"host": "x"}]},
-        nniManagerIp="10.0.0.1",
-    ))
+    loaded = load_config_dict(
+        minimal(
+            trialGpuNumber=1,
+            trainingService={"platform": "remote", "machineList": [{"host": "x"}]},
+            nniManagerIp="10.0.0.1",
+        )
+    )
     text = "\n".join(loaded.warnings)
     assert "'remote' is not supported; trials run on this machine" in text
     assert "trialGpuNumber: meant for the remote platform" in text
@@ -145,13 +150,21 @@ def test_use_active_gpu_false_says_what_it_means():
 @pytest.mark.parametrize(
     ("tuner", "scheduler", "args"),
     [
-        ({"name": "Hyperband", "classArgs": {"R": 27, "eta": 3, "optimize_mode": "minimize"}},
-         "hyperband", {"R": 27, "eta": 3}),
-        ({"name": "BOHB", "classArgs": {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20}},
-         "bohb", {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20}),
-        ({"name": "PBTTuner", "classArgs": {"population_size": 4, "factor": 0.2}},
-         "pbt", {"population_size": 4, "perturbation_factors": [1.2, 0.8], "perturbation_interval": 1,
-                 "max_t": 10**6}),
+        (
+            {"name": "Hyperband", "classArgs": {"R": 27, "eta": 3, "optimize_mode": "minimize"}},
+            "hyperband",
+            {"R": 27, "eta": 3},
+        ),
+        (
+            {"name": "BOHB", "classArgs": {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20}},
+            "bohb",
+            {"min_budget": 1, "max_budget": 9, "eta": 3, "top_n_percent": 20},
+        ),
+        (
+            {"name": "PBTTuner", "classArgs": {"population_size": 4, "factor": 0.2}},
+            "pbt",
+            {"population_size": 4, "perturbation_factors": [1.2, 0.8], "perturbation_interval": 1, "max_t": 10**6},
+        ),
     ],
 )
 @pytest.mark.parametrize("key", ["tuner", "advisor"])
@@ -193,15 +206,24 @@ def test_missing_code_directory_is_a_warning(tmp_path):
         ({"searchSpace": {"lr": {"_type": "uniform", "_value": [1, 0]}}}, "searchSpace.lr: uniform"),
         ({"tuner": None}, "config: tuner: this field is required"),
         ({"tuner": {"name": "TPEE"}}, "config: tuner.name: unknown tuner 'TPEE'; did you mean 'tpe'?"),
-        ({"tuner": {"name": "Random", "classArgs": {"optimize_mode": "up"}}},
-         "config: tuner.classArgs.optimize_mode: expected 'minimize' or 'maximize'"),
-        ({"tuner": {"name": "GridSearch", "classArgs": {"n_point": 3}}},
-         "config: tuner.classArgs: tuner 'GridSearch': unknown argument 'n_point'; did you mean 'n_points'?"),
+        (
+            {"tuner": {"name": "Random", "classArgs": {"optimize_mode": "up"}}},
+            "config: tuner.classArgs.optimize_mode: expected 'minimize' or 'maximize'",
+        ),
+        (
+            {"tuner": {"name": "GridSearch", "classArgs": {"n_point": 3}}},
+            "config: tuner.classArgs: tuner 'GridSearch': unknown argument 'n_point'; did you mean 'n_points'?",
+        ),
         ({"tuner": {"name": "Random", "classArgs": {"seed": "x"}}}, "config: tuner.classArgs.seed"),
         ({"tuner": {"name": "Random", "className": "my.Tuner"}}, "config: tuner.className: custom NNI algorithm"),
-        ({"tuner": {"name": "Random", "clasArgs": {}}}, "config: tuner.clasArgs: unknown field; did you mean 'classArgs'?"),
-        ({"trainingService": {"platform": "local", "gpuIndex": 0}},
-         "config: trainingService.gpuIndex: unknown field; did you mean 'gpuIndices'?"),
+        (
+            {"tuner": {"name": "Random", "clasArgs": {}}},
+            "config: tuner.clasArgs: unknown field; did you mean 'classArgs'?",
+        ),
+        (
+            {"trainingService": {"platform": "local", "gpuIndex": 0}},
+            "config: trainingService.gpuIndex: unknown field; did you mean 'gpuIndices'?",
+        ),
         ({"assessor": {"name": "Medianstop", "classArgs": "{bad"}}, "config: assessor.classArgs: not valid JSON"),
     ],
 )

@@ -84,8 +84,12 @@ def test_relative_working_dir_args_and_env(tmp_path):
     data = seed_dict()
     (tmp_path / "code").mkdir()
     c = container(data)
-    c.update(workingDir="code", command=["python3", "train.py"], args=["--epochs", "2 3"],
-             env=[{"name": "A", "value": 1}, {"name": "B", "valueFrom": {"secretKeyRef": {}}}])
+    c.update(
+        workingDir="code",
+        command=["python3", "train.py"],
+        args=["--epochs", "2 3"],
+        env=[{"name": "A", "value": 1}, {"name": "B", "valueFrom": {"secretKeyRef": {}}}],
+    )
     for key in ("image", "imagePullPolicy"):
         del c[key]
     loaded = load_config_dict(data, base_dir=tmp_path)
@@ -142,32 +146,52 @@ def _set(path: str, value):
         for key in parents:
             node = container(data) if key == "container" else node[key]
         node[last] = value
+
     return change
 
 
 @pytest.mark.parametrize(
     ("change", "message", "error"),
     [
-        (_set("spec.searchSpace", '{"batch_size": {"_type": "choice", "_value": [1, 2]'),
-         "spec.searchSpace: not valid JSON", SearchSpaceError),
-        (_set("spec.searchSpace", '{"lr": {"_type": "uniform", "_value": [1]}}'),
-         "spec.searchSpace.lr: uniform needs a _value list of 2 numbers", SearchSpaceError),
-        (_set("spec.tuner.classArgs", '{"optimize_mode": "minimize",}'),
-         "spec.tuner.classArgs: not valid JSON (Expecting property name", ConfigError),
+        (
+            _set("spec.searchSpace", '{"batch_size": {"_type": "choice", "_value": [1, 2]'),
+            "spec.searchSpace: not valid JSON",
+            SearchSpaceError,
+        ),
+        (
+            _set("spec.searchSpace", '{"lr": {"_type": "uniform", "_value": [1]}}'),
+            "spec.searchSpace.lr: uniform needs a _value list of 2 numbers",
+            SearchSpaceError,
+        ),
+        (
+            _set("spec.tuner.classArgs", '{"optimize_mode": "minimize",}'),
+            "spec.tuner.classArgs: not valid JSON (Expecting property name",
+            ConfigError,
+        ),
         (_set("spec.tuner.builtinTunerName", "TPEE"), "spec.tuner.builtinTunerName: unknown tuner 'TPEE'", TunerError),
-        (_set("spec.tuner.classArgs", '{"optimize_mode": "minimize", "n_startup_job": 3}'),
-         "spec.tuner.classArgs: tuner 'TPE': unknown argument 'n_startup_job'", TunerError),
+        (
+            _set("spec.tuner.classArgs", '{"optimize_mode": "minimize", "n_startup_job": 3}'),
+            "spec.tuner.classArgs: tuner 'TPE': unknown argument 'n_startup_job'",
+            TunerError,
+        ),
         (_set("spec.maxTrialNum", "50"), "spec.maxTrialNum: expected an integer, got '50'", ConfigError),
         (_set("spec.maxExecSeconds", "two hours"), "spec.maxExecSeconds: expected a duration", ConfigError),
-        (_set("spec.maxTrialNumber", 5), "spec.maxTrialNumber: unknown field; did you mean 'maxTrialNum'?", ConfigError),
+        (
+            _set("spec.maxTrialNumber", 5),
+            "spec.maxTrialNumber: unknown field; did you mean 'maxTrialNum'?",
+            ConfigError,
+        ),
         (_set("spec.container.command", None), "containers[0].command: this field is required", ConfigError),
         (_set("spec.container.command", {"a": 1}), "containers[0].command: expected a list of strings", ConfigError),
         (_set("spec.trainingConfig.tasks", []), "spec.trainingConfig.tasks: expected a non-empty list", ConfigError),
         (_set("spec.trainingConfig", None), "spec.trainingConfig: this field is required", ConfigError),
         (_set("spec.tuner", None), "spec.tuner: this field is required", ConfigError),
         (_set("kind", "TrainingJob"), "kind: expected 'AutoTuneExperiment'", ConfigError),
-        (_set("spec.assessor", {"builtinAssessorName": "Medianstop", "classArg": "{}"}),
-         "spec.assessor.classArg: unknown field; did you mean 'classArgs'?", ConfigError),
+        (
+            _set("spec.assessor", {"builtinAssessorName": "Medianstop", "classArg": "{}"}),
+            "spec.assessor.classArg: unknown field; did you mean 'classArgs'?",
+            ConfigError,
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(change, message, error):

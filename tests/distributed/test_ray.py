@@ -234,6 +234,24 @@ def test_bad_resources_are_a_config_error(cluster):
         RayRunner(address=cluster["address"], resources_per_trial={"cpu": 1, "gpu": 1})
 
 
+def test_a_cluster_the_runner_starts_itself_stays_on_loopback(tmp_path):
+    # In a fresh process: this module's driver is already connected to the test cluster.
+    code = (
+        "import ray; from tunelab.runners._ray import RayRunner; r = RayRunner(); "
+        "print(ray.get_runtime_context().gcs_address); r.close()"
+    )
+    env = {
+        k: v
+        for k, v in {**os.environ, **RAY_ENV}.items()
+        if k not in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1].startswith("127.0.0.1:")
+
+
 def steady(params):
     for step in range(6):
         tunelab.report(float(step), step=step)

@@ -135,7 +135,12 @@ def test_auptimizer_translation() -> None:
     bandit = from_auptimizer({"aup_policy": "bandit", "aup_policy_steps": 5, "bandit_factor": 0.6})
     assert create_scheduler(bandit["name"], **bandit["args"]).bandit_factor == 0.6
     curve = from_auptimizer(
-        {"aup_policy": "curve_fitting", "aup_policy_steps": 2, "curve_fitting_max_iters": 30, "curve_fitting_timeout": 9}
+        {
+            "aup_policy": "curve_fitting",
+            "aup_policy_steps": 2,
+            "curve_fitting_max_iters": 30,
+            "curve_fitting_timeout": 9,
+        }
     )
     fitted = create_scheduler(curve["name"], **curve["args"])
     assert (fitted.epoch_num, fitted.gap, fitted.start_step) == (30, 2, 3)

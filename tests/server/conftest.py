@@ -55,8 +55,15 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Stored:
     """A real experiment that ran to the end: 14 trials, some failed, curves, logs."""
     root = tmp_path_factory.mktemp("finished")
     result = tunelab.optimize(
-        curve_objective, SPACE, tuner="random", max_trials=14, concurrency=2, seed=3,
-        storage=str(root / "db.sqlite"), experiment_dir=str(root / "exp"), failure={"ignore": True},
+        curve_objective,
+        SPACE,
+        tuner="random",
+        max_trials=14,
+        concurrency=2,
+        seed=3,
+        storage=str(root / "db.sqlite"),
+        experiment_dir=str(root / "exp"),
+        failure={"ignore": True},
     )
     return Stored(root / "db.sqlite", result.experiment_id, root / "exp")
 
@@ -92,4 +99,3 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
-

@@ -27,7 +27,8 @@ def test_lists_experiments_and_overview(client: Any, finished: Stored) -> None:
     assert sum(overview["counts"].values()) == 14
     assert overview["params"] == ["x", "lr", "opt"]
     assert overview["best"]["value"] == min(
-        r["value"] for r in client.get(f"/api/experiments/{finished.experiment_id}/trials?limit=100").json()["rows"]
+        r["value"]
+        for r in client.get(f"/api/experiments/{finished.experiment_id}/trials?limit=100").json()["rows"]
         if r["state"] == "SUCCEEDED"
     )
     assert overview["config"]["search_space"]["x"]["_type"] == "uniform"
@@ -64,7 +65,14 @@ def test_trials_page_sort_filter_search(client: Any, finished: Stored) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"sort": "bogus"}, {"range": "x:1"}, {"range": "value:2:1"}, {"range": "value:a:"}, {"limit": 0}, {"state": "NOPE"}],
+    [
+        {"sort": "bogus"},
+        {"range": "x:1"},
+        {"range": "value:2:1"},
+        {"range": "value:a:"},
+        {"limit": 0},
+        {"state": "NOPE"},
+    ],
 )
 def test_bad_queries_are_422(client: Any, finished: Stored, params: dict[str, Any]) -> None:
     response = client.get(f"/api/experiments/{finished.experiment_id}/trials", params=params)
@@ -81,7 +89,9 @@ def test_trial_detail_has_curve_metrics_and_state_history(client: Any, finished:
 
 
 def test_logs_tail_and_follow(client: Any, finished: Stored) -> None:
-    failed = client.get(f"/api/experiments/{finished.experiment_id}/trials", params={"state": "FAILED"}).json()["rows"][0]
+    failed = client.get(f"/api/experiments/{finished.experiment_id}/trials", params={"state": "FAILED"}).json()["rows"][
+        0
+    ]
     base = f"/api/experiments/{finished.experiment_id}/trials/{failed['number']}/logs"
     stderr = client.get(f"{base}/stderr").json()
     assert stderr["exists"] and "diverged" in stderr["text"] and stderr["end"] == stderr["size"]
@@ -105,7 +115,9 @@ def test_logs_never_leave_the_trial_folder(tmp_path: Path, make_client: Any) -> 
     linked.mkdir(parents=True)
     (linked / "stdout.log").symlink_to(secret)  # a link out of the trial folder
     store.create_trial(TrialRecord("e1", 0, TrialState.SUCCEEDED, {}, trial_dir=str(linked)))
-    store.create_trial(TrialRecord("e1", 1, TrialState.SUCCEEDED, {}, trial_dir=str(tmp_path)))  # outside the experiment
+    store.create_trial(
+        TrialRecord("e1", 1, TrialState.SUCCEEDED, {}, trial_dir=str(tmp_path))
+    )  # outside the experiment
     (tmp_path / "stdout.log").write_text("outside")
     client = make_client(tmp_path / "db.sqlite")
     for number in (0, 1):
@@ -133,7 +145,10 @@ def test_charts_data(client: Any, finished: Stored) -> None:
     assert len(history["values"]) == len(history["best"]) >= 8
     assert history["best"] == [min(history["values"][: i + 1]) for i in range(len(history["values"]))]
     curves = client.get(f"/api/experiments/{eid}/curves", params={"numbers": [history["numbers"][0], 999]}).json()
-    assert list(curves["curves"]) == [str(history["numbers"][0])] and len(curves["curves"][str(history["numbers"][0])]) == 5
+    assert (
+        list(curves["curves"]) == [str(history["numbers"][0])]
+        and len(curves["curves"][str(history["numbers"][0])]) == 5
+    )
     analysis = client.get(f"/api/experiments/{eid}/analysis").json()
     assert {p["name"]: p["kind"] for p in analysis["params"]} == {"x": "number", "lr": "number", "opt": "category"}
     assert [p["log"] for p in analysis["params"]] == [False, True, False]
@@ -141,7 +156,7 @@ def test_charts_data(client: Any, finished: Stored) -> None:
     assert len(analysis["columns"]["x"]) == len(analysis["values"])
     timeline = client.get(f"/api/experiments/{eid}/timeline").json()
     assert len(timeline["numbers"]) == 14 and set(timeline["slots"]) <= {0, 1}
-    assert all(0 <= start <= end for start, end in zip(timeline["starts"], timeline["ends"]))
+    assert all(0 <= start <= end for start, end in zip(timeline["starts"], timeline["ends"], strict=True))
 
 
 def test_export_csv_and_json(client: Any, finished: Stored) -> None:
@@ -161,7 +176,12 @@ def test_actions_refused_on_ended_experiment_and_in_read_only(finished: Stored, 
     assert make_client(finished.path).post(f"/api/experiments/{eid}/stop").status_code == 409
     read_only = make_client(finished.path, read_only=True)
     assert read_only.get("/api/info").json()["read_only"] is True
-    for url, body in [("stop", None), ("trials/0/cancel", None), ("limits", {"max_trials": 3}), ("trials", {"params": {}})]:
+    for url, body in [
+        ("stop", None),
+        ("trials/0/cancel", None),
+        ("limits", {"max_trials": 3}),
+        ("trials", {"params": {}}),
+    ]:
         assert read_only.post(f"/api/experiments/{eid}/{url}", json=body).status_code == 403
 
 
@@ -177,7 +197,9 @@ def test_actions_queue_requests(pending: tuple[Path, str], make_client: Any) -> 
     path, eid = pending
     client = make_client(path)
     base = f"/api/experiments/{eid}"
-    assert client.post(f"{base}/limits", json={"max_trials": 9, "max_duration": "2h", "concurrency": 3}).status_code == 202
+    assert (
+        client.post(f"{base}/limits", json={"max_trials": 9, "max_duration": "2h", "concurrency": 3}).status_code == 202
+    )
     assert client.post(f"{base}/limits", json={"max_trials": None}).status_code == 202
     for bad in [{}, {"max_trials": 0}, {"concurrency": None}, {"max_duration": "soon"}, {"other": 1}]:
         assert client.post(f"{base}/limits", json=bad).status_code == 422, bad
@@ -215,8 +237,10 @@ def test_host_and_origin_guards(finished: Stored, make_client: Any) -> None:
         headers={"Host": "127.0.0.1:8080", "Origin": "http://evil.example"},
     )
     assert refused.status_code == 403
-    assert "access-control-allow-origin" not in client.get("/api/info", headers={
-        "Host": "127.0.0.1:8080", "Origin": "http://evil.example"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in client.get("/api/info", headers={"Host": "127.0.0.1:8080", "Origin": "http://evil.example"}).headers
+    )
 
 
 def test_page_is_served_with_a_strict_content_policy(client: Any) -> None:
@@ -233,8 +257,13 @@ def slow_objective(params: dict[str, Any]) -> float:
 def test_a_running_engine_carries_out_requests(tmp_path: Path, make_client: Any) -> None:
     path = tmp_path / "db.sqlite"
     experiment = Experiment(
-        objective=slow_objective, search_space={"x": SPACE["x"]}, tuner="random", max_trials=100, concurrency=1,
-        storage=str(path), seed=0,
+        objective=slow_objective,
+        search_space={"x": SPACE["x"]},
+        tuner="random",
+        max_trials=100,
+        concurrency=1,
+        storage=str(path),
+        seed=0,
     )
     eid = experiment.create()
     runner = threading.Thread(target=experiment.run)
@@ -244,8 +273,11 @@ def test_a_running_engine_carries_out_requests(tmp_path: Path, make_client: Any)
         wait_for(lambda: client.get(f"/api/experiments/{eid}").json()["phase"] == "RUNNING")
         assert client.post(f"/api/experiments/{eid}/trials", json={"params": {"x": 1.25}}).status_code == 202
         assert client.post(f"/api/experiments/{eid}/limits", json={"max_trials": 3}).status_code == 202
-        outcomes = wait_for(lambda: [r["outcome"] for r in client.get(f"/api/experiments/{eid}/requests").json()
-                                     if r["handled_at"]] or None)
+        outcomes = wait_for(
+            lambda: (
+                [r["outcome"] for r in client.get(f"/api/experiments/{eid}/requests").json() if r["handled_at"]] or None
+            )
+        )
         runner.join(timeout=30)
     finally:
         if runner.is_alive():
@@ -274,7 +306,9 @@ def test_experiment_run_serves_its_dashboard_while_it_runs(tmp_path: Path, capsy
                 seen["url"] = url
                 seen["info"] = httpx.get(url.split("#")[0] + "api/info").json()
 
-    experiment = Experiment(objective=square, search_space={"x": SPACE["x"]}, max_trials=2, storage=str(tmp_path / "db"))
+    experiment = Experiment(
+        objective=square, search_space={"x": SPACE["x"]}, max_trials=2, storage=str(tmp_path / "db")
+    )
     experiment.run(port=0, listener=Probe())
     assert seen["info"]["experiment_id"] == experiment.id and seen["url"].startswith("http://127.0.0.1:")
     assert seen["url"].endswith(f"#/e/{experiment.id}")
@@ -296,7 +330,9 @@ def test_serving_leaves_the_host_process_logging_alone(tmp_path: Path) -> None:
     handler = Recording(io.StringIO())
     logging.getLogger().addHandler(handler)
     try:
-        experiment = Experiment(objective=square, search_space={"x": SPACE["x"]}, max_trials=1, storage=str(tmp_path / "db"))
+        experiment = Experiment(
+            objective=square, search_space={"x": SPACE["x"]}, max_trials=1, storage=str(tmp_path / "db")
+        )
         experiment.run(port=0)
         assert not Recording.closed
         assert handler in logging.getLogger().handlers

@@ -28,8 +28,15 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 
 
@@ -49,9 +56,16 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     root = tmp_path_factory.mktemp("browser")
     path = root / "db.sqlite"
     experiment = Experiment(
-        objective=training, search_space={"x": hp.uniform(-3, 3), "lr": hp.loguniform(1e-3, 1e-1)},
-        tuner="random", max_trials=200, concurrency=2, seed=1, storage=str(path), experiment_dir=str(root / "exp"),
-        name="browser-e2e", enqueue=[{"x": 2.5, "lr": 0.01}],  # trial 0: a long one to cancel
+        objective=training,
+        search_space={"x": hp.uniform(-3, 3), "lr": hp.loguniform(1e-3, 1e-1)},
+        tuner="random",
+        max_trials=200,
+        concurrency=2,
+        seed=1,
+        storage=str(path),
+        experiment_dir=str(root / "exp"),
+        name="browser-e2e",
+        enqueue=[{"x": 2.5, "lr": 0.01}],  # trial 0: a long one to cancel
     )
     eid = experiment.create()
     thread = threading.Thread(target=experiment.run, daemon=True)
@@ -90,10 +104,13 @@ def shot(page: Any, name: str) -> None:
 
 
 def canvas_has_ink(page: Any, selector: str) -> bool:
-    return page.eval_on_selector(selector, """c => {
+    return page.eval_on_selector(
+        selector,
+        """c => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
-        return ink > 500; }""")
+        return ink > 500; }""",
+    )
 
 
 def rows(page: Any) -> int:
@@ -127,7 +144,10 @@ def test_read_only_dashboard_hides_actions(running: dict[str, Any], page: Any) -
 
 def test_trial_page_follows_the_log(running: dict[str, Any], page: Any) -> None:
     store = running["store"]
-    running_now = lambda: [t.number for t in store.get_trials(running["id"]) if t.state == TrialState.RUNNING and t.number]  # noqa: E731
+
+    def running_now() -> list[int]:
+        return [t.number for t in store.get_trials(running["id"]) if t.state == TrialState.RUNNING and t.number]
+
     number = wait_for(running_now)[0]
     page.goto(running["url"] + f"#/e/{running['id']}/t/{number}")
     wait_for(lambda: "epoch" in page.locator("#log-stdout").inner_text(), timeout=15)
@@ -147,7 +167,9 @@ def test_cancel_a_trial_then_stop_the_experiment(running: dict[str, Any], page: 
     button.wait_for(timeout=15000)
     button.click()
     wait_for(lambda: store.get_trial(eid, number).state == TrialState.CANCELED, timeout=15)
-    wait_for(lambda: page.locator(f"#trials-table tr[data-number='{number}'] .badge").inner_text() == "canceled", timeout=10)
+    wait_for(
+        lambda: page.locator(f"#trials-table tr[data-number='{number}'] .badge").inner_text() == "canceled", timeout=10
+    )
     page.locator("#stop-button").click()
     wait_for(lambda: store.get_experiment(eid).phase == Phase.STOPPED, timeout=20)
     wait_for(lambda: page.locator(".titlebar .badge").first.inner_text() == "stopped", timeout=10)

@@ -29,7 +29,6 @@ def test_no_input_makes_a_server_error(tmp_path: Path) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 14
     for operation in operations:
-
         fixed = {"experiment_id": eid} if "experiment_id" in operation.path else None
         strategy = st.one_of(
             operation.as_strategy(path_parameters=fixed),
@@ -39,13 +38,17 @@ def test_no_input_makes_a_server_error(tmp_path: Path) -> None:
 
         @given(case=strategy)
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION, deadline=None, phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck), database=None,
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
         )
         def check(case: Any) -> None:
             response = case.call()
             assert response.status_code < 500, (
-                f"{case.method} {case.formatted_path} {case.query} {case.body!r}: {response.status_code} {response.text[:300]}"
+                f"{case.method} {case.formatted_path} {case.query} {case.body!r}: "
+                f"{response.status_code} {response.text[:300]}"
             )
 
         check()

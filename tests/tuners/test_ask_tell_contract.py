@@ -30,9 +30,19 @@ def run_ask_tell(tuner, n, objective):
 
 @pytest.mark.parametrize(
     "typed, canonical",
-    [("TPE", "tpe"), ("Random", "random"), ("GridSearch", "grid"), ("BatchTuner", "batch"), ("sequence", "grid"),
-     ("passive", "batch"), ("spearmint", "gp"), ("bayesopt", "gp"), ("skopt", "gp"), ("random_search", "random"),
-     ("Grid-Search", "grid")],
+    [
+        ("TPE", "tpe"),
+        ("Random", "random"),
+        ("GridSearch", "grid"),
+        ("BatchTuner", "batch"),
+        ("sequence", "grid"),
+        ("passive", "batch"),
+        ("spearmint", "gp"),
+        ("bayesopt", "gp"),
+        ("skopt", "gp"),
+        ("random_search", "random"),
+        ("Grid-Search", "grid"),
+    ],
 )
 def test_alias_table(typed, canonical):
     assert resolve_tuner_name(typed) == canonical
@@ -75,7 +85,10 @@ def test_reproducible_in_another_process():
         "t = create_tuner('random', {'x': hp.uniform(0, 1)}, seed=11);"
         "print([t.suggest()[1]['x'] for _ in range(3)])"
     )
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)}
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    }
     local = create_tuner("random", {"x": hp.uniform(0, 1)}, seed=11)
     assert outputs == {str([local.suggest()[1]["x"] for _ in range(3)]) + "\n"}
 

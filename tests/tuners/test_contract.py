@@ -122,13 +122,14 @@ def test_a_seed_reproduces_in_a_fresh_process() -> None:
     root = str(Path(__file__).resolve().parents[2])
     script = _SCRIPT.format(here=str(Path(__file__).resolve().parent))
     runs = [
-        json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                                  cwd=root).stdout)
+        json.loads(
+            subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root).stdout
+        )
         for _ in range(2)
     ]
     assert runs[0] == runs[1]
     here = {}
-    for case_id, name, args, needs in TUNER_CASES:
+    for case_id, name, args, _needs in TUNER_CASES:
         if case_id in runs[0]:
             here[case_id] = run(create_tuner(name, MIXED_SPACE, seed=21, **args), mixed_loss, 8)
     assert json.loads(json.dumps(here, sort_keys=True)) == runs[0]
@@ -146,6 +147,6 @@ def test_unit_rows_round_trip_through_every_domain() -> None:
         assert np.all((row[~np.isnan(row)] >= 0) & (row[~np.isnan(row)] <= 1))
         assert json.dumps(unit.decode(row), sort_keys=True) == json.dumps(params, sort_keys=True) or all(
             np.isclose(a, b) if isinstance(a, float) else a == b
-            for a, b in zip(unit.decode(row).values(), params.values())
+            for a, b in zip(unit.decode(row).values(), params.values(), strict=True)
         )
         np.testing.assert_allclose(unit.snap(row), row, equal_nan=True, atol=1e-9)

@@ -54,20 +54,39 @@ def test_split_puts_failures_last_and_counts_like_hyperopt() -> None:
 
 @pytest.mark.parametrize(
     ("liar", "mode", "expected"),
-    [("best", "min", 1.0), ("worst", "min", 5.0), ("mean", "min", 3.0),
-     ("min", "min", 1.0), ("max", "min", 5.0), ("min", "max", 5.0), ("max", "max", 1.0)],
+    [
+        ("best", "min", 1.0),
+        ("worst", "min", 5.0),
+        ("mean", "min", 3.0),
+        ("min", "min", 1.0),
+        ("max", "min", 5.0),
+        ("min", "max", 5.0),
+        ("max", "max", 1.0),
+    ],
 )
 def test_constant_liar_types_including_nni_legacy(liar: str, mode: str, expected: float) -> None:
-    tuner = create_tuner("tpe", {"x": {"_type": "uniform", "_value": [0, 1]}}, optimize_mode=mode,
-                         tpe_args={"constant_liar_type": liar})
+    tuner = create_tuner(
+        "tpe", {"x": {"_type": "uniform", "_value": [0, 1]}}, optimize_mode=mode, tpe_args={"constant_liar_type": liar}
+    )
     assert constant_lie(np.array([1.0, 5.0, 3.0, np.nan]), tuner._liar) == expected
 
 
 def test_tpe_accepts_nni_tpe_args_and_rejects_bad_ones() -> None:
     space = {"x": {"_type": "uniform", "_value": [0, 1]}}
-    tuner = create_tuner("TPE", space, optimize_mode="maximize", seed=3,
-                         tpe_args={"constant_liar_type": "mean", "n_startup_jobs": 3, "n_ei_candidates": 12,
-                                   "linear_forgetting": 10, "prior_weight": 0.5, "gamma": 0.3})
+    tuner = create_tuner(
+        "TPE",
+        space,
+        optimize_mode="maximize",
+        seed=3,
+        tpe_args={
+            "constant_liar_type": "mean",
+            "n_startup_jobs": 3,
+            "n_ei_candidates": 12,
+            "linear_forgetting": 10,
+            "prior_weight": 0.5,
+            "gamma": 0.3,
+        },
+    )
     assert (tuner.mode, tuner.seed, tuner.n_ei_candidates, tuner.gamma) == ("max", 3, 12, 0.3)
     with pytest.raises(TunerError, match="constant_liar_type"):
         create_tuner("tpe", space, constant_liar_type="median")
@@ -109,10 +128,14 @@ def test_gp_posterior_interpolates_and_gradients_match() -> None:
     np.testing.assert_allclose(mean, y, atol=1e-3)
     probe = rng.random((1, 2))
     m, s, dm, ds = post.predict_with_grad(probe)
-    assert check_grad(lambda v: post.predict(v[None])[0][0], lambda v: post.predict_with_grad(v[None])[2][0],
-                      probe[0]) < 1e-4
-    assert check_grad(lambda v: post.predict(v[None])[1][0], lambda v: post.predict_with_grad(v[None])[3][0],
-                      probe[0]) < 1e-4
+    assert (
+        check_grad(lambda v: post.predict(v[None])[0][0], lambda v: post.predict_with_grad(v[None])[2][0], probe[0])
+        < 1e-4
+    )
+    assert (
+        check_grad(lambda v: post.predict(v[None])[1][0], lambda v: post.predict_with_grad(v[None])[3][0], probe[0])
+        < 1e-4
+    )
 
 
 def test_warp_handles_failures_infinities_and_constants() -> None:
@@ -130,21 +153,46 @@ def test_warp_handles_failures_infinities_and_constants() -> None:
         ({"x": {"_type": "choice", "_value": [1, 2]}}, 50, 1, "tpe"),
         ({"x": {"_type": "choice", "_value": [{"_name": "a"}, {"_name": "b"}]}}, 50, 1, "tpe"),
         (  # conditional but mostly numeric: the GP keeps branches apart
-            {"m": {"_type": "choice", "_value": [
-                {"_name": "a", "u": {"_type": "uniform", "_value": [0, 1]}},
-                {"_name": "b", "v": {"_type": "loguniform", "_value": [1e-3, 1]},
-                 "w": {"_type": "randint", "_value": [1, 9]}},
-            ]}},
-            50, 1, "gp",
+            {
+                "m": {
+                    "_type": "choice",
+                    "_value": [
+                        {"_name": "a", "u": {"_type": "uniform", "_value": [0, 1]}},
+                        {
+                            "_name": "b",
+                            "v": {"_type": "loguniform", "_value": [1e-3, 1]},
+                            "w": {"_type": "randint", "_value": [1, 9]},
+                        },
+                    ],
+                }
+            },
+            50,
+            1,
+            "gp",
         ),
-        ({"m": {"_type": "choice", "_value": [
-            {"_name": "a", "u": {"_type": "choice", "_value": [1, 2]}},
-            {"_name": "b", "v": {"_type": "choice", "_value": [1, 2]}, "w": {"_type": "uniform", "_value": [0, 1]}},
-        ]}}, 50, 1, "tpe"),
+        (
+            {
+                "m": {
+                    "_type": "choice",
+                    "_value": [
+                        {"_name": "a", "u": {"_type": "choice", "_value": [1, 2]}},
+                        {
+                            "_name": "b",
+                            "v": {"_type": "choice", "_value": [1, 2]},
+                            "w": {"_type": "uniform", "_value": [0, 1]},
+                        },
+                    ],
+                }
+            },
+            50,
+            1,
+            "tpe",
+        ),
     ],
 )
-def test_auto_picks_by_space_budget_and_concurrency(space: dict, max_trials: int | None, concurrency: int,
-                                                   chosen: str) -> None:
+def test_auto_picks_by_space_budget_and_concurrency(
+    space: dict, max_trials: int | None, concurrency: int, chosen: str
+) -> None:
     assert choose(parse_search_space(space), max_trials, concurrency)[0] == chosen
 
 

@@ -35,12 +35,18 @@ MIXED_SPACE: dict[str, Any] = {
     "qln": {"_type": "qlognormal", "_value": [1.0, 0.5, 0.5]},
     "ri": {"_type": "randint", "_value": [-3, 7]},
     "c": {"_type": "choice", "_value": ["relu", 3, None, [1, 2]]},
-    "nest": {"_type": "choice", "_value": [
-        {"_name": "sgd", "lr": {"_type": "loguniform", "_value": [1e-4, 1.0]},
-         "momentum": {"_type": "uniform", "_value": [0.0, 0.99]}},
-        {"_name": "adam", "beta": {"_type": "choice", "_value": [0.9, 0.99]}},
-        {"_name": "none"},
-    ]},
+    "nest": {
+        "_type": "choice",
+        "_value": [
+            {
+                "_name": "sgd",
+                "lr": {"_type": "loguniform", "_value": [1e-4, 1.0]},
+                "momentum": {"_type": "uniform", "_value": [0.0, 0.99]},
+            },
+            {"_name": "adam", "beta": {"_type": "choice", "_value": [0.9, 0.99]}},
+            {"_name": "none"},
+        ],
+    },
 }
 
 

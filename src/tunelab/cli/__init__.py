@@ -23,24 +23,42 @@ from tunelab.errors import TunelabError
 EXIT_OK_PHASES = {"DONE", "TIMEOUT", "STOPPED"}
 
 storage_option = click.option(
-    "--storage", envvar="TUNELAB_STORAGE", default=None, metavar="PATH_OR_URL",
+    "--storage",
+    envvar="TUNELAB_STORAGE",
+    default=None,
+    metavar="PATH_OR_URL",
     help="Storage file or URL (default: $TUNELAB_HOME/tunelab.db).",
 )
 
 
 def dashboard_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--port/--host/--token/--read-only``: serve the web dashboard (needs the ``server`` extra)."""
-    for option in reversed([
-        click.option("--port", type=int, default=None, help="Serve the dashboard on this port (the next free one if taken)."),
-        click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on; any but loopback needs a token."),
-        click.option("--token", default=None, help="Access token for the dashboard (generated when --host is not loopback)."),
-        click.option("--read-only", is_flag=True, help="Dashboard without actions (stop, cancel, limits, add trial)."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--port", type=int, default=None, help="Serve the dashboard on this port (the next free one if taken)."
+            ),
+            click.option(
+                "--host",
+                default="127.0.0.1",
+                show_default=True,
+                help="Address to serve on; any but loopback needs a token.",
+            ),
+            click.option(
+                "--token", default=None, help="Access token for the dashboard (generated when --host is not loopback)."
+            ),
+            click.option(
+                "--read-only", is_flag=True, help="Dashboard without actions (stop, cancel, limits, add trial)."
+            ),
+        ]
+    ):
         command = option(command)
     return command
 
 
-def _serve_options(port: int | None, host: str, token: str | None, read_only: bool, experiment_id: str | None = None) -> Any:
+def _serve_options(
+    port: int | None, host: str, token: str | None, read_only: bool, experiment_id: str | None = None
+) -> Any:
     if port is None:
         return None
     try:
@@ -86,8 +104,16 @@ def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = 
     finally:
         if progress is not None:
             progress.close()
-    best = "" if result.best_value is None else f"; best value {result.best_value:.6g} with {json.dumps(result.best_params)}"
-    click.echo(f"experiment {result.experiment_id} ended {result.phase.value}{': ' + result.message if result.message else ''}{best}", err=True)
+    best = (
+        ""
+        if result.best_value is None
+        else f"; best value {result.best_value:.6g} with {json.dumps(result.best_params)}"
+    )
+    click.echo(
+        f"experiment {result.experiment_id} ended {result.phase.value}"
+        f"{': ' + result.message if result.message else ''}{best}",
+        err=True,
+    )
     if result.phase.value not in EXIT_OK_PHASES:
         sys.exit(1)
 
@@ -120,7 +146,13 @@ def run(
 @dashboard_options
 @_friendly
 def resume(
-    experiment_id: str, storage: str | None, quiet: bool, port: int | None, host: str, token: str | None, read_only: bool
+    experiment_id: str,
+    storage: str | None,
+    quiet: bool,
+    port: int | None,
+    host: str,
+    token: str | None,
+    read_only: bool,
 ) -> None:
     """Continue an experiment that was stopped, timed out or killed."""
     from tunelab.engine import Experiment
@@ -171,7 +203,12 @@ def list_experiments(storage: str | None, as_json: bool) -> None:
 
     records = open_storage(storage).list_experiments()
     if as_json:
-        click.echo(json.dumps([{"id": r.id, "name": r.name, "phase": r.phase.value, "created_at": r.created_at} for r in records], indent=2))
+        click.echo(
+            json.dumps(
+                [{"id": r.id, "name": r.name, "phase": r.phase.value, "created_at": r.created_at} for r in records],
+                indent=2,
+            )
+        )
         return
     experiments_table(records)
 
@@ -238,7 +275,9 @@ def _trial_json(t: Any) -> dict[str, Any]:
         "ended_at": t.ended_at,
         "message": t.message,
         "trial_dir": t.trial_dir,
-        "intermediate": [{"step": r.step, "value": r.value, "metrics": r.metrics, "time": r.time} for r in t.intermediate],
+        "intermediate": [
+            {"step": r.step, "value": r.value, "metrics": r.metrics, "time": r.time} for r in t.intermediate
+        ],
     }
 
 
@@ -255,7 +294,13 @@ def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
     trial = experiment.best_trial
     if trial is None:
         raise TunelabError(f"experiment {experiment_id} has no successful trial yet")
-    data = {"experiment_id": experiment_id, "trial": trial.number, "value": trial.value, "params": trial.params, "metrics": trial.metrics}
+    data = {
+        "experiment_id": experiment_id,
+        "trial": trial.number,
+        "value": trial.value,
+        "params": trial.params,
+        "metrics": trial.metrics,
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:
@@ -289,7 +334,9 @@ def validate(config_file: str) -> None:
 @storage_option
 @dashboard_options
 @_friendly
-def view(experiment_id: str | None, storage: str | None, port: int | None, host: str, token: str | None, read_only: bool) -> None:
+def view(
+    experiment_id: str | None, storage: str | None, port: int | None, host: str, token: str | None, read_only: bool
+) -> None:
     """Serve the dashboard over stored experiments (running or ended) until Ctrl-C."""
     from tunelab.storage import open_storage
 

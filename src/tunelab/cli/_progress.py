@@ -32,7 +32,8 @@ def summary_line(experiment_id: str, p: Progress) -> str:
     remaining = "-" if p.max_duration is None else _duration(p.max_duration - p.elapsed)
     parts = [
         f"[{experiment_id}] {p.phase.value}",
-        f"trials {p.finished}/{total} (succeeded {p.succeeded}, failed {p.failed}, stopped {p.early_stopped + p.canceled})",
+        f"trials {p.finished}/{total} "
+        f"(succeeded {p.succeeded}, failed {p.failed}, stopped {p.early_stopped + p.canceled})",
         f"running {p.running}",
         f"best {_value(p.best_value)}" + (f" (trial {p.best_number})" if p.best_number is not None else ""),
         f"elapsed {_duration(p.elapsed)}",
@@ -83,7 +84,10 @@ class LiveProgress:
         table.add_column()
         total = p.max_trials if p.max_trials is not None else "no limit"
         table.add_row("trials", f"{p.finished} of {total} done, {p.running} running, {p.waiting} waiting")
-        table.add_row("outcomes", f"{p.succeeded} succeeded, {p.failed} failed, {p.early_stopped} early-stopped, {p.canceled} canceled")
+        table.add_row(
+            "outcomes",
+            f"{p.succeeded} succeeded, {p.failed} failed, {p.early_stopped} early-stopped, {p.canceled} canceled",
+        )
         best = _value(p.best_value)
         if p.best_number is not None:
             best += f"  (trial {p.best_number}: {p.best_params})"

@@ -41,9 +41,7 @@ def experiment_summary(store: Storage, experiment_id: str) -> dict[str, Any]:
     config = dict(record.config)
     counts = {state.value: sum(t.state == state for t in trials) for state in TrialState}
     best = best_trial(trials, config.get("mode", "min"))
-    waiting = [
-        {"trial": t.number, "reason": t.wait_reason} for t in trials if t.state == TrialState.WAITING
-    ]
+    waiting = [{"trial": t.number, "reason": t.wait_reason} for t in trials if t.state == TrialState.WAITING]
     return {
         "id": record.id,
         "name": record.name,
@@ -75,7 +73,9 @@ def show_experiment(s: dict[str, Any]) -> None:
     table.add_row("phase", s["phase"] + (f": {escape(s['message'])}" if s["message"] else ""))
     limit = s["max_trials"] or "no limit"
     done = sum(v for k, v in s["trials"].items() if k not in ("WAITING", "RUNNING"))
-    table.add_row("trials", f"{done} of {limit} finished; " + ", ".join(f"{k.lower()} {v}" for k, v in s["trials"].items() if v))
+    table.add_row(
+        "trials", f"{done} of {limit} finished; " + ", ".join(f"{k.lower()} {v}" for k, v in s["trials"].items() if v)
+    )
     duration = s["max_duration"]
     table.add_row("time", f"{s['elapsed']:.1f} s elapsed" + (f" of {duration:g} s" if duration else ""))
     table.add_row("concurrency", str(s["concurrency"]))
@@ -84,7 +84,9 @@ def show_experiment(s: dict[str, Any]) -> None:
     for item in s["waiting_trials"]:
         table.add_row(f"trial {item['trial']} waits", escape(item["reason"] or "-"))
     if s["best"]:
-        table.add_row("best", f"{s['best']['value']:.6g} (trial {s['best']['trial']}) {escape(_short(s['best']['params'], 200))}")
+        table.add_row(
+            "best", f"{s['best']['value']:.6g} (trial {s['best']['trial']}) {escape(_short(s['best']['params'], 200))}"
+        )
     table.add_row("folder", escape(s["experiment_dir"]))
     table.add_row("format", s["format"])
     for warning in s["warnings"]:
@@ -103,8 +105,14 @@ def trial_rows(trials: list[TrialRecord]) -> list[dict[str, Any]]:
         metric_names += [k for k in t.metrics if k not in metric_names]
     rows = []
     for t in trials:
-        row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value, "attempt": t.attempt,
-                               "duration": t.duration, "message": t.message}
+        row: dict[str, Any] = {
+            "number": t.number,
+            "state": t.state.value,
+            "value": t.value,
+            "attempt": t.attempt,
+            "duration": t.duration,
+            "message": t.message,
+        }
         for name in param_names:
             value = t.params.get(name)
             row[f"param_{name}"] = json.dumps(value) if isinstance(value, (dict, list)) else value

@@ -30,8 +30,20 @@ from tunelab.config._common import (
 )
 
 _FIELDS = (
-    "name", "proposer", "n_samples", "n_parallel", "random_seed", "script", "parameter_config",
-    "resource", "resource_args", "job_failure", "target", "workingdir", "cwd", "runtime_args",
+    "name",
+    "proposer",
+    "n_samples",
+    "n_parallel",
+    "random_seed",
+    "script",
+    "parameter_config",
+    "resource",
+    "resource_args",
+    "job_failure",
+    "target",
+    "workingdir",
+    "cwd",
+    "runtime_args",
 )
 #: Proposer settings tunelab's tuners have no use for; accepted with a warning.
 _PROPOSER_ONLY = ("engine", "engine_config", "grid_size", "spearmint_dir")
@@ -40,8 +52,16 @@ _RESOURCE_ARGS_USED = ("multi_res_labels", "track_intermediate_results", "save_m
 _BANDIT_FIELDS = {
     "hyperband": ("max_iter", "eta", "skip_last", "engine"),
     "bohb": (
-        "n_iterations", "min_budget", "max_budget", "eta", "min_points_in_model", "top_n_percent",
-        "num_samples", "random_fraction", "bandwidth_factor", "min_bandwidth",
+        "n_iterations",
+        "min_budget",
+        "max_budget",
+        "eta",
+        "min_points_in_model",
+        "top_n_percent",
+        "num_samples",
+        "random_fraction",
+        "bandwidth_factor",
+        "min_bandwidth",
     ),
 }
 
@@ -70,8 +90,12 @@ def load_auptimizer(ctx: Context, raw: Any) -> dict[str, Any]:
 
     entries = data.get("parameter_config")
     if not isinstance(entries, list):
-        raise ctx.error("parameter_config", f"expected a list of {{name, range, type}}, got {entries!r}"
-                        if entries is not None else "this field is required")
+        raise ctx.error(
+            "parameter_config",
+            f"expected a list of {{name, range, type}}, got {entries!r}"
+            if entries is not None
+            else "this field is required",
+        )
     entries, args = _grid_settings(ctx, entries) if tuner == "grid" else (_plain(entries), {})
     space = check_space(ctx, entries, "parameter_config")
     check_tuner(ctx, tuner, args, space=space, mode=target, seed=seed, where="proposer", name_where="proposer")
@@ -131,7 +155,9 @@ def _bandit_scheduler(
         for key, value in (("min_budget", min_budget), ("max_budget", max_budget)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1 or value != int(value):
                 raise ctx.error(
-                    key, f"budgets are whole units (epochs, rounds) here, got {value!r}; give e.g. min_budget 1, max_budget 27"
+                    key,
+                    f"budgets are whole units (epochs, rounds) here, got {value!r}; "
+                    "give e.g. min_budget 1, max_budget 27",
                 )
         settings.update(min_budget=min_budget, max_budget=max_budget)
     for key, value in (("eta", eta), ("max_iter" if proposer == "hyperband" else "max_budget", max_budget)):

@@ -143,8 +143,16 @@ def _load_tunelab(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         check_space(ctx, data["search_space"], "search_space")
     config = build_config(data, source=ctx.source)
     if config.tuner.name != "auto" or config.tuner.args:
-        check_tuner(ctx, config.tuner.name, config.tuner.args, space=config.search_space,
-                    mode=config.mode, seed=config.seed, where="tuner.args", name_where="tuner.name")
+        check_tuner(
+            ctx,
+            config.tuner.name,
+            config.tuner.args,
+            space=config.search_space,
+            mode=config.mode,
+            seed=config.seed,
+            where="tuner.args",
+            name_where="tuner.name",
+        )
     return data
 
 

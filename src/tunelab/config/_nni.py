@@ -30,19 +30,43 @@ from tunelab.errors import ConfigError, SearchSpaceError, TunerError
 
 #: Top-level NNI v2 fields tunelab reads.
 _FIELDS = (
-    "experimentName", "searchSpace", "searchSpaceFile", "trialCommand", "trialCodeDirectory",
-    "trialConcurrency", "trialGpuNumber", "maxTrialNumber", "maxExperimentDuration",
-    "maxTrialDuration", "tuner", "assessor", "advisor", "trainingService",
+    "experimentName",
+    "searchSpace",
+    "searchSpaceFile",
+    "trialCommand",
+    "trialCodeDirectory",
+    "trialConcurrency",
+    "trialGpuNumber",
+    "maxTrialNumber",
+    "maxExperimentDuration",
+    "maxTrialDuration",
+    "tuner",
+    "assessor",
+    "advisor",
+    "trainingService",
 )
 #: Fields that only matter to NNI's own manager: accepted, with a warning that they are ignored.
 _IGNORED = (
-    "nniManagerIp", "debug", "logLevel", "experimentWorkingDirectory", "tunerGpuIndices",
-    "sharedStorage", "experimentType",
+    "nniManagerIp",
+    "debug",
+    "logLevel",
+    "experimentWorkingDirectory",
+    "tunerGpuIndices",
+    "sharedStorage",
+    "experimentType",
 )
 _ALGORITHM_FIELDS = ("name", "classArgs", "className", "codeDirectory")
 _LOCAL_FIELDS = (
-    "platform", "useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices", "reuseMode",
-    "trialCommand", "trialCodeDirectory", "trialGpuNumber", "nniManagerIp", "debug",
+    "platform",
+    "useActiveGpu",
+    "maxTrialNumberPerGpu",
+    "gpuIndices",
+    "reuseMode",
+    "trialCommand",
+    "trialCodeDirectory",
+    "trialGpuNumber",
+    "nniManagerIp",
+    "debug",
 )
 
 
@@ -122,7 +146,10 @@ def nni_tuner(
 def nni_scheduler_tuner(
     ctx: Context, name: str, class_args: Any, space: Any, args_where: str
 ) -> tuple[dict[str, Any], str, int | None]:
-    """NNI's ``Hyperband``/``BOHB``/``PBTTuner`` as a scheduler section, with mode (NNI's default: maximize) and seed."""
+    """NNI's ``Hyperband``/``BOHB``/``PBTTuner`` as a scheduler section, with mode and seed.
+
+    NNI's default mode for these is maximize.
+    """
     from tunelab.schedulers import check_scheduler_config, from_nni
 
     args, mode, seed = nni_algorithm(ctx, name, class_args, args_where)
@@ -223,7 +250,9 @@ def _assessor(ctx: Context, raw: Any, mode: str) -> dict[str, Any]:
     name = get_str(ctx, assessor, "name", "assessor.name")
     args, assessor_mode, _ = nni_algorithm(ctx, name, assessor.get("classArgs"), "assessor.classArgs")
     if assessor_mode is not None and assessor_mode != mode:
-        ctx.warn("assessor.classArgs.optimize_mode", f"differs from the tuner's; the experiment's mode ({mode}) is used")
+        ctx.warn(
+            "assessor.classArgs.optimize_mode", f"differs from the tuner's; the experiment's mode ({mode}) is used"
+        )
     return {"name": name, "args": args}
 
 

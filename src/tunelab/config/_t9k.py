@@ -29,8 +29,15 @@ KIND = "AutoTuneExperiment"
 
 _TOP = ("apiVersion", "kind", "metadata", "spec", "status")
 _SPEC = (
-    "maxExecSeconds", "maxTrialNum", "trialConcurrency", "searchSpace", "trainingConfig",
-    "tuner", "assessor", "aistore", "scheduler",
+    "maxExecSeconds",
+    "maxTrialNum",
+    "trialConcurrency",
+    "searchSpace",
+    "trainingConfig",
+    "tuner",
+    "assessor",
+    "aistore",
+    "scheduler",
 )
 #: Container fields with a local meaning; the rest (image, resources, ports...) are warned about.
 _CONTAINER_USED = ("command", "args", "workingDir", "env", "name")
@@ -54,8 +61,10 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
     if spec is None:
         raise ctx.error("spec", "this field is required")
     reject_unknown(ctx, spec, _SPEC, "spec")
-    for key, why in (("aistore", "results are kept in tunelab's storage, not uploaded to AIStore"),
-                     ("scheduler", "there is no cluster scheduler locally")):
+    for key, why in (
+        ("aistore", "results are kept in tunelab's storage, not uploaded to AIStore"),
+        ("scheduler", "there is no cluster scheduler locally"),
+    ):
         if key in spec:
             ctx.warn(f"spec.{key}", f"ignored: {why}")
 
@@ -133,7 +142,9 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
 
     command = _argv(ctx, container.get("command"), f"{where}.command")
     if not command:
-        raise ctx.error(f"{where}.command", "this field is required to run the trial locally (there is no image entrypoint)")
+        raise ctx.error(
+            f"{where}.command", "this field is required to run the trial locally (there is no image entrypoint)"
+        )
     args = _argv(ctx, container.get("args"), f"{where}.args")
     workdir = get_str(ctx, container, "workingDir", f"{where}.workingDir", default=".")
     code_dir = ctx.path(workdir)
@@ -174,7 +185,9 @@ def _argv(ctx: Context, value: Any, where: str) -> list[str]:
             return shlex.split(value)
         except ValueError as exc:
             raise ctx.error(where, f"cannot split {value!r} into arguments: {exc}") from None
-    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+    ):
         raise ctx.error(where, f"expected a list of strings, got {value!r}")
     return [str(v) for v in value]
 

@@ -47,7 +47,8 @@ class Result:
 def best_trial(trials: list[TrialRecord], mode: str) -> TrialRecord | None:
     """The successful (or early-stopped) trial with the best value."""
     scored = [
-        t for t in trials
+        t
+        for t in trials
         if t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) and t.value is not None and t.value == t.value
     ]
     if not scored:
@@ -59,7 +60,9 @@ def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -
     data = config.model_dump(mode="json", exclude={"search_space"})
     data["search_space"] = config.space().describe()
     if objective is not None:
-        data["objective"] = f"{getattr(objective, '__module__', '?')}.{getattr(objective, '__qualname__', repr(objective))}"
+        data["objective"] = (
+            f"{getattr(objective, '__module__', '?')}.{getattr(objective, '__qualname__', repr(objective))}"
+        )
     return data
 
 
@@ -170,7 +173,11 @@ class Experiment:
         return self.id
 
     def run(
-        self, *, listener: Listener | None = None, raise_on_error: bool = False, port: int | None = None,
+        self,
+        *,
+        listener: Listener | None = None,
+        raise_on_error: bool = False,
+        port: int | None = None,
         dashboard: ServeOptions | None = None,
     ) -> Result:
         """Run to a final phase and return the result; ``raise_on_error`` raises if it ends in ERROR.
@@ -188,7 +195,11 @@ class Experiment:
         return self._result(raise_on_error)
 
     def resume(
-        self, *, listener: Listener | None = None, raise_on_error: bool = False, port: int | None = None,
+        self,
+        *,
+        listener: Listener | None = None,
+        raise_on_error: bool = False,
+        port: int | None = None,
         dashboard: ServeOptions | None = None,
     ) -> Result:
         """Continue a stopped, timed-out, failed or killed experiment from what storage holds."""
@@ -200,9 +211,14 @@ class Experiment:
                 f"Experiment.load({self.id!r}, objective=...).resume()"
             )
         record = self.storage.get_experiment(self.id)
-        if record.phase == Phase.RUNNING and is_same_process_alive(record.engine_pid, None) and record.engine_host in (
-            None,
-            _hostname(),
+        if (
+            record.phase == Phase.RUNNING
+            and is_same_process_alive(record.engine_pid, None)
+            and record.engine_host
+            in (
+                None,
+                _hostname(),
+            )
         ):
             raise StorageError(f"experiment {self.id} is running (engine pid {record.engine_pid}); stop it first")
         if record.phase == Phase.DONE and not self._can_continue(record):
@@ -226,7 +242,9 @@ class Experiment:
 
         assert self.id is not None
         # A connection of the server's own, to the same storage the engine writes.
-        return serving(self.id, open_storage(getattr(self.storage, "path", None) or self.config.storage), port, dashboard)
+        return serving(
+            self.id, open_storage(getattr(self.storage, "path", None) or self.config.storage), port, dashboard
+        )
 
     def _can_continue(self, record: ExperimentRecord) -> bool:
         trials = self.storage.get_trials(record.id)
@@ -248,7 +266,9 @@ class Experiment:
     def work(self, *, listener: Listener | None = None) -> Result:
         """Join a ``shared`` experiment that another process runs, as one more worker (e.g. on another machine)."""
         if self.id is None or not self.config.shared:
-            raise ConfigError("work(): load a stored experiment created with shared=True (Experiment.load(id, storage=...))")
+            raise ConfigError(
+                "work(): load a stored experiment created with shared=True (Experiment.load(id, storage=...))"
+            )
         if self.record.phase.is_final:
             raise StorageError(f"experiment {self.id} is {self.record.phase.value}; nothing to work on")
         self._engine(listener, join=True).run(resume=True)

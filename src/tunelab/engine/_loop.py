@@ -233,7 +233,10 @@ class Engine:
                 _Queued(record.number, dict(record.params), record.attempt + 1, "run again after an interruption")
             )
             self.storage.update_trial(
-                self.experiment_id, record.number, state=TrialState.WAITING, wait_reason="run again after an interruption"
+                self.experiment_id,
+                record.number,
+                state=TrialState.WAITING,
+                wait_reason="run again after an interruption",
             )
 
     def _recover(self, record: TrialRecord) -> bool:
@@ -252,7 +255,9 @@ class Engine:
         if not finals:
             return False
         value, metrics = self._main_value(finals[-1])
-        self._finish(record.number, record.params, TrialState.SUCCEEDED, value, metrics, "recovered after an interruption")
+        self._finish(
+            record.number, record.params, TrialState.SUCCEEDED, value, metrics, "recovered after an interruption"
+        )
         return True
 
     # ------------------------------------------------------------------ main loop
@@ -416,7 +421,9 @@ class Engine:
         try:
             handle = self.runner.start(job)
         except OSError as exc:
-            self.storage.update_trial(self.experiment_id, number, state=TrialState.RUNNING, attempt=attempt, started_at=now)
+            self.storage.update_trial(
+                self.experiment_id, number, state=TrialState.RUNNING, attempt=attempt, started_at=now
+            )
             self._failed(number, params, attempt, f"could not start: {exc}")
             return
         self._active[number] = _Active(
@@ -490,7 +497,9 @@ class Engine:
         self.storage.add_intermediate(
             self.experiment_id,
             number,
-            IntermediateResult(step=int(report.get("step", 0)), value=value, metrics=metrics, time=report.get("time", 0.0)),
+            IntermediateResult(
+                step=int(report.get("step", 0)), value=value, metrics=metrics, time=report.get("time", 0.0)
+            ),
         )
         return value
 
@@ -529,11 +538,17 @@ class Engine:
             self._finish(number, params, TrialState.SUCCEEDED, *active.final, "")
         elif code == 0 and active.last_intermediate is not None:
             self._finish(
-                number, params, TrialState.SUCCEEDED, active.last_intermediate, {},
+                number,
+                params,
+                TrialState.SUCCEEDED,
+                active.last_intermediate,
+                {},
                 "no final result reported; the last intermediate result counts",
             )
         elif code == 0:
-            self._failed(number, params, active.attempt, "exited without reporting a result (call tunelab.report_final)")
+            self._failed(
+                number, params, active.attempt, "exited without reporting a result (call tunelab.report_final)"
+            )
         else:
             how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
             self._failed(number, params, active.attempt, how)
@@ -546,7 +561,12 @@ class Engine:
         if failures <= self.config.failure.retries:
             wait = f"retry {failures} of {self.config.failure.retries} after: {reason}"
             self.storage.update_trial(
-                self.experiment_id, number, state=TrialState.WAITING, message=message, wait_reason=wait, ended_at=time.time()
+                self.experiment_id,
+                number,
+                state=TrialState.WAITING,
+                message=message,
+                wait_reason=wait,
+                ended_at=time.time(),
             )
             self._queue.append(_Queued(number, params, attempt + 1, wait))
             logger.info("trial %d failed (%s); %s", number, reason, wait)
@@ -665,7 +685,9 @@ class Engine:
         for queued in list(self._queue):
             if queued.number == number:
                 self._queue.remove(queued)
-                self._finish(number, queued.params, TrialState.CANCELED, None, {}, "canceled by the user", observe=False)
+                self._finish(
+                    number, queued.params, TrialState.CANCELED, None, {}, "canceled by the user", observe=False
+                )
                 return f"trial {number} canceled before it ran again"
         return f"rejected: trial {number} is not running or waiting"
 

@@ -86,5 +86,5 @@ class Runner(ABC):
         """Why no further trial can start now (e.g. every GPU is taken); empty when one can."""
         return ""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook
         """Release resources; trials still running are the engine's to stop first."""

@@ -19,6 +19,7 @@ This is the only module that imports ``ray`` (``pip install tunelab[ray]``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import select
@@ -50,6 +51,33 @@ def _ray() -> Any:
     except ImportError:
         raise ConfigError("runner: ray needs Ray; pip install 'tunelab[ray]'") from None
     return ray
+
+
+@contextlib.contextmanager
+def _single_node_on_loopback(active: bool) -> Iterator[None]:
+    """Keep a cluster that ``ray.init`` starts on 127.0.0.1.
+
+    Ray resolves ``127.0.0.1`` to the machine's outward address unless its single-node switch
+    is set; the driver read that switch when it imported ray and the processes Ray starts read
+    it from the environment, so both are set, and only while ``ray.init`` runs. There is no
+    public setting for this.
+    """
+    if not active:
+        yield
+        return
+    from ray._private import ray_constants
+
+    name = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+    saved_env, saved_flag = os.environ.get(name), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[name], ray_constants.ENABLE_RAY_CLUSTER = "0", False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved_flag
+        if saved_env is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved_env
 
 
 def task_options(resources_per_trial: Mapping[str, float]) -> dict[str, Any]:
@@ -316,7 +344,8 @@ class RayRunner(Runner):
                 kwargs.update(include_dashboard=False, _node_ip_address="127.0.0.1")
             elif address.split("://")[-1].rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
                 kwargs["_node_ip_address"] = "127.0.0.1"  # a loopback cluster: this driver stays on loopback too
-            self.ray.init(**{**kwargs, **(init_kwargs or {})})
+            with _single_node_on_loopback(address is None):
+                self.ray.init(**{**kwargs, **(init_kwargs or {})})
             self._owns_ray = True
         self._check_fits()
         self.task = self.ray.remote(max_retries=0)(_remote_trial).options(**self.options)

@@ -225,7 +225,9 @@ def build_scheduler(config: Any) -> Scheduler:
         scheduler = _create(scheduler_cfg.name, scheduler_cfg.args, mode=mode, seed=seed, space=space, what="scheduler")
     assessor = None
     if config.assessor is not None:
-        assessor = _create(config.assessor.name, config.assessor.args, mode=mode, seed=seed, space=space, what="assessor")
+        assessor = _create(
+            config.assessor.name, config.assessor.args, mode=mode, seed=seed, space=space, what="assessor"
+        )
     if scheduler is None:
         return assessor or FIFOScheduler(mode=mode, seed=seed)
     if assessor is None or isinstance(assessor, FIFOScheduler):

@@ -71,8 +71,8 @@ def _groups(column: Sequence[Any], bins: int) -> np.ndarray:
     """Integer group labels: quantile bins for numbers, one group per category otherwise."""
     numbers = [is_number(v) for v in column]
     codes = np.zeros(len(column), dtype=int)
-    if sum(numbers) >= len(column) * 0.5 and len({v for v, ok in zip(column, numbers) if ok}) > bins:
-        values = np.array([float(v) if ok else np.nan for v, ok in zip(column, numbers)])
+    if sum(numbers) >= len(column) * 0.5 and len({v for v, ok in zip(column, numbers, strict=True) if ok}) > bins:
+        values = np.array([float(v) if ok else np.nan for v, ok in zip(column, numbers, strict=True)])
         finite = values[~np.isnan(values)]
         edges = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1]))
         codes = np.searchsorted(edges, np.nan_to_num(values, nan=-np.inf), side="right")
@@ -105,7 +105,7 @@ def importance(columns: Mapping[str, Sequence[Any]], values: Sequence[float], *,
         return {name: 0.0 for name in columns}
     raw: dict[str, float] = {}
     for name, column in columns.items():
-        kept = [v for v, ok in zip(column, keep) if ok]
+        kept = [v for v, ok in zip(column, keep, strict=True) if ok]
         codes = _groups(kept, max(2, min(bins, n // 5)))
         counts = np.bincount(codes)
         sums = np.bincount(codes, weights=ranks)

@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query
+from fastapi import FastAPI, HTTPException, Query
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -97,11 +98,18 @@ def create_app(
             best = _best(snap, mode)
             items.append(
                 m.ExperimentItem(
-                    id=record.id, name=record.name, phase=record.phase.value, message=record.message,
-                    created_at=record.created_at, started_at=record.started_at, ended_at=record.ended_at,
-                    elapsed=_elapsed(snap), trials=len(snap.rows),
+                    id=record.id,
+                    name=record.name,
+                    phase=record.phase.value,
+                    message=record.message,
+                    created_at=record.created_at,
+                    started_at=record.started_at,
+                    ended_at=record.ended_at,
+                    elapsed=_elapsed(snap),
+                    trials=len(snap.rows),
                     finished=sum(r.trial.state.is_final for r in snap.rows),
-                    max_trials=record.config.get("max_trials"), best_value=None if best is None else best.value,
+                    max_trials=record.config.get("max_trials"),
+                    best_value=None if best is None else best.value,
                     mode=mode,
                 )
             )
@@ -121,17 +129,45 @@ def create_app(
         live = record.phase == Phase.RUNNING
         remaining = max(0.0, float(max_duration) - elapsed) if live and max_duration else None
         alive = live and record.heartbeat_at is not None and time.time() - record.heartbeat_at < _ENGINE_SILENT_AFTER
-        revision = json.dumps([record.phase.value, counts, record.heartbeat_at, record.stop_requested, config.get("max_trials"),
-                               config.get("concurrency"), max_duration])
+        revision = json.dumps(
+            [
+                record.phase.value,
+                counts,
+                record.heartbeat_at,
+                record.stop_requested,
+                config.get("max_trials"),
+                config.get("concurrency"),
+                max_duration,
+            ]
+        )
         return m.Overview(
-            id=record.id, name=record.name, phase=record.phase.value, message=record.message, format=record.format,
-            mode=mode, metric=str(config.get("metric", "default")), created_at=record.created_at,
-            started_at=record.started_at, ended_at=record.ended_at, elapsed=elapsed, remaining=remaining,
-            max_trials=config.get("max_trials"), max_duration=max_duration, concurrency=config.get("concurrency"),
-            counts=counts, total=len(snap.rows), best=best, waiting_reason=record.waiting_reason,
-            stop_requested=record.stop_requested, engine_alive=alive, experiment_dir=record.experiment_dir,
-            warnings=list(record.warnings), params=snap.param_names, metrics=snap.metric_names,
-            config=_jsonable(config), revision=revision,
+            id=record.id,
+            name=record.name,
+            phase=record.phase.value,
+            message=record.message,
+            format=record.format,
+            mode=mode,
+            metric=str(config.get("metric", "default")),
+            created_at=record.created_at,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            elapsed=elapsed,
+            remaining=remaining,
+            max_trials=config.get("max_trials"),
+            max_duration=max_duration,
+            concurrency=config.get("concurrency"),
+            counts=counts,
+            total=len(snap.rows),
+            best=best,
+            waiting_reason=record.waiting_reason,
+            stop_requested=record.stop_requested,
+            engine_alive=alive,
+            experiment_dir=record.experiment_dir,
+            warnings=list(record.warnings),
+            params=snap.param_names,
+            metrics=snap.metric_names,
+            config=_jsonable(config),
+            revision=revision,
         )
 
     @app.get("/api/experiments/{experiment_id}/trials", response_model=m.TrialPage, tags=["trials"])
@@ -139,20 +175,32 @@ def create_app(
         experiment_id: ExperimentId,
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-        sort: Annotated[str, Query(max_length=300, description="number, state, value, duration, started_at, "
-                                   "ended_at, attempt, param:NAME or metric:NAME")] = "number",
+        sort: Annotated[
+            str,
+            Query(
+                max_length=300,
+                description="number, state, value, duration, started_at, ended_at, attempt, param:NAME or metric:NAME",
+            ),
+        ] = "number",
         order: Literal["asc", "desc"] = "asc",
         state: Annotated[list[TrialState] | None, Query()] = None,
         q: Annotated[str, Query(max_length=300, description="Text to look for in params, state and message")] = "",
-        range_: Annotated[list[str] | None, Query(alias="range", description="KEY:LOW:HIGH, either bound may be empty")] = None,
+        range_: Annotated[
+            list[str] | None, Query(alias="range", description="KEY:LOW:HIGH, either bound may be empty")
+        ] = None,
     ) -> m.TrialPage:
         snap = snapshot(experiment_id)
         selected = _select(snap, sort, order, state, q, range_)
         now = time.time()
         page = selected[offset : offset + limit]
         return m.TrialPage(
-            total=len(snap.rows), matched=len(selected), offset=offset, limit=limit, params=snap.param_names,
-            metrics=snap.metric_names, rows=[m.TrialRow(**r.as_json(now)) for r in page],
+            total=len(snap.rows),
+            matched=len(selected),
+            offset=offset,
+            limit=limit,
+            params=snap.param_names,
+            metrics=snap.metric_names,
+            rows=[m.TrialRow(**r.as_json(now)) for r in page],
         )
 
     @app.get("/api/experiments/{experiment_id}/export", tags=["trials"], responses={200: {"content": {"text/csv": {}}}})
@@ -183,14 +231,21 @@ def create_app(
         record = storage.get_trial(experiment_id, number)
         row = make_row(record).as_json(time.time())
         return m.TrialDetail(
-            **row, seed=record.seed, created_at=record.created_at, trial_dir=record.trial_dir,
+            **row,
+            seed=record.seed,
+            created_at=record.created_at,
+            trial_dir=record.trial_dir,
             raw_params=_jsonable(dict(record.params)),
-            intermediate=[m.Point(step=r.step, value=_finite(r.value), metrics=_jsonable(dict(r.metrics)), time=r.time)
-                          for r in record.intermediate],
+            intermediate=[
+                m.Point(step=r.step, value=_finite(r.value), metrics=_jsonable(dict(r.metrics)), time=r.time)
+                for r in record.intermediate
+            ],
             events=[m.Event(time=t, state=s, message=msg) for t, s, msg in storage.get_events(experiment_id, number)],
         )
 
-    @app.get("/api/experiments/{experiment_id}/trials/{number}/logs/{stream}", response_model=m.LogChunk, tags=["trials"])
+    @app.get(
+        "/api/experiments/{experiment_id}/trials/{number}/logs/{stream}", response_model=m.LogChunk, tags=["trials"]
+    )
     def log(
         experiment_id: ExperimentId,
         number: TrialNumber,
@@ -209,8 +264,14 @@ def create_app(
             start = max(0, size - max_bytes) if offset is None else min(offset, size)
             handle.seek(start)
             data = handle.read(max_bytes)
-        return m.LogChunk(stream=stream, size=size, start=start, end=start + len(data),
-                          text=data.decode("utf-8", errors="replace"), exists=True)
+        return m.LogChunk(
+            stream=stream,
+            size=size,
+            start=start,
+            end=start + len(data),
+            text=data.decode("utf-8", errors="replace"),
+            exists=True,
+        )
 
     @app.get("/api/experiments/{experiment_id}/history", response_model=m.History, tags=["charts"])
     def history(experiment_id: ExperimentId) -> m.History:
@@ -222,9 +283,13 @@ def create_app(
         )
         origin = snap.experiment.started_at or snap.experiment.created_at
         values = [float(t.value) for t in scored]  # type: ignore[arg-type]
-        return m.History(mode=mode, numbers=[t.number for t in scored],
-                         times=[float(t.ended_at) - origin for t in scored],  # type: ignore[arg-type]
-                         values=values, best=best_so_far(values, mode))
+        return m.History(
+            mode=mode,
+            numbers=[t.number for t in scored],
+            times=[float(t.ended_at) - origin for t in scored],  # type: ignore[arg-type]
+            values=values,
+            best=best_so_far(values, mode),
+        )
 
     @app.get("/api/experiments/{experiment_id}/curves", response_model=m.Curves, tags=["charts"])
     def curves(
@@ -259,15 +324,29 @@ def create_app(
             column = [r.params.get(name) for r in rows]
             numeric = all(v is None or is_number(v) for v in column) and any(v is not None for v in column)
             categories = [] if numeric else sorted({json.dumps(v) if not isinstance(v, str) else v for v in column})
-            params.append(m.ParamInfo(name=name, kind="number" if numeric else "category", log=name in log_names,
-                                      categories=categories))
+            params.append(
+                m.ParamInfo(
+                    name=name, kind="number" if numeric else "category", log=name in log_names, categories=categories
+                )
+            )
         columns = {
-            p.name: [_jsonable(r.params.get(p.name)) if p.kind == "number" or isinstance(r.params.get(p.name), str)
-                     else json.dumps(r.params.get(p.name)) for r in rows]
+            p.name: [
+                _jsonable(r.params.get(p.name))
+                if p.kind == "number" or isinstance(r.params.get(p.name), str)
+                else json.dumps(r.params.get(p.name))
+                for r in rows
+            ]
             for p in params
         }
-        return m.Analysis(mode=mode, params=params, importance=scores, numbers=[r.trial.number for r in rows],
-                          values=[float(r.trial.value) for r in rows], columns=columns, sampled=sampled)  # type: ignore[arg-type]
+        return m.Analysis(
+            mode=mode,
+            params=params,
+            importance=scores,
+            numbers=[r.trial.number for r in rows],
+            values=[float(r.trial.value) for r in rows],
+            columns=columns,
+            sampled=sampled,
+        )  # type: ignore[arg-type]
 
     @app.get("/api/experiments/{experiment_id}/timeline", response_model=m.Timeline, tags=["charts"])
     def timeline(experiment_id: ExperimentId) -> m.Timeline:
@@ -279,8 +358,11 @@ def create_app(
         origin = snap.experiment.started_at or (min((t.started_at for t in started), default=None))  # type: ignore[type-var]
         base = origin or 0.0
         return m.Timeline(
-            origin=origin, numbers=[t.number for t in started], slots=slots,
-            starts=[t.started_at - base for t in started], ends=[e - base for e in ends],  # type: ignore[operator]
+            origin=origin,
+            numbers=[t.number for t in started],
+            slots=slots,
+            starts=[t.started_at - base for t in started],
+            ends=[e - base for e in ends],  # type: ignore[operator]
             states=[t.state.value for t in started],
         )
 
@@ -288,8 +370,17 @@ def create_app(
     def requests(experiment_id: ExperimentId) -> list[m.RequestItem]:
         snapshot(experiment_id)
         items = storage.get_requests(experiment_id, open_only=False)[-100:]
-        return [m.RequestItem(id=r.id, kind=r.kind.value, payload=_jsonable(dict(r.payload)), created_at=r.created_at,
-                              handled_at=r.handled_at, outcome=r.outcome) for r in reversed(items)]
+        return [
+            m.RequestItem(
+                id=r.id,
+                kind=r.kind.value,
+                payload=_jsonable(dict(r.payload)),
+                created_at=r.created_at,
+                handled_at=r.handled_at,
+                outcome=r.outcome,
+            )
+            for r in reversed(items)
+        ]
 
     # ------------------------------------------------------------------ actions
     @app.post("/api/experiments/{experiment_id}/stop", response_model=m.Accepted, status_code=202, tags=["actions"])
@@ -298,8 +389,12 @@ def create_app(
         storage.request_stop(experiment_id)
         return m.Accepted(message=f"stop requested for experiment {experiment_id}")
 
-    @app.post("/api/experiments/{experiment_id}/trials/{number}/cancel", response_model=m.Accepted, status_code=202,
-              tags=["actions"])
+    @app.post(
+        "/api/experiments/{experiment_id}/trials/{number}/cancel",
+        response_model=m.Accepted,
+        status_code=202,
+        tags=["actions"],
+    )
     def cancel(experiment_id: ExperimentId, number: TrialNumber) -> m.Accepted:
         snap = writable(experiment_id)
         row = next((r for r in snap.rows if r.trial.number == number), None)
@@ -363,12 +458,16 @@ _PAGE_HEADERS = {
 }
 
 
-def _select(snap: Snapshot, sort: str, order: str, states: list[TrialState] | None, q: str,
-            ranges: list[str] | None) -> list[Any]:
+def _select(
+    snap: Snapshot, sort: str, order: str, states: list[TrialState] | None, q: str, ranges: list[str] | None
+) -> list[Any]:
     try:
         query = TrialQuery(
-            states=tuple(states or ()), search=q, ranges=tuple(RangeFilter.parse(r) for r in ranges or ()),
-            sort=sort, descending=order == "desc",
+            states=tuple(states or ()),
+            search=q,
+            ranges=tuple(RangeFilter.parse(r) for r in ranges or ()),
+            sort=sort,
+            descending=order == "desc",
         )
         return query.select(snap.rows, time.time())
     except ValueError as exc:

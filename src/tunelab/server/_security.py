@@ -33,9 +33,7 @@ def is_loopback(host: str) -> bool:
 
 
 class GuardMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, token: str | None = None, trusted_hosts: Collection[str] | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, token: str | None = None, trusted_hosts: Collection[str] | None = None) -> None:
         self.app = app
         self.token = token
         self.trusted_hosts = None if trusted_hosts is None else {h.lower() for h in trusted_hosts}

@@ -71,8 +71,12 @@ class Dashboard:
         if token is None:
             trusted = {*LOOPBACK_NAMES, options.host}
         app = create_app(
-            self.storage, read_only=options.read_only, token=token, trusted_hosts=trusted,
-            cors_origins=options.cors_origins, experiment_id=options.experiment_id,
+            self.storage,
+            read_only=options.read_only,
+            token=token,
+            trusted_hosts=trusted,
+            cors_origins=options.cors_origins,
+            experiment_id=options.experiment_id,
         )
         self._cache = app.state.snapshots
         shown_host = options.host if ":" not in options.host else f"[{options.host}]"

@@ -218,15 +218,34 @@ def to_csv(rows: Sequence[Row], param_names: Sequence[str], metric_names: Sequen
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
-        ["number", "state", "value", *[f"param:{p}" for p in param_names], *[f"metric:{m}" for m in metric_names],
-         "started_at", "ended_at", "duration", "attempt", "message"]
+        [
+            "number",
+            "state",
+            "value",
+            *[f"param:{p}" for p in param_names],
+            *[f"metric:{m}" for m in metric_names],
+            "started_at",
+            "ended_at",
+            "duration",
+            "attempt",
+            "message",
+        ]
     )
     for row in rows:
         data = row.as_json(now)
         writer.writerow(
-            [data["number"], data["state"], _cell(data["value"]), *[_cell(row.params.get(p)) for p in param_names],
-             *[_cell(row.trial.metrics.get(m)) for m in metric_names], _cell(data["started_at"]),
-             _cell(data["ended_at"]), _cell(data["duration"]), data["attempt"], _cell(data["message"])]
+            [
+                data["number"],
+                data["state"],
+                _cell(data["value"]),
+                *[_cell(row.params.get(p)) for p in param_names],
+                *[_cell(row.trial.metrics.get(m)) for m in metric_names],
+                _cell(data["started_at"]),
+                _cell(data["ended_at"]),
+                _cell(data["duration"]),
+                data["attempt"],
+                _cell(data["message"]),
+            ]
         )
     return buffer.getvalue()
 

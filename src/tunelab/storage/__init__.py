@@ -60,5 +60,7 @@ def open_storage(url: str | os.PathLike[str] | None = None) -> Storage:
         from tunelab.errors import StorageError
 
         scheme = text.split("://", 1)[0]
-        raise StorageError(f"storage: unsupported URL scheme {scheme!r} (use a file path, sqlite:///path or postgresql://...)")
+        raise StorageError(
+            f"storage: unsupported URL scheme {scheme!r} (use a file path, sqlite:///path or postgresql://...)"
+        )
     return SQLiteStorage(text)

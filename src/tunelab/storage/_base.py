@@ -115,7 +115,7 @@ class Storage(ABC):
     def get_events(self, experiment_id: str, number: int | None = None) -> list[tuple[float, str, str]]:
         """State history ``(time, state or phase, message)``, of one trial or of the experiment."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook
         """Release connections; the default does nothing."""
 
     def set_phase(self, experiment_id: str, phase: Phase, message: str = "", **fields: Any) -> None:

@@ -118,7 +118,7 @@ def _split(value: Any, metrics: dict[str, Any], labels: list[str]) -> tuple[floa
             raise TypeError("tunelab: a list result needs at least the main value")
         extra = list(value[1:])
         names = labels + [f"result_{i}" for i in range(len(labels) + 1, len(extra) + 1)]
-        metrics.update(dict(zip(names, extra)))
+        metrics.update(dict(zip(names, extra, strict=False)))
         value = value[0]
     number = _number(value)
     for key, item in list(metrics.items()):

@@ -9,7 +9,6 @@ from tunelab.tuners._evolution import EvolutionTuner
 from tunelab.tuners._gp import GPTuner
 from tunelab.tuners._grid import GridTuner
 from tunelab.tuners._random import RandomTuner
-from tunelab.tuners._tpe import TPETuner
 from tunelab.tuners._registry import (
     ALIASES,
     TUNERS,
@@ -19,6 +18,7 @@ from tunelab.tuners._registry import (
     resolve_tuner_name,
     tuner_arguments,
 )
+from tunelab.tuners._tpe import TPETuner
 
 __all__ = [
     "ALIASES",

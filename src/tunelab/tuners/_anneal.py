@@ -39,8 +39,15 @@ class AnnealTuner(Tuner):
         rows, losses = self._cache.arrays(self.history)
         if not np.isfinite(losses).any() and not (losses == -np.inf).any():
             return self.space.sample(rng)
-        row = anneal_row(rows, losses, self._unit.kinds, self._unit.n_options, rng,
-                         avg_best_idx=self.avg_best_idx, shrink_coef=self.shrink_coef)
+        row = anneal_row(
+            rows,
+            losses,
+            self._unit.kinds,
+            self._unit.n_options,
+            rng,
+            avg_best_idx=self.avg_best_idx,
+            shrink_coef=self.shrink_coef,
+        )
         return self._unit.decode(self._unit.snap(row))
 
 

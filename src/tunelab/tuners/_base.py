@@ -175,7 +175,7 @@ class Tuner(ABC):
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
         """Parameters for a new trial. May raise :class:`SearchSpaceExhausted`."""
 
-    def _after_observe(self, observation: Observation) -> None:
+    def _after_observe(self, observation: Observation) -> None:  # noqa: B027 - an optional hook
         """Hook for tuners that update a model incrementally."""
 
     def _rng(self, salt: int = 0) -> np.random.Generator:
@@ -186,7 +186,9 @@ class Tuner(ABC):
         return SearchSpace.fingerprint(params) in self._seen
 
     # ---------------------------------------------------------------- internals
-    def _observation(self, trial_id: int, params: dict[str, Any], main: float | None, metrics: dict[str, Any]) -> Observation:
+    def _observation(
+        self, trial_id: int, params: dict[str, Any], main: float | None, metrics: dict[str, Any]
+    ) -> Observation:
         loss: float | None = None
         if main is not None and not math.isnan(main):
             loss = main if self.mode == "min" else -main

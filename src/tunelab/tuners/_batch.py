@@ -34,8 +34,8 @@ class BatchTuner(Tuner):
             domain = space.get("combine_params")
             if len(space) != 1 or not isinstance(domain, Choice):
                 raise TunerError(
-                    "batch: the search space must be {\"combine_params\": {\"_type\": \"choice\", "
-                    "\"_value\": [config, ...]}}, or pass configs=[...]"
+                    'batch: the search space must be {"combine_params": {"_type": "choice", '
+                    '"_value": [config, ...]}}, or pass configs=[...]'
                 )
             configs = list(domain.options)
         else:

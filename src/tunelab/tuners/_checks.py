@@ -17,7 +17,9 @@ def check_int(tuner: str, name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def check_float(tuner: str, name: str, value: Any, low: float, high: float = math.inf, *, open_low: bool = False) -> float:
+def check_float(
+    tuner: str, name: str, value: Any, low: float, high: float = math.inf, *, open_low: bool = False
+) -> float:
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if ok:
         value = float(value)

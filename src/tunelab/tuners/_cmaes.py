@@ -44,10 +44,16 @@ class CMAESTuner(Tuner):
         self._columns = np.flatnonzero(self._unit.kinds != CONSTANT)
         dim = max(2, len(self._columns))  # cmaes needs two dimensions
         default_pop = 4 + math.floor(3 * math.log(dim))
-        self.population_size = check_int("cmaes", "population_size",
-                                         default_pop if population_size is None else population_size, 2)
-        self._cma = CMA(mean=np.full(dim, 0.5), sigma=self.sigma0, bounds=np.tile([0.0, 1.0], (dim, 1)),
-                        seed=self._entropy % 2**31, population_size=self.population_size)
+        self.population_size = check_int(
+            "cmaes", "population_size", default_pop if population_size is None else population_size, 2
+        )
+        self._cma = CMA(
+            mean=np.full(dim, 0.5),
+            sigma=self.sigma0,
+            bounds=np.tile([0.0, 1.0], (dim, 1)),
+            seed=self._entropy % 2**31,
+            population_size=self.population_size,
+        )
         self._cache = RowCache(self._unit)
         self._told = 0
 
@@ -69,5 +75,5 @@ class CMAESTuner(Tuner):
             x[:, : len(self._columns)] = np.nan_to_num(rows[block][:, self._columns], nan=0.5)
             keys = np.where(np.isnan(losses[block]), np.inf, losses[block])
             ranks = rankdata(keys, method="ordinal").astype(float)
-            self._cma.tell(list(zip(x, ranks)))
+            self._cma.tell(list(zip(x, ranks, strict=True)))
             self._told += pop

@@ -47,7 +47,7 @@ class GridTuner(Tuner):
             sub = SearchSpace({name: domain})
             columns.append([p[name] for p in sub.grid(per_name.get(name, default))])
         for combo in itertools.product(*columns):
-            yield dict(zip(self.space, combo))
+            yield dict(zip(self.space, combo, strict=True))
 
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
         for params in self._points:

@@ -54,8 +54,13 @@ class HyperoptTuner(Tuner):
             result = {"status": self._hp.STATUS_FAIL}
         else:
             result = {"status": self._hp.STATUS_OK, "loss": max(loss, -1e300)}
-        misc = {"tid": tid, "cmd": self._domain.cmd, "workdir": None,
-                "idxs": {k: [tid] if v else [] for k, v in vals.items()}, "vals": vals}
+        misc = {
+            "tid": tid,
+            "cmd": self._domain.cmd,
+            "workdir": None,
+            "idxs": {k: [tid] if v else [] for k, v in vals.items()},
+            "vals": vals,
+        }
         docs = self._trials.new_trial_docs([tid], [None], [result], [misc])
         docs[0]["state"] = self._hp.JOB_STATE_DONE
         self._trials.insert_trial_docs(docs)

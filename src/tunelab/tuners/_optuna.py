@@ -81,10 +81,14 @@ class OptunaTuner(Tuner):
             return
         params, dists = _flatten(self.space, observation.params, "")
         ok = loss is not None and math.isfinite(loss)
-        self._study.add_trial(self._optuna.trial.create_trial(
-            params=params, distributions=dists, value=loss if ok else None,
-            state=state.COMPLETE if ok else state.FAIL,
-        ))
+        self._study.add_trial(
+            self._optuna.trial.create_trial(
+                params=params,
+                distributions=dists,
+                value=loss if ok else None,
+                state=state.COMPLETE if ok else state.FAIL,
+            )
+        )
 
 
 def _distribution(domain: Any) -> Any:
@@ -96,8 +100,11 @@ def _distribution(domain: Any) -> Any:
         return FloatDistribution(domain.low, domain.high, log=domain.log)
     if isinstance(domain, Int):
         if domain.log:
-            return IntDistribution(domain.low, domain.high, log=True) if domain.step == 1 else \
-                FloatDistribution(domain.internal_low, domain.internal_high)
+            return (
+                IntDistribution(domain.low, domain.high, log=True)
+                if domain.step == 1
+                else FloatDistribution(domain.internal_low, domain.internal_high)
+            )
         return IntDistribution(domain.low, domain.high, step=domain.step)
     if isinstance(domain, Normal):
         return FloatDistribution(domain.mu - _NORMAL_SPAN * domain.sigma, domain.mu + _NORMAL_SPAN * domain.sigma)

@@ -27,6 +27,6 @@ class RandomTuner(Tuner):
         params = self.space.sample(rng)
         if self._grid_names:
             combo = self._grid[self.n_suggested % len(self._grid)]
-            for name, option in zip(self._grid_names, combo):
+            for name, option in zip(self._grid_names, combo, strict=True):
                 params[name] = option.value(option.space.sample(rng)) if isinstance(option, Branch) else option
         return params

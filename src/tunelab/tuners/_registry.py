@@ -36,14 +36,20 @@ TUNERS: dict[str, TunerEntry] = {
     "random": TunerEntry("tunelab.tuners._random", "RandomTuner", summary="random search"),
     "grid": TunerEntry("tunelab.tuners._grid", "GridTuner", summary="grid search"),
     "batch": TunerEntry("tunelab.tuners._batch", "BatchTuner", summary="an explicit list of configurations"),
-    "tpe": TunerEntry("tunelab.tuners._tpe", "TPETuner", nni_default_mode="min", summary="tree-structured Parzen estimator"),
+    "tpe": TunerEntry(
+        "tunelab.tuners._tpe", "TPETuner", nni_default_mode="min", summary="tree-structured Parzen estimator"
+    ),
     "gp": TunerEntry("tunelab.tuners._gp", "GPTuner", summary="Gaussian-process Bayesian optimization"),
     "evolution": TunerEntry("tunelab.tuners._evolution", "EvolutionTuner", summary="regularized evolution"),
-    "anneal": TunerEntry("tunelab.tuners._anneal", "AnnealTuner", nni_default_mode="min", summary="simulated annealing"),
+    "anneal": TunerEntry(
+        "tunelab.tuners._anneal", "AnnealTuner", nni_default_mode="min", summary="simulated annealing"
+    ),
     "cmaes": TunerEntry("tunelab.tuners._cmaes", "CMAESTuner", summary="CMA-ES"),
     "auto": TunerEntry("tunelab.tuners._auto", "AutoTuner", summary="picks an algorithm per experiment"),
     "optuna": TunerEntry("tunelab.tuners._optuna", "OptunaTuner", summary="any Optuna sampler (extra)"),
-    "hyperopt": TunerEntry("tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"),
+    "hyperopt": TunerEntry(
+        "tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"
+    ),
 }
 
 #: Normalized spelling (lower case, letters and digits only) -> canonical name.
@@ -145,7 +151,9 @@ def tuner_arguments(name: str) -> dict[str, inspect.Parameter]:
     """The keyword arguments a tuner accepts besides ``space``, ``mode`` and ``seed``."""
     cls = _load(TUNERS[resolve_tuner_name(name)])
     parameters = inspect.signature(cls.__init__).parameters
-    return {k: p for k, p in parameters.items() if k not in ("self", "space", "mode", "seed") and p.kind == p.KEYWORD_ONLY}
+    return {
+        k: p for k, p in parameters.items() if k not in ("self", "space", "mode", "seed") and p.kind == p.KEYWORD_ONLY
+    }
 
 
 def nni_default_mode(name: str) -> str:

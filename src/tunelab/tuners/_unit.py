@@ -203,7 +203,7 @@ class RowCache:
 
     def arrays(self, history: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """``(rows, losses)`` of the observations; a failed trial's loss is NaN."""
-        for obs in history[len(self._rows):]:
+        for obs in history[len(self._rows) :]:
             self._rows.append(self.unit.encode(obs.params))
             self._losses.append(np.nan if obs.loss is None else float(obs.loss))
         if not self._rows:

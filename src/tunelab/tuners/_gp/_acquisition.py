@@ -40,8 +40,9 @@ def log_ei(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
     return log_h((best - mean) / std) + np.log(std)
 
 
-def log_ei_grad(mean: np.ndarray, std: np.ndarray, dmean: np.ndarray, dstd: np.ndarray, best: float
-                ) -> tuple[np.ndarray, np.ndarray]:
+def log_ei_grad(
+    mean: np.ndarray, std: np.ndarray, dmean: np.ndarray, dstd: np.ndarray, best: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Log EI and its gradient, given the posterior's and their gradients."""
     z = (best - mean) / std
     lh = log_h(z)

@@ -75,8 +75,15 @@ def fit_theta(x: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: i
     best, best_value = starts[0], math.inf
     for start in starts:
         start = np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds])
-        result = minimize(neg_log_marginal, start, args=(x, y), jac=True, method="L-BFGS-B",
-                          bounds=bounds, options={"maxiter": maxiter})
+        result = minimize(
+            neg_log_marginal,
+            start,
+            args=(x, y),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": maxiter},
+        )
         if result.fun < best_value:
             best, best_value = result.x, float(result.fun)
     return best

@@ -98,8 +98,9 @@ class GPTuner(Tuner):
         self._theta = fit_theta(x[fit], y[fit], starts)
         self._theta_at = n
 
-    def _maximize(self, post: Posterior, best: float, top: np.ndarray, pending: np.ndarray,
-                  rng: np.random.Generator) -> np.ndarray:
+    def _maximize(
+        self, post: Posterior, best: float, top: np.ndarray, pending: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         """The snapped unit row with the highest log-EI found by sampling, then gradient refinement.
 
         Rows within ``MIN_GAP`` of a pending trial are ruled out: when the GP is sure of
@@ -140,8 +141,9 @@ class GPTuner(Tuner):
             g = np.where(free, grad[:, :n_num], 0.0)
             return -float(np.sum(value)), -g.ravel()
 
-        result = minimize(objective, x0.ravel(), jac=True, method="L-BFGS-B",
-                          bounds=[(0.0, 1.0)] * x0.size, options={"maxiter": 50})
+        result = minimize(
+            objective, x0.ravel(), jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * x0.size, options={"maxiter": 50}
+        )
         out = starts.copy()
         out[:, num] = np.where(free, result.x.reshape(x0.shape), starts[:, num])
         return out

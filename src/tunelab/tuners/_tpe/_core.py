@@ -59,10 +59,20 @@ def propose(
         active = ~np.isnan(sub).any(axis=1)
         b = below[active[below]]
         a = above[active[above]]
-        good = fit_parzen(sub[b], forgetting_weights(len(b), linear_forgetting), kinds[cols], n_options[cols],
-                          prior_weight=prior_weight)
-        bad = fit_parzen(sub[a], forgetting_weights(len(a), linear_forgetting), kinds[cols], n_options[cols],
-                         prior_weight=prior_weight)
+        good = fit_parzen(
+            sub[b],
+            forgetting_weights(len(b), linear_forgetting),
+            kinds[cols],
+            n_options[cols],
+            prior_weight=prior_weight,
+        )
+        bad = fit_parzen(
+            sub[a],
+            forgetting_weights(len(a), linear_forgetting),
+            kinds[cols],
+            n_options[cols],
+            prior_weight=prior_weight,
+        )
         candidates = snap(sample(good, rng, n_candidates), cols)
         score = log_pdf(good, candidates) - log_pdf(bad, candidates)
         out[cols] = candidates[int(np.argmax(score))]

@@ -45,7 +45,10 @@ def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
 
 
 def forgetting_weights(n: int, linear_forgetting: int) -> np.ndarray:
-    """Hyperopt's weights for ``n`` observations in time order: older ones ramp down past the last ``linear_forgetting``."""
+    """Hyperopt's weights for ``n`` observations in time order.
+
+    Older ones ramp down past the last ``linear_forgetting``.
+    """
     if n <= linear_forgetting or linear_forgetting <= 0:
         return np.ones(n)
     return np.concatenate([np.linspace(1.0 / n, 1.0, n - linear_forgetting), np.ones(linear_forgetting)])

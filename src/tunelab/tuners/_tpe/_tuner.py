@@ -48,8 +48,9 @@ class TPETuner(Tuner):
         multivariate: bool = False,
     ) -> None:
         super().__init__(space, mode=mode, seed=seed)
-        liar = check_choice("tpe", "constant_liar_type", "none" if constant_liar_type is None else constant_liar_type,
-                            LIAR_TYPES)
+        liar = check_choice(
+            "tpe", "constant_liar_type", "none" if constant_liar_type is None else constant_liar_type, LIAR_TYPES
+        )
         self.constant_liar_type = liar
         self.n_startup_jobs = check_int("tpe", "n_startup_jobs", n_startup_jobs, 0)
         self.n_ei_candidates = check_int("tpe", "n_ei_candidates", n_ei_candidates, 1)
@@ -80,9 +81,17 @@ class TPETuner(Tuner):
             rows = np.vstack([rows, pending])
             losses = np.append(losses, np.full(len(pending), lie))
         row = _core.propose(
-            rows, losses, self._unit.kinds, self._unit.n_options, self._groups, rng, self._unit.snap,
-            gamma=self.gamma, n_candidates=self.n_ei_candidates,
-            linear_forgetting=self.linear_forgetting, prior_weight=self.prior_weight,
+            rows,
+            losses,
+            self._unit.kinds,
+            self._unit.n_options,
+            self._groups,
+            rng,
+            self._unit.snap,
+            gamma=self.gamma,
+            n_candidates=self.n_ei_candidates,
+            linear_forgetting=self.linear_forgetting,
+            prior_weight=self.prior_weight,
         )
         return self._unit.decode(row)
 
