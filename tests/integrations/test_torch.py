@@ -9,7 +9,6 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 from tunelab import AutoEstimator, hp  # noqa: E402
-from tunelab.config import ExperimentConfig  # noqa: E402
 from tunelab.errors import ConfigError  # noqa: E402
 from tunelab.storage import TrialState  # noqa: E402
 
@@ -111,7 +110,6 @@ def test_numpy_data_optimizer_name_and_min_mode(digits_split):
     assert loss == pytest.approx(est.best_value, rel=1e-4)
 
 
-@pytest.mark.skipif("scheduler" not in ExperimentConfig.model_fields, reason="schedulers have not landed")
 def test_orca_scheduler_stops_bad_trials_early(digits_split):
     x_train, x_test, y_train, y_test = digits_split
     est = AutoEstimator.from_torch(
@@ -134,6 +132,36 @@ def test_orca_scheduler_stops_bad_trials_early(digits_split):
     assert all(len(t.intermediate) < 6 for t in stopped)
     assert est.get_best_config()["lr"] >= 0.2
     assert _accuracy(est.get_best_model(), x_test, y_test) >= est.best_value - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "params", "trials"),
+    [
+        # max_t 3, eta 3: brackets of 3 configurations (+1 promotion) and of 2: 5 configurations in 6 trials.
+        ("hyperband", {}, 6),
+        # Ray's PBT: one member per configuration, a trial per generation of 2 epochs.
+        ("pbt", {"perturbation_interval": 2}, 10),
+    ],
+)
+def test_n_sampling_counts_configurations_not_continuations(digits_split, scheduler, params, trials):
+    x_train, x_test, y_train, y_test = digits_split
+    est = AutoEstimator.from_torch(
+        model_creator=lambda config: nn.Linear(64, 10), optimizer="SGD", loss="CrossEntropyLoss"
+    )
+    est.fit(
+        (x_train, y_train),
+        validation_data=(x_test, y_test),
+        epochs=3 if scheduler == "hyperband" else 4,
+        metric="accuracy",
+        search_space={"lr": hp.loguniform(0.01, 0.5)},
+        n_sampling=5,
+        scheduler=scheduler,
+        scheduler_params=params,
+    )
+    assert len(est.result.trials) == trials
+    fresh = [t for t in est.result.trials if t.parent is None]
+    assert len(fresh) == 5
+    assert all(t.parent is not None for t in est.result.trials if t not in fresh)
 
 
 def test_bad_arguments_fail_before_any_trial():

@@ -186,3 +186,26 @@ def test_pbt_generations_exploit_the_best_and_end_at_max_t() -> None:
         pbt.on_end(4 + k, Outcome.COMPLETED, 0.5)
     done = pbt.next_trial()
     assert isinstance(done, Wait) and "max_t" in done.reason
+
+
+@pytest.mark.parametrize(("configurations", "trials"), [(27, 40), (30, 43), (39, 57), (1, 1)])
+def test_hyperband_trials_for_configurations(configurations: int, trials: int) -> None:
+    # max_budget 27, eta 3: brackets of 27 configurations (40 trials), then 12 (17 trials), 6, 4.
+    assert HyperbandScheduler(max_budget=27, eta=3).trials_for(configurations) == trials
+    hb = HyperbandScheduler(max_budget=27, eta=3, exec_mode="serial")
+    fresh, running, number = 0, [], 0
+    while number < trials:
+        action = hb.next_trial()
+        if isinstance(action, Wait):
+            hb.on_end(running.pop(0), Outcome.COMPLETED, 1.0 / (1 + number))
+            continue
+        fresh += isinstance(action, NewTrial)
+        hb.on_start(number, {"id": number}, action)
+        running.append(number)
+        number += 1
+    assert fresh == configurations
+
+
+def test_pbt_trials_for_counts_every_generation() -> None:
+    space = {"lr": hp.uniform(0.0, 1.0)}
+    assert PBTScheduler(space, population_size=4, perturbation_interval=2, max_t=5).trials_for(4) == 12

@@ -188,13 +188,14 @@ class AutoEstimator:
             "search_space": dict(search_space),
             "tuner": {"name": search_alg or "random", "args": dict(search_alg_params or {})},
             "mode": chosen.mode,
-            "max_trials": n_sampling * _grid_size(search_space),
             "concurrency": self._concurrency(),
             "failure": {"ignore": True},
         }
         if self.logs_dir is not None:
             settings["experiment_dir"] = self.logs_dir / f"{self.name}-{new_experiment_id()}"
-        _add_scheduler(settings, scheduler, scheduler_params, epochs)
+        configurations = n_sampling * _grid_size(search_space)
+        _add_scheduler(settings, scheduler, scheduler_params, epochs, configurations)
+        settings["max_trials"] = _trials_for(settings, configurations)
         objective = _Objective(self.backend, data, validation_data, epochs, chosen, self._threads())
         self.experiment = Experiment(objective=objective, **settings)
         # A scheduler that gives budgets adds them to the parameters under this name.
@@ -308,22 +309,21 @@ def _grid_size(search_space: Mapping[str, Any]) -> int:
 
 
 def _add_scheduler(
-    settings: dict[str, Any], scheduler: str | None, params: Mapping[str, Any] | None, epochs: int
+    settings: dict[str, Any],
+    scheduler: str | None,
+    params: Mapping[str, Any] | None,
+    epochs: int,
+    configurations: int,
 ) -> None:
     """Put Orca's ``scheduler`` and ``scheduler_params`` into the experiment's settings."""
-    from tunelab.config import ExperimentConfig
-
     if scheduler is None or scheduler.lower() == "fifo":
         if params:
             raise ConfigError("fit: scheduler_params given without a scheduler")
         return
-    if "scheduler" not in ExperimentConfig.model_fields:
-        warnings.warn(
-            f"fit: scheduler {scheduler!r} needs tunelab's schedulers, which this build lacks; trials run to the end",
-            stacklevel=3,
-        )
-        return
     args = dict(params or {})
+    # Ray's PBT trains one member per sampled configuration.
+    if "population_size" in _arguments(scheduler) and "population_size" not in args:
+        args["population_size"] = configurations
     # Orca's examples give max_t; without it a trial's full budget is the epochs fit() was given.
     if not {"max_t", "max_budget", "R", "max_iter", "time_budget"} & set(args):
         accepted = _arguments(scheduler)
@@ -331,6 +331,19 @@ def _add_scheduler(
         if key is not None:
             args[key] = epochs
     settings["scheduler"] = {"name": scheduler, "args": args}
+
+
+def _trials_for(settings: Mapping[str, Any], configurations: int) -> int:
+    """``max_trials`` for ``configurations`` sampled configurations (Ray's ``num_samples``)."""
+    section = settings.get("scheduler")
+    if section is None:
+        return configurations
+    from tunelab.schedulers import create_scheduler
+
+    scheduler = create_scheduler(
+        section["name"], mode=settings["mode"], space=settings["search_space"], **section["args"]
+    )
+    return scheduler.trials_for(configurations)
 
 
 def _arguments(scheduler: str) -> set[str]:

@@ -185,6 +185,15 @@ class Scheduler:
     def describe(self) -> str:
         return self.name
 
+    def trials_for(self, configurations: int) -> int:
+        """Trials it takes to try ``configurations`` fresh configurations, continuations included.
+
+        Ray's ``num_samples`` (Orca's ``n_sampling``) counts configurations, tunelab's
+        ``max_trials`` counts trials; a scheduler that continues a configuration as a new trial
+        (Hyperband's promotions, PBT's generations) needs more trials than configurations.
+        """
+        return configurations
+
     # ---------------------------------------------------------------- for subclasses
     def _decide(self, view: TrialView, resource: int) -> Decision:
         return Decision.CONTINUE
@@ -257,3 +266,6 @@ class Combined(Scheduler):
 
     def describe(self) -> str:
         return f"{self.scheduler.describe()} with {self.assessor.describe()}"
+
+    def trials_for(self, configurations: int) -> int:
+        return self.scheduler.trials_for(configurations)

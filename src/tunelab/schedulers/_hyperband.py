@@ -195,6 +195,17 @@ class HyperbandScheduler(Scheduler):
         rung.results[view.number] = math.inf if loss is None or view.outcome is Outcome.FAILED else loss
         self._advance(bracket)
 
+    def trials_for(self, configurations: int) -> int:
+        """Whole brackets in the order they open, then the first rung of a last, partial one."""
+        trials, left, opened = 0, configurations, 0
+        while left > 0:
+            plan = self._plan(self.s_max - (opened % (self.s_max + 1)))
+            opened += 1
+            fresh = plan[0][0]
+            trials += sum(n for n, _ in plan) if fresh <= left else left
+            left -= min(fresh, left)
+        return trials
+
     # ---------------------------------------------------------------- internals
     def _next_s(self) -> int:
         """The ``s`` of the bracket :meth:`_open` opens next: brackets cycle ``s = s_max .. 0``."""

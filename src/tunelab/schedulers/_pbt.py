@@ -115,6 +115,10 @@ class PBTScheduler(Scheduler):
         self._next_member = 0
         self.exploits: list[tuple[int, int]] = []  # (new trial's parent, checkpoint source)
 
+    def trials_for(self, configurations: int) -> int:
+        """Every generation of each configuration is a trial (the population is the configurations)."""
+        return configurations * math.ceil(self.max_t / self.perturbation_interval)
+
     def budget(self, generation: int) -> int:
         return min(self.max_t, (generation + 1) * self.perturbation_interval)
 
