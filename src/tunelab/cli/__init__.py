@@ -322,9 +322,10 @@ def validate(config_file: str) -> None:
     build_tuner(config)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
-    space = config.space()
+    count = len(config.space().leaves)
     click.echo(
-        f"{config_file}: valid {loaded.format} config; {len(space.leaves)} parameters, tuner {config.tuner.name}, "
+        f"{config_file}: valid {loaded.format} config; {count} parameter{'' if count == 1 else 's'}, "
+        f"tuner {config.tuner.name}, "
         f"mode {config.mode}, max_trials {config.max_trials or 'unlimited'}, concurrency {config.concurrency}"
     )
 
