@@ -312,3 +312,62 @@ def test_a_node_dies_mid_experiment_and_its_trials_run_again(cluster):
             assert len(trial.intermediate) >= 6  # the second attempt's curve is complete
     finally:
         _stop(node3)
+
+
+def test_the_driver_dies_and_resume_reconnects(cluster, tmp_path):
+    from tunelab.storage import SQLiteStorage
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "train.py").write_text(
+        "import os, time, tunelab\n"
+        "p = tunelab.get_params()\n"
+        "time.sleep(0.8)\n"
+        "with open(os.path.join(os.environ['RUNS_DIR'], 'runs.log'), 'a') as log:\n"
+        "    log.write(os.environ['TUNELAB_TRIAL_NUMBER'] + '\\n')\n"
+        "tunelab.report_final(p['x'])\n"
+    )
+    config = project / "exp.yml"
+    config.write_text(
+        "search_space: {x: {_type: uniform, _value: [0, 1]}}\n"
+        f"trial: {{command: {sys.executable} train.py, code_dir: {project}, env: {{RUNS_DIR: {project}}}}}\n"
+        "tuner: {name: random, args: {seed: 0}}\n"
+        "max_trials: 6\nconcurrency: 2\nrunner: ray\n"
+        f"ray: {{address: '{cluster['address']}'}}\n"
+    )
+    db = tmp_path / "db.sqlite"
+    env = {**os.environ, **RAY_ENV}
+    cli = [sys.executable, "-m", "tunelab.cli"]
+    driver = subprocess.Popen(
+        [*cli, "run", str(config), "-q", "--storage", str(db)], env=env, stderr=subprocess.DEVNULL
+    )
+    store = SQLiteStorage(db)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        experiments = store.list_experiments()
+        if experiments and len(store.get_trials(experiments[0].id, states=(TrialState.SUCCEEDED,))) >= 2:
+            break
+        time.sleep(0.1)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    experiment = store.list_experiments()[0]
+    finished = {t.number: t.value for t in store.get_trials(experiment.id, states=(TrialState.SUCCEEDED,))}
+    assert len(finished) >= 2
+
+    resumed = subprocess.run(
+        [*cli, "resume", experiment.id, "-q", "--storage", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    trials = store.get_trials(experiment.id)
+    assert sorted(t.number for t in trials) == list(range(6))
+    assert all(t.state == TrialState.SUCCEEDED for t in trials)
+    assert all(t.value == pytest.approx(t.params["x"]) for t in trials)
+    runs = (project / "runs.log").read_text().split()
+    assert all(runs.count(str(number)) == 1 for number in finished)  # nothing finished ran twice
+    assert {t.number: t.value for t in trials if t.number in finished} == finished
+    assert store.get_experiment(experiment.id).phase == Phase.DONE
+    store.close()
