@@ -252,8 +252,13 @@ def test_a_cluster_the_runner_starts_itself_stays_on_loopback(tmp_path):
     assert out.stdout.strip().splitlines()[-1].startswith("127.0.0.1:")
 
 
+STEADY_STEPS = 12
+
+
 def steady(params):
-    for step in range(6):
+    # Long enough that a worker of the killed node, which can outlive its raylet by a second or
+    # two and still deliver its task's output, cannot finish the trial.
+    for step in range(STEADY_STEPS):
         tunelab.report(float(step), step=step)
         time.sleep(0.5)
     return params["x"]
@@ -309,7 +314,7 @@ def test_a_node_dies_mid_experiment_and_its_trials_run_again(cluster):
         for trial in retried:
             first = (Path(trial.trial_dir) / "stderr.attempt1.log").read_text()
             assert killer_done[0] in first and "was lost" in first
-            assert len(trial.intermediate) >= 6  # the second attempt's curve is complete
+            assert len(trial.intermediate) >= STEADY_STEPS  # the second attempt's curve is complete
     finally:
         _stop(node3)
 
