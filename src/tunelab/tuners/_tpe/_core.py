@@ -59,19 +59,15 @@ def propose(
         active = ~np.isnan(sub).any(axis=1)
         b = below[active[below]]
         a = above[active[above]]
-        good = fit_parzen(
-            sub[b],
-            forgetting_weights(len(b), linear_forgetting),
-            kinds[cols],
-            n_options[cols],
-            prior_weight=prior_weight,
-        )
-        bad = fit_parzen(
-            sub[a],
-            forgetting_weights(len(a), linear_forgetting),
-            kinds[cols],
-            n_options[cols],
-            prior_weight=prior_weight,
+        good, bad = (
+            fit_parzen(
+                sub[part],
+                forgetting_weights(len(part), linear_forgetting),
+                kinds[cols],
+                n_options[cols],
+                prior_weight=prior_weight,
+            )
+            for part in (b, a)
         )
         candidates = snap(sample(good, rng, n_candidates), cols)
         score = log_pdf(good, candidates) - log_pdf(bad, candidates)
