@@ -56,6 +56,7 @@ def main() -> None:
             "batch_size": 64,
         },
         n_sampling=2,
+        search_alg_params={"seed": 0},  # the same configurations every run
         epochs=3,
         metric="accuracy",
         scheduler="async_hyperband",
