@@ -134,7 +134,7 @@ def _optuna_gp_available() -> bool:
 CONTENDERS: list[Contender] = [
     Contender("tunelab-auto", _tunelab("auto"), ours=True),
     Contender("tunelab-tpe", _tunelab("tpe"), ours=True),
-    Contender("tunelab-tpe-mv", _tunelab("tpe", multivariate=True), ours=True),
+    Contender("tunelab-tpe-uv", _tunelab("tpe", multivariate=False), ours=True),
     Contender("tunelab-gp", _tunelab("gp"), ours=True),
     Contender("tunelab-cmaes", _tunelab("cmaes"), needs="cmaes", ours=True),
     Contender("tunelab-evolution", _tunelab("evolution"), ours=True),

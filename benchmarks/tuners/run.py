@@ -28,6 +28,7 @@ import numpy as np
 from benchmarks.tuners.contenders import CONTENDERS, Contender, Driver
 from benchmarks.tuners.problems import PROBLEMS, Problem
 from tunelab.space import parse_search_space
+from tunelab.tuners._auto import choose
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 FULL: dict[str, Any] = {
@@ -115,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", help="comma-separated contender names (default all available)")
     parser.add_argument("--batches", help="comma-separated batch sizes, 1 = sequential")
     parser.add_argument("--budgets", help="comma-separated trial budgets (also caps the scikit-learn budget)")
+    parser.add_argument(
+        "--sequential-only",
+        default="",
+        help="comma-separated contenders run only sequentially (slow peers; they start first)",
+    )
     parser.add_argument("--no-timing", action="store_true", help="skip the suggestion-time table")
     parser.add_argument("--out", type=Path, help="markdown file to write")
     args = parser.parse_args(argv)
@@ -132,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     contenders = [c for c in CONTENDERS if c.available and (wanted is None or c.name in wanted)]
     skipped = [c.name for c in CONTENDERS if not c.available and (wanted is None or c.name in wanted)]
 
+    slow = set(filter(None, args.sequential_only.split(",")))
     tasks = []
     for p in problems:
         sk = p.kind == "sklearn"
@@ -142,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             if names is not None and c.name not in names:
                 continue
             for batch in cfg["batches"]:
+                if batch > 1 and c.name in slow:
+                    continue
                 for seed in range(seeds):
                     tasks.append((p.name, c.name, seed, budget, batch))
+    tasks.sort(key=lambda t: t[1] not in slow)  # the long runs first, so none is left running alone at the end
     print(f"{len(tasks)} runs on {args.jobs} workers", file=sys.stderr)
     runs: dict[tuple[str, str, int, int], list[float]] = {}
     cost: dict[str, float] = defaultdict(float)
@@ -198,6 +208,10 @@ def render(
         "the largest budget's runs.",
         "",
     ]
+    picks = ", ".join(f"{p.name} → {choose(parse_search_space(p.space), max(cfg['budgets']), 1)[0]}" for p in problems)
+    lines += [f"`auto` picked (sequential, largest budget): {picks}.", ""]
+    if args.sequential_only:
+        lines += [f"Run sequentially only (slow): {args.sequential_only}.", ""]
     if skipped:
         lines += [f"Not installed, so not run: {', '.join(skipped)} (Optuna's GPSampler needs PyTorch).", ""]
     summary: dict[tuple[int, int], dict[str, list[float]]] = {}

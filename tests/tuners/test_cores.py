@@ -25,15 +25,27 @@ from tunelab.tuners._tpe._tuner import constant_lie
 from tunelab.tuners._unit import CATEGORICAL, NUMERIC
 
 
+@pytest.mark.parametrize("bandwidth", ["neighbour", "scott"])
 @pytest.mark.parametrize("d", [1, 2])
-def test_parzen_density_integrates_to_one(d: int) -> None:
+def test_parzen_density_integrates_to_one(d: int, bandwidth: str) -> None:
     rng = np.random.default_rng(0)
-    parzen = fit_parzen(rng.random((7, d)), np.ones(7), np.full(d, NUMERIC), np.zeros(d, int), prior_weight=1.0)
+    parzen = fit_parzen(
+        rng.random((7, d)), np.ones(7), np.full(d, NUMERIC), np.zeros(d, int), prior_weight=1.0, bandwidth=bandwidth
+    )
     grid = (np.arange(400) + 0.5) / 400
     points = np.stack(np.meshgrid(*[grid] * d), axis=-1).reshape(-1, d)
     assert np.mean(np.exp(log_pdf(parzen, points))) == pytest.approx(1.0, abs=1e-2)
     drawn = sample(parzen, rng, 500)
     assert drawn.min() >= 0 and drawn.max() <= 1
+
+
+def test_neighbour_bandwidth_is_the_larger_gap_per_column_clipped_below() -> None:
+    points = np.array([[0.1, 0.9], [0.2, 0.5], [0.5, 0.1]])
+    parzen = fit_parzen(points, np.ones(3), np.full(2, NUMERIC), np.zeros(2, int), prior_weight=1.0)
+    # gaps 0.1 and 0.3 in the first column; the smallest width is 1 / (3 + 2) = 0.2
+    np.testing.assert_allclose(parzen.sigmas[:3, 0], [0.2, 0.3, 0.3])
+    np.testing.assert_allclose(parzen.sigmas[:3, 1], [0.4, 0.4, 0.4])
+    assert parzen.sigmas[3].tolist() == [1.0, 1.0]  # the prior
 
 
 def test_categorical_parzen_favours_observed_options() -> None:

@@ -12,7 +12,7 @@ from tunelab.tuners import Tuner
 TUNER_CASES: list[tuple[str, str, dict[str, Any], str | None]] = [
     ("random", "random", {}, None),
     ("tpe", "tpe", {"n_startup_jobs": 5}, None),
-    ("tpe-multivariate", "tpe", {"n_startup_jobs": 5, "multivariate": True}, None),
+    ("tpe-univariate", "tpe", {"n_startup_jobs": 5, "multivariate": False}, None),
     ("gp", "gp", {"n_initial_points": 5, "n_candidates": 200, "n_restarts": 2}, None),
     ("evolution", "evolution", {"population_size": 8, "sample_size": 3}, None),
     ("anneal", "anneal", {}, None),

@@ -6,7 +6,8 @@ enough results (``min_points_in_model + 2``) exists, a fresh configuration is th
 ``num_samples`` candidates drawn from the good configurations' Parzen estimator (widened
 by ``bandwidth_factor``), scored by ``l(x) / g(x)``; a ``random_fraction`` of them, and
 all before a model exists, come from the experiment's tuner (random search by default).
-The density model is the TPE tuner's multivariate Parzen estimator.
+The density model is the TPE tuner's joint Parzen estimator with one Scott's-rule
+bandwidth per column, as in BOHB's paper.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def propose_bohb(
     n_bad = max(min_points, int((100 - top_n_percent) * n) // 100)
     good, bad = rows[order[:n_good]], rows[order[-n_bad:]]
     kinds, n_options = unit.kinds, unit.n_options
-    l_model = fit_parzen(good, np.ones(len(good)), kinds, n_options, prior_weight=1.0)
-    g_model = fit_parzen(bad, np.ones(len(bad)), kinds, n_options, prior_weight=1.0)
+    l_model, g_model = (
+        fit_parzen(part, np.ones(len(part)), kinds, n_options, prior_weight=1.0, bandwidth="scott")
+        for part in (good, bad)
+    )
     l_model = dataclasses.replace(l_model, sigmas=np.maximum(l_model.sigmas, min_bandwidth))
     wide = dataclasses.replace(l_model, sigmas=l_model.sigmas * bandwidth_factor)
     candidates = unit.snap(sample(wide, rng, num_samples))

@@ -2,10 +2,12 @@
 
 A :class:`Parzen` is a weighted mixture of product kernels, one per observation plus one
 for the prior. Numeric columns get Gaussians truncated to ``[0, 1]``; choice columns get
-categorical kernels. With one column this is Hyperopt's adaptive Parzen estimator
-(bandwidth from the distance to the neighbours, clipped as Hyperopt clips it); with
-several columns it is the joint ("multivariate") estimator of Falkner et al. (BOHB) as
-Optuna implements it, whose bandwidth follows Scott's rule.
+categorical kernels that keep ``prior_weight / (m + 1)`` of their mass spread over every
+option. Each numeric column's bandwidths follow Hyperopt's adaptive rule (a kernel is as
+wide as the larger gap to its sorted neighbours, clipped), column by column also when the
+columns are modelled jointly, as Optuna's TPE does since version 4; ``bandwidth="scott"``
+gives every kernel the one width of Scott's rule instead, as in BOHB's estimator
+(Falkner et al. 2018).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def fit_parzen(
     n_options: np.ndarray,
     *,
     prior_weight: float,
+    bandwidth: str = "neighbour",
 ) -> Parzen:
     """The estimator of ``points`` (shape ``(m, d)``, unit coordinates) with per-point ``weights``."""
     m, d = points.shape
@@ -70,35 +73,32 @@ def fit_parzen(
     log_w -= float(logsumexp(log_w))
     numeric = kinds != CATEGORICAL
     min_sigma = _PRIOR_SIGMA / min(100.0, 1.0 + m + 1)
-    if m and d == 1 and numeric[0]:
-        sigmas[:, 0] = _neighbour_bandwidth(mus[:, 0], m, min_sigma)
+    if m and bandwidth == "scott":
+        sigmas[:m, numeric] = max(0.2 * m ** (-1.0 / (d + 4)), min_sigma)
     elif m:
-        scott = 0.2 * max(m, 1) ** (-1.0 / (d + 4))
-        sigmas[:m, numeric] = max(scott, min_sigma)
+        for j in np.flatnonzero(numeric):
+            sigmas[:m, j] = _neighbour_bandwidth(points[:, j], min_sigma)
     cat = ~numeric
     if cat.any():
         for j in np.flatnonzero(cat):
             mus[:m, j] = choice_index(points[:, j], int(n_options[j]))
         mus[m, cat] = -1
-    smoothing = 0.0 if d == 1 else prior_weight / (m + 1)
+    smoothing = prior_weight / (m + 1)
     mu, sigma = mus[:, numeric], sigmas[:, numeric]
     mass = ndtr((1.0 - mu) / sigma) - ndtr(-mu / sigma)
     log_coef = log_w - np.sum(np.log(sigma * np.maximum(mass, 1e-300)) + _LOG_SQRT_2PI, axis=1)
     return Parzen(log_w, log_coef, mus, sigmas, kinds, n_options, smoothing)
 
 
-def _neighbour_bandwidth(mus: np.ndarray, m: int, min_sigma: float) -> np.ndarray:
-    """Hyperopt's rule: each kernel as wide as the larger gap to its sorted neighbours."""
-    order = np.argsort(mus, kind="stable")
-    srt = mus[order]
-    gaps = np.diff(srt)
-    left = np.concatenate([[gaps[0]], gaps]) if len(gaps) else np.ones(1)
-    right = np.concatenate([gaps, [gaps[-1]]]) if len(gaps) else np.ones(1)
-    sig = np.empty_like(mus)
-    sig[order] = np.maximum(left, right)
-    sig = np.clip(sig, min_sigma, _PRIOR_SIGMA)
-    sig[m] = _PRIOR_SIGMA
-    return sig
+def _neighbour_bandwidth(x: np.ndarray, min_sigma: float) -> np.ndarray:
+    """Each point's kernel as wide as the larger gap to its sorted neighbours (the ends: their one gap)."""
+    if len(x) == 1:
+        return np.array([max(x[0], 1.0 - x[0], min_sigma)])
+    order = np.argsort(x, kind="stable")
+    gaps = np.diff(x[order])
+    sig = np.empty_like(x)
+    sig[order] = np.maximum(np.concatenate([gaps[:1], gaps]), np.concatenate([gaps, gaps[-1:]]))
+    return np.clip(sig, min_sigma, _PRIOR_SIGMA)
 
 
 def log_pdf(parzen: Parzen, x: np.ndarray) -> np.ndarray:

@@ -20,11 +20,12 @@ class TPETuner(Tuner):
     """Tree-structured Parzen estimator (Bergstra et al. 2011), as NNI and Hyperopt define its arguments.
 
     ``gamma``: the good set holds ``ceil(gamma * sqrt(n))`` observations (at most
-    ``linear_forgetting``), Hyperopt's and NNI's rule. The defaults differ from NNI's
-    (``n_startup_jobs=20``, ``gamma=0.25``): 10 and 1.0 did better in the benchmark
-    (``benchmarks/tuners``); pass NNI's values to reproduce NNI. ``multivariate=True`` models the
-    parameters of each level of a conditional space jointly (Falkner et al. 2018)
-    instead of one at a time.
+    ``linear_forgetting``), Hyperopt's and NNI's rule. ``multivariate`` (the default, as in
+    Optuna since version 4) models the parameters of each level of a conditional space
+    jointly, so it sees how they interact; ``False`` models them one at a time as NNI and
+    Hyperopt do. The defaults differ from NNI's (``n_startup_jobs=20``, ``gamma=0.25``,
+    univariate): ours did better in the benchmark (``benchmarks/tuners``); pass NNI's
+    values to reproduce NNI.
 
     Pending trials count as observed with a made-up loss (the constant liar), so parallel
     suggestions do not pile onto one point. ``constant_liar_type``: ``best``, ``worst`` or
@@ -45,7 +46,7 @@ class TPETuner(Tuner):
         linear_forgetting: int = 25,
         prior_weight: float = 1.0,
         gamma: float = 1.0,
-        multivariate: bool = False,
+        multivariate: bool = True,
     ) -> None:
         super().__init__(space, mode=mode, seed=seed)
         liar = check_choice(
