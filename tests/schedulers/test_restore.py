@@ -254,14 +254,18 @@ def test_trials_without_a_stored_budget_belong_to_no_bracket() -> None:
     assert hb.next_trial() == NewTrial(budget=1, note="bracket 0 (s=2), rung 0, budget 1")
 
 
-def test_bohb_restored_keeps_its_brackets_and_its_model_data() -> None:
+def test_bohb_restored_keeps_its_brackets_and_its_model_and_proposes_the_same() -> None:
     def make() -> BOHBScheduler:
         return BOHBScheduler(SPACE, mode="min", max_budget=9, min_budget=1, eta=3, min_points_in_model=2, seed=0)
 
     def state(bohb: BOHBScheduler) -> Any:
         return hyperband_state(bohb), bohb._observations()
 
-    check_every_cut(make, state, same_future=False, concurrency=2, max_trials=30)
+    check_every_cut(make, state, concurrency=2, max_trials=30)
+    proposals = Run(make(), concurrency=2, max_trials=30)
+    while proposals.step():
+        pass
+    assert proposals.scheduler.model_proposals > 0  # the model, not only random draws, was replayed
 
 
 def test_combined_passes_the_plan_to_both() -> None:

@@ -106,7 +106,10 @@ class BOHBScheduler(HyperbandScheduler):
         return by_budget
 
     def _propose(self, budget: int) -> Mapping[str, Any] | None:
-        if len(self.unit.searchable) == 0 or self.rng.random() < self.random_fraction:
+        # Seeded, the draws depend on the trial number only, so a resumed experiment proposes
+        # what the uninterrupted one would have (the scheduler's state is its history).
+        rng = self.rng if self.seed is None else np.random.default_rng([self.seed, len(self.trials)])
+        if len(self.unit.searchable) == 0 or rng.random() < self.random_fraction:
             return None
         usable = [(b, obs) for b, obs in self._observations().items() if len(obs[1]) >= self.min_points_in_model + 2]
         if not usable:
@@ -117,7 +120,7 @@ class BOHBScheduler(HyperbandScheduler):
             self.unit,
             rows,
             np.asarray(losses),
-            self.rng,
+            rng,
             top_n_percent=self.top_n_percent,
             min_points=self.min_points_in_model,
             num_samples=self.num_samples,
