@@ -72,13 +72,17 @@ def run_one(problem: Problem, contender: Contender, seed: int, budget: int, batc
 
 
 def _task(args: tuple[str, str, int, int, int]) -> tuple[tuple[str, str, int, int], list[float], float]:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from threadpoolctl import threadpool_limits
+
     pname, cname, seed, budget, batch = args
     problem = next(p for p in PROBLEMS if p.name == pname)
     contender = next(c for c in CONTENDERS if c.name == cname)
     start = time.perf_counter()
     try:
-        losses = run_one(problem, contender, seed, budget, batch)
+        # One thread per worker: the pool already runs one worker per core, and BLAS or
+        # OpenMP threads on top (scikit-optimize's and Optuna's GPs) only oversubscribe.
+        with threadpool_limits(1):
+            losses = run_one(problem, contender, seed, budget, batch)
     except ValueError:  # e.g. scikit-optimize on a conditional space
         losses = []
     return (pname, cname, seed, batch), losses, time.perf_counter() - start
