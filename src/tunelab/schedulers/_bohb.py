@@ -7,7 +7,7 @@ enough results (``min_points_in_model + 2``) exists, a fresh configuration is th
 by ``bandwidth_factor``), scored by ``l(x) / g(x)``; a ``random_fraction`` of them, and
 all before a model exists, come from the experiment's tuner (random search by default).
 The density model is the TPE tuner's joint Parzen estimator with one Scott's-rule
-bandwidth per column, as in BOHB's paper.
+bandwidth for every kernel, as in BOHB's paper.
 """
 
 from __future__ import annotations
