@@ -112,6 +112,7 @@ class Contender:
     build: Callable[[dict[str, Any], int, int, int], Driver]  # (space, seed, max_trials, concurrency)
     needs: str | None = None
     ours: bool = False
+    slow: bool = False  # minutes per run: scheduled first
     args: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -142,7 +143,7 @@ CONTENDERS: list[Contender] = [
     Contender("random", _tunelab("random")),
     Contender("optuna-tpe", _tunelab("optuna"), needs="optuna"),
     Contender("optuna-tpe-mv", _tunelab("optuna", sampler_args={"multivariate": True, "group": True}), needs="optuna"),
-    Contender("optuna-gp", _tunelab("optuna", sampler="GPSampler"), needs="torch"),
+    Contender("optuna-gp", _tunelab("optuna", sampler="GPSampler"), needs="torch", slow=True),
     Contender("hyperopt-tpe", _tunelab("hyperopt"), needs="hyperopt"),
-    Contender("skopt-gp", lambda space, seed, m, c: SkoptDriver(space, seed), needs="skopt"),
+    Contender("skopt-gp", lambda space, seed, m, c: SkoptDriver(space, seed), needs="skopt", slow=True),
 ]

@@ -6,11 +6,17 @@
 Each run uses the largest budget; smaller budgets are read from the same run's first
 trials (the tuners do not know the budget, except ``auto``, which is told the largest).
 Batch mode ``q`` asks ``q`` configurations, evaluates them, then tells all ``q`` results.
+
+With ``--cache FILE`` every finished run is appended to ``FILE`` (JSON lines) and runs
+already there are not run again, so a grid too long for one sitting can be built in parts
+(or survive an interruption) and reported as one table. Delete the cache (or the lines of
+one contender) after changing a tuner.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -126,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated contenders run only sequentially (slow peers; they start first)",
     )
     parser.add_argument("--no-timing", action="store_true", help="skip the suggestion-time table")
+    parser.add_argument("--cache", type=Path, help="JSON-lines file of finished runs: reused, and appended to")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report the cached runs (a shorter run shows in the smaller budgets' tables only)",
+    )
     parser.add_argument("--out", type=Path, help="markdown file to write")
     args = parser.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
@@ -157,20 +169,34 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 for seed in range(seeds):
                     tasks.append((p.name, c.name, seed, budget, batch))
-    tasks.sort(key=lambda t: t[1] not in slow)  # the long runs first, so none is left running alone at the end
-    print(f"{len(tasks)} runs on {args.jobs} workers", file=sys.stderr)
+    slowest = {c.name: c.slow for c in contenders}
+    tasks.sort(key=lambda t: not slowest[t[1]])  # the long runs first, so none is left running alone at the end
+    cached = load_cache(args.cache) if args.cache else {}
     runs: dict[tuple[str, str, int, int], list[float]] = {}
     cost: dict[str, float] = defaultdict(float)
+    todo = []
+    for t in tasks:
+        key = (t[0], t[1], t[2], t[4])
+        if key in cached and (len(cached[key][0]) >= t[3] or not cached[key][0] or args.report_only):
+            losses, seconds = cached[key]
+            if losses:
+                runs[key] = losses
+            cost[t[1]] += seconds
+        elif not args.report_only:
+            todo.append(t)
+    print(f"{len(tasks)} runs, {len(todo)} to run on {args.jobs} workers (the rest cached)", file=sys.stderr)
     started = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(_task, t) for t in tasks]
+        futures = {pool.submit(_task, t): t for t in todo}
         for i, fut in enumerate(as_completed(futures), 1):
             key, losses, seconds = fut.result()
             if losses:
                 runs[key] = losses
             cost[key[1]] += seconds
+            if args.cache:
+                append_cache(args.cache, key, losses, seconds)
             if i % 50 == 0:
-                print(f"  {i}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+                print(f"  {i}/{len(todo)} runs, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     timing: dict[str, dict[int, float]] = {}
     if not args.no_timing:
         for c in contenders:
@@ -183,6 +209,31 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(report)
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def load_cache(path: Path) -> dict[tuple[str, str, int, int], tuple[list[float], float]]:
+    """The longest finished run per (problem, contender, seed, batch) in ``path``.
+
+    A line cut short by an interruption is skipped.
+    """
+    out: dict[tuple[str, str, int, int], tuple[list[float], float]] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        key = tuple(rec["run"])
+        if key not in out or len(rec["losses"]) > len(out[key][0]):  # type: ignore[index]
+            out[key] = (rec["losses"], rec["seconds"])  # type: ignore[index]
+    return out
+
+
+def append_cache(path: Path, key: tuple[str, str, int, int], losses: list[float], seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps({"run": list(key), "losses": losses, "seconds": seconds}) + "\n")
 
 
 def _best(losses: list[float], budget: int) -> float:
