@@ -286,17 +286,19 @@ def render(
     summary: dict[tuple[int, int], dict[str, list[float]]] = {}
     for batch in cfg["batches"]:
         for budget in sorted(set(cfg["budgets"]) | ({cfg["sklearn_budget"]} if cfg.get("sklearn_budget") else set())):
-            rows, ranks, scores = [], defaultdict(list), defaultdict(list)
+            rows, ranks, scores, partial = [], defaultdict(list), defaultdict(list), []
             for p in problems:
+                seeds = (cfg.get("sklearn_seeds") if p.kind == "sklearn" else None) or cfg["seeds"]
                 per = {
                     n: [
                         _best(runs[(p.name, n, s, batch)], budget)
-                        for s in range(cfg["seeds"])
+                        for s in range(seeds)
                         if (p.name, n, s, batch) in runs and len(runs[(p.name, n, s, batch)]) >= budget
                     ]
                     for n in names
                 }
-                per = {n: v for n, v in per.items() if v}
+                partial += [f"{n} on {p.name} ({len(v)} of {seeds})" for n, v in per.items() if 0 < len(v) < seeds]
+                per = {n: v for n, v in per.items() if len(v) == seeds}  # a cell compares complete sets of seeds
                 if "random" not in per or len(per) < 2:
                     continue
                 ref = p.optimum if p.optimum is not None else min(min(v) for v in per.values())
@@ -350,6 +352,8 @@ def render(
                 + " | ".join(f"{statistics.mean(ranks[n]):.2f}" if ranks[n] else "–" for n in names)
                 + " |"
             )
+            if partial:
+                lines.append(f"\nLeft out, not every seed ran: {', '.join(partial)}.")
             lines.append("")
             summary[(batch, budget)] = {
                 n: [statistics.mean(ranks[n]), statistics.mean(scores[n])] for n in names if ranks[n]
