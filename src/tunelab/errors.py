@@ -52,3 +52,23 @@ class ExperimentFailed(TunelabError):
 
 class TrialFailed(TunelabError):
     """Raised inside a function trial to mark it failed with a message."""
+
+
+class SchedulerError(ConfigError):
+    """A scheduler or assessor name or argument is invalid."""
+
+
+class RunnerError(TunelabError):
+    """A runner cannot do what the engine asked of it."""
+
+
+class TrialStartError(RunnerError):
+    """A trial could not be started at all (its program is missing, its folder cannot be written).
+
+    Unlike a trial that starts and fails, this is the same for every trial of the experiment,
+    so the engine ends the experiment in ERROR at once instead of failing trial after trial.
+    """
+
+
+class ReportError(TunelabError, ValueError):
+    """A trial called the report API with something that cannot be reported (a step out of range, ...)."""

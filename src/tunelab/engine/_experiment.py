@@ -16,7 +16,16 @@ from tunelab.config import ExperimentConfig, build_config
 from tunelab.engine._loop import Engine, Listener
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
 from tunelab.runners import is_same_process_alive
-from tunelab.storage import ExperimentRecord, Phase, Storage, TrialRecord, TrialState, open_storage, tunelab_home
+from tunelab.storage import (
+    ExperimentRecord,
+    Phase,
+    Storage,
+    TrialRecord,
+    TrialState,
+    best_trial,
+    open_storage,
+    tunelab_home,
+)
 
 if TYPE_CHECKING:
     from tunelab.server import ServeOptions
@@ -42,18 +51,6 @@ class Result:
     best_value: float | None
     best_trial: TrialRecord | None
     trials: list[TrialRecord]
-
-
-def best_trial(trials: list[TrialRecord], mode: str) -> TrialRecord | None:
-    """The successful (or early-stopped) trial with the best value."""
-    scored = [
-        t
-        for t in trials
-        if t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) and t.value is not None and t.value == t.value
-    ]
-    if not scored:
-        return None
-    return (min if mode == "min" else max)(scored, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
 
 
 def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -> dict[str, Any]:

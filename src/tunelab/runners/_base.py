@@ -1,20 +1,25 @@
 """The runner contract: *where and how* a trial executes, never what it tries.
 
 The engine hands a runner a :class:`TrialJob` and gets a :class:`TrialHandle` back. The
-handle tells when the trial ends (``poll``), returns the reports the trial wrote since
-the last call (``read_reports``) and stops it (``stop``: a cooperative STOP file and
-SIGTERM to the trial's process group at once, SIGKILL after a grace period). All handle
-methods are non-blocking; ``fileno`` gives something ``select`` can wait on so the engine
-wakes the moment a trial exits.
+handle tells when the trial ends (``poll``), returns the typed reports the trial wrote
+since the last call (``read_reports``, decoded by :mod:`tunelab.trial._channel`) and stops
+it (``stop``: SIGTERM to the trial's process group at once, SIGKILL after a grace period).
+All handle methods are non-blocking; :meth:`Runner.wait` blocks the engine until a trial
+may have news. A runner owns its trial folders: what the engine needs from them (reports,
+a failure's detail, what an interrupted trial left) it asks the runner for.
 """
 
 from __future__ import annotations
 
+import select
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tunelab.trial._channel import BadReport, Report
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,27 @@ class TrialJob:
         return params
 
 
+@dataclass(frozen=True)
+class Recovered:
+    """What a runner found of a trial that was running when the previous engine died.
+
+    ``reports`` are everything the trial's current attempt wrote (oldest first);
+    ``was_alive`` says whether its process was still running (it has been stopped since,
+    SIGTERM first, SIGKILL after the grace period). A zombie (exited, not reaped) is not alive.
+    """
+
+    reports: tuple[Report | BadReport, ...] = ()
+    was_alive: bool = False
+
+
 class TrialHandle(ABC):
+    """One running attempt of one trial. Every method returns at once (none blocks).
+
+    Only the engine's thread calls a handle. After ``poll`` returned an exit code the
+    handle may still be asked for the last reports (``read_reports``) and for
+    ``failure_detail``; ``stop`` and ``request_stop`` then do nothing.
+    """
+
     job: TrialJob
     pid: int
 
@@ -60,31 +85,58 @@ class TrialHandle(ABC):
         """The exit code once the trial has ended (negative: killed by that signal), else None."""
 
     @abstractmethod
-    def read_reports(self) -> list[dict[str, Any]]:
-        """Reports written since the last call, oldest first."""
+    def read_reports(self) -> list[Report | BadReport]:
+        """Reports this attempt wrote since the last call, oldest first (incremental; never raises)."""
 
     @abstractmethod
     def stop(self, grace: float) -> None:
-        """Ask the trial to end now; it is killed if still running ``grace`` seconds later."""
+        """End the trial now: SIGTERM (or the runner's equivalent) at once, SIGKILL ``grace`` seconds later."""
 
     @abstractmethod
-    def fileno(self) -> int:
-        """A descriptor that becomes readable when the trial's process ends."""
-
     def request_stop(self) -> None:
-        """Ask the trial to end by itself (the STOP file ``tunelab.should_stop()`` reads), without a signal."""
-        from tunelab.trial._context import STOP_FILE
+        """Ask the trial to end by itself (``tunelab.should_stop()`` turns true), without a signal."""
 
-        (self.job.trial_dir / STOP_FILE).touch()
+    def failure_detail(self) -> str:
+        """One line that helps explain a failure (the tail of the trial's stderr); empty when there is none."""
+        return ""
+
+    def fileno(self) -> int:
+        """A descriptor that becomes readable when the trial ends, for :meth:`Runner.wait`; -1 if none."""
+        return -1
 
 
 class Runner(ABC):
+    """Where and how trials run. Runners own their trial folders' layout; the engine never opens them.
+
+    Only the engine's thread calls a runner.
+    """
+
     @abstractmethod
-    def start(self, job: TrialJob) -> TrialHandle: ...
+    def start(self, job: TrialJob) -> TrialHandle:
+        """Start one attempt. Raises :class:`~tunelab.errors.TrialStartError` when it cannot start at all."""
+
+    def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
+        """Block until one of ``handles`` may have news (it ended, it reported) or ``timeout`` seconds pass."""
+        fds = [fd for fd in (handle.fileno() for handle in handles) if fd >= 0]
+        try:
+            if fds:
+                select.select(fds, [], [], timeout)
+            elif timeout > 0:
+                time.sleep(timeout)
+        except InterruptedError:
+            pass
+
+    @abstractmethod
+    def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        """A trial that was RUNNING when the previous engine died: stop it if it still runs, return what it wrote.
+
+        ``job`` describes the attempt that was running (its number, attempt and folder),
+        ``pid``/``pid_start`` the process recorded when it started.
+        """
 
     def wait_reason(self) -> str:
         """Why no further trial can start now (e.g. every GPU is taken); empty when one can."""
         return ""
 
     def close(self) -> None:  # noqa: B027 - an optional hook
-        """Release resources; trials still running are the engine's to stop first."""
+        """Release resources; trials still running are the engine's to stop first. Idempotent."""

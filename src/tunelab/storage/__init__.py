@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from tunelab.storage._base import Storage, TrialNumberTaken
+from tunelab.storage._best import best_trial, competes, is_better
 from tunelab.storage._records import (
     ExperimentRecord,
     IntermediateResult,
@@ -29,7 +30,10 @@ __all__ = [
     "TrialRecord",
     "TrialNumberTaken",
     "TrialState",
+    "best_trial",
+    "competes",
     "default_storage_path",
+    "is_better",
     "open_storage",
     "tunelab_home",
 ]
