@@ -9,6 +9,8 @@ experiment: it is recorded, retried or ignored under the failure policy; only
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 
 class TunelabError(Exception):
     """Base class of all errors tunelab raises on purpose."""
@@ -72,3 +74,23 @@ class TrialStartError(RunnerError):
 
 class ReportError(TunelabError, ValueError):
     """A trial called the report API with something that cannot be reported (a step out of range, ...)."""
+
+
+def did_you_mean(name: object, known: Iterable[str], *, rename: Mapping[str, str] | None = None) -> str:
+    """``"; did you mean 'x'?"`` for the known name closest to ``name``, or ``""``: the one did-you-mean helper.
+
+    ``rename`` maps a matched alias to the name to suggest (an alias's canonical name).
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    if not close:
+        return ""
+    suggestion = (rename or {}).get(close[0], close[0])
+    return f"; did you mean {suggestion!r}?"
+
+
+def escape(text: object, limit: int = 200) -> str:
+    """``text`` for a one-line message: control characters escaped, cut to ``limit`` characters."""
+    out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    return out if len(out) <= limit else out[: limit - 3] + "..."
