@@ -16,7 +16,7 @@ from tunelab.storage._records import (
     TrialRecord,
     TrialState,
 )
-from tunelab.storage._sqlite import SCHEMA_VERSION, SQLiteStorage
+from tunelab.storage._sqlite import SCHEMA_VERSION, SQLiteStorage, StorageNotFound
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -27,6 +27,7 @@ __all__ = [
     "RequestKind",
     "SQLiteStorage",
     "Storage",
+    "StorageNotFound",
     "TrialRecord",
     "TrialNumberTaken",
     "TrialState",
@@ -48,14 +49,18 @@ def default_storage_path() -> Path:
     return tunelab_home() / "tunelab.db"
 
 
-def open_storage(url: str | os.PathLike[str] | None = None) -> Storage:
+def open_storage(url: str | os.PathLike[str] | None = None, *, create: bool = True) -> Storage:
     """Open storage by URL or path: ``None`` (the default file), ``sqlite:///path``, a plain path,
-    or ``postgresql://user:password@host:port/database`` (needs ``tunelab[postgres]``)."""
+    or ``postgresql://user:password@host:port/database`` (needs ``tunelab[postgres]``).
+
+    ``create=False`` is for readers: a missing SQLite file raises :class:`StorageNotFound`
+    instead of being made (with its folders). A PostgreSQL database is never created.
+    """
     if url is None:
-        return SQLiteStorage(default_storage_path())
+        return SQLiteStorage(default_storage_path(), create=create)
     text = str(url)
     if text.startswith("sqlite:///"):
-        return SQLiteStorage(text.removeprefix("sqlite:///") or default_storage_path())
+        return SQLiteStorage(text.removeprefix("sqlite:///") or default_storage_path(), create=create)
     if text.startswith(("postgresql://", "postgres://")):
         from tunelab.storage._postgres import PostgresStorage
 
@@ -67,4 +72,4 @@ def open_storage(url: str | os.PathLike[str] | None = None) -> Storage:
         raise StorageError(
             f"storage: unsupported URL scheme {scheme!r} (use a file path, sqlite:///path or postgresql://...)"
         )
-    return SQLiteStorage(text)
+    return SQLiteStorage(text, create=create)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from tunelab.errors import StorageError
 from tunelab.storage._sql import SCHEMA_VERSION, SQLStorage, upgrade_schema
@@ -91,16 +92,30 @@ CREATE INDEX IF NOT EXISTS open_requests ON requests (experiment_id, handled_at)
 """
 
 
+class StorageNotFound(StorageError):
+    """``create=False`` and there is no storage file: nothing was ever stored there."""
+
+
 class SQLiteStorage(SQLStorage):
-    """Storage in one SQLite file; safe for one writing engine and any number of readers."""
+    """Storage in one SQLite file; safe for one writing engine and any number of readers.
+
+    ``create=False`` (for commands that only read) opens an existing file and never makes
+    one or its folders: a missing file raises :class:`StorageNotFound`.
+    """
 
     _integrity_errors = (sqlite3.IntegrityError,)
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path).expanduser()
+        if not create and not self.path.is_file():
+            raise StorageNotFound(f"no experiments stored at {str(self.path)!r}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                target, uri = str(self.path), False
+            else:  # mode=rw: never creates the file, even if it vanishes after the check above
+                target, uri = f"file:{quote(str(self.path.absolute()))}?mode=rw", True
+            self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False, uri=uri)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"storage: cannot open {str(self.path)!r}: {exc}") from None
         self._lock = threading.RLock()
@@ -150,4 +165,4 @@ class SQLiteStorage(SQLStorage):
             self._conn.close()
 
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStorage"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStorage", "StorageNotFound"]
