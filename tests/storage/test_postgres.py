@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from old_schema import VERSION_2_ROWS, check_version_2_upgraded, schema_as_of
 
 from tunelab.errors import StorageError
 from tunelab.storage import SCHEMA_VERSION, TrialState, open_storage
@@ -40,11 +41,7 @@ def test_version_1_database_gains_the_trial_plan_columns(pg_url):
 
     from tunelab.storage._postgres import _SCHEMA
 
-    old_tables = "".join(
-        line + "\n"
-        for line in _SCHEMA.splitlines()
-        if line.strip() not in ("budget INTEGER,", "parent INTEGER,", "checkpoint_from INTEGER,")
-    )
+    old_tables = schema_as_of(1, _SCHEMA)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(old_tables)
         conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
@@ -60,6 +57,22 @@ def test_version_1_database_gains_the_trial_plan_columns(pg_url):
     open_storage(pg_url).close()  # opening it again finds nothing left to upgrade
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+
+
+def test_version_2_database_keeps_attempts_apart_after_the_upgrade(pg_url):
+    import psycopg
+
+    from tunelab.storage._postgres import _SCHEMA
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(schema_as_of(2, _SCHEMA))
+        for statement in VERSION_2_ROWS:
+            conn.execute(statement)
+    store = open_storage(pg_url)
+    check_version_2_upgraded(store)
+    store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
 
 
 def test_two_processes_open_the_schema_at_once(pg_url):

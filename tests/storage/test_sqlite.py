@@ -5,17 +5,14 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from old_schema import VERSION_2_ROWS, check_version_2_upgraded, schema_as_of
 
 from tunelab.errors import StorageError
 from tunelab.storage import SCHEMA_VERSION, SQLiteStorage, TrialRecord, TrialState, open_storage
 from tunelab.storage._sqlite import _SCHEMA
 
 #: The tables as schema version 1 made them: trials had no budget, parent or checkpoint_from.
-VERSION_1 = "".join(
-    line + "\n"
-    for line in _SCHEMA.splitlines()
-    if line.strip() not in ("budget INTEGER,", "parent INTEGER,", "checkpoint_from INTEGER,")
-)
+VERSION_1 = schema_as_of(1, _SCHEMA)
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -48,6 +45,22 @@ def test_version_1_database_gains_the_trial_plan_columns(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
     conn.close()
+
+
+def test_version_2_database_keeps_attempts_apart_after_the_upgrade(tmp_path):
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(schema_as_of(2, _SCHEMA))
+        for statement in VERSION_2_ROWS:
+            conn.execute(statement)
+    conn.close()
+    store = SQLiteStorage(path)
+    check_version_2_upgraded(store)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
+    conn.close()
+    SQLiteStorage(path, create=False).close()  # nothing left to upgrade
 
 
 def test_not_a_database(tmp_path):

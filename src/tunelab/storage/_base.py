@@ -30,6 +30,10 @@ from tunelab.storage._records import (
     TrialState,
 )
 
+#: How many warnings a trial keeps, and how long each may be (a trial printing junk cannot grow storage).
+MAX_TRIAL_WARNINGS = 20
+MAX_WARNING_CHARS = 300
+
 
 class TrialNumberTaken(StorageError):
     """Another engine created a trial with this number first (it is never handed out twice)."""
@@ -99,17 +103,32 @@ class Storage(ABC):
         """Set fields of :class:`TrialRecord`; a ``state`` change is also logged as an event."""
 
     @abstractmethod
-    def add_intermediate(self, experiment_id: str, number: int, result: IntermediateResult) -> None: ...
+    def add_intermediate(self, experiment_id: str, number: int, result: IntermediateResult) -> None:
+        """Append an intermediate result to the curve of ``result.attempt`` (kept apart from other attempts')."""
+
+    @abstractmethod
+    def get_intermediate(
+        self, experiment_id: str, number: int, attempt: int | None = None
+    ) -> tuple[IntermediateResult, ...]:
+        """The intermediate results of one attempt of a trial (None: its current attempt), in the order stored."""
+
+    @abstractmethod
+    def add_trial_warning(self, experiment_id: str, number: int, text: str) -> None:
+        """Record a warning about a trial (shown with it in ``TrialRecord.warnings``).
+
+        A trial keeps its first :data:`MAX_TRIAL_WARNINGS` warnings, each cut to
+        :data:`MAX_WARNING_CHARS` characters; the last kept one says how many were dropped.
+        """
 
     @abstractmethod
     def get_trials(
         self, experiment_id: str, *, states: tuple[TrialState, ...] | None = None, with_intermediate: bool = False
     ) -> list[TrialRecord]:
-        """Trials ordered by number."""
+        """Trials ordered by number; ``with_intermediate`` fills in each trial's current attempt's curve."""
 
     @abstractmethod
     def get_trial(self, experiment_id: str, number: int) -> TrialRecord:
-        """One trial with its intermediate results."""
+        """One trial with the intermediate results of its current attempt."""
 
     @abstractmethod
     def get_events(self, experiment_id: str, number: int | None = None) -> list[tuple[float, str, str]]:

@@ -38,10 +38,19 @@ class TrialState(str, enum.Enum):
 
 @dataclass(frozen=True)
 class IntermediateResult:
+    """One intermediate report of a trial; ``attempt`` is the run of the trial that sent it (1, then each retry).
+
+    Attempts are kept apart so that a retried or re-run trial's curve never mixes the
+    steps of an earlier run with its own. Rows stored before tunelab recorded attempts
+    (schema version 2 and older) of a trial that had run more than once carry
+    ``attempt = 0``: which run sent them is not known.
+    """
+
     step: int
     value: float | None
     metrics: Mapping[str, Any] = field(default_factory=dict)
     time: float = 0.0
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,10 @@ class TrialRecord:
     and ``checkpoint_from`` the trial whose checkpoint folder it starts from (the parent, or
     the better trial a PBT member exploits). They are stored so that a resumed experiment
     re-runs the trial with the same plan and its scheduler can rebuild brackets and lineages.
+
+    ``intermediate`` holds the reports of the current ``attempt`` only (earlier attempts'
+    are read with :meth:`Storage.get_intermediate`); ``warnings`` are lines the engine
+    recorded about the trial, such as report lines it could not read (oldest first).
     """
 
     experiment_id: str
@@ -75,6 +88,7 @@ class TrialRecord:
     parent: int | None = None
     checkpoint_from: int | None = None
     intermediate: tuple[IntermediateResult, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.errors import ExperimentNotFound, StorageError
-from tunelab.storage._base import Storage, TrialNumberTaken
+from tunelab.storage._base import MAX_TRIAL_WARNINGS, MAX_WARNING_CHARS, Storage, TrialNumberTaken
 from tunelab.storage._records import (
     ExperimentRecord,
     IntermediateResult,
@@ -27,7 +27,7 @@ from tunelab.storage._records import (
     TrialState,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: What brings a database of the version before each key up to it (run inside the opener's transaction).
 _UPGRADES: dict[int, tuple[str, ...]] = {
@@ -36,7 +36,19 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
         "ALTER TABLE trials ADD COLUMN parent INTEGER",
         "ALTER TABLE trials ADD COLUMN checkpoint_from INTEGER",
     ),
+    3: (
+        # Intermediate results are kept per attempt. Older rows of a trial that ran more than
+        # once mix its attempts, which nothing can tell apart now: attempt 0, "not known".
+        "ALTER TABLE intermediate ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1",
+        "UPDATE intermediate SET attempt = 0 WHERE EXISTS (SELECT 1 FROM trials t"
+        " WHERE t.experiment_id = intermediate.experiment_id AND t.number = intermediate.number AND t.attempt > 1)",
+        "ALTER TABLE trials ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE trials ADD COLUMN warnings_dropped INTEGER NOT NULL DEFAULT 0",
+    ),
 }
+
+#: A metrics mapping whose JSON is longer than this is not stored (the engine caps a report far below it).
+MAX_METRICS_CHARS = 64 * 1024
 
 _EVENT = "INSERT INTO events (experiment_id, number, time, state, message) VALUES (?, ?, ?, ?, ?)"
 _EXPERIMENT_EVENT = "INSERT INTO events (experiment_id, number, time, state, message) VALUES (?, NULL, ?, ?, ?)"
@@ -73,6 +85,14 @@ def _default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return repr(value)
+
+
+def _metrics_json(metrics: Mapping[str, Any]) -> tuple[str, str]:
+    """The metrics as stored, and a warning when they were too large to store (then ``{}``)."""
+    text = _dumps(dict(metrics))
+    if len(text) <= MAX_METRICS_CHARS:
+        return text, ""
+    return "{}", f"metrics of {len(text)} characters not stored (the limit is {MAX_METRICS_CHARS})"
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -246,6 +266,11 @@ class SQLStorage(Storage):
             raise StorageError(f"storage: unknown trial field {sorted(unknown)[0]!r}")
         if "value" in fields:
             fields["value"] = _finite_or_none(fields["value"])
+        warning = ""
+        if "metrics" in fields:
+            _, warning = _metrics_json(fields["metrics"])
+            if warning:
+                fields["metrics"] = {}
         columns, values = _assignments(fields)
         with self._transaction() as conn:
             cursor = conn.execute(
@@ -253,6 +278,8 @@ class SQLStorage(Storage):
             )
             if cursor.rowcount == 0:
                 raise StorageError(f"storage: no trial {number} in experiment {experiment_id!r}")
+            if warning:
+                self._add_warning(conn, experiment_id, number, f"final result: {warning}")
             if "state" in fields:
                 message = fields.get("message") or fields.get("wait_reason") or ""
                 conn.execute(
@@ -261,6 +288,7 @@ class SQLStorage(Storage):
                 )
 
     def add_intermediate(self, experiment_id: str, number: int, result: IntermediateResult) -> None:
+        metrics, warning = _metrics_json(result.metrics)
         with self._transaction() as conn:
             # PostgreSQL: the trial row's lock orders writers of one curve (SQLite's write lock does already).
             conn.execute(
@@ -272,17 +300,60 @@ class SQLStorage(Storage):
                 (experiment_id, number),
             ).fetchone()
             conn.execute(
-                "INSERT INTO intermediate VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO intermediate (experiment_id, number, seq, step, value, metrics, time, attempt)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     experiment_id,
                     number,
                     seq,
                     result.step,
                     _finite_or_none(result.value),
-                    _dumps(dict(result.metrics)),
+                    metrics,
                     result.time or time.time(),
+                    result.attempt,
                 ),
             )
+            if warning:
+                self._add_warning(conn, experiment_id, number, f"report at step {result.step}: {warning}")
+
+    def get_intermediate(
+        self, experiment_id: str, number: int, attempt: int | None = None
+    ) -> tuple[IntermediateResult, ...]:
+        if attempt is None:
+            attempt = self.get_trial(experiment_id, number).attempt
+        rows = self._query(
+            "SELECT step, value, metrics, time, attempt FROM intermediate"
+            " WHERE experiment_id = ? AND number = ? AND attempt = ? ORDER BY seq",
+            (experiment_id, number, attempt),
+        )
+        return tuple(_intermediate(r) for r in rows)
+
+    def add_trial_warning(self, experiment_id: str, number: int, text: str) -> None:
+        with self._transaction() as conn:
+            self._add_warning(conn, experiment_id, number, text)
+
+    def _add_warning(self, conn: Any, experiment_id: str, number: int, text: str) -> None:
+        # PostgreSQL: the row lock makes the read-modify-write of the list safe against other writers.
+        row = conn.execute(
+            "SELECT warnings FROM trials WHERE experiment_id = ? AND number = ?" + self._row_lock,
+            (experiment_id, number),
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"storage: no trial {number} in experiment {experiment_id!r}")
+        kept = json.loads(row[0])
+        if len(kept) >= MAX_TRIAL_WARNINGS:
+            conn.execute(
+                "UPDATE trials SET warnings_dropped = warnings_dropped + 1 WHERE experiment_id = ? AND number = ?",
+                (experiment_id, number),
+            )
+            return
+        text = str(text)
+        if len(text) > MAX_WARNING_CHARS:
+            text = text[: MAX_WARNING_CHARS - 3] + "..."
+        conn.execute(
+            "UPDATE trials SET warnings = ? WHERE experiment_id = ? AND number = ?",
+            (_dumps([*kept, text]), experiment_id, number),
+        )
 
     def get_trials(
         self, experiment_id: str, *, states: tuple[TrialState, ...] | None = None, with_intermediate: bool = False
@@ -294,9 +365,11 @@ class SQLStorage(Storage):
         rows = self._query(sql + " ORDER BY number", tuple(args))
         curves: dict[int, list[IntermediateResult]] = {}
         if with_intermediate:
+            # Each trial's current attempt only: a retried trial's curve never mixes its runs.
             for r in self._query(
-                "SELECT number, step, value, metrics, time FROM intermediate WHERE experiment_id = ?"
-                " ORDER BY number, seq",
+                "SELECT i.number, i.step, i.value, i.metrics, i.time, i.attempt FROM intermediate i"
+                " JOIN trials t ON t.experiment_id = i.experiment_id AND t.number = i.number AND t.attempt = i.attempt"
+                " WHERE i.experiment_id = ? ORDER BY i.number, i.seq",
                 (experiment_id,),
             ):
                 curves.setdefault(r["number"], []).append(_intermediate(r))
@@ -307,8 +380,9 @@ class SQLStorage(Storage):
         if not rows:
             raise StorageError(f"storage: no trial {number} in experiment {experiment_id!r}")
         curve = self._query(
-            "SELECT step, value, metrics, time FROM intermediate WHERE experiment_id = ? AND number = ? ORDER BY seq",
-            (experiment_id, number),
+            "SELECT step, value, metrics, time, attempt FROM intermediate"
+            " WHERE experiment_id = ? AND number = ? AND attempt = ? ORDER BY seq",
+            (experiment_id, number, rows[0]["attempt"]),
         )
         return _trial(rows[0], tuple(_intermediate(r) for r in curve))
 
@@ -368,7 +442,11 @@ def _experiment(row: Mapping[str, Any]) -> ExperimentRecord:
 
 def _intermediate(row: Mapping[str, Any]) -> IntermediateResult:
     return IntermediateResult(
-        step=row["step"], value=row["value"], metrics=json.loads(row["metrics"]), time=row["time"]
+        step=row["step"],
+        value=row["value"],
+        metrics=json.loads(row["metrics"]),
+        time=row["time"],
+        attempt=row["attempt"],
     )
 
 
@@ -394,4 +472,13 @@ def _trial(row: Mapping[str, Any], curve: tuple[IntermediateResult, ...]) -> Tri
         parent=row["parent"],
         checkpoint_from=row["checkpoint_from"],
         intermediate=curve,
+        warnings=_warnings(row),
     )
+
+
+def _warnings(row: Mapping[str, Any]) -> tuple[str, ...]:
+    kept = tuple(json.loads(row["warnings"]))
+    dropped = row["warnings_dropped"]
+    if dropped:
+        kept += (f"{dropped} more warning{'s' if dropped != 1 else ''} not kept",)
+    return kept

@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS trials (
     budget INTEGER,
     parent INTEGER,
     checkpoint_from INTEGER,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    warnings_dropped INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (experiment_id, number)
 );
 CREATE TABLE IF NOT EXISTS intermediate (
@@ -69,6 +71,7 @@ CREATE TABLE IF NOT EXISTS intermediate (
     value REAL,
     metrics TEXT NOT NULL DEFAULT '{}',
     time REAL NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (experiment_id, number, seq)
 );
 CREATE TABLE IF NOT EXISTS events (
