@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config
-from tunelab.engine._loop import Engine, Listener
+from tunelab.engine._loop import Engine
+from tunelab.engine._progress import Listener
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
 from tunelab.runners import is_same_process_alive
 from tunelab.storage import (
@@ -21,7 +22,6 @@ from tunelab.storage import (
     Phase,
     Storage,
     TrialRecord,
-    TrialState,
     best_trial,
     open_storage,
     tunelab_home,

@@ -1,11 +1,12 @@
 """The experiment loop: asks the tuner, starts trials on the runner, records everything.
 
-The engine owns no algorithm. It wires a tuner (what to try), a runner (where it runs)
-and storage (what happened), and enforces the limits and the failure policy. Every
-state change is written to storage the moment it happens, so a killed engine can be
-resumed from storage alone: finished trials are replayed into a new tuner and scheduler
-(with the budget and parent each was started with), trials that were running are
-recovered from their report files or run again with the same budget and checkpoint.
+The engine owns no algorithm. It wires a tuner (what to try), a scheduler (when to stop,
+how much budget), a runner (where it runs) and storage (what happened), enforces the
+limits, and turns what each trial did into a verdict through the pure rules of
+:mod:`tunelab.engine._outcome`. Every report and state change is written to storage the
+moment it is seen, so a killed engine can be resumed from storage alone
+(:mod:`tunelab.engine._resume`). Time comes from an injected :class:`~tunelab._clock.Clock`
+and waiting from the runner, so a test drives the whole loop on a virtual timeline.
 """
 
 from __future__ import annotations
@@ -13,29 +14,31 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import select
 import signal
 import socket
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from tunelab._clock import SYSTEM_CLOCK, Clock
 from tunelab.config import ExperimentConfig
-from tunelab.errors import SearchSpaceExhausted, TunelabError
-from tunelab.runners import (
-    Runner,
-    TrialHandle,
-    TrialJob,
-    create_runner,
-    is_same_process_alive,
-    process_start_time,
-    signal_group,
+from tunelab.engine._attempt import Attempt, score
+from tunelab.engine._outcome import (
+    FailureAction,
+    Scored,
+    StopCause,
+    Verdict,
+    classify,
+    failure_action,
+    final_phase,
 )
-from tunelab.runners._local import STDERR_FILE, _ReportTail
+from tunelab.engine._progress import Listener, Progress, Tally
+from tunelab.engine._requests import Limits
+from tunelab.errors import SearchSpaceExhausted, TrialStartError, TunelabError, escape
+from tunelab.runners import Runner, TrialJob, create_runner, process_start_time
 from tunelab.schedulers import Decision, NewTrial, Outcome, Resume, Wait, build_scheduler
 from tunelab.storage import (
     ExperimentRecord,
@@ -47,84 +50,23 @@ from tunelab.storage import (
     TrialRecord,
     TrialState,
 )
-from tunelab.trial._context import REPORTS_FILE
-from tunelab.tuners import Tuner, create_tuner, split_value, tuner_arguments
+from tunelab.trial._channel import BadReport, ReportKind
+from tunelab.tuners import Tuner, create_tuner, tuner_arguments
 
 logger = logging.getLogger("tunelab")
 
 _HEARTBEAT_SECONDS = 2.0
-_STOP_CHECK_SECONDS = 0.5
-_STDERR_TAIL_LINES = 8
+_REQUEST_CHECK_SECONDS = 0.5
 
 
 @dataclass
-class Progress:
-    """A snapshot for progress displays: counts, best so far, time."""
+class Queued:
+    """A trial waiting for a slot: a retry, or one to run again after an interruption."""
 
-    phase: Phase
-    max_trials: int | None
-    max_duration: float | None
-    elapsed: float
-    succeeded: int = 0
-    failed: int = 0
-    early_stopped: int = 0
-    canceled: int = 0
-    running: int = 0
-    waiting: int = 0
-    best_value: float | None = None
-    best_params: dict[str, Any] | None = None
-    best_number: int | None = None
-    waiting_reason: str = ""
-
-    @property
-    def finished(self) -> int:
-        return self.succeeded + self.failed + self.early_stopped + self.canceled
-
-
-class Listener(Protocol):
-    def on_progress(self, progress: Progress) -> None: ...
-
-
-@dataclass
-class _Active:
-    """A trial attempt that the runner is executing."""
-
-    number: int
-    attempt: int
-    params: dict[str, Any]
-    seed: int
-    handle: TrialHandle
-    started_at: float
-    deadline: float | None
-    final: tuple[float | None, dict[str, Any]] | None = None
-    last_intermediate: float | None = None
-    stop_state: TrialState | None = None
-    stop_message: str = ""
-    reports_seen: int = 0
-    budget: int | None = None
-    budget_reached_at: float | None = None  # when it reported its budget and was asked to end
-    budget_stop_sent: bool = False
-
-
-@dataclass
-class _Queued:
     number: int
     params: dict[str, Any]
     attempt: int
     reason: str
-
-
-@dataclass
-class _Counts:
-    succeeded: int = 0
-    failed: int = 0
-    early_stopped: int = 0
-    canceled: int = 0
-
-    def add(self, state: TrialState) -> None:
-        name = state.value.lower()
-        if hasattr(self, name):
-            setattr(self, name, getattr(self, name) + 1)
 
 
 def trial_seed(experiment_seed: int, number: int) -> int:
@@ -147,14 +89,7 @@ def build_tuner(config: ExperimentConfig) -> Tuner:
     return create_tuner(config.tuner.name, config.space(), mode=config.mode, seed=seed, **args)
 
 
-def _stored_plan(record: TrialRecord) -> NewTrial | Resume:
-    """What the scheduler started a stored trial for, rebuilt from its budget, parent and checkpoint source."""
-    if record.parent is None or record.budget is None:
-        return NewTrial(budget=record.budget)
-    return Resume(record.parent, dict(record.params), record.budget, checkpoint_from=record.checkpoint_from)
-
-
-def _outcome(state: TrialState) -> Outcome:
+def scheduler_outcome(state: TrialState) -> Outcome:
     if state == TrialState.SUCCEEDED:
         return Outcome.COMPLETED
     return Outcome.STOPPED if state == TrialState.EARLY_STOPPED else Outcome.FAILED
@@ -172,6 +107,7 @@ class Engine:
         objective: Callable[[dict[str, Any]], Any] | None = None,
         runner: Runner | None = None,
         listener: Listener | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         poll_interval: float = 0.1,
         stop_grace: float | None = None,
     ) -> None:
@@ -181,6 +117,7 @@ class Engine:
         self.objective = objective
         self.runner = runner or create_runner(config)
         self.listener = listener
+        self.clock = clock
         self.poll_interval = poll_interval
         self.stop_grace = stop_grace if stop_grace is not None else (config.trial.stop_grace or 5.0)
         record = storage.get_experiment(experiment_id)
@@ -188,77 +125,23 @@ class Engine:
         self._elapsed_before = record.elapsed
         self.tuner = build_tuner(config)
         self.scheduler = build_scheduler(config)
-        self._plans: dict[int, NewTrial | Resume] = {}  # what the scheduler started each trial for
-        self._scheduler_wait = ""
+        self.plans: dict[int, NewTrial | Resume] = {}  # what the scheduler started each trial for
         seed = config.seed if config.seed is not None else self.tuner.seed
-        self._seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
-        self._active: dict[int, _Active] = {}
-        self._queue: deque[_Queued] = deque()
-        self._created = 0
-        self._exhausted = False
-        self._counts = _Counts()
-        self._best: tuple[float, int, dict[str, Any], float] | None = None  # (loss, number, params, value)
-        self._failed_attempts: dict[int, int] = {}
-        # Limits a user may change while the experiment runs (dashboard, requests).
-        self.max_trials = config.max_trials
-        self.max_duration = config.max_duration
-        self.concurrency = config.concurrency
+        self.seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
+        self.active: dict[int, Attempt] = {}
+        self.queue: deque[Queued] = deque()
+        self.created = 0  # trial numbers below this exist
+        self.exhausted = False
+        self.tally = Tally(config.mode)
+        self.failures: dict[int, int] = {}
+        self.limits = Limits(config.max_trials, config.max_duration, config.concurrency)
         self._error: str | None = None
         self._interrupted = False
+        self._scheduler_wait = ""
         self._waiting_reason = ""
-        self._started_monotonic = 0.0
+        self._started = 0.0
         self._next_heartbeat = 0.0
-        self._next_stop_check = 0.0
-
-    # ------------------------------------------------------------------ setup
-    def _restore(self) -> None:
-        """Replay what storage holds: finished trials into the tuner, interrupted ones back in the queue."""
-        for record in self.storage.get_trials(self.experiment_id, with_intermediate=True):
-            self._created = max(self._created, record.number + 1)
-            curve = [(r.step + 1, r.value) for r in record.intermediate]
-            plan = _stored_plan(record)
-            if record.state.is_final:
-                value = record.value if record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) else None
-                self.tuner.restore(record.number, record.params, value)
-                self.scheduler.restore(record.number, record.params, curve, _outcome(record.state), value, plan)
-                self._counts.add(record.state)
-                self._note_best(record.number, record.params, value)
-                continue
-            self._plans[record.number] = plan  # it runs again with the budget and checkpoint it was started with
-            self.tuner.restore(record.number, record.params, pending=True)
-            self.scheduler.restore(record.number, record.params, curve, None, None, plan)
-            if record.state == TrialState.RUNNING and self._recover(record):
-                continue
-            self._queue.append(
-                _Queued(record.number, dict(record.params), record.attempt + 1, "run again after an interruption")
-            )
-            self.storage.update_trial(
-                self.experiment_id,
-                record.number,
-                state=TrialState.WAITING,
-                wait_reason="run again after an interruption",
-            )
-
-    def _recover(self, record: TrialRecord) -> bool:
-        """A trial that was running when the engine died: keep its result if it finished, else kill it."""
-        if is_same_process_alive(record.pid, record.pid_start):
-            logger.info("trial %d outlived the previous engine; stopping it to run it again", record.number)
-            signal_group(record.pid, signal.SIGKILL)  # type: ignore[arg-type]
-            return False
-        tail = _ReportTail(Path(record.trial_dir) / REPORTS_FILE)
-        reports = tail.read()
-        stored = len(self.storage.get_trial(self.experiment_id, record.number).intermediate)
-        intermediates = [r for r in reports if r.get("kind") == "intermediate"]
-        for report in intermediates[stored:]:
-            self._store_intermediate(record.number, report)
-        finals = [r for r in reports if r.get("kind") == "final"]
-        if not finals:
-            return False
-        value, metrics = self._main_value(finals[-1])
-        self._finish(
-            record.number, record.params, TrialState.SUCCEEDED, value, metrics, "recovered after an interruption"
-        )
-        return True
+        self._next_request_check = 0.0
 
     # ------------------------------------------------------------------ main loop
     def run(self, *, resume: bool = False) -> ExperimentRecord:
@@ -267,10 +150,11 @@ class Engine:
             return self._run(resume)
         finally:
             self._restore_signal_handlers(handlers)
+            self.runner.close()
 
     def _run(self, resume: bool) -> ExperimentRecord:
-        self._started_monotonic = time.monotonic()
-        now = time.time()
+        self._started = self.clock.monotonic()
+        now = self.clock.time()
         self.storage.update_experiment(
             self.experiment_id,
             phase=Phase.RUNNING,
@@ -281,131 +165,164 @@ class Engine:
             stop_requested=False,
             **({} if resume else {"started_at": now}),
         )
-        if resume:
-            self._restore()
-        else:
-            for params in self.config.enqueue:
-                self.tuner.enqueue(params)
-        self._notify()
         try:
+            if resume:
+                self.restore()
+            else:
+                for params in self.config.enqueue:
+                    self.tuner.enqueue(params)
+            self._notify()
             phase, message = self._loop()
         except TunelabError as exc:
             phase, message = Phase.ERROR, str(exc)
-            self._stop_all(TrialState.CANCELED, "experiment error")
-        except BaseException:
-            self._stop_all(TrialState.CANCELED, "engine crashed")
-            self._persist_elapsed()
+            self._stop_all("the experiment ended in ERROR")
+        except BaseException as exc:
+            # A bug or an interrupt inside the engine: say so in storage, so nobody waits on a dead RUNNING.
+            self._stop_all("the engine stopped")
+            self._end(
+                Phase.ERROR, f"the engine crashed ({type(exc).__name__}: {escape(exc)}); tunelab resume continues it"
+            )
             raise
-        self._persist_elapsed()
+        phase, message = final_phase(
+            phase,
+            message,
+            succeeded=self.tally.succeeded,
+            failed=self.tally.failed,
+            first_failure=self.tally.first_failure,
+        )
+        return self._end(phase, message)
+
+    def _end(self, phase: Phase, message: str) -> ExperimentRecord:
         self.storage.update_experiment(
-            self.experiment_id, phase=phase, message=message, ended_at=time.time(), waiting_reason="", engine_pid=None
+            self.experiment_id,
+            phase=phase,
+            message=message,
+            ended_at=self.clock.time(),
+            waiting_reason="",
+            engine_pid=None,
+            elapsed=self.elapsed(),
         )
         self._write_best()
         self._notify(phase)
         logger.info("experiment %s ended %s%s", self.experiment_id, phase.value, f": {message}" if message else "")
-        self.runner.close()
         return self.storage.get_experiment(self.experiment_id)
 
     def _loop(self) -> tuple[Phase, str]:
         while True:
-            max_trials = self.max_trials
             self._collect()
             if self._error is not None:
-                self._stop_all(TrialState.CANCELED, "another trial failed")
+                self._stop_all("another trial failed")
                 return Phase.ERROR, self._error
             if self._interrupted or self._stop_requested():
-                self._stop_all(TrialState.CANCELED, "experiment stopped")
-                return Phase.STOPPED, "stopped by the user"
-            if self.max_duration is not None and self._elapsed() >= self.max_duration:
-                self._stop_all(TrialState.CANCELED, "experiment reached max_duration")
-                done = self._counts.succeeded + self._counts.failed + self._counts.early_stopped
-                return Phase.TIMEOUT, f"max_duration ({self.max_duration:g} s) reached after {done} trials"
+                self._stop_all("the experiment was stopped")
+                return Phase.STOPPED, "interrupted" if self._interrupted else "stopped by the user"
+            max_duration = self.limits.max_duration
+            if max_duration is not None and self.elapsed() >= max_duration:
+                self._stop_all("the experiment reached max_duration")
+                return Phase.TIMEOUT, f"max_duration ({max_duration:g} s) reached after {self.tally.ended} trials"
             self._fill_slots()
-            if not self._active and not self._queue and self._scheduler_wait:
-                return Phase.DONE, self._scheduler_wait
-            more_to_create = not self._exhausted and (max_trials is None or self._created < max_trials)
-            if not self._active and not self._queue and not more_to_create:
-                if self._exhausted:
-                    return Phase.DONE, f"the search space is exhausted after {self._created} trials"
-                return Phase.DONE, ""
-            self._heartbeat()
-            self._wait()
-
-    def _fill_slots(self) -> None:
-        max_trials = self.max_trials
-        self._runner_wait = ""
-        while len(self._active) < self.concurrency:
-            self._runner_wait = self.runner.wait_reason()  # e.g. every GPU taken
-            if self._runner_wait:
-                break
-            if self._queue:
-                queued = self._queue.popleft()
-                self._start(queued.number, queued.params, queued.attempt)
+            if self._error is not None:
                 continue
-            if max_trials is not None and self._created >= max_trials:
+            if not self.active and not self.queue:
+                if self._scheduler_wait:
+                    return Phase.DONE, self._scheduler_wait
+                if not self._more_to_create():
+                    exhausted = f"the search space is exhausted after {self.created} trials"
+                    return Phase.DONE, exhausted if self.exhausted else ""
+            self._heartbeat()
+            self.runner.wait([a.handle for a in self.active.values()], self.poll_interval if self.active else 0.0)
+
+    def _more_to_create(self) -> bool:
+        return not self.exhausted and (self.limits.max_trials is None or self.created < self.limits.max_trials)
+
+    def restore(self) -> None:
+        """Replay what storage holds (see :mod:`tunelab.engine._resume`)."""
+        from tunelab.engine._resume import restore
+
+        restore(self)
+
+    # ------------------------------------------------------------------ starting trials
+    def _fill_slots(self) -> None:
+        runner_wait = ""
+        while len(self.active) < self.limits.concurrency and self._error is None:
+            runner_wait = self.runner.wait_reason()  # e.g. every GPU taken
+            if runner_wait:
                 break
-            action = self.scheduler.next_trial()
-            self._scheduler_wait = action.reason if isinstance(action, Wait) else ""
-            if isinstance(action, Wait):
+            if self.queue:
+                queued = self.queue.popleft()
+                self.start(queued.number, queued.params, queued.attempt)
+                continue
+            if not self._more_to_create() or not self._propose():
                 break
-            if isinstance(action, Resume):
-                # A configuration continues as a new trial: the tuner hears of it as pending.
-                number, params = max(self._created, self.tuner.n_suggested), dict(action.params)
-                self.tuner.restore(number, params, pending=True)
-            else:
-                if self._exhausted:
-                    self.scheduler.on_unused(action)
-                    break
-                self._set_waiting_reason("the tuner is proposing the next configuration")
-                try:
-                    if action.params is not None:
-                        self.tuner.enqueue(action.params)
-                    number, params = self.tuner.suggest()
-                except SearchSpaceExhausted as exc:
-                    logger.info("%s", exc)
-                    self._exhausted = True
-                    self.scheduler.on_unused(action)
-                    break
-            self._created = max(self._created, number + 1)
-            self._plans[number] = action
-            self.scheduler.on_start(number, params, action)
-            seed = trial_seed(self._seed, number)
-            self.storage.create_trial(
-                TrialRecord(
-                    experiment_id=self.experiment_id,
-                    number=number,
-                    state=TrialState.WAITING,
-                    params=params,
-                    seed=seed,
-                    wait_reason="proposed; starting",
-                    trial_dir=str(self._trial_dir(number)),
-                    budget=action.budget,
-                    parent=action.parent if isinstance(action, Resume) else None,
-                    checkpoint_from=action.checkpoint_from if isinstance(action, Resume) else None,
-                )
-            )
-            self._start(number, params, attempt=1)
-        busy = len(self._active) >= self.concurrency
-        pending = bool(self._queue) or (not self._exhausted and (max_trials is None or self._created < max_trials))
-        reason = f"all {self.concurrency} slots busy" if busy and pending else self._runner_wait
+        busy = len(self.active) >= self.limits.concurrency
+        pending = bool(self.queue) or self._more_to_create()
+        reason = f"all {self.limits.concurrency} slots busy" if busy and pending else runner_wait
         self._set_waiting_reason(reason or ("" if busy else self._scheduler_wait))
 
-    def _trial_dir(self, number: int) -> Path:
+    def _propose(self) -> bool:
+        """Create and start one new trial as the scheduler and the tuner say; False when none can be made now."""
+        action = self.scheduler.next_trial()
+        self._scheduler_wait = action.reason if isinstance(action, Wait) else ""
+        if isinstance(action, Wait):
+            return False
+        if isinstance(action, Resume):
+            # A configuration continues as a new trial: the tuner hears of it as pending.
+            number, params = max(self.created, self.tuner.n_suggested), dict(action.params)
+            self.tuner.restore(number, params, pending=True)
+        else:
+            if self.exhausted:
+                self.scheduler.on_unused(action)
+                return False
+            self._set_waiting_reason("the tuner is proposing the next configuration")
+            try:
+                if action.params is not None:
+                    self.tuner.enqueue(action.params)
+                number, params = self.tuner.suggest()
+            except SearchSpaceExhausted as exc:
+                logger.info("%s", exc)
+                self.exhausted = True
+                self.scheduler.on_unused(action)
+                return False
+        self.create(number, params, action)
+        self.start(number, params, attempt=1)
+        return True
+
+    def create(self, number: int, params: dict[str, Any], action: NewTrial | Resume) -> None:
+        """Record a new trial (WAITING) for what the scheduler started it for."""
+        self.created = max(self.created, number + 1)
+        self.plans[number] = action
+        self.scheduler.on_start(number, params, action)
+        self.storage.create_trial(
+            TrialRecord(
+                experiment_id=self.experiment_id,
+                number=number,
+                state=TrialState.WAITING,
+                params=params,
+                seed=trial_seed(self.seed, number),
+                wait_reason="proposed; starting",
+                trial_dir=str(self.trial_dir(number)),
+                budget=action.budget,
+                parent=action.parent if isinstance(action, Resume) else None,
+                checkpoint_from=action.checkpoint_from if isinstance(action, Resume) else None,
+            )
+        )
+
+    def trial_dir(self, number: int) -> Path:
         return self.experiment_dir / "trials" / str(number)
 
-    def _start(self, number: int, params: dict[str, Any], attempt: int) -> None:
+    def job(self, number: int, params: dict[str, Any], attempt: int) -> TrialJob:
+        """What the runner needs to run one attempt of trial ``number``."""
         trial = self.config.trial
-        seed = trial_seed(self._seed, number)
-        plan = self._plans.get(number)
+        plan = self.plans.get(number)
         source = plan.checkpoint_from if isinstance(plan, Resume) else None
-        job = TrialJob(
+        return TrialJob(
             experiment_id=self.experiment_id,
             number=number,
             attempt=attempt,
             params=params,
-            trial_dir=self._trial_dir(number),
+            trial_dir=self.trial_dir(number),
             code_dir=Path(trial.code_dir),
-            seed=seed,
+            seed=trial_seed(self.seed, number),
             command=trial.command,
             function=self.objective,
             env=trial.env,
@@ -414,28 +331,31 @@ class Engine:
             result_labels=tuple(trial.result_labels),
             budget=None if plan is None else plan.budget,
             budget_param=None if self.config.scheduler is None else self.config.scheduler.budget_param,
-            checkpoint_dir=self._trial_dir(number) / "checkpoint",
-            checkpoint_from=None if source is None else self._trial_dir(source) / "checkpoint",
+            checkpoint_dir=self.trial_dir(number) / "checkpoint",
+            checkpoint_from=None if source is None else self.trial_dir(source) / "checkpoint",
         )
-        now = time.time()
+
+    def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
+        job = self.job(number, params, attempt)
+        now = self.clock.time()
         try:
             handle = self.runner.start(job)
-        except OSError as exc:
-            self.storage.update_trial(
-                self.experiment_id, number, state=TrialState.RUNNING, attempt=attempt, started_at=now
-            )
-            self._failed(number, params, attempt, f"could not start: {exc}")
+        except TrialStartError as exc:
+            # The same for every trial (a missing program): end the experiment now, with the reason.
+            self.storage.update_trial(self.experiment_id, number, attempt=attempt)
+            self.finish(number, params, Verdict(TrialState.FAILED, message=f"could not start: {exc}"))
+            self._error = f"trial {number} could not start: {exc}"
             return
-        self._active[number] = _Active(
+        timeout = self.config.trial.timeout
+        self.active[number] = Attempt(
             number=number,
             attempt=attempt,
             params=params,
-            seed=seed,
             handle=handle,
-            started_at=now,
-            deadline=time.monotonic() + trial.timeout if trial.timeout else None,
+            deadline=self.clock.monotonic() + timeout if timeout else None,
             budget=job.budget,
         )
+        plan = self.plans.get(number)
         self.storage.update_trial(
             self.experiment_id,
             number,
@@ -452,208 +372,146 @@ class Engine:
 
     # ------------------------------------------------------------------ trial events
     def _collect(self) -> None:
-        for active in list(self._active.values()):
-            self._ingest(active)
-            if active.deadline is not None and active.stop_state is None and time.monotonic() >= active.deadline:
-                active.stop_state = TrialState.FAILED
-                active.stop_message = f"timed out after {self.config.trial.timeout:g} s"
-                active.handle.stop(self.stop_grace)
-            if active.budget_reached_at is not None and not active.budget_stop_sent and active.stop_state is None:
-                if time.monotonic() >= active.budget_reached_at + self.stop_grace:
-                    active.budget_stop_sent = True  # it reached its budget and did not end by itself
-                    active.handle.stop(self.stop_grace)
-            code = active.handle.poll()
+        now = self.clock.monotonic()
+        for attempt in list(self.active.values()):
+            self.ingest(attempt)
+            if attempt.deadline is not None and attempt.stop is None and now >= attempt.deadline:
+                timeout = self.config.trial.timeout or 0.0
+                attempt.stop_for(StopCause.TIMEOUT, f"timed out after {timeout:g} s", self.stop_grace)
+            reached = attempt.budget_reached_at
+            if reached is not None and attempt.stop is None and now >= reached + self.stop_grace:
+                message = f"reached its budget ({attempt.budget}) and was stopped after {self.stop_grace:g} s"
+                attempt.stop_for(StopCause.BUDGET, message, self.stop_grace)  # it did not end by itself
+            code = attempt.handle.poll()
             if code is not None:
-                self._ingest(active)
-                del self._active[active.number]
-                self._ended(active, code)
+                self.ingest(attempt, exited=True)
+                del self.active[attempt.number]
+                self._ended(attempt, code)
 
-    def _ingest(self, active: _Active) -> None:
-        for report in active.handle.read_reports():
-            if report.get("kind") == "final":
-                active.final = self._main_value(report)
-            elif report.get("kind") == "intermediate":
-                value = self._store_intermediate(active.number, report)
-                if value is not None:
-                    active.last_intermediate = value
-                    self._assess(active, int(report.get("step", 0)), value)
+    def ingest(self, attempt: Attempt, *, exited: bool = False) -> None:
+        """Store what the trial reported since the last look; the scheduler judges each intermediate result.
 
-    def _assess(self, active: _Active, step: int, value: float) -> None:
+        A stop decision counts only while it can still matter: not once the trial has exited,
+        and not for reports read together with (so written before) its final result.
+        """
+        reports = attempt.handle.read_reports()
+        decides = not exited and attempt.final is None
+        decides = decides and not any(getattr(r, "kind", None) is ReportKind.FINAL for r in reports)
+        for report in reports:
+            if isinstance(report, BadReport):
+                self.storage.add_trial_warning(self.experiment_id, attempt.number, f"report ignored: {report.reason}")
+                if report.kind is ReportKind.FINAL:
+                    attempt.final = Scored(None, {}, report.reason)
+                    attempt.final_before_stop = attempt.stop is None
+                continue
+            scored = score(report, self.config.metric)
+            if report.kind is ReportKind.FINAL:
+                attempt.final, attempt.final_before_stop = scored, attempt.stop is None
+                continue
+            step = report.step or 0
+            result = IntermediateResult(step, scored.value, scored.metrics, report.time, attempt.attempt)
+            self.storage.add_intermediate(self.experiment_id, attempt.number, result)
+            if scored.problem:
+                self.storage.add_trial_warning(self.experiment_id, attempt.number, f"step {step}: {scored.problem}")
+            elif scored.value is not None:
+                attempt.last_intermediate = scored.value
+                if decides:
+                    self._assess(attempt, step, scored.value)
+
+    def _assess(self, attempt: Attempt, step: int, value: float) -> None:
         """The scheduler's decision on an intermediate result: stop the trial early, or end it at its budget."""
-        if active.stop_state is not None:
+        if attempt.stop is not None:
             return
         resource = step + 1
-        if self.scheduler.on_result(active.number, resource, value) is Decision.STOP:
-            active.stop_state = TrialState.EARLY_STOPPED
-            active.stop_message = f"stopped early by {self.scheduler.name} after step {step}"
-            logger.info("trial %d: %s", active.number, active.stop_message)
-            active.handle.stop(self.stop_grace)
-        elif active.budget is not None and resource >= active.budget and active.budget_reached_at is None:
-            active.budget_reached_at = time.monotonic()
-            active.handle.request_stop()
+        if self.scheduler.on_result(attempt.number, resource, value) is Decision.STOP:
+            message = f"stopped early by {self.scheduler.name} after step {step}"
+            logger.info("trial %d: %s", attempt.number, message)
+            attempt.stop_for(StopCause.SCHEDULER, message, self.stop_grace)
+        elif attempt.budget is not None and resource >= attempt.budget and attempt.budget_reached_at is None:
+            attempt.budget_reached_at = self.clock.monotonic()
+            attempt.handle.request_stop()
 
-    def _store_intermediate(self, number: int, report: dict[str, Any]) -> float | None:
-        value, metrics = self._main_value(report)
-        self.storage.add_intermediate(
+    def _ended(self, attempt: Attempt, code: int) -> None:
+        verdict = classify(attempt.end(code))
+        if verdict.failure:
+            detail = attempt.handle.failure_detail()
+            if detail:
+                verdict = Verdict(verdict.state, verdict.value, verdict.metrics, f"{verdict.message}: {detail}")
+        self.settle(attempt.number, attempt.params, attempt.attempt, verdict)
+
+    def settle(self, number: int, params: dict[str, Any], attempt: int, verdict: Verdict) -> None:
+        """Record a verdict: a final state, a retry under the failure policy, or a wait to run again."""
+        if verdict.state is None:
+            self._requeue(number, params, attempt + 1, verdict.message)
+            return
+        if verdict.failure:
+            failures = self.failures.get(number, 0) + 1
+            self.failures[number] = failures
+            action = failure_action(failures, self.config.failure.retries, self.config.failure.ignore)
+            if action is FailureAction.RETRY:
+                wait = f"retry {failures} of {self.config.failure.retries} after: {verdict.message}"
+                logger.info("trial %d failed; %s", number, wait)
+                self._requeue(number, params, attempt + 1, wait, message=verdict.message)
+                return
+            if action is FailureAction.ABORT and self._error is None:
+                self._error = f"trial {number} failed ({verdict.message})"
+        self.finish(number, params, verdict)
+
+    def _requeue(self, number: int, params: dict[str, Any], attempt: int, reason: str, *, message: str = "") -> None:
+        fields: dict[str, Any] = {"message": message} if message else {}
+        self.storage.update_trial(
             self.experiment_id,
             number,
-            IntermediateResult(
-                step=int(report.get("step", 0)), value=value, metrics=metrics, time=report.get("time", 0.0)
-            ),
+            state=TrialState.WAITING,
+            wait_reason=reason,
+            ended_at=self.clock.time(),
+            **fields,
         )
-        return value
+        self.queue.append(Queued(number, params, attempt, reason))
 
-    def _main_value(self, report: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
-        try:
-            value, extra = split_value(report.get("value"))
-        except TunelabError:
-            value, extra = None, {}
-        metrics = {**extra, **(report.get("metrics") or {})}
-        metric = self.config.metric
-        if metric != "default" and metric in metrics:
-            metrics.setdefault("default", value)
-            value = metrics.pop(metric)
-            value = None if value is None else float(value)
-        return value, metrics
-
-    def _ended(self, active: _Active, code: int) -> None:
-        number, params = active.number, active.params
-        if active.stop_state is TrialState.CANCELED:
-            self._finish(number, params, TrialState.CANCELED, None, {}, active.stop_message, observe=False)
-            return
-        if active.stop_state is TrialState.FAILED:
-            self._failed(number, params, active.attempt, active.stop_message)
-            return
-        if active.stop_state is TrialState.EARLY_STOPPED:
-            # NNI's convention: the last intermediate result counts (a final one, if it sent one).
-            value, metrics = active.final or (active.last_intermediate, {})
-            self._finish(number, params, TrialState.EARLY_STOPPED, value, metrics, active.stop_message)
-            return
-        if active.budget_reached_at is not None and code != 0:
-            value, metrics = active.final or (active.last_intermediate, {})
-            message = f"reached its budget ({active.budget}) and was stopped after {self.stop_grace:g} s"
-            self._finish(number, params, TrialState.SUCCEEDED, value, metrics, message)
-            return
-        if code == 0 and active.final is not None:
-            self._finish(number, params, TrialState.SUCCEEDED, *active.final, "")
-        elif code == 0 and active.last_intermediate is not None:
-            self._finish(
-                number,
-                params,
-                TrialState.SUCCEEDED,
-                active.last_intermediate,
-                {},
-                "no final result reported; the last intermediate result counts",
-            )
-        elif code == 0:
-            self._failed(
-                number, params, active.attempt, "exited without reporting a result (call tunelab.report_final)"
-            )
-        else:
-            how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-            self._failed(number, params, active.attempt, how)
-
-    def _failed(self, number: int, params: dict[str, Any], attempt: int, reason: str) -> None:
-        tail = self._stderr_tail(number)
-        message = f"{reason}{': ' + tail if tail else ''}"
-        failures = self._failed_attempts.get(number, 0) + 1
-        self._failed_attempts[number] = failures
-        if failures <= self.config.failure.retries:
-            wait = f"retry {failures} of {self.config.failure.retries} after: {reason}"
-            self.storage.update_trial(
-                self.experiment_id,
-                number,
-                state=TrialState.WAITING,
-                message=message,
-                wait_reason=wait,
-                ended_at=time.time(),
-            )
-            self._queue.append(_Queued(number, params, attempt + 1, wait))
-            logger.info("trial %d failed (%s); %s", number, reason, wait)
-            return
-        self._finish(number, params, TrialState.FAILED, None, {}, message)
-        if not self.config.failure.ignore and self._error is None:
-            self._error = f"trial {number} failed ({message})"
-
-    def _finish(
-        self,
-        number: int,
-        params: dict[str, Any],
-        state: TrialState,
-        value: float | None,
-        metrics: dict[str, Any],
-        message: str,
-        *,
-        observe: bool = True,
-    ) -> None:
-        note = getattr(self._plans.get(number), "note", "")  # what the scheduler started it for
-        message = f"{note}; {message}" if note and message else note or message
+    def finish(self, number: int, params: dict[str, Any], verdict: Verdict) -> None:
+        state = verdict.state
+        assert state is not None
+        note = getattr(self.plans.get(number), "note", "")  # what the scheduler started it for
+        message = f"{note}; {verdict.message}" if note and verdict.message else note or verdict.message
         self.storage.update_trial(
-            self.experiment_id, number, state=state, value=value, metrics=metrics, message=message, ended_at=time.time()
+            self.experiment_id,
+            number,
+            state=state,
+            value=verdict.value,
+            metrics=dict(verdict.metrics),
+            message=message,
+            ended_at=self.clock.time(),
         )
-        self._counts.add(state)
-        self.scheduler.on_end(number, _outcome(state), value)
-        if observe:
-            self.tuner.observe(number, value)
-            self._note_best(number, params, value)
-        else:
+        self.tally.add(number, state, verdict.value, params, message)
+        self.scheduler.on_end(number, scheduler_outcome(state), verdict.value)
+        if state == TrialState.CANCELED:
             self.tuner.forget(number)
+        else:
+            self.tuner.observe(number, verdict.value)
         self._notify()
 
-    def _note_best(self, number: int, params: Any, value: float | None) -> None:
-        if value is None or value != value:
-            return
-        loss = value if self.config.mode == "min" else -value
-        if self._best is None or loss < self._best[0]:
-            self._best = (loss, number, dict(params), value)
-
-    def _stderr_tail(self, number: int) -> str:
-        path = self._trial_dir(number) / STDERR_FILE
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(0, size - 4096))
-                text = handle.read().decode(errors="replace")
-        except OSError:
-            return ""
-        lines = [line for line in text.splitlines() if line.strip()][-_STDERR_TAIL_LINES:]
-        return " | ".join(line.strip() for line in lines)
-
-    def _stop_all(self, state: TrialState, message: str) -> None:
-        """Stop every running trial and wait for them, keeping all they reported."""
-        for active in self._active.values():
-            if active.stop_state is None:
-                active.stop_state, active.stop_message = state, message
-            active.handle.stop(self.stop_grace)
-        while self._active:
+    def _stop_all(self, message: str) -> None:
+        """Stop every running trial and wait for them, keeping all they reported; the rest run again on resume."""
+        for attempt in self.active.values():
+            attempt.stop_for(StopCause.INTERRUPTED, f"interrupted ({message}); runs again on resume", self.stop_grace)
+        while self.active:
             self._collect()
-            if self._active:
-                self._wait()
-        for queued in self._queue:
-            self._finish(queued.number, queued.params, TrialState.CANCELED, None, {}, message, observe=False)
-        self._queue.clear()
+            if self.active:
+                self.runner.wait([a.handle for a in self.active.values()], self.poll_interval)
+        for queued in self.queue:
+            self.storage.update_trial(
+                self.experiment_id, queued.number, state=TrialState.WAITING, wait_reason="runs on resume"
+            )
+        self.queue.clear()
 
-    # ------------------------------------------------------------------ housekeeping
-    def _elapsed(self) -> float:
-        return self._elapsed_before + (time.monotonic() - self._started_monotonic)
-
-    def _persist_elapsed(self) -> None:
-        self.storage.update_experiment(self.experiment_id, elapsed=self._elapsed())
-
-    def _heartbeat(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_heartbeat:
-            self._next_heartbeat = now + _HEARTBEAT_SECONDS
-            self.storage.update_experiment(self.experiment_id, heartbeat_at=time.time(), elapsed=self._elapsed())
-            self._notify()
-
+    # ------------------------------------------------------------------ requests from other processes
     def _stop_requested(self) -> bool:
         """Poll storage for a stop flag and other requests (from the CLI or the dashboard)."""
-        now = time.monotonic()
-        if now < self._next_stop_check:
+        now = self.clock.monotonic()
+        if now < self._next_request_check:
             return False
-        self._next_stop_check = now + _STOP_CHECK_SECONDS
+        self._next_request_check = now + _REQUEST_CHECK_SECONDS
         for request in self.storage.get_requests(self.experiment_id):
             self.storage.close_request(request.id, self._handle(request))
         return self.storage.get_experiment(self.experiment_id).stop_requested
@@ -664,91 +522,67 @@ class Engine:
             if request.kind == RequestKind.CANCEL_TRIAL:
                 return self._cancel(int(payload["number"]))
             if request.kind == RequestKind.UPDATE_LIMITS:
-                return self._update_limits(payload)
+                outcome = self.limits.update(payload)
+                self._persist_limits()
+                return outcome
             if request.kind == RequestKind.ADD_TRIAL:
                 self.tuner.enqueue(payload["params"])
-                self._exhausted = False
-                if self.max_trials is not None and self._created >= self.max_trials:
-                    self.max_trials = self._created + 1
+                self.exhausted = False
+                if self.limits.max_trials is not None and self.created >= self.limits.max_trials:
+                    self.limits.max_trials = self.created + 1
                     self._persist_limits()
                 return "queued to run next"
         except (KeyError, TypeError, ValueError, TunelabError) as exc:
-            return f"rejected: {exc}"
+            return f"rejected: {escape(exc)}"
         return f"rejected: unknown request {request.kind!r}"
 
     def _cancel(self, number: int) -> str:
-        if number in self._active:
-            active = self._active[number]
-            active.stop_state, active.stop_message = TrialState.CANCELED, "canceled by the user"
-            active.handle.stop(self.stop_grace)
+        if number in self.active:
+            self.active[number].stop_for(StopCause.CANCELED, "canceled by the user", self.stop_grace)
             return f"trial {number} is being stopped"
-        for queued in list(self._queue):
+        for queued in list(self.queue):
             if queued.number == number:
-                self._queue.remove(queued)
-                self._finish(
-                    number, queued.params, TrialState.CANCELED, None, {}, "canceled by the user", observe=False
-                )
+                self.queue.remove(queued)
+                self.finish(number, queued.params, Verdict(TrialState.CANCELED, message="canceled by the user"))
                 return f"trial {number} canceled before it ran again"
         return f"rejected: trial {number} is not running or waiting"
-
-    def _update_limits(self, payload: Mapping[str, Any]) -> str:
-        from tunelab.config import parse_duration
-
-        changes = []
-        if "max_trials" in payload:
-            value = payload["max_trials"]
-            if value is not None and (isinstance(value, bool) or int(value) < 1):
-                raise ValueError(f"max_trials must be >= 1 or null, got {value!r}")
-            self.max_trials = None if value is None else int(value)
-            changes.append(f"max_trials={self.max_trials}")
-        if "max_duration" in payload:
-            self.max_duration = parse_duration(payload["max_duration"])
-            changes.append(f"max_duration={self.max_duration}")
-        if "concurrency" in payload:
-            value = int(payload["concurrency"])
-            if value < 1:
-                raise ValueError(f"concurrency must be >= 1, got {value}")
-            self.concurrency = value
-            changes.append(f"concurrency={value}")
-        self._persist_limits()
-        return "set " + ", ".join(changes) if changes else "nothing to change"
 
     def _persist_limits(self) -> None:
         """Keep changed limits in the stored config, so a resume honours them."""
         config = dict(self.storage.get_experiment(self.experiment_id).config)
-        config.update(max_trials=self.max_trials, max_duration=self.max_duration, concurrency=self.concurrency)
+        config.update(self.limits.as_config())
         self.storage.update_experiment(self.experiment_id, config=config)
+
+    # ------------------------------------------------------------------ housekeeping
+    def elapsed(self) -> float:
+        return self._elapsed_before + (self.clock.monotonic() - self._started)
+
+    def _heartbeat(self) -> None:
+        now = self.clock.monotonic()
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + _HEARTBEAT_SECONDS
+            self.storage.update_experiment(self.experiment_id, heartbeat_at=self.clock.time(), elapsed=self.elapsed())
+            self._notify()
 
     def _set_waiting_reason(self, reason: str) -> None:
         if reason != self._waiting_reason:
             self._waiting_reason = reason
             self.storage.update_experiment(self.experiment_id, waiting_reason=reason)
 
-    def _wait(self) -> None:
-        """Sleep until a trial exits or the poll interval passes (reports are read each round)."""
-        fds = [a.handle.fileno() for a in self._active.values()]
-        fds = [fd for fd in fds if fd >= 0]
-        try:
-            if fds:
-                select.select(fds, [], [], self.poll_interval)
-            else:
-                time.sleep(self.poll_interval if self._active else 0.0)
-        except InterruptedError:
-            pass
-
     def _write_best(self) -> None:
-        if self._best is None:
+        """``best_params.json``: the best trial under the one rule (:mod:`tunelab.storage._best`)."""
+        tally = self.tally
+        if tally.best_number is None:
             return
         import json
 
-        _, number, params, value = self._best
         artifact = {
             "experiment_id": self.experiment_id,
-            "trial": number,
-            "value": value,
+            "trial": tally.best_number,
+            "value": tally.best_value,
             "mode": self.config.mode,
             "metric": self.config.metric,
-            "params": params,
+            "params": tally.best_params,
         }
         self.experiment_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.experiment_dir / "best_params.json.tmp"
@@ -756,21 +590,21 @@ class Engine:
         os.replace(tmp, self.experiment_dir / "best_params.json")
 
     def progress(self, phase: Phase | None = None) -> Progress:
-        best = self._best
+        tally = self.tally
         return Progress(
             phase=phase or Phase.RUNNING,
-            max_trials=self.max_trials,
-            max_duration=self.max_duration,
-            elapsed=self._elapsed(),
-            succeeded=self._counts.succeeded,
-            failed=self._counts.failed,
-            early_stopped=self._counts.early_stopped,
-            canceled=self._counts.canceled,
-            running=len(self._active),
-            waiting=len(self._queue),
-            best_value=None if best is None else best[3],
-            best_params=None if best is None else best[2],
-            best_number=None if best is None else best[1],
+            max_trials=self.limits.max_trials,
+            max_duration=self.limits.max_duration,
+            elapsed=self.elapsed(),
+            succeeded=tally.succeeded,
+            failed=tally.failed,
+            early_stopped=tally.early_stopped,
+            canceled=tally.canceled,
+            running=len(self.active),
+            waiting=len(self.queue),
+            best_value=tally.best_value,
+            best_params=tally.best_params,
+            best_number=tally.best_number,
             waiting_reason=self._waiting_reason,
         )
 
@@ -785,8 +619,8 @@ class Engine:
 
         def interrupt(signum: int, frame: Any) -> None:
             if self._interrupted:  # a second Ctrl-C: stop waiting for the grace period
-                for active in self._active.values():
-                    signal_group(active.handle.pid, signal.SIGKILL)
+                for attempt in self.active.values():
+                    attempt.handle.stop(0.0)
             self._interrupted = True
 
         previous = {}

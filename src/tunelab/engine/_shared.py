@@ -39,11 +39,11 @@ class SharedEngine(Engine):
         self._foreign: dict[int, TrialState] = {}
         self._next_sync = 0.0
 
-    def _restore(self) -> None:
+    def restore(self) -> None:
         if self._join:
             self._sync(force=True)  # another worker's running trials are theirs, not interrupted ones
         else:
-            super()._restore()
+            super().restore()
 
     def _sync(self, *, force: bool = False) -> None:
         """Replay the other workers' trials into this worker's tuner, counts and best."""
@@ -52,8 +52,8 @@ class SharedEngine(Engine):
             return
         self._next_sync = now + _SYNC_SECONDS
         for record in self.storage.get_trials(self.experiment_id):
-            self._created = max(self._created, record.number + 1)
-            if record.number in self._mine or record.number in self._active:
+            self.created = max(self.created, record.number + 1)
+            if record.number in self._mine or record.number in self.active:
                 continue
             self._replay(record)
 
@@ -67,8 +67,7 @@ class SharedEngine(Engine):
                 self.tuner.restore(record.number, record.params, value)
             else:
                 self.tuner.observe(record.number, value)
-            self._counts.add(record.state)
-            self._note_best(record.number, record.params, value)
+            self.tally.add(record.number, record.state, record.value, record.params, record.message)
         elif seen is None:
             self.tuner.restore(record.number, record.params, pending=True)
         self._foreign[record.number] = record.state
@@ -82,9 +81,9 @@ class SharedEngine(Engine):
             self.tuner.forget(exc.number)
             self._sync(force=True)
 
-    def _start(self, number: int, params: dict[str, Any], attempt: int) -> None:
+    def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
         if self.storage.claim_trial(self.experiment_id, number) is None:
             logger.info("trial %d was claimed by another worker", number)
             return
         self._mine.add(number)
-        super()._start(number, params, attempt)
+        super().start(number, params, attempt)
