@@ -1,21 +1,15 @@
 """Storage tests run against every backend: SQLite always, PostgreSQL when a server can be started.
 
-As Optuna's ``pytest_storages.py`` does, the ``storage_url`` fixture hands out a fresh,
-empty store of each kind, and ``storage`` opens it.
+``storage_url`` hands out a fresh, empty store of each kind (as Optuna's ``pytest_storages``);
+``make_storage`` opens connections to it, which is what :class:`tunelab.testing.storages.StorageContract` needs.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "distributed"))
-
-from pgserver import fresh_database, postgres_server  # noqa: E402
-
-from tunelab.storage import open_storage  # noqa: E402
+from tunelab.storage import open_storage
+from tunelab.testing import fresh_database, postgres_server
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -36,7 +30,5 @@ def storage_url(request, tmp_path, postgres_server_url):
 
 
 @pytest.fixture
-def storage(storage_url):
-    store = open_storage(storage_url)
-    yield store
-    store.close()
+def make_storage(storage_url):
+    return lambda: open_storage(storage_url)

@@ -15,7 +15,7 @@ pytest.importorskip("psycopg")
 def pg_url(postgres_server_url):
     if postgres_server_url is None:
         pytest.skip("PostgreSQL is not available")
-    from pgserver import fresh_database
+    from tunelab.testing import fresh_database
 
     return fresh_database(postgres_server_url)
 

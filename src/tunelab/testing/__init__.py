@@ -1,0 +1,20 @@
+"""Test suites and helpers for code that plugs into tunelab, as ``optuna.testing`` is for Optuna.
+
+Each contract is a class of pytest checks to subclass with one fixture that builds your
+implementation, so that a new tuner, scheduler or storage is held to what tunelab's own are:
+
+* :mod:`tunelab.testing.tuners`: :class:`~tunelab.testing.tuners.TunerContract` (``make_tuner``);
+* :mod:`tunelab.testing.schedulers`: :class:`~tunelab.testing.schedulers.SchedulerContract`
+  (``make_scheduler``) and the simulated trial loop it drives schedulers with;
+* :mod:`tunelab.testing.storages`: :class:`~tunelab.testing.storages.StorageContract` (``make_storage``).
+
+Those modules import pytest; this package itself does not, and ``import tunelab`` never
+imports it. :func:`postgres_server` and :func:`fresh_database` give storage tests a
+throwaway PostgreSQL server when its binaries are installed.
+"""
+
+from __future__ import annotations
+
+from tunelab.testing._pgserver import fresh_database, postgres_server
+
+__all__ = ["fresh_database", "postgres_server"]
