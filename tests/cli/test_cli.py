@@ -153,10 +153,9 @@ def test_validate_accepts_good_config(tmp_path):
 
 def test_unknown_experiment_and_bad_arguments(tmp_path):
     result = tunelab("show", "nope", check=False)
-    assert (
-        result.returncode == 1
-        and result.stderr.strip() == f"error: no experiment with id 'nope' in {os.environ['TUNELAB_HOME']}/tunelab.db"
-    )
+    default = f"{os.environ['TUNELAB_HOME']}/tunelab.db"
+    assert result.returncode == 1 and result.stderr.strip() == f"error: no experiments stored at {default!r}"
+    assert not Path(default).exists()
     result = tunelab("trials", "x", "--format", "xml", check=False)
     assert result.returncode == 2 and "'xml' is not one of" in result.stderr
 

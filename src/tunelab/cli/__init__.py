@@ -1,8 +1,10 @@
 """The ``tunelab`` command: thin commands over the public API.
 
-Errors a user can cause print one line (``error: ...``) and exit non-zero; ``run`` and
-``resume`` exit 0 when the experiment ends DONE or TIMEOUT (or STOPPED by the user),
-1 when it ends in ERROR.
+Errors a user can cause print one line (``error: ...``) and exit non-zero; so does any
+other error (``error: internal error: ...``; ``tunelab --debug`` shows its traceback).
+``run`` and ``resume`` exit 0 when the experiment ends DONE or TIMEOUT (or STOPPED by the
+user), 1 when it ends in ERROR. Commands that only read (``list``, ``show``, ``trials``,
+``best``, ``view``, ``stop``) never create storage.
 """
 
 from __future__ import annotations
@@ -12,83 +14,26 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 
-from tunelab.errors import TunelabError
+from tunelab.cli._errors import TunelabGroup, get_experiment
+from tunelab.cli._errors import friendly as _friendly
+from tunelab.cli._options import dashboard_options, serve_options, storage_option
+from tunelab.errors import TunelabError, escape
 
 EXIT_OK_PHASES = {"DONE", "TIMEOUT", "STOPPED"}
 
-storage_option = click.option(
-    "--storage",
-    envvar="TUNELAB_STORAGE",
-    default=None,
-    metavar="PATH_OR_URL",
-    help="Storage file or URL (default: $TUNELAB_HOME/tunelab.db).",
-)
 
-
-def dashboard_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--port/--host/--token/--read-only``: serve the web dashboard (needs the ``server`` extra)."""
-    for option in reversed(
-        [
-            click.option(
-                "--port", type=int, default=None, help="Serve the dashboard on this port (the next free one if taken)."
-            ),
-            click.option(
-                "--host",
-                default="127.0.0.1",
-                show_default=True,
-                help="Address to serve on; any but loopback needs a token.",
-            ),
-            click.option(
-                "--token", default=None, help="Access token for the dashboard (generated when --host is not loopback)."
-            ),
-            click.option(
-                "--read-only", is_flag=True, help="Dashboard without actions (stop, cancel, limits, add trial)."
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-def _serve_options(
-    port: int | None, host: str, token: str | None, read_only: bool, experiment_id: str | None = None
-) -> Any:
-    if port is None:
-        return None
-    try:
-        from tunelab.server import ServeOptions
-    except ImportError:  # pragma: no cover - depends on the installed extras
-        raise TunelabError("the dashboard needs the server extra: pip install 'tunelab[server]'") from None
-    return ServeOptions(host=host, port=port, token=token, read_only=read_only, experiment_id=experiment_id)
-
-
-def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn tunelab's own errors into one line on stderr and their exit code."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TunelabError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TunelabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tunelab")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the engine and tuners decide.")
-def main(verbose: bool) -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error; log everything.")
+def main(verbose: bool, debug: bool) -> None:
     """tunelab: tune hyperparameters from a config file (tunelab YAML, NNI, T9k or Auptimizer)."""
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
@@ -125,18 +70,26 @@ def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = 
 @dashboard_options
 @_friendly
 def run(
-    config_file: str, storage: str | None, quiet: bool, port: int | None, host: str, token: str | None, read_only: bool
+    config_file: str,
+    storage: str | None,
+    quiet: bool,
+    port: int | None,
+    host: str,
+    token: str | None,
+    token_file: str | None,
+    read_only: bool,
 ) -> None:
     """Run the experiment described by CONFIG_FILE."""
     from tunelab.engine import Experiment
 
     overrides = {"storage": storage} if storage else {}
+    dashboard = serve_options(port, host, token, token_file, read_only)
     experiment = Experiment.from_file(config_file, **overrides)
     for warning in experiment.warnings:
         click.echo(f"warning: {warning}", err=True)
     experiment_id = experiment.create()
     click.echo(f"experiment {experiment_id} created ({experiment.format} config {config_file})", err=True)
-    _run_engine(experiment, resume=False, quiet=quiet, dashboard=_serve_options(port, host, token, read_only))
+    _run_engine(experiment, resume=False, quiet=quiet, dashboard=dashboard)
 
 
 @main.command()
@@ -152,13 +105,21 @@ def resume(
     port: int | None,
     host: str,
     token: str | None,
+    token_file: str | None,
     read_only: bool,
 ) -> None:
     """Continue an experiment that was stopped, timed out or killed."""
     from tunelab.engine import Experiment
+    from tunelab.storage import open_storage
 
+    dashboard = serve_options(port, host, token, token_file, read_only)
+    store = open_storage(storage, create=False)
+    try:
+        get_experiment(store, experiment_id, storage)
+    finally:
+        store.close()
     experiment = Experiment.load(experiment_id, storage=storage)
-    _run_engine(experiment, resume=True, quiet=quiet, dashboard=_serve_options(port, host, token, read_only))
+    _run_engine(experiment, resume=True, quiet=quiet, dashboard=dashboard)
 
 
 @main.command()
@@ -183,13 +144,13 @@ def stop(experiment_id: str, storage: str | None) -> None:
     """Ask a running experiment to stop (its engine stops running trials and ends STOPPED)."""
     from tunelab.storage import open_storage
 
-    store = open_storage(storage)
-    record = store.get_experiment(experiment_id)
+    store = open_storage(storage, create=False)
+    record = get_experiment(store, experiment_id, storage)
     if record.phase.is_final:
-        click.echo(f"experiment {experiment_id} has already ended {record.phase.value}", err=True)
+        click.echo(f"experiment {escape(experiment_id)} has already ended {record.phase.value}", err=True)
         return
     store.request_stop(experiment_id)
-    click.echo(f"stop requested for experiment {experiment_id}", err=True)
+    click.echo(f"stop requested for experiment {escape(experiment_id)}", err=True)
 
 
 @main.command(name="list")
@@ -198,19 +159,21 @@ def stop(experiment_id: str, storage: str | None) -> None:
 @_friendly
 def list_experiments(storage: str | None, as_json: bool) -> None:
     """List the stored experiments, newest first."""
-    from tunelab.cli._views import experiments_table
-    from tunelab.storage import open_storage
+    from tunelab.cli._views import experiment_items, experiments_table
+    from tunelab.storage import StorageNotFound, open_storage
 
-    records = open_storage(storage).list_experiments()
-    if as_json:
-        click.echo(
-            json.dumps(
-                [{"id": r.id, "name": r.name, "phase": r.phase.value, "created_at": r.created_at} for r in records],
-                indent=2,
-            )
-        )
+    try:
+        store = open_storage(storage, create=False)
+    except StorageNotFound as exc:
+        if as_json:
+            click.echo("[]")
+        click.echo(str(exc), err=True)
         return
-    experiments_table(records)
+    items = experiment_items(store)
+    if as_json:
+        click.echo(json.dumps(items, indent=2, default=str))
+        return
+    experiments_table(items)
 
 
 @main.command()
@@ -223,7 +186,8 @@ def show(experiment_id: str, storage: str | None, as_json: bool) -> None:
     from tunelab.cli._views import experiment_summary, show_experiment
     from tunelab.storage import open_storage
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
+    get_experiment(store, experiment_id, storage)
     summary = experiment_summary(store, experiment_id)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
@@ -241,8 +205,8 @@ def trials(experiment_id: str, storage: str | None, fmt: str) -> None:
     from tunelab.cli._views import trial_rows, trials_table
     from tunelab.storage import open_storage
 
-    store = open_storage(storage)
-    store.get_experiment(experiment_id)
+    store = open_storage(storage, create=False)
+    get_experiment(store, experiment_id, storage)
     records = store.get_trials(experiment_id, with_intermediate=fmt == "json")
     if fmt == "json":
         click.echo(json.dumps([_trial_json(t) for t in records], indent=2, default=str))
@@ -287,13 +251,21 @@ def _trial_json(t: Any) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_friendly
 def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
-    """The best parameters and value found so far."""
-    from tunelab.engine import Experiment
+    """The best parameters and value found so far (only trials that SUCCEEDED count; ties go to the earlier)."""
+    from tunelab.storage import TrialState, best_trial, open_storage
 
-    experiment = Experiment.load(experiment_id, storage=storage)
-    trial = experiment.best_trial
+    store = open_storage(storage, create=False)
+    record = get_experiment(store, experiment_id, storage)
+    trials = store.get_trials(experiment_id)
+    trial = best_trial(trials, str(record.config.get("mode", "min")))
     if trial is None:
-        raise TunelabError(f"experiment {experiment_id} has no successful trial yet")
+        partial = sum(t.state == TrialState.EARLY_STOPPED for t in trials)
+        note = (
+            f" ({partial} early-stopped trial{'' if partial == 1 else 's'} do not count: their values are partial)"
+            if partial
+            else ""
+        )
+        raise TunelabError(f"experiment {escape(experiment_id)} has no successful trial yet{note}")
     data = {
         "experiment_id": experiment_id,
         "trial": trial.number,
@@ -306,7 +278,7 @@ def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
     else:
         click.echo(f"best value {trial.value:.6g} (trial {trial.number})")
         for key, value in trial.params.items():
-            click.echo(f"  {key} = {json.dumps(value, default=str)}")
+            click.echo(f"  {escape(key)} = {json.dumps(value, default=str)}")
 
 
 @main.command()
@@ -336,15 +308,21 @@ def validate(config_file: str) -> None:
 @dashboard_options
 @_friendly
 def view(
-    experiment_id: str | None, storage: str | None, port: int | None, host: str, token: str | None, read_only: bool
+    experiment_id: str | None,
+    storage: str | None,
+    port: int | None,
+    host: str,
+    token: str | None,
+    token_file: str | None,
+    read_only: bool,
 ) -> None:
     """Serve the dashboard over stored experiments (running or ended) until Ctrl-C."""
     from tunelab.storage import open_storage
 
-    options = _serve_options(8080 if port is None else port, host, token, read_only, experiment_id)
-    store = open_storage(storage)
+    options = serve_options(8080 if port is None else port, host, token, token_file, read_only, experiment_id)
+    store = open_storage(storage, create=False)
     if experiment_id is not None:
-        store.get_experiment(experiment_id)
+        get_experiment(store, experiment_id, storage)
     from tunelab.server import Dashboard
 
     dashboard = Dashboard(store, options)

@@ -1,4 +1,10 @@
-"""How the CLI shows experiments and trials: rich tables for people, dicts for ``--json``."""
+"""How the CLI shows experiments and trials: rich tables for people, dicts for ``--json``.
+
+"Best" is :func:`tunelab.storage.best_trial` (the rule the engine, ``best_params.json`` and
+the dashboard use); whether a RUNNING experiment's engine still runs is
+:func:`tunelab.server._liveness.engine_liveness` (the dashboard's rule too). Every text a
+user or a trial wrote (names, keys, messages) has its control characters escaped.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,21 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup
 from rich.table import Table
 
-from tunelab.engine import best_trial
-from tunelab.storage import ExperimentRecord, Storage, TrialRecord, TrialState
+from tunelab.errors import escape as _escape
+from tunelab.server._liveness import engine_liveness, phase_label
+from tunelab.storage import ExperimentRecord, Storage, TrialRecord, TrialState, best_trial
 
-_console = Console()
+
+def escape(text: object, limit: int = 10_000) -> str:
+    """Text for a rich table cell: control characters escaped, then rich markup."""
+    return _markup(_escape(text, limit))
+
+
+def _console() -> Console:
+    return Console()
 
 
 def _time(stamp: float | None) -> str:
@@ -25,27 +39,70 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def experiments_table(records: list[ExperimentRecord]) -> None:
+def _engine(record: ExperimentRecord, now: float | None) -> dict[str, Any]:
+    liveness = engine_liveness(record, now=now)
+    return {
+        "phase_label": phase_label(record, liveness, _time),
+        "engine_responding": liveness.responding,
+        "engine_silent_since": liveness.since if not liveness.responding else None,
+        "engine_note": liveness.reason,
+    }
+
+
+def _best(trials: list[TrialRecord], mode: str) -> dict[str, Any] | None:
+    best = best_trial(trials, mode)
+    return None if best is None else {"trial": best.number, "value": best.value, "params": dict(best.params)}
+
+
+def experiment_items(store: Storage, *, now: float | None = None) -> list[dict[str, Any]]:
+    """What ``list`` prints, newest first, as plain data."""
+    items = []
+    for record in store.list_experiments():
+        mode = str(record.config.get("mode", "min"))
+        items.append(
+            {
+                "id": record.id,
+                "name": record.name,
+                "phase": record.phase.value,
+                **_engine(record, now),
+                "created_at": record.created_at,
+                "message": record.message,
+                "mode": mode,
+                "best": _best(store.get_trials(record.id), mode),
+            }
+        )
+    return items
+
+
+def experiments_table(items: list[dict[str, Any]]) -> None:
     table = Table(title="experiments")
-    for column in ("id", "name", "phase", "created", "message"):
+    for column in ("id", "name", "phase", "best", "created", "message"):
         table.add_column(column)
-    for r in records:
-        table.add_row(r.id, escape(r.name), r.phase.value, _time(r.created_at), escape(r.message[:60]))
-    _console.print(table)
+    for item in items:
+        best = item["best"]
+        table.add_row(
+            escape(item["id"]),
+            escape(item["name"]),
+            escape(item["phase_label"]),
+            "-" if best is None else f"{best['value']:.6g} (trial {best['trial']})",
+            _time(item["created_at"]),
+            escape(item["message"], 60),
+        )
+    _console().print(table)
 
 
-def experiment_summary(store: Storage, experiment_id: str) -> dict[str, Any]:
+def experiment_summary(store: Storage, experiment_id: str, *, now: float | None = None) -> dict[str, Any]:
     """Everything ``show`` prints, as plain data."""
     record = store.get_experiment(experiment_id)
     trials = store.get_trials(experiment_id)
     config = dict(record.config)
     counts = {state.value: sum(t.state == state for t in trials) for state in TrialState}
-    best = best_trial(trials, config.get("mode", "min"))
     waiting = [{"trial": t.number, "reason": t.wait_reason} for t in trials if t.state == TrialState.WAITING]
     return {
         "id": record.id,
         "name": record.name,
         "phase": record.phase.value,
+        **_engine(record, now),
         "message": record.message,
         "format": record.format,
         "created_at": record.created_at,
@@ -59,7 +116,7 @@ def experiment_summary(store: Storage, experiment_id: str) -> dict[str, Any]:
         "total_trials": len(trials),
         "waiting_reason": record.waiting_reason,
         "waiting_trials": waiting,
-        "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
+        "best": _best(trials, str(config.get("mode", "min"))),
         "experiment_dir": record.experiment_dir,
         "warnings": list(record.warnings),
         "config": config,
@@ -70,7 +127,7 @@ def show_experiment(s: dict[str, Any]) -> None:
     table = Table(title=f"experiment {s['id']} ({escape(s['name'])})", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("phase", s["phase"] + (f": {escape(s['message'])}" if s["message"] else ""))
+    table.add_row("phase", escape(s["phase_label"]) + (f": {escape(s['message'])}" if s["message"] else ""))
     limit = s["max_trials"] or "no limit"
     done = sum(v for k, v in s["trials"].items() if k not in ("WAITING", "RUNNING"))
     table.add_row(
@@ -88,12 +145,12 @@ def show_experiment(s: dict[str, Any]) -> None:
             "best", f"{s['best']['value']:.6g} (trial {s['best']['trial']}) {escape(_short(s['best']['params'], 200))}"
         )
     table.add_row("folder", escape(s["experiment_dir"]))
-    table.add_row("format", s["format"])
+    table.add_row("format", escape(s["format"]))
     for warning in s["warnings"]:
         table.add_row("warning", escape(warning))
     table.add_row("created", _time(s["created_at"]))
     table.add_row("ended", _time(s["ended_at"]))
-    _console.print(table)
+    _console().print(table)
 
 
 def trial_rows(trials: list[TrialRecord]) -> list[dict[str, Any]]:
@@ -130,5 +187,5 @@ def trials_table(trials: list[TrialRecord]) -> None:
         value = "-" if t.value is None else f"{t.value:.6g}"
         duration = "-" if t.duration is None else f"{t.duration:.1f}s"
         note = t.message or t.wait_reason
-        table.add_row(str(t.number), t.state.value, value, duration, escape(_short(dict(t.params))), escape(note[:50]))
-    _console.print(table)
+        table.add_row(str(t.number), t.state.value, value, duration, escape(_short(dict(t.params))), escape(note, 50))
+    _console().print(table)
