@@ -12,7 +12,10 @@ suggestion, seeded from tunelab's generator (a ``seed`` in ``sampler_args`` wins
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -36,7 +39,6 @@ class OptunaTuner(Tuner):
         super().__init__(space, mode=mode, seed=seed)
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         cls = getattr(optuna.samplers, sampler, None)
         if cls is None or not isinstance(cls, type):
             from tunelab.errors import TunerError
@@ -46,7 +48,8 @@ class OptunaTuner(Tuner):
         self.sampler_args = dict(sampler_args or {})
         self._sampler_cls = cls
         self._optuna = optuna
-        self._study = optuna.create_study(direction="minimize", sampler=cls(**self.sampler_args))
+        with _quiet():
+            self._study = optuna.create_study(direction="minimize", sampler=cls(**self.sampler_args))
         self._asked: dict[int, Any] = {}  # tunelab trial id -> optuna trial
         self._unclaimed: Any = None
 
@@ -77,7 +80,8 @@ class OptunaTuner(Tuner):
             if loss is None or math.isinf(loss):
                 self._study.tell(trial, state=state.FAIL)
             else:
-                self._study.tell(trial, loss)
+                with _quiet():
+                    self._study.tell(trial, loss)
             return
         params, dists = _flatten(self.space, observation.params, "")
         ok = loss is not None and math.isfinite(loss)
@@ -89,6 +93,18 @@ class OptunaTuner(Tuner):
                 state=state.COMPLETE if ok else state.FAIL,
             )
         )
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Optuna's per-trial INFO lines, silenced for one call without changing the user's logging for good."""
+    optuna_logger = logging.getLogger("optuna")
+    level = optuna_logger.level
+    optuna_logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna_logger.setLevel(level)
 
 
 def _distribution(domain: Any) -> Any:
