@@ -22,6 +22,7 @@ from typing import Any
 
 from tunelab.runners import LocalRunner, TrialJob
 from tunelab.storage import Phase
+from tunelab.trial._channel import BadReport, Report
 
 logger = logging.getLogger("tunelab")
 
@@ -101,10 +102,12 @@ def _run(job: TrialJob, timeout: float | None, grace: float) -> tuple[int, float
         runner.close()
 
 
-def _last_value(reports: list[dict[str, Any]], value: float | None) -> float | None:
+def _last_value(reports: list[Report | BadReport], value: float | None) -> float | None:
     for report in reports:
-        if isinstance(report.get("value"), (int, float)):
-            value = float(report["value"])
+        if isinstance(report, Report) and report.value is not None:
+            value = report.value
+        elif isinstance(report, BadReport):
+            logger.warning("save_best_model: the re-run wrote a bad report: %s", report.reason)
     return value
 
 

@@ -15,16 +15,18 @@ free it tells the engine why trials wait (:meth:`Runner.wait_reason`).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import shutil
 import subprocess
 from collections.abc import Sequence
-from typing import Any
 
-from tunelab.errors import ConfigError
-from tunelab.runners._base import Runner, TrialHandle, TrialJob
+from tunelab.errors import ConfigError, RunnerError
+from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
+from tunelab.trial._channel import BadReport, Report
 
 _EPS = 1e-9
+logger = logging.getLogger("tunelab")
 
 
 def discover_gpus(nvidia_smi: str | None = None) -> list[int]:
@@ -36,7 +38,8 @@ def discover_gpus(nvidia_smi: str | None = None) -> list[int]:
         out = subprocess.run(
             [exe, "--query-gpu=index", "--format=csv,noheader"], capture_output=True, text=True, timeout=20, check=True
         ).stdout
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.warning("nvidia-smi lists no GPU: %s", str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
         return []
     return [int(line) for line in out.split() if line.strip().isdigit()]
 
@@ -124,11 +127,17 @@ class _GpuHandle(TrialHandle):
             self._allocator.release(self._key)
         return code
 
-    def read_reports(self) -> list[dict[str, Any]]:
+    def read_reports(self) -> list[Report | BadReport]:
         return self._inner.read_reports()
 
     def stop(self, grace: float) -> None:
         self._inner.stop(grace)
+
+    def request_stop(self) -> None:
+        self._inner.request_stop()
+
+    def failure_detail(self) -> str:
+        return self._inner.failure_detail()
 
     def fileno(self) -> int:
         return self._inner.fileno()
@@ -153,8 +162,8 @@ class GpuRunner(Runner):
         key = self._next_key
         self._next_key += 1
         gpus = self.allocator.allocate(key)
-        if gpus is None:
-            raise OSError(self.allocator.describe_busy())
+        if gpus is None:  # the engine asks wait_reason() first; this is a caller's mistake
+            raise RunnerError(self.allocator.describe_busy())
         visible = ",".join(str(g) for g in gpus)
         job = dataclasses.replace(job, env={**job.env, "CUDA_VISIBLE_DEVICES": visible})
         try:
@@ -163,6 +172,12 @@ class GpuRunner(Runner):
             self.allocator.release(key)
             raise
         return _GpuHandle(inner, self.allocator, key, gpus)
+
+    def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
+        self.inner.wait([h._inner if isinstance(h, _GpuHandle) else h for h in handles], timeout)
+
+    def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        return self.inner.recover(job, pid, pid_start, grace)  # stopped before any GPU is handed out again
 
     def close(self) -> None:
         self.inner.close()

@@ -1,37 +1,50 @@
 """The local runner: every trial is a process on this machine, in its own process group.
 
 Command trials are started from an argv list (a shell only when the command uses shell
-syntax). Function trials run in a forked child, so a crash, a segfault or ``os._exit`` in
+syntax). Function trials run in a child process, so a crash, a segfault or ``os._exit`` in
 one trial cannot take the engine down, and they report through the same file channel as
-commands do.
+commands do. The child is forked (fast), except when other threads run in this process
+(the dashboard's, say): forking a threaded process can deadlock the child, so it then
+comes from a fork server when the function can be pickled (see :func:`start_method`).
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import multiprocessing
 import os
+import pickle
 import random
 import re
 import shlex
-import shutil
 import signal
+import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from tunelab.errors import TrialFailed
-from tunelab.runners._base import Runner, TrialHandle, TrialJob
-from tunelab.runners._processes import signal_group
+from tunelab.errors import TrialFailed, TrialStartError
+from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
+from tunelab.runners._files import (
+    AUP_CONFIG_FILE,
+    REPORTS_FILE,
+    STDERR_FILE,
+    STDOUT_FILE,
+    STOP_FILE,
+    prepare_trial_dir,
+    stderr_tail,
+    trial_environment,
+)
+from tunelab.runners._processes import signal_group, stop_orphan
 from tunelab.trial import _context
+from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
+
+logger = logging.getLogger("tunelab")
 
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n]")
-SHIMS_DIR = Path(__file__).resolve().parent.parent / "trial" / "_shims"
-STDOUT_FILE = "stdout.log"
-STDERR_FILE = "stderr.log"
-AUP_CONFIG_FILE = "aup_config.json"
 
 
 def command_argv(command: str) -> list[str]:
@@ -45,123 +58,29 @@ def command_argv(command: str) -> list[str]:
     return ["/bin/sh", "-c", stripped]
 
 
-def prepare_trial_dir(job: TrialJob) -> None:
-    """Write the parameters file and set aside the logs of an earlier attempt."""
-    job.trial_dir.mkdir(parents=True, exist_ok=True)
-    if job.attempt > 1:
-        for name in (STDOUT_FILE, STDERR_FILE, _context.REPORTS_FILE):
-            old = job.trial_dir / name
-            if old.exists():
-                stem, dot, suffix = name.partition(".")
-                old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
-    (job.trial_dir / _context.STOP_FILE).unlink(missing_ok=True)
-    if job.checkpoint_dir is not None:
-        _prepare_checkpoint(job.checkpoint_dir, job.checkpoint_from)
-    data = {
-        "experiment_id": job.experiment_id,
-        "number": job.number,
-        "attempt": job.attempt,
-        "seed": job.seed,
-        "params": job.trial_params(),
-        "result_labels": list(job.result_labels),
-        "budget": job.budget,
-        "checkpoint_dir": None if job.checkpoint_dir is None else str(job.checkpoint_dir),
-    }
-    _write_json(job.trial_dir / _context.PARAMS_FILE, data)
-    if job.params_as_argv:
-        _write_json(job.trial_dir / AUP_CONFIG_FILE, {**job.trial_params(), "job_id": job.number})
-
-
-def _prepare_checkpoint(folder: Path, source: Path | None) -> None:
-    """The trial's checkpoint folder; a copy of ``source`` when it continues another trial's run."""
-    if source is not None and source.is_dir() and source.resolve() != folder.resolve():
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.copytree(source, folder, symlinks=True)
-    folder.mkdir(parents=True, exist_ok=True)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=repr))
-    os.replace(tmp, path)
-
-
-def trial_environment(job: TrialJob) -> dict[str, str]:
-    env = {**os.environ, **job.env}
-    env[_context.ENV_TRIAL_DIR] = str(job.trial_dir)
-    env[_context.ENV_TRIAL_NUMBER] = str(job.number)
-    env[_context.ENV_EXPERIMENT_ID] = job.experiment_id
-    if job.seed is not None:
-        env[_context.ENV_TRIAL_SEED] = str(job.seed)
-    if job.budget is not None:
-        env[_context.ENV_TRIAL_BUDGET] = str(job.budget)
-    if job.checkpoint_dir is not None:
-        env[_context.ENV_CHECKPOINT_DIR] = str(job.checkpoint_dir)
-    # Trials run with the interpreter (and virtual environment) tunelab runs in.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    paths = [str(SHIMS_DIR)] if job.compat else []
-    if env.get("PYTHONPATH"):
-        paths.append(env["PYTHONPATH"])
-    if paths:
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-    if "nni" in job.compat:
-        env.update(
-            NNI_PLATFORM="local",
-            NNI_EXP_ID=job.experiment_id,
-            NNI_TRIAL_JOB_ID=f"{job.experiment_id}-{job.number}",
-            NNI_TRIAL_SEQ_ID=str(job.number),
-            NNI_OUTPUT_DIR=str(job.trial_dir),
-            NNI_SYS_DIR=str(job.trial_dir),
-        )
-    return env
-
-
-class _ReportTail:
-    """Reads the complete lines appended to a trial's reports file since the last read."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.partial = b""
-
-    def read(self) -> list[dict[str, Any]]:
-        try:
-            with open(self.path, "rb") as handle:
-                handle.seek(self.offset)
-                chunk = handle.read()
-        except FileNotFoundError:
-            return []
-        self.offset += len(chunk)
-        data = self.partial + chunk
-        lines = data.split(b"\n")
-        self.partial = lines.pop()
-        reports = []
-        for line in lines:
-            if line.strip():
-                try:
-                    reports.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-        return reports
-
-
 class _LocalHandle(TrialHandle):
     def __init__(self, job: TrialJob) -> None:
         self.job = job
-        self._tail = _ReportTail(job.trial_dir / _context.REPORTS_FILE)
+        self._reader = ReportReader(job.trial_dir / REPORTS_FILE, attempt=job.attempt)
         self._kill_at: float | None = None
         self._exit_code: int | None = None
 
-    def read_reports(self) -> list[dict[str, Any]]:
-        return self._tail.read()
+    def read_reports(self) -> list[Report | BadReport]:
+        if self._exit_code is not None:  # it writes no more: an unfinished last line is reported too
+            return self._reader.finish()
+        return self._reader.read()
+
+    def request_stop(self) -> None:
+        if self._exit_code is None:
+            (self.job.trial_dir / STOP_FILE).touch()
 
     def stop(self, grace: float) -> None:
         if self._exit_code is not None:
             return
-        (self.job.trial_dir / _context.STOP_FILE).touch()
+        (self.job.trial_dir / STOP_FILE).touch()
         signal_group(self.pid, signal.SIGTERM)
         if self._kill_at is None:
-            self._kill_at = time.monotonic() + grace
+            self._kill_at = time.monotonic() + max(0.0, grace)
 
     def poll(self) -> int | None:
         if self._exit_code is None:
@@ -173,6 +92,9 @@ class _LocalHandle(TrialHandle):
                 signal_group(self.pid, signal.SIGKILL)
         return self._exit_code
 
+    def failure_detail(self) -> str:
+        return stderr_tail(self.job.trial_dir)
+
     def _poll_process(self) -> int | None:
         raise NotImplementedError
 
@@ -180,11 +102,13 @@ class _LocalHandle(TrialHandle):
 class _CommandHandle(_LocalHandle):
     def __init__(self, job: TrialJob) -> None:
         super().__init__(job)
-        import subprocess
-
         argv = command_argv(job.command or "")
+        if not argv:
+            raise TrialStartError("trial.command is empty")
         if job.params_as_argv:
             argv = [*argv, str(job.trial_dir / AUP_CONFIG_FILE)]
+        if not job.code_dir.is_dir():
+            raise TrialStartError(f"cannot start {argv[0]!r}: trial.code_dir {job.code_dir} is not a folder")
         with open(job.trial_dir / STDOUT_FILE, "ab") as out, open(job.trial_dir / STDERR_FILE, "ab") as err:
             try:
                 self._process = subprocess.Popen(
@@ -197,8 +121,9 @@ class _CommandHandle(_LocalHandle):
                     start_new_session=True,
                 )
             except OSError as exc:
-                err.write(f"tunelab: cannot start {argv[0]!r}: {exc.strerror}\n".encode())
-                raise
+                why = exc.strerror or str(exc)
+                err.write(f"tunelab: cannot start {argv[0]!r}: {why}\n".encode())
+                raise TrialStartError(f"cannot start {argv[0]!r}: {why} (trial.command)") from exc
         self.pid = self._process.pid
         try:
             self._pidfd: int | None = os.pidfd_open(self.pid)
@@ -207,7 +132,7 @@ class _CommandHandle(_LocalHandle):
 
     def _poll_process(self) -> int | None:
         code = self._process.poll()
-        if code is not None and self._pidfd is not None:
+        if code is not None and self._pidfd is not None and self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
         return code
@@ -217,12 +142,20 @@ class _CommandHandle(_LocalHandle):
 
 
 class _FunctionHandle(_LocalHandle):
-    def __init__(self, job: TrialJob) -> None:
+    def __init__(self, job: TrialJob, method: str) -> None:
         super().__init__(job)
-        _import_numpy_random()
-        context = multiprocessing.get_context("fork")
-        self._process = context.Process(target=_function_child, args=(job,), daemon=False)
-        self._process.start()
+        self.start_method = method
+        if method == "fork":
+            _import_numpy_random()
+            args: tuple[Any, ...] = (job.trial_dir, job, None)
+        else:  # the job travels pickled and is unpickled in the child, after its logs are set up
+            args = (job.trial_dir, pickle.dumps(job), list(sys.path))
+        context = multiprocessing.get_context(method)
+        self._process = context.Process(target=_function_child, args=args, daemon=False)
+        try:
+            self._process.start()
+        except OSError as exc:
+            raise TrialStartError(f"cannot start a process for the trial function: {exc}") from exc
         assert self._process.pid is not None
         self.pid = self._process.pid
 
@@ -236,19 +169,52 @@ class _FunctionHandle(_LocalHandle):
         return self._process.sentinel
 
 
+def start_method(job: TrialJob) -> tuple[str, str]:
+    """How a function trial's child is made: ``("fork", why)`` or ``("forkserver", why)``.
+
+    Forking is fast, but a process with other threads (a dashboard) may hold a lock in one
+    of them that the child then waits on forever (Python 3.12 warns). A fork server's
+    children start clean; they need the job pickled, and they import the main script again,
+    so that must be guarded by ``if __name__ == "__main__"``.
+    """
+    if threading.active_count() <= 1:
+        return "fork", "no other thread runs"
+    function = job.function
+    module = getattr(function, "__module__", None)
+    if module == "__main__":
+        return "fork", "the function is defined in the main script, which a fork server cannot import"
+    try:
+        pickle.dumps(job)
+    except Exception as exc:  # noqa: BLE001 - any pickling failure means "fork it"
+        return "fork", f"the trial cannot be pickled ({type(exc).__name__}: {str(exc)[:120]})"
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path and getattr(main, "__spec__", None) is None and not _guarded(path):
+        return "fork", f'the main script {path} has no `if __name__ == "__main__":` guard'
+    return "forkserver", "other threads run in this process"
+
+
+def _guarded(path: str) -> bool:
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return False
+    return re.search(r"__name__\s*==\s*['\"]__main__['\"]", text) is not None
+
+
 def _import_numpy_random() -> None:
     """numpy 2 imports ``numpy.random`` on first use (about 20 ms): once here, not in every trial."""
     if "numpy" in sys.modules and "numpy.random" not in sys.modules:
         import numpy.random  # noqa: F401
 
 
-def _function_child(job: TrialJob) -> None:
+def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[str] | None) -> None:
     """Body of a function trial's process: own session, own logs, the trial context, then the call."""
     os.setsid()
     status = 0
     try:
-        out = os.open(job.trial_dir / STDOUT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        err = os.open(job.trial_dir / STDERR_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        out = os.open(trial_dir / STDOUT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        err = os.open(trial_dir / STDERR_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         sys.stdout.flush()
         sys.stderr.flush()
         os.dup2(out, 1)
@@ -258,6 +224,9 @@ def _function_child(job: TrialJob) -> None:
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if sys_path is not None:
+            sys.path[:] = sys_path
+        job: TrialJob = pickle.loads(payload) if isinstance(payload, bytes) else payload
         trial_env = trial_environment(job)
         os.environ.update({k: v for k, v in trial_env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env})
         context = _context.TrialContext(
@@ -269,6 +238,7 @@ def _function_child(job: TrialJob) -> None:
             result_labels=list(job.result_labels),
             budget=job.budget,
             checkpoint_dir=job.checkpoint_dir,
+            attempt=job.attempt,
         )
         _context.activate(context)
         if job.seed is not None:
@@ -293,10 +263,33 @@ def _function_child(job: TrialJob) -> None:
 
 
 class LocalRunner(Runner):
-    """Runs command and function trials as processes on this machine."""
+    """Runs command and function trials as processes on this machine.
+
+    ``recover`` finds an interrupted trial by its pid and the kernel's start time, stops it
+    if it still runs (SIGTERM to its group, SIGKILL after the grace period) and returns every
+    report its attempt wrote.
+    """
+
+    def __init__(self) -> None:
+        self._fork_reasons: set[str] = set()
 
     def start(self, job: TrialJob) -> TrialHandle:
-        prepare_trial_dir(job)
+        try:
+            prepare_trial_dir(job)
+        except OSError as exc:
+            raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         if job.function is not None:
-            return _FunctionHandle(job)
+            method, why = start_method(job)
+            if method == "fork" and threading.active_count() > 1 and why not in self._fork_reasons:
+                self._fork_reasons.add(why)
+                logger.info("function trials are forked although other threads run: %s", why)
+            return _FunctionHandle(job, method)
+        if not job.command:
+            raise TrialStartError("the trial has neither a command nor a function (trial.command)")
         return _CommandHandle(job)
+
+    def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        was_alive = bool(pid) and stop_orphan(int(pid or 0), pid_start, grace)
+        return Recovered(
+            reports=tuple(read_all(job.trial_dir / REPORTS_FILE, attempt=job.attempt)), was_alive=was_alive
+        )

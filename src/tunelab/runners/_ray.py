@@ -29,14 +29,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tunelab.errors import ConfigError
-from tunelab.runners._base import Runner, TrialHandle, TrialJob
-from tunelab.runners._local import STDERR_FILE, STDOUT_FILE, LocalRunner, _ReportTail, prepare_trial_dir
-from tunelab.trial import _context
+from tunelab.errors import ConfigError, TrialStartError
+from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
+from tunelab.runners._files import REPORTS_FILE, STDERR_FILE, STDOUT_FILE, prepare_trial_dir, stderr_tail
+from tunelab.runners._local import LocalRunner
+from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
 
 #: How often a remote trial checks for a stop request (seconds).
 _STOP_POLL = 0.25
@@ -122,16 +123,17 @@ def _remote_trial(job: TrialJob, board_name: str, key: str, grace: float) -> Ite
 
     scratch = Path(tempfile.mkdtemp(prefix=f"tunelab-{job.experiment_id}-{job.number}-"))
     code_dir = job.code_dir if job.code_dir.is_dir() else Path.cwd()  # runtime_env working_dir
-    local = dataclasses.replace(job, trial_dir=scratch, code_dir=code_dir, attempt=1)
+    # The attempt stays the job's: the trial writes it in every report, and the driver checks it.
+    local = dataclasses.replace(job, trial_dir=scratch, code_dir=code_dir)
     try:
         handle = LocalRunner().start(local)
-    except OSError as exc:
+    except TrialStartError as exc:
         yield {"stderr": f"tunelab: cannot start the trial on {socket.gethostname()}: {exc}\n".encode(), "exit": 127}
         shutil.rmtree(scratch, ignore_errors=True)
         return
     yield {"node": ray.get_runtime_context().get_node_id(), "host": socket.gethostname(), "pid": handle.pid}
     out, err = _ByteTail(scratch / STDOUT_FILE), _ByteTail(scratch / STDERR_FILE)
-    reports = _ByteTail(scratch / _context.REPORTS_FILE)
+    reports = _ByteTail(scratch / REPORTS_FILE)
     # The board exists once the driver has stopped some trial. It is asked without waiting for
     # its answer, so a slow board never holds up the trial's output or the news that it ended.
     board: Any = None
@@ -156,7 +158,7 @@ def _remote_trial(job: TrialJob, board_name: str, key: str, grace: float) -> Ite
                 if wanted == "stop":
                     handle.stop(grace)
                 elif wanted == "ask" and not asked:
-                    (scratch / _context.STOP_FILE).touch()
+                    handle.request_stop()
                 asked = wanted or asked
             now = time.monotonic()
             if question is None and asked != "stop" and now >= next_check:
@@ -232,11 +234,13 @@ class _RayHandle(TrialHandle):
         self.host: str | None = None
         self._runner = runner
         self._key = f"{job.experiment_id}/{job.number}/{job.attempt}"
-        self._tail = _ReportTail(job.trial_dir / _context.REPORTS_FILE)
+        self._reader = ReportReader(job.trial_dir / REPORTS_FILE, attempt=job.attempt)
         self._exit: int | None = None
         self._started = threading.Event()
         self._kill_at: float | None = None
         self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
         self._generator = runner.task.remote(job, runner.board_name, self._key, runner.stop_grace)
         self._thread = threading.Thread(target=self._follow, name=f"tunelab-ray-{job.number}", daemon=True)
         self._thread.start()
@@ -257,11 +261,13 @@ class _RayHandle(TrialHandle):
                 for name, stream in (
                     ("stdout", STDOUT_FILE),
                     ("stderr", STDERR_FILE),
-                    ("reports", _context.REPORTS_FILE),
+                    ("reports", REPORTS_FILE),
                 ):
                     if message.get(name):
                         with open(folder / stream, "ab") as handle:
                             handle.write(message[name])
+                if message.get("reports"):
+                    self._wake()
                 if "exit" in message:
                     code = message["exit"]
         except Exception as exc:  # noqa: BLE001 - a lost node or a cancelled task ends the trial, not the engine
@@ -277,7 +283,18 @@ class _RayHandle(TrialHandle):
         finally:
             self._exit = code
             self._started.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Make :meth:`fileno` readable: the trial reported or ended (:meth:`RayRunner.wait` drains it)."""
+        with contextlib.suppress(OSError):
             os.write(self._wake_write, b"x")
+
+    def _drain(self) -> None:
+        """Forget earlier news while the trial runs; once it ended, its descriptor stays readable."""
+        if self._exit is None and self._wake_read >= 0:
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.read(self._wake_read, 4096)
 
     def poll(self) -> int | None:
         if self._exit is None and self._kill_at is not None and time.monotonic() >= self._kill_at:
@@ -288,8 +305,13 @@ class _RayHandle(TrialHandle):
             self._close()
         return self._exit
 
-    def read_reports(self) -> list[dict[str, Any]]:
-        return self._tail.read()
+    def read_reports(self) -> list[Report | BadReport]:
+        if self._exit is not None:  # the follower thread wrote everything before setting the exit code
+            return self._reader.finish()
+        return self._reader.read()
+
+    def failure_detail(self) -> str:
+        return stderr_tail(self.job.trial_dir)
 
     def request_stop(self) -> None:
         self._runner.board().stop.remote(self._key, "ask")
@@ -378,10 +400,33 @@ class RayRunner(Runner):
             )
 
     def start(self, job: TrialJob) -> TrialHandle:
-        prepare_trial_dir(job)
+        try:
+            prepare_trial_dir(job)
+        except OSError as exc:
+            raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         if job.function is not None:
             _ship_by_value(job.function)
         return _RayHandle(self, job)
+
+    def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
+        """Block until a trial reported or ended (its follower thread wakes a pipe), or ``timeout`` passes."""
+        ray_handles = [h for h in handles if isinstance(h, _RayHandle)]
+        if any(h._exit is not None for h in ray_handles):
+            return
+        fds = [h.fileno() for h in ray_handles if h.fileno() >= 0]
+        try:
+            if fds:
+                select.select(fds, [], [], max(0.0, timeout))
+            elif timeout > 0:
+                time.sleep(timeout)
+        except InterruptedError:
+            pass
+        for handle in ray_handles:
+            handle._drain()
+
+    def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        """A trial of a driver that died: Ray ended its task with the driver, so only its reports remain."""
+        return Recovered(reports=tuple(read_all(job.trial_dir / REPORTS_FILE, attempt=job.attempt)), was_alive=False)
 
     def close(self) -> None:
         try:

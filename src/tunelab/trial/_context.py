@@ -2,19 +2,21 @@
 
 A trial (a command's process, or the child process a function trial runs in) finds its
 context in ``TUNELAB_*`` environment variables set by the runner. Reports are appended
-as JSON lines to ``reports.jsonl`` in the trial's folder; the engine tails that file and
-stores each line. A file is the simplest channel that survives either side dying: the
-engine picks up what a trial wrote even after a restart. A stop request is a ``STOP``
-file the engine creates in the same folder.
+as JSON lines to ``reports.jsonl`` in the trial's folder, encoded and checked by
+:mod:`tunelab.trial._channel`; the runner reads them back for the engine. A file is the
+simplest channel that survives either side dying: the engine picks up what a trial wrote
+even after a restart. A stop request is a ``STOP`` file the runner creates in the same
+folder.
 
-This module imports only the standard library, so ``import tunelab`` in a trial script
-costs a few milliseconds.
+This module imports only the standard library (and tunelab's stdlib-only modules), so
+``import tunelab`` in a trial script costs a few milliseconds.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import sys
 import time
@@ -22,7 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPORTS_FILE = "reports.jsonl"
+from tunelab.errors import ReportError, escape
+from tunelab.trial._channel import MAX_STEP, REPORTS_FILE, Report, ReportKind, encode
+
+__all__ = ["PARAMS_FILE", "REPORTS_FILE", "STOP_FILE", "TrialContext", "activate", "current"]
+
 PARAMS_FILE = "params.json"
 STOP_FILE = "STOP"
 
@@ -48,6 +54,8 @@ class TrialContext:
     budget: int | None = None
     #: A folder for checkpoints; a promoted trial finds its predecessor's checkpoint here.
     checkpoint_dir: Path | None = None
+    #: Which attempt of the trial this is (1 for the first run, 2 after one retry, ...).
+    attempt: int = 1
     _last_step: int = -1
 
     @property
@@ -60,31 +68,34 @@ class TrialContext:
 
     def report(self, value: Any, step: int | None = None, **metrics: Any) -> None:
         value, metrics = _split(value, metrics, self.result_labels)
-        step = self._last_step + 1 if step is None else int(step)
+        step = self._last_step + 1 if step is None else _step(step)
+        self._write(Report(ReportKind.INTERMEDIATE, value, step, metrics, time.time(), self.attempt))
         self._last_step = step
-        self._write({"kind": "intermediate", "step": step, "value": value, "metrics": metrics})
 
     def report_final(self, value: Any, **metrics: Any) -> None:
         value, metrics = _split(value, metrics, self.result_labels)
-        self._write({"kind": "final", "value": value, "metrics": metrics})
+        self._write(Report(ReportKind.FINAL, value, None, metrics, time.time(), self.attempt))
 
     def should_stop(self) -> bool:
         return self.trial_dir is not None and (self.trial_dir / STOP_FILE).exists()
 
-    def _write(self, record: dict[str, Any]) -> None:
-        record["time"] = time.time()
+    def _write(self, report: Report) -> None:
+        line = encode(report)  # checks the report here, in the trial, where the mistake is
         if self.trial_dir is None:
-            label = "final result" if record["kind"] == "final" else f"step {record['step']}"
-            extra = "".join(f", {k}={v}" for k, v in record["metrics"].items())
-            print(f"[tunelab] {label}: {record['value']}{extra}", file=sys.stderr)
+            label = "final result" if report.kind is ReportKind.FINAL else f"step {report.step}"
+            extra = "".join(f", {k}={v}" for k, v in report.metrics.items())
+            print(f"[tunelab] {label}: {report.value}{extra}", file=sys.stderr)
             return
-        line = json.dumps(record, allow_nan=True, default=_jsonable) + "\n"
         # One write() per line on an O_APPEND file: a reader never sees half a record.
         fd = os.open(self.trial_dir / REPORTS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line.encode())
+            os.write(fd, line)
         finally:
             os.close(fd)
+
+
+class _ReportTypeError(ReportError, TypeError):
+    """A result of the wrong type: a :class:`ReportError`, and a ``TypeError`` as it always was."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,14 +106,37 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+def _step(step: Any) -> int:
+    """A step as an integer in ``0..MAX_STEP``; integral floats (``3.0``) and numpy integers are accepted."""
+    if isinstance(step, bool):
+        raise _ReportTypeError(f"tunelab: step must be an integer, got {step!r}")
+    if not isinstance(step, int) and (isinstance(step, float) or hasattr(step, "is_integer")):
+        if not (math.isfinite(step) and float(step).is_integer()):
+            raise ReportError(f"tunelab: step must be an integer, got {step!r}")
+        step = int(step)
+    try:
+        number = operator.index(step)
+    except TypeError:
+        raise _ReportTypeError(f"tunelab: step must be an integer, got {escape(repr(step), 60)}") from None
+    if not 0 <= number <= MAX_STEP:
+        shown = number if abs(number) < 10**30 else f"an integer of {len(str(abs(number)))} digits"
+        raise ReportError(f"tunelab: step must be between 0 and 2**63-1, got {shown}")
+    return number
+
+
 def _number(value: Any) -> float | None:
     if value is None:
         return None
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"tunelab: a result must be a number, got {value!r}")
-    return float(value)
+        raise _ReportTypeError(f"tunelab: a result must be a number, got {escape(repr(value), 60)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ReportError(
+            f"tunelab: a result must fit in a float, got an integer of {len(str(value))} digits"
+        ) from None
 
 
 def _split(value: Any, metrics: dict[str, Any], labels: list[str]) -> tuple[float | None, dict[str, Any]]:
@@ -110,22 +144,22 @@ def _split(value: Any, metrics: dict[str, Any], labels: list[str]) -> tuple[floa
     metrics = dict(metrics)
     if isinstance(value, dict):
         if "default" not in value:
-            raise TypeError(f"tunelab: a dict result needs a 'default' key, got keys {sorted(value)}")
-        metrics.update({k: v for k, v in value.items() if k != "default"})
+            raise _ReportTypeError(f"tunelab: a dict result needs a 'default' key, got keys {sorted(map(str, value))}")
+        metrics.update({str(k): v for k, v in value.items() if k != "default"})
         value = value["default"]
     elif isinstance(value, (list, tuple)):
         if not value:
-            raise TypeError("tunelab: a list result needs at least the main value")
+            raise _ReportTypeError("tunelab: a list result needs at least the main value")
         extra = list(value[1:])
         names = labels + [f"result_{i}" for i in range(len(labels) + 1, len(extra) + 1)]
         metrics.update(dict(zip(names, extra, strict=False)))
         value = value[0]
     number = _number(value)
-    for key, item in list(metrics.items()):
-        if hasattr(item, "item"):
-            metrics[key] = item.item()
-    if number is not None and math.isnan(number):
-        number = float("nan")
+    try:
+        # numpy scalars and arrays become numbers and lists; anything else JSON lacks, its repr.
+        metrics = json.loads(json.dumps(metrics, allow_nan=True, default=_jsonable))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ReportError(f"tunelab: metrics must be JSON values: {escape(str(exc), 120)}") from None
     return number, metrics
 
 
@@ -162,4 +196,5 @@ def _from_environment() -> TrialContext:
         result_labels=list(data.get("result_labels", [])),
         budget=data.get("budget"),
         checkpoint_dir=Path(data["checkpoint_dir"]) if data.get("checkpoint_dir") else None,
+        attempt=int(data.get("attempt") or 1),
     )
