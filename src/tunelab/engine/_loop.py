@@ -11,14 +11,11 @@ and waiting from the runner, so a test drives the whole loop on a virtual timeli
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import signal
 import socket
-import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,28 +32,26 @@ from tunelab.engine._outcome import (
     failure_action,
     final_phase,
 )
-from tunelab.engine._progress import Listener, Progress, Tally
-from tunelab.engine._requests import Limits
+from tunelab.engine._progress import Listener, Progress, Tally, write_best
+from tunelab.engine._requests import Controls, Limits
+from tunelab.engine._setup import build_tuner, scheduler_outcome, trial_seed
+from tunelab.engine._signals import interrupts
 from tunelab.errors import SearchSpaceExhausted, TrialStartError, TunelabError, escape
 from tunelab.runners import Runner, TrialJob, create_runner, process_start_time
-from tunelab.schedulers import Decision, NewTrial, Outcome, Resume, Wait, build_scheduler
+from tunelab.schedulers import Decision, NewTrial, Resume, Wait, build_scheduler
 from tunelab.storage import (
     ExperimentRecord,
     IntermediateResult,
     Phase,
-    Request,
-    RequestKind,
     Storage,
     TrialRecord,
     TrialState,
 )
 from tunelab.trial._channel import BadReport, ReportKind
-from tunelab.tuners import Tuner, create_tuner, tuner_arguments
 
 logger = logging.getLogger("tunelab")
 
 _HEARTBEAT_SECONDS = 2.0
-_REQUEST_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -67,32 +62,6 @@ class Queued:
     params: dict[str, Any]
     attempt: int
     reason: str
-
-
-def trial_seed(experiment_seed: int, number: int) -> int:
-    """A per-trial seed derived from the experiment's, stable across processes and resumes."""
-    digest = hashlib.sha256(f"{experiment_seed}:{number}".encode()).digest()
-    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
-
-
-def build_tuner(config: ExperimentConfig) -> Tuner:
-    """The configured tuner; tuners that plan by budget (``auto``) also get the limits."""
-    args = dict(config.tuner.args)
-    # NNI puts the seed among the tuner's classArgs; the experiment's seed wins when both are set.
-    seed = config.seed if config.seed is not None else args.pop("seed", None)
-    args.pop("seed", None)
-    accepted = tuner_arguments(config.tuner.name)
-    if "max_trials" in accepted:
-        args.setdefault("max_trials", config.max_trials)
-    if "concurrency" in accepted:
-        args.setdefault("concurrency", config.concurrency)
-    return create_tuner(config.tuner.name, config.space(), mode=config.mode, seed=seed, **args)
-
-
-def scheduler_outcome(state: TrialState) -> Outcome:
-    if state == TrialState.SUCCEEDED:
-        return Outcome.COMPLETED
-    return Outcome.STOPPED if state == TrialState.EARLY_STOPPED else Outcome.FAILED
 
 
 class Engine:
@@ -141,16 +110,21 @@ class Engine:
         self._waiting_reason = ""
         self._started = 0.0
         self._next_heartbeat = 0.0
-        self._next_request_check = 0.0
+        self.controls = Controls(storage, experiment_id, clock, self)
 
     # ------------------------------------------------------------------ main loop
     def run(self, *, resume: bool = False) -> ExperimentRecord:
-        handlers = self._install_signal_handlers()
         try:
-            return self._run(resume)
+            with interrupts(self._on_interrupt):
+                return self._run(resume)
         finally:
-            self._restore_signal_handlers(handlers)
             self.runner.close()
+
+    def _on_interrupt(self) -> None:
+        if self._interrupted:  # a second Ctrl-C: stop waiting for the grace period
+            for attempt in self.active.values():
+                attempt.handle.stop(0.0)
+        self._interrupted = True
 
     def _run(self, resume: bool) -> ExperimentRecord:
         self._started = self.clock.monotonic()
@@ -202,7 +176,7 @@ class Engine:
             engine_pid=None,
             elapsed=self.elapsed(),
         )
-        self._write_best()
+        write_best(self.experiment_dir, self.experiment_id, self.tally, self.config.metric)
         self._notify(phase)
         logger.info("experiment %s ended %s%s", self.experiment_id, phase.value, f": {message}" if message else "")
         return self.storage.get_experiment(self.experiment_id)
@@ -213,7 +187,7 @@ class Engine:
             if self._error is not None:
                 self._stop_all("another trial failed")
                 return Phase.ERROR, self._error
-            if self._interrupted or self._stop_requested():
+            if self._interrupted or self.controls.poll():
                 self._stop_all("the experiment was stopped")
                 return Phase.STOPPED, "interrupted" if self._interrupted else "stopped by the user"
             max_duration = self.limits.max_duration
@@ -505,38 +479,9 @@ class Engine:
             )
         self.queue.clear()
 
-    # ------------------------------------------------------------------ requests from other processes
-    def _stop_requested(self) -> bool:
-        """Poll storage for a stop flag and other requests (from the CLI or the dashboard)."""
-        now = self.clock.monotonic()
-        if now < self._next_request_check:
-            return False
-        self._next_request_check = now + _REQUEST_CHECK_SECONDS
-        for request in self.storage.get_requests(self.experiment_id):
-            self.storage.close_request(request.id, self._handle(request))
-        return self.storage.get_experiment(self.experiment_id).stop_requested
-
-    def _handle(self, request: Request) -> str:
-        payload = request.payload
-        try:
-            if request.kind == RequestKind.CANCEL_TRIAL:
-                return self._cancel(int(payload["number"]))
-            if request.kind == RequestKind.UPDATE_LIMITS:
-                outcome = self.limits.update(payload)
-                self._persist_limits()
-                return outcome
-            if request.kind == RequestKind.ADD_TRIAL:
-                self.tuner.enqueue(payload["params"])
-                self.exhausted = False
-                if self.limits.max_trials is not None and self.created >= self.limits.max_trials:
-                    self.limits.max_trials = self.created + 1
-                    self._persist_limits()
-                return "queued to run next"
-        except (KeyError, TypeError, ValueError, TunelabError) as exc:
-            return f"rejected: {escape(exc)}"
-        return f"rejected: unknown request {request.kind!r}"
-
-    def _cancel(self, number: int) -> str:
+    # ------------------------------------------------------------------ control requests (see Controls)
+    def cancel(self, number: int) -> str:
+        """Cancel a running or waiting trial (it does not run again)."""
         if number in self.active:
             self.active[number].stop_for(StopCause.CANCELED, "canceled by the user", self.stop_grace)
             return f"trial {number} is being stopped"
@@ -547,11 +492,14 @@ class Engine:
                 return f"trial {number} canceled before it ran again"
         return f"rejected: trial {number} is not running or waiting"
 
-    def _persist_limits(self) -> None:
-        """Keep changed limits in the stored config, so a resume honours them."""
-        config = dict(self.storage.get_experiment(self.experiment_id).config)
-        config.update(self.limits.as_config())
-        self.storage.update_experiment(self.experiment_id, config=config)
+    def add_trial(self, params: Mapping[str, Any]) -> str:
+        """Run ``params`` next (the trial limit grows by one if it is reached)."""
+        self.tuner.enqueue(params)
+        self.exhausted = False
+        if self.limits.max_trials is not None and self.created >= self.limits.max_trials:
+            self.limits.max_trials = self.created + 1
+            self.controls.persist_limits()
+        return "queued to run next"
 
     # ------------------------------------------------------------------ housekeeping
     def elapsed(self) -> float:
@@ -568,26 +516,6 @@ class Engine:
         if reason != self._waiting_reason:
             self._waiting_reason = reason
             self.storage.update_experiment(self.experiment_id, waiting_reason=reason)
-
-    def _write_best(self) -> None:
-        """``best_params.json``: the best trial under the one rule (:mod:`tunelab.storage._best`)."""
-        tally = self.tally
-        if tally.best_number is None:
-            return
-        import json
-
-        artifact = {
-            "experiment_id": self.experiment_id,
-            "trial": tally.best_number,
-            "value": tally.best_value,
-            "mode": self.config.mode,
-            "metric": self.config.metric,
-            "params": tally.best_params,
-        }
-        self.experiment_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.experiment_dir / "best_params.json.tmp"
-        tmp.write_text(json.dumps(artifact, indent=2, default=repr))
-        os.replace(tmp, self.experiment_dir / "best_params.json")
 
     def progress(self, phase: Phase | None = None) -> Progress:
         tally = self.tally
@@ -611,24 +539,3 @@ class Engine:
     def _notify(self, phase: Phase | None = None) -> None:
         if self.listener is not None:
             self.listener.on_progress(self.progress(phase))
-
-    # ------------------------------------------------------------------ signals
-    def _install_signal_handlers(self) -> dict[int, Any]:
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
-        def interrupt(signum: int, frame: Any) -> None:
-            if self._interrupted:  # a second Ctrl-C: stop waiting for the grace period
-                for attempt in self.active.values():
-                    attempt.handle.stop(0.0)
-            self._interrupted = True
-
-        previous = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, interrupt)
-        return previous
-
-    @staticmethod
-    def _restore_signal_handlers(previous: dict[int, Any]) -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -118,7 +118,9 @@ def classify(end: TrialEnd) -> Verdict:
     if end.stop is StopCause.BUDGET:
         if end.last_intermediate is not None:
             return Verdict(TrialState.SUCCEEDED, end.last_intermediate, {}, end.stop_message)
-        return Verdict(TrialState.FAILED, message=f"{end.stop_message or 'stopped at its budget'}; {_how(end.exit_code)}")
+        return Verdict(
+            TrialState.FAILED, message=f"{end.stop_message or 'stopped at its budget'}; {_how(end.exit_code)}"
+        )
     if end.last_intermediate is not None:
         return Verdict(
             TrialState.SUCCEEDED,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from tunelab.storage import Phase, TrialState, competes, is_better
@@ -74,3 +77,21 @@ class Tally:
     def ended(self) -> int:
         """Trials that ran to an end of their own (canceled ones do not count)."""
         return self.succeeded + self.failed + self.early_stopped
+
+
+def write_best(directory: Path, experiment_id: str, tally: Tally, metric: str) -> None:
+    """``best_params.json``: the best trial under the one rule (:mod:`tunelab.storage._best`), written atomically."""
+    if tally.best_number is None:
+        return
+    artifact = {
+        "experiment_id": experiment_id,
+        "trial": tally.best_number,
+        "value": tally.best_value,
+        "mode": tally.mode,
+        "metric": metric,
+        "params": tally.best_params,
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / "best_params.json.tmp"
+    tmp.write_text(json.dumps(artifact, indent=2, default=repr))
+    os.replace(tmp, directory / "best_params.json")

@@ -1,10 +1,14 @@
-"""The limits a user may change while an experiment runs, and the checks on such a change."""
+"""Control requests: what a user may change or ask of a running experiment, and the checks on it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from tunelab._clock import Clock
+from tunelab.errors import TunelabError, escape
+from tunelab.storage import Request, RequestKind, Storage
 
 
 @dataclass
@@ -41,3 +45,61 @@ class Limits:
 
     def as_config(self) -> dict[str, Any]:
         return {"max_trials": self.max_trials, "max_duration": self.max_duration, "concurrency": self.concurrency}
+
+
+class ControlTarget(Protocol):
+    """What requests act on: the engine's limits and two of its operations."""
+
+    limits: Limits
+
+    def cancel(self, number: int) -> str: ...
+
+    def add_trial(self, params: Mapping[str, Any]) -> str: ...
+
+
+class Controls:
+    """Requests from other processes (the CLI, the dashboard) to a running engine, read from storage.
+
+    ``poll`` acts on every open request (each gets a one-line outcome) and says whether a
+    stop was asked for; it reads storage at most every ``interval`` seconds.
+    """
+
+    def __init__(
+        self, storage: Storage, experiment_id: str, clock: Clock, target: ControlTarget, interval: float = 0.5
+    ) -> None:
+        self.storage = storage
+        self.experiment_id = experiment_id
+        self.clock = clock
+        self.target = target
+        self.interval = interval
+        self._next = 0.0
+
+    def poll(self) -> bool:
+        now = self.clock.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.interval
+        for request in self.storage.get_requests(self.experiment_id):
+            self.storage.close_request(request.id, self.handle(request))
+        return self.storage.get_experiment(self.experiment_id).stop_requested
+
+    def handle(self, request: Request) -> str:
+        payload = request.payload
+        try:
+            if request.kind == RequestKind.CANCEL_TRIAL:
+                return self.target.cancel(int(payload["number"]))
+            if request.kind == RequestKind.UPDATE_LIMITS:
+                outcome = self.target.limits.update(payload)
+                self.persist_limits()
+                return outcome
+            if request.kind == RequestKind.ADD_TRIAL:
+                return self.target.add_trial(payload["params"])
+        except (KeyError, TypeError, ValueError, TunelabError) as exc:
+            return f"rejected: {escape(exc)}"
+        return f"rejected: unknown request {escape(request.kind)}"
+
+    def persist_limits(self) -> None:
+        """Keep changed limits in the stored config, so a resume honours them."""
+        config = dict(self.storage.get_experiment(self.experiment_id).config)
+        config.update(self.target.limits.as_config())
+        self.storage.update_experiment(self.experiment_id, config=config)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tunelab.engine._attempt import score
 from tunelab.engine._outcome import Scored, TrialEnd, Verdict, classify
+from tunelab.engine._setup import scheduler_outcome
 from tunelab.schedulers import NewTrial, Resume
 from tunelab.storage import IntermediateResult, TrialRecord, TrialState
 from tunelab.trial._channel import BadReport, ReportKind
@@ -39,7 +40,7 @@ def stored_plan(record: TrialRecord) -> NewTrial | Resume:
 
 def restore(engine: Engine) -> None:
     """Replay every stored trial of the engine's experiment into it."""
-    from tunelab.engine._loop import Queued, scheduler_outcome
+    from tunelab.engine._loop import Queued
 
     for record in engine.storage.get_trials(engine.experiment_id, with_intermediate=True):
         number, params = record.number, dict(record.params)
