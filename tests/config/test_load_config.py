@@ -28,6 +28,7 @@ failure: {retries: 1, ignore: true}
 
 
 def test_tunelab_yaml_from_the_issue(write, tmp_path):
+    write("train.py", "")
     loaded = load_config(write("tunelab.yml", TUNELAB))
     assert isinstance(loaded, LoadedConfig) and loaded.format == "tunelab"
     c = loaded.config
@@ -41,6 +42,7 @@ def test_tunelab_yaml_from_the_issue(write, tmp_path):
 
 def test_tunelab_relative_paths_and_shorthands(write, tmp_path):
     write("spaces/space.json", '{"x": {"_type": "uniform", "_value": [0, 1]}}')
+    write("train.py", "")
     c = load_config(
         write(
             "sub/../exp.yml",

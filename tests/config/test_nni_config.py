@@ -48,6 +48,7 @@ def minimal(**changes):
 
 def test_full_config(write, tmp_path):
     write("search_space.json", json.dumps(SPACE))
+    write("model.py", "")
     loaded = load_config(write("config.yml", CONFIG))
     config = loaded.config
     assert loaded.format == "nni"
@@ -66,7 +67,7 @@ def test_full_config(write, tmp_path):
 
 def test_relative_paths_follow_the_config_file(write, tmp_path):
     write("exp/space/ss.json", json.dumps(SPACE))
-    (tmp_path / "exp" / "code").mkdir()
+    write("exp/code/model.py", "")
     path = write(
         "exp/config.yml",
         """
@@ -173,7 +174,8 @@ def test_scheduler_like_tuners_become_schedulers(tuner, scheduler, args, key):
     config = load_config_dict(minimal(**changes)).config
     assert config.tuner.name == "random"
     assert (config.scheduler.name, config.scheduler.args) == (scheduler, args)
-    assert config.scheduler.budget_param == "TRIAL_BUDGET"
+    # NNI's Hyperband and BOHB advisors put the budget in the params as TRIAL_BUDGET; its PBT gives none.
+    assert config.scheduler.budget_param == (None if scheduler == "pbt" else "TRIAL_BUDGET")
     assert config.mode == ("min" if tuner["name"] == "Hyperband" else "max")  # NNI's default: maximize
     build_scheduler(config)
 
@@ -185,9 +187,10 @@ def test_scheduler_like_tuner_with_bad_arguments_names_the_field():
         load_config_dict(minimal(tuner={"name": "PBTTuner", "classArgs": {"factor": 3}}))
 
 
-def test_missing_code_directory_is_a_warning(tmp_path):
-    loaded = load_config_dict(minimal(trialCodeDirectory="nowhere"), base_dir=tmp_path)
-    assert any("trialCodeDirectory" in w and "does not exist" in w for w in loaded.warnings)
+def test_missing_code_directory_is_an_error(tmp_path):
+    """``run`` cannot start trials in a folder that does not exist, so loading the file fails too."""
+    with pytest.raises(ConfigError, match=r"trialCodeDirectory: '.*nowhere' is not a directory"):
+        load_config_dict(minimal(trialCodeDirectory="nowhere"), base_dir=tmp_path, startup=True)
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ def container(data: dict) -> dict:
 
 
 def test_seed_example_verbatim(write):
-    loaded = load_config(write("experiment.yaml", SEED))
+    loaded = load_config_dict(seed_dict(), format="t9k")
     config = loaded.config
     assert loaded.format == "t9k"
     assert config.name == "experiment-sample"
@@ -74,10 +74,16 @@ def test_seed_example_verbatim(write):
     assert config.trial.compat == ["nni"]
 
 
-def test_seed_example_warns_about_what_runs_only_on_a_cluster(write):
-    warnings = "\n".join(load_config(write("experiment.yaml", SEED)).warnings)
-    for field in ("trainingConfig.type", "securityContext", "imagePullPolicy", ".image:", "workingDir"):
+def test_seed_example_warns_about_what_runs_only_on_a_cluster():
+    warnings = "\n".join(load_config_dict(seed_dict()).warnings)
+    for field in ("trainingConfig.type", "securityContext", "imagePullPolicy", ".image:"):
         assert field in warnings
+
+
+def test_a_working_dir_inside_the_image_cannot_run_here(write):
+    """The trials could not start (``run`` fails on the folder), so the file is rejected, naming workingDir."""
+    with pytest.raises(ConfigError, match=r"containers\[0\]\.workingDir: '/mnt/mnist-distributed' is not a directory"):
+        load_config(write("experiment.yaml", SEED))
 
 
 def test_relative_working_dir_args_and_env(tmp_path):

@@ -285,19 +285,18 @@ def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
 @click.argument("config_file", type=click.Path(dir_okay=False))
 @_friendly
 def validate(config_file: str) -> None:
-    """Check CONFIG_FILE (format, fields, search space, tuner and its arguments) without running it."""
+    """Check CONFIG_FILE without running it: everything `tunelab run` checks before the first trial."""
     from tunelab.config import load_config
-    from tunelab.engine import build_tuner
 
+    # load_config is the one decision `run` makes too (Experiment.from_file); nothing is built here.
     loaded = load_config(config_file)
     config = loaded.config
-    build_tuner(config)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     count = len(config.space().leaves)
     click.echo(
-        f"{config_file}: valid {loaded.format} config; {count} parameter{'' if count == 1 else 's'}, "
-        f"tuner {config.tuner.name}, "
+        f"{escape(config_file)}: valid {loaded.format} config; {count} parameter{'' if count == 1 else 's'}, "
+        f"tuner {escape(config.tuner.name)}, "
         f"mode {config.mode}, max_trials {config.max_trials or 'unlimited'}, concurrency {config.concurrency}"
     )
 

@@ -72,6 +72,7 @@ AUPTIMIZER_MARKERS = frozenset({"proposer", "parameter_config", "script", "n_sam
 def load_auptimizer(ctx: Context, raw: Any) -> dict[str, Any]:
     """Translate an Auptimizer experiment.json into the fields of :class:`ExperimentConfig`."""
     data = mapping(ctx, raw, "")
+    ctx.fields.update({"trial.command": "script", "trial.code_dir": "workingdir"})
     proposer = get_str(ctx, data, "proposer", "proposer", default="random")
     bandit = _BANDIT_FIELDS.get(proposer.lower())
     tuner = "random" if bandit else _tuner_name(ctx, proposer, data)

@@ -7,7 +7,6 @@ read rather than after translation into :class:`ExperimentConfig`.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.config._schema import parse_duration
-from tunelab.errors import ConfigError, NotImplementedTunerError, SearchSpaceError, TunerError
+from tunelab.errors import ConfigError, SearchSpaceError, TunerError, did_you_mean, escape
 
 _MISSING: Any = object()
 
@@ -27,14 +26,19 @@ class Context:
     source: str
     base_dir: Path
     warnings: list[str] = field(default_factory=list)
+    #: The search space as parsed by :func:`check_space`, handed on so it is parsed once.
+    space: Any = None
+    #: The user's names for tunelab's fields (``trial.command`` -> NNI's ``trialCommand``), for messages.
+    fields: dict[str, str] = field(default_factory=dict)
 
     def error(self, where: str, message: str, cls: type[ConfigError] = ConfigError) -> ConfigError:
-        """A one-line error ``source: where: message``."""
-        text = " ".join(f"{self.source}: {where}: {message}".split()) if where else f"{self.source}: {message}"
-        return cls(text)
+        """A one-line error ``source: where: message``, control characters escaped."""
+        text = f"{self.source}: {escape(where)}: {message}" if where else f"{self.source}: {message}"
+        return cls(escape(" ".join(text.split()), limit=600))
 
     def warn(self, where: str, message: str) -> None:
-        self.warnings.append(f"{where}: {message}" if where else message)
+        text = f"{where}: {message}" if where else message
+        self.warnings.append(escape(" ".join(text.split()), limit=600))
 
     def path(self, value: str | Path) -> Path:
         """A path from the config, relative ones taken from the config file's folder."""
@@ -57,9 +61,7 @@ def reject_unknown(ctx: Context, data: Mapping[str, Any], known: Iterable[str], 
     known = list(known)
     for key in data:
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ctx.error(f"{where}.{key}" if where else key, f"unknown field{hint}")
+            raise ctx.error(f"{where}.{key}" if where else key, f"unknown field{did_you_mean(key, known)}")
 
 
 def get_str(ctx: Context, data: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> Any:
@@ -140,11 +142,14 @@ def _describe(value: Any) -> str:
 
 
 def check_space(ctx: Context, space: Any, where: str, *, nni: bool = False) -> Any:
-    """Parse a search space now, so its errors name the user's field (``nni``: NNI JSON only)."""
+    """Parse a search space now, so its errors name the user's field (``nni``: NNI JSON only).
+
+    Returns ``space`` as given; the parsed space is kept in ``ctx.space`` for the config.
+    """
     from tunelab.space import parse_nni, parse_search_space
 
     try:
-        (parse_nni if nni else parse_search_space)(space, where=where)
+        ctx.space = (parse_nni if nni else parse_search_space)(space, where=where)
     except SearchSpaceError as exc:
         raise ctx.error("", str(exc), SearchSpaceError) from None
     except RecursionError:
@@ -166,12 +171,13 @@ def check_tuner(
     where: str,
     name_where: str,
 ) -> None:
-    """Resolve the tuner name and build it once, so unknown names and misspelled args fail now.
+    """Check the tuner name and arguments as the engine will build them, without building it.
 
-    A tuner whose module is not in this build yet cannot be checked; that is a warning here
-    (a known name from another system, such as SMAC, is still an error).
+    Errors name the user's fields (``tuner.classArgs``, ``proposer``); a tuner whose module or
+    optional package is missing is an error too, since ``run`` could not build it.
     """
-    from tunelab.tuners import create_tuner, resolve_tuner_name
+    from tunelab.config._check import tuner_problem
+    from tunelab.tuners import resolve_tuner_name
 
     try:
         resolve_tuner_name(name)
@@ -184,12 +190,13 @@ def check_tuner(
     if "seed" in args:
         seed_arg = args.pop("seed")
         seed = seed_arg if seed is None else seed
+    parsed = ctx.space if ctx.space is not None else space
     try:
-        create_tuner(name, space, mode=mode, seed=seed, **args)
-    except NotImplementedTunerError as exc:
-        ctx.warn(where, f"{exc}; its arguments could not be checked")
+        tuner_problem(name, args, space=parsed, mode=mode, seed=seed)
     except TunerError as exc:
         raise ctx.error(where, str(exc), type(exc)) from None
+    except SearchSpaceError as exc:
+        raise ctx.error(where, str(exc), TunerError) from None
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:

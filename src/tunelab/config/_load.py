@@ -8,6 +8,7 @@ problem is one :class:`ConfigError` line that names the file and the field.
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -15,11 +16,15 @@ from typing import Any, Literal, get_args
 import yaml
 
 from tunelab.config._auptimizer import AUPTIMIZER_MARKERS, load_auptimizer
-from tunelab.config._common import Context, check_space, check_tuner, mapping
+from tunelab.config._check import check_startup
+from tunelab.config._common import Context, check_space, mapping
 from tunelab.config._nni import NNI_MARKERS, load_nni
 from tunelab.config._schema import ExperimentConfig, build_config
 from tunelab.config._t9k import is_t9k, load_t9k
-from tunelab.errors import ConfigError
+from tunelab.errors import ConfigError, escape
+
+#: The largest config file read; a config is a few kilobytes, and ``/dev/zero`` must not hang.
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
 
 Format = Literal["tunelab", "nni", "t9k", "auptimizer"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -36,10 +41,15 @@ class LoadedConfig:
 
 
 def load_config(path: str | Path, *, format: Format | None = None) -> LoadedConfig:
-    """Load and validate a config file; relative paths in it are taken from its folder."""
+    """Load and validate a config file; relative paths in it are taken from its folder.
+
+    This is the one decision ``tunelab validate`` and ``tunelab run`` share: besides the format and
+    the fields, everything ``run`` checks before the first trial is checked here (tuner, assessor,
+    scheduler, the trial's folder, program and script, GPUs, Ray), so a config that loads starts.
+    """
     path = Path(path)
     data = read_config_file(path)
-    return load_config_dict(data, base_dir=path.parent, format=format, source=path)
+    return load_config_dict(data, base_dir=path.parent, format=format, source=path, startup=True)
 
 
 def load_config_dict(
@@ -48,9 +58,14 @@ def load_config_dict(
     *,
     format: Format | None = None,
     source: str | Path | None = None,
+    startup: bool = False,
 ) -> LoadedConfig:
-    """Validate an in-memory config (a parsed file or a Python dict) of any supported format."""
-    label = str(source) if source is not None else "config"
+    """Validate an in-memory config (a parsed file or a Python dict) of any supported format.
+
+    ``startup``: also make the checks that depend on this machine (the trial's folder, program and
+    script, GPUs, Ray: :func:`~tunelab.config._check.check_startup`), as :func:`load_config` does.
+    """
+    label = escape(source) if source is not None else "config"
     ctx = Context(label, Path(base_dir).absolute() if base_dir is not None else Path.cwd())
     if isinstance(data, ExperimentConfig):
         return LoadedConfig(data, "tunelab", (), Path(source) if source else None)
@@ -60,14 +75,17 @@ def load_config_dict(
         raise ConfigError(f"{label}: unknown config format {kind!r} (known: {', '.join(FORMATS)})")
     try:
         fields = _LOADERS[kind](ctx, data)
-        config = build_config(fields, source=label)
+        config = build_config(fields, source=label, space=ctx.space)
+        if startup:
+            check_startup(config, label, fields=ctx.fields)
     except RecursionError:
         raise ctx.error("", "the config is nested too deeply") from None
     except ConfigError as exc:
         # Keys and values are quoted as written; a newline in one must not break the line.
         message = str(exc)
-        if "\n" in message or "\r" in message:
-            raise type(exc)(message.replace("\r", "\\r").replace("\n", "\\n")) from None
+        escaped = escape(message, limit=max(len(message) * 4, 200))
+        if escaped != message:
+            raise type(exc)(escaped) from None
         raise
     return LoadedConfig(config, kind, tuple(ctx.warnings), Path(source) if source is not None else None)
 
@@ -85,37 +103,55 @@ def detect_format(data: dict[str, Any]) -> Format:
 
 
 def read_config_file(path: Path) -> Any:
-    """Parse YAML (or JSON, for ``.json`` files) with one-line errors that give file and line."""
+    """Parse YAML (or JSON, for ``.json`` files) with one-line errors that give file and line.
+
+    Only regular files of at most :data:`MAX_CONFIG_BYTES` are read (``/dev/zero``, a FIFO or a
+    huge file is refused at once rather than read forever).
+    """
+    label = escape(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(f"{label}: no such file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigError(f"{label}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{label}: is a folder, not a config file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{label}: not a regular file (a device, a pipe or a socket); give a config file")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{label}: {info.st_size} bytes is too large for a config file (at most 10 MB)")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{label}: too large for a config file (at most 10 MB)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{label}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     if not text.strip():
-        raise ConfigError(f"{path}: the file is empty")
+        raise ConfigError(f"{label}: the file is empty")
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+            raise ConfigError(f"{label}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
         except RecursionError:
-            raise ConfigError(f"{path}: invalid JSON: nested too deeply") from None
+            raise ConfigError(f"{label}: invalid JSON: nested too deeply") from None
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label
         problem = exc.problem or exc.context or "syntax error"
-        raise ConfigError(" ".join(f"{where}: invalid YAML: {problem}".split())) from None
+        raise ConfigError(escape(" ".join(f"{where}: invalid YAML: {problem}".split()), limit=600)) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(" ".join(f"{path}: invalid YAML: {exc}".split())) from None
+        raise ConfigError(escape(" ".join(f"{label}: invalid YAML: {exc}".split()), limit=600)) from None
     except RecursionError:
-        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+        raise ConfigError(f"{label}: invalid YAML: nested too deeply") from None
 
 
 def _load_tunelab(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
@@ -141,18 +177,6 @@ def _load_tunelab(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         data["storage"] = str(ctx.path(storage))
     if "search_space" in data:
         check_space(ctx, data["search_space"], "search_space")
-    config = build_config(data, source=ctx.source)
-    if config.tuner.name != "auto" or config.tuner.args:
-        check_tuner(
-            ctx,
-            config.tuner.name,
-            config.tuner.args,
-            space=config.search_space,
-            mode=config.mode,
-            seed=config.seed,
-            where="tuner.args",
-            name_where="tuner.name",
-        )
     return data
 
 

@@ -125,55 +125,84 @@ def nni_algorithm(
 
 def nni_tuner(
     ctx: Context, name: str, class_args: Any, space: Any, args_where: str, name_where: str
-) -> tuple[dict[str, Any], str, int | None]:
-    """An NNI (or T9k) tuner's args, mode and seed, checked against tunelab's tuner of that name.
+) -> tuple[dict[str, Any], str | None, str | None, int | None]:
+    """An NNI (or T9k) tuner's args, stated mode, NNI's default mode and seed, checked against tunelab's tuner.
 
-    Without ``optimize_mode`` the direction is NNI's own default for the tuner: TPE and
-    Anneal minimize, most others maximize.
+    NNI 3.0's defaults: TPE and Anneal minimize, GP, Evolution and most others maximize, and
+    Random, GridSearch and BatchTuner have no direction (None).
     """
     from tunelab.tuners import nni_default_mode
 
     args, mode, seed = nni_algorithm(ctx, name, class_args, args_where)
-    if mode is None:
-        try:
-            mode = nni_default_mode(name)
-        except TunerError as exc:
-            raise ctx.error(name_where, str(exc).removeprefix("tuner: "), type(exc)) from None
-    check_tuner(ctx, name, args, space=space, mode=mode, seed=seed, where=args_where, name_where=name_where)
-    return args, mode, seed
+    try:
+        default = nni_default_mode(name)
+    except TunerError as exc:
+        raise ctx.error(name_where, str(exc).removeprefix("tuner: "), type(exc)) from None
+    check_tuner(
+        ctx, name, args, space=space, mode=mode or default or "max", seed=seed, where=args_where, name_where=name_where
+    )
+    return args, mode, default, seed
 
 
 def nni_scheduler_tuner(
     ctx: Context, name: str, class_args: Any, space: Any, args_where: str
-) -> tuple[dict[str, Any], str, int | None]:
-    """NNI's ``Hyperband``/``BOHB``/``PBTTuner`` as a scheduler section, with mode and seed.
+) -> tuple[dict[str, Any], str | None, int | None]:
+    """NNI's ``Hyperband``/``BOHB``/``PBTTuner`` as a scheduler section, with the stated mode and seed.
 
-    NNI's default mode for these is maximize.
+    NNI's default mode for these is maximize. NNI's Hyperband and BOHB advisors add the budget
+    to a trial's parameters as ``TRIAL_BUDGET`` (``nni/algorithms/hpo/hyperband_advisor.py``,
+    ``bohb_advisor.py``), so their trials get it there too; PBT gives no budget parameter.
     """
     from tunelab.schedulers import check_scheduler_config, from_nni
 
     args, mode, seed = nni_algorithm(ctx, name, class_args, args_where)
-    mode = mode or "max"
     try:
         section = from_nni(name, args, where=args_where.removesuffix(".classArgs"))
-        check_scheduler_config(section["name"], section["args"], what=args_where, space=space)
+        check_scheduler_config(section["name"], section["args"], what=args_where, space=ctx.space or space)
     except ConfigError as exc:
         raise ctx.error("", str(exc), type(exc)) from None
+    if section["name"] in ("hyperband", "bohb"):
+        section["budget_param"] = "TRIAL_BUDGET"
     return section, mode, seed
 
 
 def nni_algorithm_sections(
     ctx: Context, name: str, class_args: Any, space: Any, args_where: str, name_where: str
-) -> dict[str, Any]:
-    """The ``tuner`` (and, for scheduler-like tuners, ``scheduler``), ``mode`` and ``seed`` an NNI tuner means."""
+) -> tuple[dict[str, Any], tuple[str, str] | None, str]:
+    """The ``tuner`` (and, for scheduler-like tuners, ``scheduler``) and ``seed`` an NNI tuner means.
+
+    Also returns the mode the tuner's ``classArgs`` state, as ``(field, mode)`` or None, and the
+    mode to use when nothing states one (NNI's default for that tuner; max where it has none).
+    """
     from tunelab.schedulers import nni_tuner_is_scheduler
 
+    mode_where = f"{args_where}.optimize_mode"
     if nni_tuner_is_scheduler(name):
         scheduler, mode, seed = nni_scheduler_tuner(ctx, name, class_args, space, args_where)
         tuner = {"name": "random", "args": {}}
-        return {"tuner": tuner, "scheduler": scheduler, "mode": mode, "seed": seed}
-    args, mode, seed = nni_tuner(ctx, name, class_args, space, args_where, name_where)
-    return {"tuner": {"name": name, "args": args}, "mode": mode, "seed": seed}
+        stated = (mode_where, mode) if mode is not None else None
+        return {"tuner": tuner, "scheduler": scheduler, "seed": seed}, stated, "max"
+    args, mode, default, seed = nni_tuner(ctx, name, class_args, space, args_where, name_where)
+    stated = (mode_where, mode) if mode is not None else None
+    return {"tuner": {"name": name, "args": args}, "seed": seed}, stated, default or "max"
+
+
+def resolve_mode(ctx: Context, stated: list[tuple[str, str] | None], default: str) -> str:
+    """The experiment's mode: a stated one wins over any default; two stated ones that disagree are an error."""
+    given = [item for item in stated if item is not None]
+    for where, mode in given[1:]:
+        first_where, first = given[0]
+        if mode != first:
+            raise ctx.error(
+                where,
+                f"{_mode_word(mode)!r} contradicts {first_where}: {_mode_word(first)!r}; "
+                "state the direction once (or the same in both)",
+            )
+    return given[0][1] if given else default
+
+
+def _mode_word(mode: str) -> str:
+    return {"min": "minimize", "max": "maximize"}.get(mode, mode)
 
 
 def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
@@ -196,8 +225,7 @@ def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
 
     command = get_str(ctx, data, "trialCommand", "trialCommand")
     code_dir = ctx.path(get_str(ctx, data, "trialCodeDirectory", "trialCodeDirectory", default="."))
-    if not code_dir.is_dir():
-        ctx.warn("trialCodeDirectory", f"{str(code_dir)!r} does not exist (yet)")
+    ctx.fields.update({"trial.command": "trialCommand", "trial.code_dir": "trialCodeDirectory"})
     space = _search_space(ctx, data)
 
     tuner_key = "advisor" if data.get("advisor") is not None else "tuner"
@@ -207,7 +235,7 @@ def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
     reject_unknown(ctx, tuner, _ALGORITHM_FIELDS, tuner_key)
     _no_custom(ctx, tuner, tuner_key)
     name = get_str(ctx, tuner, "name", f"{tuner_key}.name")
-    algorithm = nni_algorithm_sections(
+    algorithm, stated, default = nni_algorithm_sections(
         ctx, name, tuner.get("classArgs"), space, f"{tuner_key}.classArgs", f"{tuner_key}.name"
     )
 
@@ -226,8 +254,10 @@ def load_nni(ctx: Context, raw: Any) -> dict[str, Any]:
         "max_duration": get_duration(ctx, data, "maxExperimentDuration", "maxExperimentDuration"),
         "concurrency": get_int(ctx, data, "trialConcurrency", "trialConcurrency", default=1),
     }
+    assessor_mode = None
     if data.get("assessor") is not None:
-        result["assessor"] = _assessor(ctx, data["assessor"], algorithm["mode"])
+        result["assessor"], assessor_mode = _assessor(ctx, data["assessor"])
+    result["mode"] = resolve_mode(ctx, [stated, assessor_mode], default)
     return result
 
 
@@ -243,17 +273,15 @@ def _no_custom(ctx: Context, algorithm: dict[str, Any], where: str) -> None:
             raise ctx.error(f"{where}.{key}", "custom NNI algorithm classes are not supported; use a built-in name")
 
 
-def _assessor(ctx: Context, raw: Any, mode: str) -> dict[str, Any]:
+def _assessor(ctx: Context, raw: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """The assessor section, and the mode its ``classArgs`` state (``(field, mode)`` or None)."""
     assessor = _camel_keys(ctx, raw, "assessor")
     reject_unknown(ctx, assessor, _ALGORITHM_FIELDS, "assessor")
     _no_custom(ctx, assessor, "assessor")
     name = get_str(ctx, assessor, "name", "assessor.name")
     args, assessor_mode, _ = nni_algorithm(ctx, name, assessor.get("classArgs"), "assessor.classArgs")
-    if assessor_mode is not None and assessor_mode != mode:
-        ctx.warn(
-            "assessor.classArgs.optimize_mode", f"differs from the tuner's; the experiment's mode ({mode}) is used"
-        )
-    return {"name": name, "args": args}
+    stated = ("assessor.classArgs.optimize_mode", assessor_mode) if assessor_mode is not None else None
+    return {"name": name, "args": args}, stated
 
 
 def _search_space(ctx: Context, data: dict[str, Any]) -> Any:

@@ -8,7 +8,6 @@ one :class:`ConfigError` line naming the field, e.g.
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from collections.abc import Callable
@@ -20,12 +19,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from tunelab.errors import ConfigError, SearchSpaceError
+from tunelab.errors import ConfigError, SearchSpaceError, did_you_mean, escape
 
 _DURATION = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$"
@@ -96,8 +97,11 @@ class AlgorithmConfig(_Strict):
 class SchedulerConfig(AlgorithmConfig):
     """A scheduler (ASHA, Hyperband, BOHB, PBT...): a name, its arguments, and how budgets reach trials."""
 
-    #: The parameter a trial's budget is added under (NNI's ``TRIAL_BUDGET``); null adds none.
-    budget_param: str | None = "TRIAL_BUDGET"
+    #: The parameter a trial's budget is added under in its params; null (the default) adds none,
+    #: and the trial reads its budget from ``tunelab.get_budget()`` / ``TUNELAB_TRIAL_BUDGET``.
+    #: The NNI loader sets ``TRIAL_BUDGET`` for NNI's Hyperband and BOHB (whose trials read it from
+    #: their params), the Auptimizer loader ``n_iterations``.
+    budget_param: str | None = None
 
 
 class RayConfig(_Strict):
@@ -171,44 +175,75 @@ class ExperimentConfig(_Strict):
     #: Let ``tunelab worker`` processes (on other machines, over PostgreSQL storage) run trials too.
     shared: bool = False
 
+    #: The parsed search space, with the value it was parsed from: the config is immutable once
+    #: validated, so the space is parsed once (``space()`` reparses only if ``search_space`` was replaced).
+    _space_cache: tuple[Any, Any] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explicit_mode(cls, data: Any) -> Any:
+        """``mode`` or a tuner/assessor/scheduler argument ``mode``/``optimize_mode``: a stated mode wins.
+
+        Without ``mode`` the one stated among the arguments is the experiment's; two stated modes
+        that disagree are an error naming both fields.
+        """
+        if not isinstance(data, dict):
+            return data
+        stated = [("mode", data["mode"])] if data.get("mode") is not None else []
+        for section in ("tuner", "assessor", "scheduler"):
+            value = data.get(section)
+            args = value.get("args") if isinstance(value, dict) else getattr(value, "args", None)
+            if isinstance(args, dict):
+                stated += [(f"{section}.args.{key}", args[key]) for key in ("mode", "optimize_mode") if key in args]
+        known = [(where, _MODES.get(raw.lower())) for where, raw in stated if isinstance(raw, str)]
+        known = [(where, mode) for where, mode in known if mode is not None]
+        for where, mode in known[1:]:
+            if mode != known[0][1]:
+                raise ValueError(
+                    f"{where}: {mode!r} contradicts {known[0][0]}: {known[0][1]!r}; state the direction once"
+                )
+        if known and data.get("mode") is None:
+            data = {**data, "mode": known[0][1]}
+        return data
+
     @field_validator("mode", mode="before")
     @classmethod
     def _mode(cls, value: Any) -> Any:
-        aliases = {"minimize": "min", "maximize": "max"}
-        return aliases.get(str(value).lower(), str(value).lower()) if isinstance(value, str) else value
+        return _MODES.get(value.lower(), value.lower()) if isinstance(value, str) else value
 
-    @field_validator("search_space")
-    @classmethod
-    def _space(cls, value: Any) -> Any:
-        from tunelab.space import parse_search_space
+    @model_validator(mode="after")
+    def _parse_space(self, info: ValidationInfo) -> ExperimentConfig:
+        """Parse the search space once (a loader that parsed it already passes it in the context)."""
+        given = (info.context or {}).get("space")
+        if given is None:
+            from tunelab.space import parse_search_space
 
-        try:
-            parse_search_space(value)
-        except SearchSpaceError as exc:
-            # Strip our own "search_space" prefix: pydantic adds the field name.
-            raise ValueError(str(exc).removeprefix("search_space").lstrip(".: ")) from None
-        return value
-
-    @field_validator("assessor", "scheduler")
-    @classmethod
-    def _rule(cls, value: Any, info: Any) -> Any:
-        """Unknown names and misspelled arguments of assessors and schedulers fail here, not mid-run."""
-        if value is not None and "search_space" in info.data:
-            from tunelab.schedulers import check_scheduler_config
-
-            check_scheduler_config(value.name, value.args, what=info.field_name, space=info.data["search_space"])
-        return value
+            try:
+                given = parse_search_space(self.search_space)
+            except SearchSpaceError as exc:
+                raise ValueError(str(exc)) from None
+        self._space_cache = (self.search_space, given)
+        return self
 
     def space(self):  # noqa: ANN201 - SearchSpace, imported lazily to keep config light
+        """The parsed search space (parsed once, when the config was validated)."""
+        cached = self._space_cache
+        if cached is not None and cached[0] is self.search_space:
+            return cached[1]
         from tunelab.space import parse_search_space
 
-        return parse_search_space(self.search_space)
+        parsed = parse_search_space(self.search_space)
+        self._space_cache = (self.search_space, parsed)
+        return parsed
+
+
+_MODES = {"min": "min", "max": "max", "minimize": "min", "maximize": "max"}
 
 
 def format_validation_error(exc: ValidationError, *, source: str = "config") -> str:
     """One line for the first problem pydantic found: ``source: field.path: message``."""
     first = exc.errors()[0]
-    path = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    path = ".".join(escape(p) for p in first["loc"] if not str(p).startswith("function-"))
     message = first["msg"].removeprefix("Value error, ")
     kind = first["type"]
     if kind == "extra_forbidden":
@@ -216,7 +251,8 @@ def format_validation_error(exc: ValidationError, *, source: str = "config") -> 
     elif kind == "missing":
         message = "this field is required"
     elif "input" in first and kind not in ("value_error",) and not isinstance(first["input"], (dict, list)):
-        message = f"{message} (got {first['input']!r})"
+        message = f"{message} (got {escape(repr(first['input']))})"
+    message = escape(message, limit=400)
     return f"{source}: {path}: {message}" if path else f"{source}: {message}"
 
 
@@ -230,8 +266,7 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
         model = _model_in(field.annotation) if field is not None else None
     if model is None:
         return ""
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return escape(did_you_mean(loc[-1], model.model_fields))
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -262,16 +297,25 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
-def build_config(data: Any, *, source: str = "config") -> ExperimentConfig:
-    """Validate a mapping into an :class:`ExperimentConfig`, or raise a one-line :class:`ConfigError`."""
+def build_config(data: Any, *, source: str = "config", space: Any = None) -> ExperimentConfig:
+    """Validate a mapping into an :class:`ExperimentConfig`, or raise a one-line :class:`ConfigError`.
+
+    Besides the fields, the tuner, assessor and scheduler are checked as the engine will use them
+    (:func:`~tunelab.config._check.check_algorithms`). ``space``: the search space, already parsed
+    from ``data["search_space"]`` by a loader, so it is not parsed again.
+    """
     if isinstance(data, ExperimentConfig):
         return data
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
     try:
-        return ExperimentConfig.model_validate(data)
+        config = ExperimentConfig.model_validate(data, context={"space": space} if space is not None else None)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source=source)) from None
+    from tunelab.config._check import check_algorithms
+
+    check_algorithms(config, source)
+    return config
 
 
 ObjectiveFunction = Callable[[dict[str, Any]], Any]

@@ -21,7 +21,7 @@ from tunelab.config._common import (
     mapping,
     reject_unknown,
 )
-from tunelab.config._nni import nni_algorithm, nni_algorithm_sections
+from tunelab.config._nni import nni_algorithm, nni_algorithm_sections, resolve_mode
 from tunelab.errors import SearchSpaceError
 
 API_GROUP = "tensorstack.dev/"
@@ -79,10 +79,11 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
     tuner = mapping(ctx, spec["tuner"], "spec.tuner")
     reject_unknown(ctx, tuner, ("builtinTunerName", "classArgs"), "spec.tuner")
     name = get_str(ctx, tuner, "builtinTunerName", "spec.tuner.builtinTunerName")
-    algorithm = nni_algorithm_sections(
+    algorithm, stated, default = nni_algorithm_sections(
         ctx, name, tuner.get("classArgs"), space, "spec.tuner.classArgs", "spec.tuner.builtinTunerName"
     )
 
+    stated_by_assessor: tuple[str, str] | None = None
     result: dict[str, Any] = {
         "name": get_str(ctx, metadata, "name", "metadata.name", default=None),
         "search_space": space,
@@ -97,8 +98,12 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
         assessor = mapping(ctx, spec["assessor"], "spec.assessor")
         reject_unknown(ctx, assessor, ("builtinAssessorName", "classArgs"), "spec.assessor")
         assessor_name = get_str(ctx, assessor, "builtinAssessorName", "spec.assessor.builtinAssessorName")
-        assessor_args, _, _ = nni_algorithm(ctx, assessor_name, assessor.get("classArgs"), "spec.assessor.classArgs")
+        where = "spec.assessor.classArgs"
+        assessor_args, assessor_mode, _ = nni_algorithm(ctx, assessor_name, assessor.get("classArgs"), where)
         result["assessor"] = {"name": assessor_name, "args": assessor_args}
+        if assessor_mode is not None:
+            stated_by_assessor = (f"{where}.optimize_mode", assessor_mode)
+    result["mode"] = resolve_mode(ctx, [stated, stated_by_assessor], default)
     return result
 
 
@@ -148,8 +153,8 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
     args = _argv(ctx, container.get("args"), f"{where}.args")
     workdir = get_str(ctx, container, "workingDir", f"{where}.workingDir", default=".")
     code_dir = ctx.path(workdir)
-    if not code_dir.is_dir():
-        ctx.warn(f"{where}.workingDir", f"{str(code_dir)!r} does not exist on this machine (a path inside the image?)")
+    # A workingDir inside the image does not exist here: the trials could not start, so it is an error.
+    ctx.fields.update({"trial.command": f"{where}.command", "trial.code_dir": f"{where}.workingDir"})
     trial = {
         "command": shlex.join(command + args),
         "code_dir": code_dir,

@@ -24,18 +24,25 @@ from tunelab.tuners._base import Tuner, normalize_mode
 
 @dataclass(frozen=True)
 class TunerEntry:
-    """Where a tuner lives and which optimization direction NNI gives it by default."""
+    """Where a tuner lives and which optimization direction NNI gives it by default.
+
+    ``nni_default_mode`` is the ``optimize_mode`` default of NNI 3.0's tuner of that kind
+    (``nni/algorithms/hpo``); None where NNI's tuner has no direction (Random, GridSearch,
+    BatchTuner ignore ``optimize_mode``).
+    """
 
     module: str
     cls: str
-    nni_default_mode: str = "max"
+    nni_default_mode: str | None = "max"
     summary: str = ""
 
 
 TUNERS: dict[str, TunerEntry] = {
-    "random": TunerEntry("tunelab.tuners._random", "RandomTuner", summary="random search"),
-    "grid": TunerEntry("tunelab.tuners._grid", "GridTuner", summary="grid search"),
-    "batch": TunerEntry("tunelab.tuners._batch", "BatchTuner", summary="an explicit list of configurations"),
+    "random": TunerEntry("tunelab.tuners._random", "RandomTuner", nni_default_mode=None, summary="random search"),
+    "grid": TunerEntry("tunelab.tuners._grid", "GridTuner", nni_default_mode=None, summary="grid search"),
+    "batch": TunerEntry(
+        "tunelab.tuners._batch", "BatchTuner", nni_default_mode=None, summary="an explicit list of configurations"
+    ),
     "tpe": TunerEntry(
         "tunelab.tuners._tpe", "TPETuner", nni_default_mode="min", summary="tree-structured Parzen estimator"
     ),
@@ -156,8 +163,8 @@ def tuner_arguments(name: str) -> dict[str, inspect.Parameter]:
     }
 
 
-def nni_default_mode(name: str) -> str:
-    """The direction NNI's tuner of this name optimizes when ``optimize_mode`` is not given."""
+def nni_default_mode(name: str) -> str | None:
+    """The direction NNI's tuner of this name optimizes when ``optimize_mode`` is not given (None: it has none)."""
     return TUNERS[resolve_tuner_name(name)].nni_default_mode
 
 
@@ -200,3 +207,56 @@ def create_tuner(
         raise
     except (TypeError, ValueError) as exc:
         raise TunerError(f"tuner {name!r}: {exc}") from None
+
+
+def check_tuner_arguments(
+    name: str,
+    search_space: SearchSpace | Mapping[str, Any] | list[Any],
+    mode: str | None = None,
+    seed: int | None = None,
+    **args: Any,
+) -> tuple[type[Tuner], dict[str, Any]]:
+    """Check a tuner name and its arguments against the constructor's signature, without building it.
+
+    Takes what :func:`create_tuner` takes (NNI ``classArgs`` included) and returns the class and
+    the keyword arguments :func:`create_tuner` would pass it (``mode``, ``seed`` and the rest;
+    the space is not among them). Raises :class:`TunerError` for an unknown name, a misspelled
+    or missing argument, a ``mode`` that contradicts ``optimize_mode``, and
+    :class:`NotImplementedTunerError` when the tuner's module or its optional package is missing.
+    Value checks that need the constructor's logic are the caller's.
+    """
+    from tunelab.errors import did_you_mean
+
+    canonical = resolve_tuner_name(name)
+    space = parse_search_space(search_space)
+    args = dict(args)
+    if "optimize_mode" in args:
+        nni_mode = normalize_mode(args.pop("optimize_mode"))
+        if mode is not None and normalize_mode(mode) != nni_mode:
+            raise TunerError(f"tuner {name!r}: mode={mode!r} contradicts optimize_mode={nni_mode!r}")
+        mode = nni_mode
+    if "seed" in args:
+        seed_arg = args.pop("seed")
+        seed = seed_arg if seed is None else seed
+    args.pop("parallel_optimize", None)
+    nested = args.pop("tpe_args", None)
+    if nested is not None:
+        if not isinstance(nested, Mapping):
+            raise TunerError(f"tuner {name!r}: tpe_args must be a mapping, got {nested!r}")
+        args.update(nested)
+    cls = _load(TUNERS[canonical])
+    accepted = tuner_arguments(canonical)
+    for key in args:
+        if key not in accepted:
+            listed = ", ".join(sorted(accepted)) or "none"
+            raise TunerError(
+                f"tuner {name!r}: unknown argument {key!r}{did_you_mean(key, accepted)} (accepted: {listed})"
+            )
+    kwargs = {"mode": normalize_mode(mode or "min"), "seed": seed, **args}
+    try:
+        inspect.signature(cls.__init__).bind(None, space, **kwargs)
+    except TypeError as exc:
+        raise TunerError(f"tuner {name!r}: {exc}") from None
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise TunerError(f"seed: expected a non-negative integer, got {seed!r}")
+    return cls, kwargs
