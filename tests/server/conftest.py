@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -99,3 +100,43 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+T0 = 1_800_000_000.0  # a fixed clock for histories written straight into storage
+
+
+def write_history(path: Path, experiment_id: str = "exp-tie", mode: str = "min") -> None:
+    """An ended experiment written straight into storage (no engine): trial 1 early-stopped
+    with a value better than any finished one, trials 0 and 2 tie, trial 3 failed, trial 4
+    "succeeded" with an infinite value (no score), trial 5 succeeded worse. The rule names trial 0."""
+    from tunelab.storage import Phase, TrialRecord, TrialState
+
+    better, worse, infinite = (0.1, 9.0, -math.inf) if mode == "min" else (0.9, -9.0, math.inf)
+    history = [
+        (TrialState.EARLY_STOPPED, better),  # ends first
+        (TrialState.SUCCEEDED, 0.5),
+        (TrialState.SUCCEEDED, 0.5),
+        (TrialState.FAILED, None),
+        (TrialState.SUCCEEDED, infinite),
+        (TrialState.SUCCEEDED, worse),
+    ]
+    numbers = [1, 0, 2, 3, 4, 5]
+    store = SQLiteStorage(path)
+    try:
+        store.create_experiment(
+            experiment_id,
+            name="tie",
+            config={"mode": mode, "max_trials": 6, "search_space": {"x": {"_type": "uniform", "_value": [0, 9]}}},
+            format="tunelab",
+            experiment_dir=str(path.parent),
+        )
+        store.set_phase(experiment_id, Phase.RUNNING, started_at=T0 - 100)
+        for number in sorted(numbers):
+            store.create_trial(TrialRecord(experiment_id, number, TrialState.WAITING, {"x": number}, created_at=T0))
+        for order, ((state, value), number) in enumerate(zip(history, numbers, strict=True)):
+            store.update_trial(
+                experiment_id, number, state=state, value=value, started_at=T0 - 90, ended_at=T0 - 50 + order
+            )
+        store.set_phase(experiment_id, Phase.DONE, "max_trials reached", ended_at=T0)
+    finally:
+        store.close()

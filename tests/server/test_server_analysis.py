@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tunelab.server._analysis import MISSING, assign_slots, best_so_far, flatten_params, importance
+from tunelab.storage import TrialState
 
 
 def test_flatten_nested_choice() -> None:
@@ -17,6 +18,13 @@ def test_best_so_far_by_mode() -> None:
     assert best_so_far([3, 1, 2, 0.5], "min") == [3, 1, 1, 0.5]
     assert best_so_far([3, 1, 4, 0.5], "max") == [3, 3, 4, 4]
     assert best_so_far([], "min") == []
+
+
+def test_best_so_far_counts_only_succeeded_finite_values() -> None:
+    done, early, failed = TrialState.SUCCEEDED, TrialState.EARLY_STOPPED, TrialState.FAILED
+    states = [early, done, early, failed, done, done]
+    assert best_so_far([0.1, 3, 0.2, None, float("-inf"), 2], "min", states) == [None, 3, 3, 3, 3, 2]
+    assert best_so_far([9, 3, 8, None, float("inf"), 4], "max", states) == [None, 3, 3, 3, 3, 4]
 
 
 def test_slots_reuse_freed_rows() -> None:

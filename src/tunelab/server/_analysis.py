@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from tunelab.storage import TrialState, competes, is_better
+
 #: Joins the parts of a nested parameter's name, as the search space does.
 SEPARATOR = "/"
 #: The group of trials in which a conditional parameter is absent.
@@ -37,13 +39,21 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def best_so_far(values: Sequence[float], mode: str) -> list[float]:
-    """The running minimum (``mode="min"``) or maximum of ``values``."""
-    if not values:
-        return []
-    array = np.asarray(values, dtype=float)
-    running = np.minimum.accumulate(array) if mode == "min" else np.maximum.accumulate(array)
-    return running.tolist()
+def best_so_far(
+    values: Sequence[float | None], mode: str, states: Sequence[TrialState] | None = None
+) -> list[float | None]:
+    """The best value so far after each of ``values`` (in the order the trials ended), under the
+    one rule of :mod:`tunelab.storage._best`: only a SUCCEEDED trial with a finite value sets it,
+    so an early-stopped or failed trial never does. ``None`` until the first one that competes;
+    ``states=None`` counts every value as a SUCCEEDED trial's."""
+    best: tuple[float, int] | None = None
+    running: list[float | None] = []
+    for i, value in enumerate(values):
+        state = TrialState.SUCCEEDED if states is None else states[i]
+        if value is not None and competes(state, value) and is_better(value, i, best, mode):
+            best = (value, i)
+        running.append(None if best is None else best[0])
+    return running
 
 
 def assign_slots(starts: Sequence[float], ends: Sequence[float]) -> list[int]:

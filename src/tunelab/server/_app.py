@@ -21,19 +21,19 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from tunelab.errors import ExperimentNotFound, StorageError, TunelabError
+from tunelab.errors import ExperimentNotFound, StorageError, TunelabError, escape
 from tunelab.server import _models as m
 from tunelab.server._analysis import assign_slots, best_so_far, importance, is_number
+from tunelab.server._liveness import ENGINE_SILENT_AFTER, engine_liveness
 from tunelab.server._security import GuardMiddleware
 from tunelab.server._table import Query as TrialQuery
 from tunelab.server._table import RangeFilter, Snapshot, SnapshotCache, make_row, to_csv
-from tunelab.storage import Phase, RequestKind, Storage, TrialState
+from tunelab.storage import Phase, RequestKind, Storage, TrialState, best_trial
 
 STATIC_DIR = Path(str(resources.files("tunelab.server") / "static"))
 LOG_STREAMS = {"stdout": "stdout.log", "stderr": "stderr.log"}
 MAX_LOG_CHUNK = 256 * 1024
 MAX_ANALYSIS_POINTS = 4000
-_ENGINE_SILENT_AFTER = 15.0
 
 ExperimentId = Annotated[str, PathParam(min_length=1, max_length=200)]
 TrialNumber = Annotated[int, PathParam(ge=0, le=2**62)]
@@ -80,9 +80,22 @@ def create_app(
             raise HTTPException(409, f"experiment {eid} has ended {snap.experiment.phase.value}")
         return snap
 
+    def trial_record(eid: str, number: int) -> Any:
+        """One trial; 404 when the experiment has no such trial (storage says so with a plain StorageError)."""
+        try:
+            return storage.get_trial(eid, number)
+        except ExperimentNotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        except StorageError:
+            if not any(r.trial.number == number for r in snapshot(eid).rows):
+                raise HTTPException(404, f"no trial {number} in experiment {eid!r}") from None
+            raise
+
     @app.exception_handler(TunelabError)
     async def _tunelab_error(request: Any, exc: TunelabError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404 if isinstance(exc, StorageError) else 400)
+        # An unknown id is the client's mistake; storage that cannot be read is the server's trouble.
+        status = 404 if isinstance(exc, ExperimentNotFound) else 503 if isinstance(exc, StorageError) else 400
+        return JSONResponse({"detail": escape(str(exc), 2000)}, status_code=status)
 
     # ------------------------------------------------------------------ reading
     @app.get("/api/info", response_model=m.Info, tags=["server"])
@@ -96,11 +109,14 @@ def create_app(
             snap = cache.get(record.id)
             mode = str(record.config.get("mode", "min"))
             best = _best(snap, mode)
+            liveness = engine_liveness(record)
             items.append(
                 m.ExperimentItem(
                     id=record.id,
                     name=record.name,
                     phase=record.phase.value,
+                    engine_alive=liveness.responding,
+                    engine_silent_since=liveness.since if not liveness.responding else None,
                     message=record.message,
                     created_at=record.created_at,
                     started_at=record.started_at,
@@ -128,7 +144,7 @@ def create_app(
         max_duration = config.get("max_duration")
         live = record.phase == Phase.RUNNING
         remaining = max(0.0, float(max_duration) - elapsed) if live and max_duration else None
-        alive = live and record.heartbeat_at is not None and time.time() - record.heartbeat_at < _ENGINE_SILENT_AFTER
+        liveness = engine_liveness(record)
         revision = json.dumps(
             [
                 record.phase.value,
@@ -161,7 +177,9 @@ def create_app(
             best=best,
             waiting_reason=record.waiting_reason,
             stop_requested=record.stop_requested,
-            engine_alive=alive,
+            engine_alive=liveness.responding,
+            engine_silent_since=liveness.since if not liveness.responding else None,
+            engine_note=liveness.reason,
             experiment_dir=record.experiment_dir,
             warnings=list(record.warnings),
             params=snap.param_names,
@@ -228,7 +246,7 @@ def create_app(
     @app.get("/api/experiments/{experiment_id}/trials/{number}", response_model=m.TrialDetail, tags=["trials"])
     def trial(experiment_id: ExperimentId, number: TrialNumber) -> m.TrialDetail:
         snapshot(experiment_id)
-        record = storage.get_trial(experiment_id, number)
+        record = trial_record(experiment_id, number)
         row = make_row(record).as_json(time.time())
         return m.TrialDetail(
             **row,
@@ -255,7 +273,7 @@ def create_app(
     ) -> m.LogChunk:
         """A chunk of the trial's stdout or stderr: the tail, or what follows ``offset``."""
         snap = snapshot(experiment_id)
-        record = storage.get_trial(experiment_id, number)
+        record = trial_record(experiment_id, number)
         path = _log_path(record.trial_dir, snap.experiment.experiment_dir, stream)
         if path is None:
             return m.LogChunk(stream=stream, size=0, start=0, end=0, text="", exists=False)
@@ -288,7 +306,8 @@ def create_app(
             numbers=[t.number for t in scored],
             times=[float(t.ended_at) - origin for t in scored],  # type: ignore[arg-type]
             values=values,
-            best=best_so_far(values, mode),
+            states=[t.state.value for t in scored],
+            best=best_so_far(values, mode, [t.state for t in scored]),
         )
 
     @app.get("/api/experiments/{experiment_id}/curves", response_model=m.Curves, tags=["charts"])
@@ -479,17 +498,17 @@ def _scored(trial: Any) -> bool:
 
 
 def _best(snap: Snapshot, mode: str) -> m.Best | None:
-    scored = [r.trial for r in snap.rows if _scored(r.trial)]
-    if not scored:
+    """The best trial under the one rule (:func:`tunelab.storage.best_trial`)."""
+    best = best_trial((r.trial for r in snap.rows), mode)
+    if best is None:
         return None
-    best = (min if mode == "min" else max)(scored, key=lambda t: t.value)
     return m.Best(number=best.number, value=best.value, params=_jsonable(dict(best.params)))
 
 
 def _elapsed(snap: Snapshot) -> float:
     record = snap.experiment
     if record.phase == Phase.RUNNING and record.heartbeat_at is not None:
-        return record.elapsed + max(0.0, min(time.time() - record.heartbeat_at, _ENGINE_SILENT_AFTER))
+        return record.elapsed + max(0.0, min(time.time() - record.heartbeat_at, ENGINE_SILENT_AFTER))
     return record.elapsed
 
 

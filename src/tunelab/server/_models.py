@@ -17,6 +17,8 @@ class ExperimentItem(BaseModel):
     id: str
     name: str
     phase: str
+    engine_alive: bool = Field(True, description="False for a RUNNING experiment whose engine stopped responding.")
+    engine_silent_since: float | None = Field(None, description="Its engine's last sign of life, when not alive.")
     message: str
     created_at: float
     started_at: float | None
@@ -56,7 +58,12 @@ class Overview(BaseModel):
     best: Best | None
     waiting_reason: str
     stop_requested: bool
-    engine_alive: bool = Field(description="Whether an engine has written a heartbeat in the last 15 s.")
+    engine_alive: bool = Field(
+        description="False for a RUNNING experiment whose engine wrote no heartbeat for 30 s or whose "
+        "process on this host is gone; `tunelab resume ID` continues it."
+    )
+    engine_silent_since: float | None = Field(None, description="The engine's last sign of life, when not alive.")
+    engine_note: str = Field("", description="Why the engine counts as not responding.")
     experiment_dir: str
     warnings: list[str]
     params: list[str]
@@ -128,7 +135,8 @@ class History(BaseModel):
     numbers: list[int] = Field(description="Scored trials in the order they ended.")
     times: list[float] = Field(description="Seconds since the experiment started.")
     values: list[float]
-    best: list[float]
+    states: list[str] = Field(description="Each trial's state: only SUCCEEDED ones set the best so far.")
+    best: list[float | None] = Field(description="Best so far after each trial; null before the first success.")
 
 
 class Curves(BaseModel):

@@ -2,7 +2,8 @@
 
 * With a token, every request (pages, static files, the API, the OpenAPI document) must
   carry it: ``Authorization: Bearer TOKEN``, the ``tunelab_token`` cookie, or ``?token=``
-  (a page opened that way sets the cookie and redirects to the same address without it).
+  (a page opened that way sets the cookie and redirects to the same address without it;
+  an API address with the cookie and ``?token=`` redirects to itself without the token).
 * ``trusted_hosts`` refuses requests whose ``Host`` header names another host, which
   stops DNS rebinding against a dashboard on loopback without a token.
 * A write (any method but GET/HEAD/OPTIONS) whose ``Origin`` is not the dashboard's own
@@ -11,8 +12,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
-from collections.abc import Collection
+import socket
+from collections.abc import Callable, Collection
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
@@ -28,8 +31,27 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_NAMES or host.startswith("127.")
+def _resolve(host: str) -> list[str]:
+    return [info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+
+
+def is_loopback(host: str, resolve: Callable[[str], list[str]] = _resolve) -> bool:
+    """Whether serving on ``host`` is reachable from this machine only: decided on the
+    addresses it resolves to (every one must be loopback), never on how the name is spelled,
+    so ``127.attacker.example`` is not loopback. A name that does not resolve is not either."""
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    try:
+        addresses = resolve(name)
+    except (OSError, UnicodeError):
+        return False
+    try:
+        return bool(addresses) and all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses)
+    except ValueError:
+        return False
 
 
 class GuardMiddleware:
@@ -55,16 +77,26 @@ class GuardMiddleware:
         if self.trusted_hosts is not None and hostname not in self.trusted_hosts:
             return PlainTextResponse(f"host {hostname!r} is not served here", status_code=400)
         if self.token is not None:
-            given = _token_of(request)
-            if given is None or not secrets.compare_digest(given.encode(), self.token.encode()):
+            if not _valid(_token_of(request), self.token):
                 return _unauthorized(request)
-            if request.query_params.get("token") and not request.url.path.startswith("/api/"):
-                return _set_cookie_and_redirect(request, self.token)
+            if "token" in request.query_params and request.method in ("GET", "HEAD"):
+                # A page opened with ?token= gets the cookie and the same address without the token
+                # (out of the address bar, the history and the logs). An API call that has the
+                # cookie already is sent to its address without the token too; one without the
+                # cookie (a script) is answered, as it cannot follow a cookie.
+                if not request.url.path.startswith("/api/"):
+                    return _set_cookie_and_redirect(request, self.token)
+                if _valid(request.cookies.get(COOKIE), self.token):
+                    return _redirect_without_token(request)
         if request.method not in _SAFE_METHODS:
             origin = request.headers.get("origin")
             if origin is not None and urlsplit(origin).netloc.lower() != host:
                 return JSONResponse({"detail": "cross-origin writes are refused"}, status_code=403)
         return None
+
+
+def _valid(given: str | None, token: str) -> bool:
+    return given is not None and secrets.compare_digest(given.encode(), token.encode())
 
 
 def _token_of(request: Request) -> str | None:
@@ -83,8 +115,12 @@ def _unauthorized(request: Request) -> Response:
     )
 
 
+def _redirect_without_token(request: Request) -> Response:
+    query = urlencode([(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "token"])
+    return RedirectResponse(request.url.path + (f"?{query}" if query else ""), status_code=303)
+
+
 def _set_cookie_and_redirect(request: Request, token: str) -> Response:
-    query = urlencode([(k, v) for k, v in parse_qsl(request.url.query) if k != "token"])
-    response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), status_code=303)
+    response = _redirect_without_token(request)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
     return response

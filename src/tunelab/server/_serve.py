@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from tunelab.errors import ConfigError
+from tunelab.errors import ConfigError, escape
 from tunelab.server._security import LOOPBACK_NAMES, is_loopback, new_token
 from tunelab.storage import Storage
 
@@ -59,11 +59,17 @@ class Dashboard:
 
         options = self.options
         token = options.token
-        if token is None and not is_loopback(options.host):
-            token = new_token()
-            self.notes.append(f"serving on {options.host}: generated an access token (pass --token to choose one)")
-        self.token = token
         self._socket, port = _bind(options.host, options.port)
+        # Loopback is decided on what the name resolves to and on the address actually bound,
+        # never on the spelling of --host (127.attacker.example is no loopback).
+        bound = str(self._socket.getsockname()[0])
+        if token is None and not (is_loopback(options.host) and is_loopback(bound)):
+            token = new_token()
+            self.notes.append(
+                f"serving on {escape(options.host)}: generated an access token "
+                "(choose one with TUNELAB_TOKEN or --token-file)"
+            )
+        self.token = token
         if options.port and port != options.port:
             self.notes.append(f"port {options.port} is taken; serving on port {port} instead")
         self.port = port

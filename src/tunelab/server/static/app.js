@@ -59,6 +59,15 @@ function duration(s) {
 function when(t) { return t ? new Date(t * 1000).toLocaleString() : "–"; }
 function clock(t) { return t ? new Date(t * 1000).toLocaleTimeString() : "–"; }
 function badge(state) { return h("span", { class: "badge " + state }, state.replace("_", " ").toLowerCase()); }
+// An experiment's phase; a RUNNING one whose engine stopped responding (the server's liveness rule) says so.
+function phaseBadge(e) {
+  if (e.phase !== "RUNNING" || e.engine_alive !== false) return badge(e.phase);
+  return h("span", { class: "badge STALE", title: engineNote(e) }, "running · engine not responding");
+}
+function engineNote(e) {
+  const since = e.engine_silent_since ? " since " + when(e.engine_silent_since) : "";
+  return `RUNNING (engine not responding${since}; \`tunelab resume ${e.id}\` continues it)`;
+}
 function short(v) { const s = typeof v === "string" ? v : JSON.stringify(v); return s.length > 60 ? s.slice(0, 59) + "…" : s; }
 function val(v) { return typeof v === "number" ? fmt(v) : v === null || v === undefined ? "–" : short(v); }
 function panel(title, ...children) { return h("section", { class: "panel" }, h("h2", {}, title), ...children); }
@@ -105,7 +114,7 @@ async function listPage(view) {
     clear(table, items.length ? items.map(e => h("tr", {},
       h("td", { class: "mono" }, h("a", { href: "#/e/" + enc(e.id) }, e.id)),
       h("td", {}, h("a", { href: "#/e/" + enc(e.id) }, e.name)),
-      h("td", {}, badge(e.phase)),
+      h("td", {}, phaseBadge(e)),
       h("td", { class: "num" }, `${e.finished}${e.max_trials ? " / " + e.max_trials : ""}`),
       h("td", { class: "num" }, val(e.best_value)),
       h("td", { class: "num" }, duration(e.elapsed)),
@@ -178,7 +187,7 @@ async function refresh(st, first) {
 function renderOverview(st) {
   const o = st.overview, el = st.el, canAct = !INFO.read_only && ["RUNNING", "PENDING"].includes(o.phase);
   clear(el.title,
-    h("h1", {}, o.name), o.name !== o.id ? h("span", { class: "id" }, o.id) : null, badge(o.phase),
+    h("h1", {}, o.name), o.name !== o.id ? h("span", { class: "id" }, o.id) : null, phaseBadge(o),
     o.message ? h("span", { class: "msg" }, o.message) : null,
     h("div", { class: "actions" },
       canAct ? h("button", { class: "danger", id: "stop-button", disabled: o.stop_requested, onclick: () => stopExperiment(st) }, o.stop_requested ? "Stopping…" : "Stop") : null,
@@ -210,7 +219,7 @@ function renderOverview(st) {
       h("div", { class: "sub" }, `${o.counts.WAITING} waiting · started ${clock(o.started_at)}`)));
   const notes = [];
   if (o.waiting_reason && o.phase === "RUNNING") notes.push(h("div", { class: "notice info" }, "Waiting: " + o.waiting_reason));
-  if (o.phase === "RUNNING" && !o.engine_alive) notes.push(h("div", { class: "notice" }, "The engine has not written a heartbeat for a while: it may have died. Actions wait until it resumes (tunelab resume " + o.id + ")."));
+  if (o.phase === "RUNNING" && !o.engine_alive) notes.push(h("div", { class: "notice", id: "engine-notice" }, engineNote(o) + (o.engine_note ? ": " + o.engine_note : "") + ". Actions wait until it resumes."));
   for (const w of o.warnings) notes.push(h("div", { class: "notice" }, w));
   clear(el.notices, notes);
   const cfg = JSON.stringify(o.config, null, 2);
@@ -326,11 +335,12 @@ async function loadHistory(st) {
     xLabel: "trials finished", yLabel: st.overview.metric + (spread ? " (log)" : ""), yLog: spread,
     series: [
       { name: "trials", color: "rgba(47,91,211,.45)", dots: true, radius: hist.values.length > 2000 ? 1.5 : 2.5, points: pts },
-      { name: "best", color: "#d9480f", line: true, step: true, width: 2, points: hist.best.map((v, i) => [idx[i], v]), hover: false },
+      { name: "best", color: "#d9480f", line: true, step: true, width: 2, points: hist.best.map((v, i) => [idx[i], v]).filter(p => p[1] !== null), hover: false },
     ],
     extendTo: idx.length, tip: n => trialTip(st, n, "value " + fmt(hist.values[hist.numbers.indexOf(n)])), click: goTrial(st),
   });
-  el.historyNote.textContent = `best ${fmt(hist.best[hist.best.length - 1])} after ${hist.values.length} finished trials · click a point to open its trial`;
+  const last = hist.best[hist.best.length - 1];
+  el.historyNote.textContent = (last === null ? "no trial has succeeded yet" : `best ${fmt(last)}`) + ` after ${hist.values.length} finished trials (only succeeded ones count) · click a point to open its trial`;
   mark("history-chart");
 }
 
