@@ -1,8 +1,8 @@
 """Search spaces: parameter domains, sampling, the flat view for tuners, and the parsers."""
 
-from tunelab.space._domains import Branch, Choice, Domain, Fixed, Float, Int, Normal
+from tunelab.space._domains import Branch, Choice, Domain, Fixed, Float, Int, Normal, QuantizedValues
 from tunelab.space._parsers import parse_auptimizer, parse_nni, parse_search_space
-from tunelab.space._space import KEY_SEPARATOR, Leaf, SearchSpace, fixed_space
+from tunelab.space._space import KEY_SEPARATOR, MAX_NESTING, MAX_PARAMETERS, Leaf, SearchSpace, fixed_space
 
 __all__ = [
     "KEY_SEPARATOR",
@@ -13,7 +13,10 @@ __all__ = [
     "Float",
     "Int",
     "Leaf",
+    "MAX_NESTING",
+    "MAX_PARAMETERS",
     "Normal",
+    "QuantizedValues",
     "SearchSpace",
     "fixed_space",
     "parse_auptimizer",

@@ -14,23 +14,97 @@ low, high)``, ``qnormal`` is ``round(normal(mu, sigma) / q) * q`` and so on.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+
+from tunelab.errors import escape
 
 if TYPE_CHECKING:
     from tunelab.space._space import SearchSpace
 
 _REL_TOL = 1e-9
 
+#: Integer bounds must fit in 64 bits (numpy, SQLite and JSON readers hold them exactly).
+INT_LIMIT = 2**63 - 1
+
+#: Above this many multiples of ``q`` a float cannot tell ``value / q`` from an integer.
+_EXACT_RATIO = 2.0**52
+
+_MAX_FLOAT = float(np.finfo(float).max)
+
 
 def _quantize(value: float, q: float) -> float:
-    """Round to a multiple of ``q`` without leaving float noise such as 0.30000000000000004."""
-    quantized = round(value / q) * q
+    """Round to a multiple of ``q`` without leaving float noise such as 0.30000000000000004.
+
+    Where ``q`` is finer than the float resolution at ``value`` (``value / q`` beyond 2**52 or
+    overflowing), every float is as close to a multiple of ``q`` as floats allow: ``value`` is kept.
+    """
+    ratio = value / q
+    if not math.isfinite(ratio) or abs(ratio) >= _EXACT_RATIO:
+        return value
+    quantized = round(ratio) * q
+    if not math.isfinite(quantized):  # round() went past the largest float: round towards zero
+        quantized = math.trunc(ratio) * q
     decimals = max(0, -math.floor(math.log10(q)) + 6) if q < 1 else 6
     return round(quantized, decimals)
+
+
+def _on_grid(value: float, q: float) -> bool:
+    """Whether ``value`` is a multiple of ``q`` up to the float error of :func:`_quantize`."""
+    ratio = value / q
+    if not math.isfinite(ratio) or abs(ratio) >= _EXACT_RATIO:
+        return True
+    return abs(ratio - round(ratio)) < 1e-6 + 1e-12 * abs(ratio)
+
+
+def _finite_or(x: Any, default: float) -> float:
+    """``x`` as a float clipped to the float range; ``default`` for NaN (tuners may propose anything)."""
+    x = float(x)
+    if math.isnan(x):
+        return default
+    return min(max(x, -_MAX_FLOAT), _MAX_FLOAT)
+
+
+class QuantizedValues(Sequence[float]):
+    """The values of a quantized :class:`Float` in order, computed on demand (never materialized).
+
+    ``len()`` is refused for counts beyond ``sys.maxsize``; use :attr:`count`.
+    """
+
+    def __init__(self, domain: Float) -> None:
+        assert domain.q is not None
+        self._domain = domain
+        self.first, last = domain._multiples()
+        self.count = last - self.first + 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.count))]
+        if index < 0:
+            index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        d = self._domain
+        q = float(d.q)  # type: ignore[arg-type]
+        k = self.first + index
+        raw = k * q if abs(k) < _EXACT_RATIO else float(Fraction(k) * Fraction(q))
+        return float(min(max(_quantize(raw, q), d.low), d.high))
+
+    def __iter__(self):  # noqa: ANN204 - Iterator[float]
+        for index in range(self.count):
+            yield self[index]
 
 
 class Domain:
@@ -65,9 +139,18 @@ class Domain:
     def cardinality(self) -> int | None:
         return None
 
-    def grid(self, n_points: int) -> list[Any]:
-        """All values when finite, else ``n_points`` evenly spaced values (on the log scale if log)."""
+    def grid(self, n_points: int) -> Sequence[Any]:
+        """All values when finite, else ``n_points`` evenly spaced values (on the log scale if log).
+
+        Finite domains return a lazy sequence (a ``range``, :class:`QuantizedValues`), never a list
+        of all their values.
+        """
         raise NotImplementedError
+
+    def grid_size(self, n_points: int) -> int:
+        """How many values :meth:`grid` gives, without listing them."""
+        count = self.cardinality
+        return count if count is not None else max(n_points, 2)
 
     def describe(self) -> dict[str, Any]:
         """The NNI-style ``{_type, _value}`` spelling, for logs, storage and the dashboard."""
@@ -89,12 +172,30 @@ class Float(Domain):
         _check_finite_number("high", self.high)
         if not self.low < self.high:
             raise ValueError(f"low < high must hold, but got low={self.low}, high={self.high}")
+        if not math.isfinite(float(self.high) - float(self.low)):
+            raise ValueError(
+                f"the range is too wide: high - low must be a finite float, but got low={self.low}, high={self.high}"
+            )
         if self.log and self.low <= 0:
             raise ValueError(f"a log-scaled range needs low > 0, but got low={self.low}")
         if self.q is not None:
             _check_finite_number("q", self.q)
             if self.q <= 0:
                 raise ValueError(f"q must be > 0, but got q={self.q}")
+
+    def _multiples(self) -> tuple[int, int]:
+        """The first and last ``k`` whose ``k * q`` (clipped) a draw in ``[low, high]`` can round to.
+
+        Exact rational arithmetic, so any ``q`` works; a value reached only at a bound itself
+        (``low / q`` exactly half-way, rounded down) has probability zero and is left out.
+        """
+        cached = self.__dict__.get("_ks")
+        if cached is None:
+            q = _fraction(self.q)
+            half = Fraction(1, 2)
+            cached = (math.floor(_fraction(self.low) / q + half), math.ceil(_fraction(self.high) / q - half))
+            self.__dict__["_ks"] = cached
+        return cached
 
     @property
     def internal_low(self) -> float:
@@ -105,16 +206,20 @@ class Float(Domain):
         return math.log(self.high) if self.log else float(self.high)
 
     def sample(self, rng: np.random.Generator) -> float:
+        # high - low is a finite float (checked when built), so this cannot overflow.
         return self.from_internal(rng.uniform(self.internal_low, self.internal_high))
 
     def to_internal(self, value: Any) -> float:
         return math.log(value) if self.log else float(value)
 
     def from_internal(self, x: float) -> float:
-        x = min(max(float(x), self.internal_low), self.internal_high)
+        x = min(max(_finite_or(x, self.internal_low), self.internal_low), self.internal_high)
         value = math.exp(x) if self.log else x
         if self.q is not None:
-            value = _quantize(value, self.q)
+            ratio = value / self.q
+            if abs(ratio) < _EXACT_RATIO:
+                first, last = self._multiples()
+                value = _quantize(min(max(round(ratio), first), last) * self.q, self.q)
         return float(min(max(value, self.low), self.high))
 
     def contains(self, value: Any) -> bool:
@@ -125,25 +230,21 @@ class Float(Domain):
         if not self.low - slack <= value <= self.high + slack:
             return False
         if self.q is not None and value not in (self.low, self.high):
-            return abs(value / self.q - round(value / self.q)) < 1e-6
+            return _on_grid(value, self.q)
         return True
 
     @property
     def cardinality(self) -> int | None:
+        """The number of values of a quantized range, counted without listing them."""
         if self.q is None:
             return None
-        return len(self.grid(0))
+        first, last = self._multiples()
+        return last - first + 1
 
-    def grid(self, n_points: int) -> list[Any]:
+    def grid(self, n_points: int) -> Sequence[Any]:
         if self.q is not None:
-            # round(u / q) over u in [low, high] spans these integers; clipping keeps the ends.
-            first = round(self.low / self.q)
-            last = round(self.high / self.q)
-            values = {_quantize(k * self.q, self.q) for k in range(first, last + 1)}
-            values = {min(max(v, self.low), self.high) for v in values}
-            if self.log:
-                values = {v for v in values if v > 0}
-            return sorted(values)
+            # round(u / q) over u in [low, high] spans first..last; clipping keeps the ends.
+            return QuantizedValues(self)
         points = np.linspace(self.internal_low, self.internal_high, max(n_points, 2))
         return [self.from_internal(x) for x in points]
 
@@ -183,7 +284,7 @@ class Normal(Domain):
         return math.log(max(float(value), 1e-300)) if self.log else float(value)
 
     def from_internal(self, x: float) -> float:
-        x = float(x)
+        x = _finite_or(x, self.mu)
         if self.log:
             value = math.exp(min(x, 700.0))
         else:
@@ -198,7 +299,7 @@ class Normal(Domain):
         if self.log and float(value) < 0:
             return False
         if self.q is not None:
-            return abs(float(value) / self.q - round(float(value) / self.q)) < 1e-6
+            return _on_grid(float(value), self.q)
         return True
 
     def grid(self, n_points: int) -> list[Any]:
@@ -208,6 +309,10 @@ class Normal(Domain):
         quantiles = np.linspace(0.05, 0.95, max(n_points, 2))
         values = [self.from_internal(self.mu + self.sigma * norm.ppf(p)) for p in quantiles]
         return sorted(set(values))
+
+    def grid_size(self, n_points: int) -> int:
+        # Quantizing can merge quantiles; beyond a million points the bound is what matters.
+        return len(self.grid(n_points)) if n_points <= 10**6 else max(n_points, 2)
 
     def describe(self) -> dict[str, Any]:
         name = ("q" if self.q is not None else "") + ("lognormal" if self.log else "normal")
@@ -229,7 +334,10 @@ class Int(Domain):
         for label in ("low", "high", "step"):
             value = getattr(self, label)
             if not _is_integral(value):
-                raise ValueError(f"{label} must be an integer, but got {value!r}")
+                raise ValueError(f"{label} must be an integer, but got {show(value)}")
+            if abs(value) > INT_LIMIT:
+                raise ValueError(f"{label} must lie within +-(2**63 - 1), but got {show(value)}")
+            object.__setattr__(self, label, int(value))  # 1e3 -> 1000, np.int64 -> int (no overflow)
         if not self.low <= self.high:
             raise ValueError(f"low <= high must hold, but got low={self.low}, high={self.high}")
         if self.log and self.low <= 0:
@@ -250,13 +358,14 @@ class Int(Domain):
         if self.log:
             return self.from_internal(rng.uniform(self.internal_low, self.internal_high))
         n_values = (self.high - self.low) // self.step + 1
-        return int(self.low + self.step * rng.integers(n_values))
+        return int(self.low + self.step * _uniform_below(rng, n_values))
 
     def to_internal(self, value: Any) -> float:
         return math.log(value) if self.log else float(value)
 
     def from_internal(self, x: float) -> int:
-        value = math.exp(min(float(x), 700.0)) if self.log else float(x)
+        x = min(max(_finite_or(x, self.internal_low), self.internal_low), self.internal_high)
+        value = math.exp(x) if self.log else x
         last = self.high - (self.high - self.low) % self.step
         value = round((value - self.low) / self.step) * self.step + self.low
         return int(min(max(value, self.low), last))
@@ -268,8 +377,8 @@ class Int(Domain):
     def cardinality(self) -> int | None:
         return (self.high - self.low) // self.step + 1
 
-    def grid(self, n_points: int) -> list[Any]:
-        return list(range(self.low, self.high + 1, self.step))
+    def grid(self, n_points: int) -> Sequence[Any]:
+        return range(self.low, self.high + 1, self.step)
 
     def describe(self) -> dict[str, Any]:
         if self.step == 1 and not self.log:
@@ -322,7 +431,7 @@ class Choice(Domain):
         return float(self.index(value))
 
     def from_internal(self, x: float) -> Any:
-        index = min(max(int(round(float(x))), 0), len(self.options) - 1)
+        index = min(max(round(_finite_or(x, 0.0)), 0), len(self.options) - 1)
         return self.options[index]
 
     def index(self, value: Any) -> int:
@@ -398,9 +507,51 @@ def _is_integral(value: Any) -> bool:
     return isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value)
 
 
+def _fraction(value: Any) -> Fraction:
+    """The exact value of a real (ints stay exact, numpy scalars included)."""
+    return Fraction(int(value)) if isinstance(value, (int, np.integer)) else Fraction(float(value))
+
+
+def _is_finite_real(value: Any) -> bool:
+    """A real number that is finite as a float (a Python int past 1e308 is not)."""
+    if not _is_real(value):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _check_finite_number(label: str, value: Any) -> None:
-    if not _is_real(value) or not math.isfinite(float(value)):
-        raise ValueError(f"{label} must be a finite number, but got {value!r}")
+    if not _is_finite_real(value):
+        raise ValueError(f"{label} must be a finite number, but got {show(value)}")
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdict = 8
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlong = 40
+
+
+def show(value: Any) -> str:
+    """A value for a one-line message: bounded in depth and length (never recursion), control characters escaped."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - a user object whose repr fails must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return escape(text, limit=120)
+
+
+def _uniform_below(rng: np.random.Generator, n: int) -> int:
+    """A uniform integer in ``[0, n)`` for any ``n >= 1`` (numpy's integers() stops at 2**63)."""
+    if n <= 2**62:
+        return int(rng.integers(n))
+    bits = (n - 1).bit_length()
+    while True:  # rejection: each try succeeds with probability > 1/2
+        candidate = int.from_bytes(rng.bytes((bits + 7) // 8), "little") >> (-bits % 8)
+        if candidate < n:
+            return candidate
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -12,14 +12,25 @@ Every problem becomes one :class:`SearchSpaceError` line that names the paramete
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tunelab.errors import SearchSpaceError
-from tunelab.space._domains import Branch, Choice, Domain, Fixed, Float, Int, Normal, _is_integral, _is_real
-from tunelab.space._space import SearchSpace
+from tunelab.errors import SearchSpaceError, did_you_mean, escape
+from tunelab.space._domains import (
+    Branch,
+    Choice,
+    Domain,
+    Fixed,
+    Float,
+    Int,
+    Normal,
+    _is_finite_real,
+    _is_integral,
+    _is_real,
+    show,
+)
+from tunelab.space._space import MAX_NESTING, MAX_PARAMETERS, SearchSpace
 
 
 def _uniform(v: list[Any]) -> Domain:
@@ -106,7 +117,7 @@ def parse_search_space(spec: Any, *, where: str = "search_space") -> SearchSpace
     if isinstance(spec, list):
         return parse_auptimizer(spec, where=where)
     if isinstance(spec, Mapping):
-        return _parse_mapping(spec, prefix="", where=where, strict=False)
+        return _parse_mapping(spec, prefix="", where=where, strict=False, depth=0, budget=_Budget())
     raise SearchSpaceError(f"{where}: expected a mapping of parameters or a list, got {type(spec).__name__}")
 
 
@@ -117,98 +128,281 @@ def parse_nni(spec: Any, *, where: str = "search_space") -> SearchSpace:
             spec = json.loads(spec)
         except json.JSONDecodeError as exc:
             raise SearchSpaceError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise SearchSpaceError(f"{where}: the JSON is nested too deeply") from None
     elif isinstance(spec, (str, Path)):
         spec = _load_json_file(Path(spec), where)
     if not isinstance(spec, Mapping):
         raise SearchSpaceError(f"{where}: expected a JSON object of parameters, got {type(spec).__name__}")
-    return _parse_mapping(spec, prefix="", where=where, strict=True)
+    return _parse_mapping(spec, prefix="", where=where, strict=True, depth=0, budget=_Budget())
 
 
-def _parse_mapping(spec: Mapping[str, Any], *, prefix: str, where: str, strict: bool) -> SearchSpace:
+class _Budget:
+    """Counts the entries of one parse, so shared sub-spaces (YAML aliases) cannot multiply without end."""
+
+    def __init__(self) -> None:
+        self.used = 0
+
+    def spend(self, where: str) -> None:
+        self.used += 1
+        if self.used > MAX_PARAMETERS:
+            raise SearchSpaceError(f"{where}: the search space has more than {MAX_PARAMETERS} parameters")
+
+
+#: Keys that make a mapping without ``_type`` look like a parameter spec (a typo, or another
+#: system's spelling), so that it is an error rather than a constant.
+_SPEC_WORDS = frozenset(
+    "type value values kind range bounds low high lower upper min max choices options "
+    "distribution dist q step mu sigma log base".split()
+)
+
+
+def _spec_like_key(key: Any) -> str | None:
+    """The suggestion (or ``""``) when ``key`` looks like part of a parameter spec, else None."""
+    if not isinstance(key, str):
+        return None
+    hint = did_you_mean(key.lower(), ["_type", "_value"])
+    if hint or key.startswith("_") or key.lower().strip("_") in _SPEC_WORDS:
+        return hint
+    return None
+
+
+def _parse_mapping(
+    spec: Mapping[Any, Any], *, prefix: str, where: str, strict: bool, depth: int, budget: _Budget
+) -> SearchSpace:
     if not spec and not prefix:
         raise SearchSpaceError(f"{where}: the search space is empty")
+    if not prefix and "_type" in spec:
+        raise SearchSpaceError(
+            f"{where}: this is one parameter's spec, not a mapping of parameters; name the parameter, "
+            f"as in {{x: {{_type: ..., _value: [...]}}}}"
+        )
     domains: dict[str, Domain] = {}
     for name, entry in spec.items():
         if not isinstance(name, str) or not name:
-            raise SearchSpaceError(f"{where}: parameter names must be non-empty strings, got {name!r}")
-        label = f"{prefix}{name}"
-        domains[name] = _parse_entry(entry, label=label, where=where, strict=strict)
-    return SearchSpace(domains)
+            raise SearchSpaceError(f"{where}: parameter names must be non-empty strings, got {show(name)}")
+        label = f"{prefix}{escape(name)}"
+        budget.spend(f"{where}.{label}")
+        domain = _parse_entry(entry, label=label, where=where, strict=strict, depth=depth, budget=budget)
+        if isinstance(domain, Choice) and domain.is_nested:
+            levels = depth + 1 + max(o.space.depth for o in domain.options if isinstance(o, Branch))
+            if levels > MAX_NESTING:
+                raise SearchSpaceError(f"{where}.{label}: choices are nested deeper than {MAX_NESTING} levels")
+        domains[name] = domain
+    try:
+        return SearchSpace(domains)
+    except SearchSpaceError as exc:
+        raise SearchSpaceError(f"{where}{'.' + prefix.rstrip('.') if prefix else ''}: {exc}") from None
 
 
-def _parse_entry(entry: Any, *, label: str, where: str, strict: bool) -> Domain:
+def _parse_entry(entry: Any, *, label: str, where: str, strict: bool, depth: int, budget: _Budget) -> Domain:
+    here = f"{where}.{label}"
     if isinstance(entry, Choice):
-        return _reparse_choice(entry, label=label, where=where, strict=strict)
+        return _reparse_choice(entry, label=label, where=where, strict=strict, depth=depth, budget=budget)
     if isinstance(entry, Domain):
         return entry
     if isinstance(entry, Mapping) and "_type" in entry:
-        return _parse_nni_entry(entry, label=label, where=where, strict=strict)
+        return _parse_nni_entry(entry, label=label, where=where, strict=strict, depth=depth, budget=budget)
+    if isinstance(entry, list):
+        hint = f"for one of these values write {{_type: choice, _value: {show(entry)}}}"
+        if strict:
+            raise SearchSpaceError(f'{here}: expected {{"_type": ..., "_value": [...]}}, got {show(entry)}; {hint}')
+        raise SearchSpaceError(f"{here}: a bare list is not a parameter; {hint}")
     if strict:
-        raise SearchSpaceError(f'{where}.{label}: expected {{"_type": ..., "_value": [...]}}, got {entry!r}')
+        raise SearchSpaceError(f'{here}: expected {{"_type": ..., "_value": [...]}}, got {show(entry)}')
+    if isinstance(entry, tuple):
+        choice = f"hp.choice({show(list(entry))})"
+        if len(entry) == 2 and all(_is_finite_real(v) for v in entry):
+            raise SearchSpaceError(
+                f"{here}: a tuple is not a parameter; write tunelab.hp.uniform({show(entry[0])}, {show(entry[1])}) "
+                f"for a range or {choice} for one of these values"
+            )
+        raise SearchSpaceError(f"{here}: a tuple is not a parameter; for one of these values write tunelab.{choice}")
+    if isinstance(entry, (set, frozenset)):
+        raise SearchSpaceError(
+            f"{here}: a set is not a parameter; for one of these values write tunelab.hp.choice([...]) (a list keeps "
+            "the order)"
+        )
+    if isinstance(entry, Mapping):
+        _check_constant_mapping(entry, here)
+    if isinstance(entry, Branch):
+        raise SearchSpaceError(f"{here}: hp.branch() is an option of hp.choice([...]), not a parameter")
+    _check_value(entry, here)
     return Fixed(entry)
 
 
-def _parse_nni_entry(entry: Mapping[str, Any], *, label: str, where: str, strict: bool) -> Domain:
-    extra = set(entry) - {"_type", "_value"}
+def _check_constant_mapping(entry: Mapping[Any, Any], here: str) -> None:
+    """A mapping without ``_type`` is a constant only if nothing in it looks like a parameter spec."""
+    flagged = [
+        (key, hint) for key in entry if key not in ("_value", "_name") and (hint := _spec_like_key(key)) is not None
+    ]
+    flagged.sort(key=lambda item: (not item[1], str(item[0])))
+    if flagged and flagged[0][1]:
+        key, hint = flagged[0]
+        raise SearchSpaceError(f"{here}: unknown key {show(key)}{hint}")
+    if "_value" in entry:
+        raise SearchSpaceError(f"{here}: '_type' is missing (a parameter is {{_type: ..., _value: [...]}})")
+    if "_name" in entry:
+        raise SearchSpaceError(f"{here}: '_name' belongs to an option of a nested choice, not to a parameter")
+    if flagged:
+        key, hint = flagged[0]
+        raise SearchSpaceError(
+            f"{here}: unknown key {show(key)}{hint or ''} (a parameter is {{_type: ..., _value: [...]}}; "
+            "a constant mapping is {_type: choice, _value: [{...}]})"
+        )
+
+
+def _check_value(value: Any, here: str) -> None:
+    """Refuse constants that hold search-space objects or spec mappings, refer to themselves or nest too deeply.
+
+    Iterative, and each container is visited once, so neither depth nor shared parts (YAML
+    aliases) can exhaust the stack or the time.
+    """
+    if not isinstance(value, (Mapping, list, tuple, set, frozenset)) and not isinstance(value, (Domain, Branch)):
+        return
+    done: set[int] = set()
+    stack: list[tuple[Any, str, int, frozenset[int]]] = [(value, "", 0, frozenset())]
+    while stack:
+        item, path, level, above = stack.pop()
+        if isinstance(item, (Domain, Branch, SearchSpace)):
+            raise SearchSpaceError(
+                f"{here}{path}: a nested mapping of parameters is not supported (found {type(item).__name__}); "
+                "give each parameter its own name, or nest it in a choice option with a _name"
+            )
+        if not isinstance(item, (Mapping, list, tuple, set, frozenset)):
+            continue
+        if id(item) in above:
+            raise SearchSpaceError(f"{here}{path}: the value refers to itself")
+        if level >= MAX_NESTING:
+            raise SearchSpaceError(f"{here}: the value is nested deeper than {MAX_NESTING} levels")
+        if id(item) in done:
+            continue
+        done.add(id(item))
+        inner = above | {id(item)}
+        if isinstance(item, Mapping):
+            if path and "_type" in item:
+                raise SearchSpaceError(
+                    f"{here}{path}: a nested mapping of parameters is not supported; give each parameter its own "
+                    "name, or nest it in a choice option with a _name"
+                )
+            children = [(child, f"{path}.{escape(key)}") for key, child in item.items()]
+        else:
+            children = [(child, f"{path}[{i}]") for i, child in enumerate(item)]
+        stack.extend((child, child_path, level + 1, inner) for child, child_path in children)
+
+
+def _parse_nni_entry(
+    entry: Mapping[str, Any], *, label: str, where: str, strict: bool, depth: int, budget: _Budget
+) -> Domain:
+    here = f"{where}.{label}"
+    extra = [k for k in entry if k not in ("_type", "_value")]
     if extra:
-        raise SearchSpaceError(f"{where}.{label}: unknown key '{sorted(extra)[0]}' (expected _type and _value)")
+        extra.sort(key=str)
+        key = extra[0]
+        hint = did_you_mean(str(key).lower(), ["_value"]) if "_value" not in entry else ""
+        raise SearchSpaceError(f"{here}: unknown key {show(key)}{hint or ' (expected _type and _value)'}")
     kind = entry["_type"]
     if not isinstance(kind, str):
-        raise SearchSpaceError(f"{where}.{label}: _type must be a string, got {kind!r}")
+        raise SearchSpaceError(f"{here}: _type must be a string, got {show(kind)}")
     if "_value" not in entry:
-        raise SearchSpaceError(f"{where}.{label}: '_value' is missing")
+        raise SearchSpaceError(f"{here}: '_value' is missing")
     value = entry["_value"]
     if kind in ("choice", "grid_search"):
         if not isinstance(value, list):
-            raise SearchSpaceError(f"{where}.{label}: {kind} needs a list of options, got {value!r}")
-        return _build_choice(value, grid=kind == "grid_search", label=label, where=where, strict=strict)
+            raise SearchSpaceError(f"{here}: {kind} needs a list of options, got {show(value)}")
+        return _build_choice(
+            value, grid=kind == "grid_search", label=label, where=where, strict=strict, depth=depth, budget=budget
+        )
     if kind not in NNI_TYPES:
         known = ", ".join(["choice", "grid_search", *NNI_TYPES])
-        raise SearchSpaceError(f"{where}.{label}: unknown _type {kind!r} (known: {known})")
+        raise SearchSpaceError(f"{here}: unknown _type {show(kind)} (known: {known})")
     arity, build = NNI_TYPES[kind]
     if not isinstance(value, list) or len(value) != arity:
-        raise SearchSpaceError(f"{where}.{label}: {kind} needs a _value list of {arity} numbers, got {value!r}")
-    if not all(_is_real(v) and math.isfinite(v) for v in value):
-        raise SearchSpaceError(f"{where}.{label}: {kind} needs finite numbers, got {value!r}")
+        raise SearchSpaceError(f"{here}: {kind} needs a _value list of {arity} numbers, got {show(value)}")
+    if not all(_is_finite_real(v) for v in value):
+        raise SearchSpaceError(f"{here}: {kind} needs finite numbers, got {show(value)}")
     try:
         return build(value)
     except ValueError as exc:
-        raise SearchSpaceError(f"{where}.{label}: {kind} {exc}") from None
+        raise SearchSpaceError(f"{here}: {kind} {exc}") from None
 
 
-def _build_choice(options: list[Any], *, grid: bool, label: str, where: str, strict: bool) -> Choice:
+def _build_choice(
+    options: list[Any], *, grid: bool, label: str, where: str, strict: bool, depth: int, budget: _Budget
+) -> Choice:
+    here = f"{where}.{label}"
     if not options:
-        raise SearchSpaceError(f"{where}.{label}: choice needs at least one option, got an empty list")
+        raise SearchSpaceError(f"{here}: choice needs at least one option, got an empty list")
     built: list[Any] = []
-    for option in options:
+    for position, option in enumerate(options):
         if isinstance(option, Branch):
             built.append(option)
         elif isinstance(option, Mapping) and "_name" in option:
             branch_name = option["_name"]
             if not isinstance(branch_name, str) or not branch_name:
+                raise SearchSpaceError(f"{here}: a nested option's _name must be a string, got {show(branch_name)}")
+            odd = sorted(str(k) for k in option if k != "_name" and (not isinstance(k, str) or k.startswith("_")))
+            if odd:
                 raise SearchSpaceError(
-                    f"{where}.{label}: a nested option's _name must be a string, got {branch_name!r}"
+                    f"{here}: option {position} ({escape(branch_name)}) has unknown key {show(odd[0])}; "
+                    "a nested option is {_name: ..., parameter: {_type: ..., _value: [...]}, ...}"
+                )
+            if depth + 1 > MAX_NESTING:
+                raise SearchSpaceError(
+                    f"{here}.{escape(branch_name)}: choices are nested deeper than {MAX_NESTING} levels"
                 )
             sub = {k: v for k, v in option.items() if k != "_name"}
             space = (
-                _parse_mapping(sub, prefix=f"{label}.{branch_name}.", where=where, strict=strict)
+                _parse_mapping(
+                    sub,
+                    prefix=f"{label}.{escape(branch_name)}.",
+                    where=where,
+                    strict=strict,
+                    depth=depth + 1,
+                    budget=budget,
+                )
                 if sub
                 else SearchSpace({})
             )
             built.append(Branch(branch_name, space))
+        elif isinstance(option, Domain):
+            raise SearchSpaceError(
+                f"{here}: option {position} is a search-space domain ({show(option)}); a choice picks among values, "
+                "so nest parameters in a named option: hp.branch(name, param=...) or {_name: ..., param: ...}"
+            )
+        elif isinstance(option, Mapping) and any(
+            isinstance(k, str) and k.startswith("_") and _spec_like_key(k) is not None for k in option
+        ):
+            raise SearchSpaceError(
+                f"{here}: option {position} looks like a parameter spec; a nested option needs a _name: "
+                "{_name: ..., parameter: {_type: ..., _value: [...]}}"
+            )
         else:
+            _check_value(option, f"{here}[{position}]")
             built.append(option)
     try:
         return Choice(tuple(built), grid_search=grid)
     except ValueError as exc:
-        raise SearchSpaceError(f"{where}.{label}: {exc}") from None
+        raise SearchSpaceError(f"{here}: {exc}") from None
 
 
-def _reparse_choice(choice: Choice, *, label: str, where: str, strict: bool) -> Choice:
+def _reparse_choice(choice: Choice, *, label: str, where: str, strict: bool, depth: int, budget: _Budget) -> Choice:
     """An ``hp.choice`` may hold ``{"_name": ...}`` dicts with hp domains inside: parse those too."""
-    if not any(isinstance(o, Mapping) and "_name" in o for o in choice.options):
+    if all(isinstance(o, Branch) or _plain_option(o) for o in choice.options):
         return choice
-    return _build_choice(list(choice.options), grid=choice.grid_search, label=label, where=where, strict=strict)
+    return _build_choice(
+        list(choice.options),
+        grid=choice.grid_search,
+        label=label,
+        where=where,
+        strict=strict,
+        depth=depth,
+        budget=budget,
+    )
+
+
+def _plain_option(option: Any) -> bool:
+    return not isinstance(option, (Mapping, list, tuple, set, frozenset, Domain))
 
 
 #: Keys an Auptimizer ``parameter_config`` entry may have.
@@ -223,7 +417,7 @@ def parse_auptimizer(entries: list[Any], *, where: str = "parameter_config") -> 
     for position, entry in enumerate(entries):
         here = f"{where}[{position}]"
         if not isinstance(entry, Mapping):
-            raise SearchSpaceError(f"{here}: expected {{name, range, type}}, got {entry!r}")
+            raise SearchSpaceError(f"{here}: expected {{name, range, type}}, got {show(entry)}")
         unknown = set(entry) - _AUPTIMIZER_KEYS
         if unknown:
             raise SearchSpaceError(f"{here}: unknown key '{sorted(unknown)[0]}'")
@@ -233,23 +427,23 @@ def parse_auptimizer(entries: list[Any], *, where: str = "parameter_config") -> 
         name, bounds, kind = entry["name"], entry["range"], entry["type"]
         here = f"{where}.{name}"
         if not isinstance(name, str) or not name:
-            raise SearchSpaceError(f"{where}[{position}].name: expected a non-empty string, got {name!r}")
+            raise SearchSpaceError(f"{where}[{position}].name: expected a non-empty string, got {show(name)}")
         if name in domains:
             raise SearchSpaceError(f"{here}: the name appears twice")
         if not isinstance(bounds, list):
-            raise SearchSpaceError(f"{here}.range: expected a list, got {bounds!r}")
+            raise SearchSpaceError(f"{here}.range: expected a list, got {show(bounds)}")
         try:
             if kind == "choice":
                 domains[name] = Choice(tuple(bounds))
             elif kind in ("float", "int"):
                 if len(bounds) != 2 or not all(_is_real(b) for b in bounds):
-                    raise ValueError(f"range needs [min, max], got {bounds!r}")
+                    raise ValueError(f"range needs [min, max], got {show(bounds)}")
                 if kind == "float":
                     domains[name] = Float(bounds[0], bounds[1])
                 else:
                     domains[name] = Int(bounds[0], bounds[1])
             else:
-                raise SearchSpaceError(f"{here}.type: expected float, int or choice, got {kind!r}")
+                raise SearchSpaceError(f"{here}.type: expected float, int or choice, got {show(kind)}")
         except ValueError as exc:
             raise SearchSpaceError(f"{here}: {exc}") from None
     return SearchSpace(domains)
@@ -257,7 +451,7 @@ def parse_auptimizer(entries: list[Any], *, where: str = "parameter_config") -> 
 
 def _load_json_file(path: Path, where: str) -> Any:
     if not path.is_file():
-        raise SearchSpaceError(f"{where}: file {str(path)!r} does not exist")
+        raise SearchSpaceError(f"{where}: file {show(str(path))} does not exist")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:

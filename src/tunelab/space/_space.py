@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -18,6 +17,15 @@ from tunelab.space._domains import Branch, Choice, Domain, Fixed
 #: Joins the parts of a nested parameter's key: ``layer/conv/kernel`` is the ``kernel``
 #: of option ``conv`` of the choice ``layer``.
 KEY_SEPARATOR = "/"
+
+#: How deeply choices may nest (options inside options), and how deeply a constant value
+#: (a list, a mapping) may nest: deeper ones are refused with a :class:`SearchSpaceError`
+#: instead of exhausting Python's stack.
+MAX_NESTING = 50
+
+#: How many parameters (nested ones included) a space may have; more is refused, so that
+#: sub-spaces shared between options (YAML aliases) cannot multiply without bound.
+MAX_PARAMETERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,29 @@ class SearchSpace(Mapping[str, Domain]):
 
     def __init__(self, domains: Mapping[str, Domain]) -> None:
         self._domains = dict(domains)
+        depth, size = 0, len(self._domains)
+        for domain in self._domains.values():
+            if isinstance(domain, Choice):
+                for option in domain.options:
+                    if isinstance(option, Branch):
+                        depth = max(depth, option.space.depth + 1)
+                        size += option.space.n_parameters
+        if depth > MAX_NESTING:
+            raise SearchSpaceError(f"choices are nested deeper than {MAX_NESTING} levels")
+        if size > MAX_PARAMETERS:
+            raise SearchSpaceError(f"the search space has more than {MAX_PARAMETERS} parameters")
+        self._depth = depth
+        self._size = size
+
+    @property
+    def depth(self) -> int:
+        """How many levels of nested choices the space has (0 when it has none)."""
+        return self._depth
+
+    @property
+    def n_parameters(self) -> int:
+        """How many parameters the space has, nested ones included (the number of :attr:`leaves`)."""
+        return self._size
 
     def __getitem__(self, name: str) -> Domain:
         return self._domains[name]
@@ -94,7 +125,12 @@ class SearchSpace(Mapping[str, Domain]):
 
     @property
     def cardinality(self) -> int | None:
-        """How many distinct configurations exist, or None when some parameter is continuous."""
+        """How many distinct configurations exist, or None when some parameter is continuous.
+
+        Counted, never enumerated: a quantized range of 10**16 values costs no more than one of 3.
+        Where ``q`` is finer than the float resolution near a bound, values that coincide as
+        floats are still counted apart, so the count is then an upper bound.
+        """
         total = 1
         for domain in self._domains.values():
             if isinstance(domain, Choice) and domain.is_nested:
@@ -178,19 +214,24 @@ class SearchSpace(Mapping[str, Domain]):
             return False
         return True
 
+    def grid_size(self, n_points: int = 5) -> int:
+        """How many points :meth:`grid` yields, computed without enumerating them.
+
+        It equals :attr:`cardinality` when every parameter is finite.
+        """
+        return _GridPlan(self, n_points).size
+
     def grid(self, n_points: int = 5) -> Iterator[dict[str, Any]]:
-        """Every configuration of the finite parameters, continuous ones on ``n_points`` even steps."""
-        per_name: list[list[Any]] = []
-        for domain in self._domains.values():
-            values: list[Any] = []
-            for option in domain.grid(n_points):
-                if isinstance(option, Branch):
-                    values.extend(option.value(sub) for sub in option.space.grid(n_points))
-                else:
-                    values.append(option)
-            per_name.append(values)
-        for combo in itertools.product(*per_name):
-            yield dict(zip(self._domains, combo, strict=True))
+        """Every configuration of the finite parameters, continuous ones on ``n_points`` even steps.
+
+        Lazy: each point is computed when it is reached (the last parameter varies fastest),
+        so a grid too large to enumerate costs nothing until it is walked.
+        """
+        plan = _GridPlan(self, n_points)
+        index = 0
+        while index < plan.size:
+            yield plan.point(index)
+            index += 1
 
     def describe(self) -> dict[str, Any]:
         """The space in NNI's JSON format (``randint`` with its exclusive upper bound)."""
@@ -200,6 +241,66 @@ class SearchSpace(Mapping[str, Domain]):
     def fingerprint(params: Mapping[str, Any]) -> str:
         """A canonical string of a configuration, to tell whether it was tried before."""
         return json.dumps(params, sort_keys=True, default=_jsonable, allow_nan=True)
+
+
+class _Column:
+    """The grid values of one parameter: plain values, and for a nested choice each option's sub-grid."""
+
+    def __init__(self, domain: Domain, n_points: int) -> None:
+        self.segments: list[tuple[int, Any]] = []
+        if isinstance(domain, Choice) and domain.is_nested:
+            for option in domain.options:
+                if isinstance(option, Branch):
+                    plan = _GridPlan(option.space, n_points)
+                    self.segments.append((plan.size, (option, plan)))
+                else:
+                    self.segments.append((1, option))
+        else:
+            self.segments.append((domain.grid_size(n_points), _Lazy(domain, n_points)))
+        self.size = sum(size for size, _ in self.segments)
+
+    def value(self, index: int) -> Any:
+        for size, payload in self.segments:
+            if index < size:
+                if isinstance(payload, _Lazy):
+                    return payload.values[index]
+                if isinstance(payload, tuple):
+                    option, plan = payload
+                    return option.value(plan.point(index))
+                return payload
+            index -= size
+        raise IndexError(index)
+
+
+class _Lazy:
+    """A domain's grid, asked for only when a point is needed."""
+
+    def __init__(self, domain: Domain, n_points: int) -> None:
+        self._domain, self._n_points, self._values = domain, n_points, None
+
+    @property
+    def values(self) -> Any:
+        if self._values is None:
+            self._values = self._domain.grid(self._n_points)
+        return self._values
+
+
+class _GridPlan:
+    """Mixed-radix numbering of a space's grid: point ``i`` is computed from ``i`` alone."""
+
+    def __init__(self, space: SearchSpace, n_points: int) -> None:
+        self.names = list(space)
+        self.columns = [_Column(space[name], n_points) for name in self.names]
+        self.size = 1
+        for column in self.columns:
+            self.size *= column.size
+
+    def point(self, index: int) -> dict[str, Any]:
+        values: list[Any] = [None] * len(self.columns)
+        for i in range(len(self.columns) - 1, -1, -1):
+            index, rest = divmod(index, self.columns[i].size)
+            values[i] = self.columns[i].value(rest)
+        return dict(zip(self.names, values, strict=True))
 
 
 def _jsonable(value: Any) -> Any:

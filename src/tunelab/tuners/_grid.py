@@ -8,9 +8,22 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.errors import SearchSpaceExhausted, TunerError
+from tunelab.errors import SearchSpaceError, SearchSpaceExhausted, TunerError
 from tunelab.space import SearchSpace
 from tunelab.tuners._base import Tuner
+
+
+class GridTooLargeError(SearchSpaceError, TunerError):
+    """The space's grid has more points than :data:`MAX_GRID_POINTS`.
+
+    A :class:`SearchSpaceError` (the space is what is too large) that is also a
+    :class:`TunerError`, so that ``create_tuner`` passes it on as it is.
+    """
+
+
+#: The largest grid the grid tuner walks; a larger one is refused with its size (random
+#: search or TPE sample such a space instead of enumerating it).
+MAX_GRID_POINTS = 10**6
 
 
 class GridTuner(Tuner):
@@ -18,6 +31,8 @@ class GridTuner(Tuner):
 
     ``n_points`` is how many evenly spaced values a continuous parameter gets (on the log
     scale for log-scaled ones); a mapping gives it per parameter (Auptimizer's ``n``).
+    A grid of more than :data:`MAX_GRID_POINTS` points is refused with a
+    :class:`SearchSpaceError` that states its size; points are computed one at a time.
     """
 
     def __init__(
@@ -35,6 +50,22 @@ class GridTuner(Tuner):
         unknown = set(per_name) - set(space)
         if unknown:
             raise TunerError(f"grid: n_points names unknown parameter '{sorted(unknown)[0]}'")
+        for name, count in per_name.items():
+            if not isinstance(count, int) or isinstance(count, bool) or count < 2:
+                raise TunerError(f"grid: n_points[{name!r}] must be an integer >= 2, got {count!r}")
+        sizes = {
+            name: SearchSpace({name: domain}).grid_size(per_name.get(name, default)) for name, domain in space.items()
+        }
+        total = 1
+        for size in sizes.values():
+            total *= size
+        if total > MAX_GRID_POINTS:
+            largest = max(sizes, key=lambda name: sizes[name])
+            raise GridTooLargeError(
+                f"search_space: the grid has {_count(total)} points, more than the grid tuner's limit of "
+                f"{MAX_GRID_POINTS} ({largest!r} alone has {_count(sizes[largest])}); use random or tpe to sample "
+                "it, or make it coarser (a larger q or step, fewer n_points)"
+            )
         self._points = self._iterate(default, per_name)
 
     def _iterate(self, default: int, per_name: dict[str, int]) -> Iterator[dict[str, Any]]:
@@ -54,3 +85,11 @@ class GridTuner(Tuner):
             if not self._is_seen(params):
                 return params
         raise SearchSpaceExhausted("every point of the grid has been tried")
+
+
+def _count(n: int) -> str:
+    """An exact count, or its order of magnitude when it has more than 30 digits."""
+    digits = len(str(n)) if n < 10**4000 else None
+    if digits is not None and digits <= 30:
+        return str(n)
+    return f"about 10**{digits - 1}" if digits is not None else "more than 10**4000"
