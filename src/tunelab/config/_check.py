@@ -233,8 +233,11 @@ def check_algorithms(config: ExperimentConfig, source: str = "config") -> None:
         for reserved in ("what", "space"):
             if reserved in args:
                 raise ConfigError(f"{source}: {section}.args.{reserved}: not an argument of any {section}")
+        # A mode among the arguments agrees with the experiment's (ExperimentConfig made sure of it).
+        mode = args.pop("mode", None) or args.pop("optimize_mode", None) or config.mode
+        args.pop("optimize_mode", None)
         try:
-            create_scheduler(algorithm.name, mode=config.mode, seed=config.seed, space=space, what=section, **args)
+            create_scheduler(algorithm.name, mode=mode, seed=config.seed, space=space, what=section, **args)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {section}: {_one_line(exc)}") from None
     if config.enqueue:
