@@ -166,6 +166,7 @@ def test_liveness_rule_with_fixed_clock() -> None:
     assert engine_liveness(edge, now=T0).responding
     silent = engine_liveness(running_record(heartbeat_at=T0 - 45), now=T0, is_alive=never)
     assert not silent.responding and silent.since == T0 - 45 and silent.reason == "no heartbeat for 45 s"
+    assert engine_liveness(running_record(heartbeat_at=T0 - 3 * 86400), now=T0).reason == "no heartbeat for 3 days"
     # a fresh heartbeat, but the engine's process on this host is gone
     gone = running_record(engine_pid=4242, engine_host="here")
     dead = engine_liveness(gone, now=T0, host="here", is_alive=lambda pid: pid != 4242)

@@ -176,3 +176,40 @@ def test_cancel_a_trial_then_stop_the_experiment(running: dict[str, Any], page: 
     assert page.locator("#stop-button").count() == 0
     assert "canceled" in page.locator("#trials-table").inner_text()
     shot(page, "stopped")
+
+
+def test_every_phase_badge_and_a_dead_engine_on_the_page(tmp_path: Path, page: Any) -> None:
+    """ERROR is red and never green; a RUNNING experiment whose engine died says so and how to continue."""
+    path = tmp_path / "db.sqlite"
+    store = SQLiteStorage(path)
+    long_ago = 1_000_000_000.0
+    for phase in Phase:
+        eid = f"e-{phase.value.lower()}"
+        store.create_experiment(eid, name=eid, config={"mode": "min"}, format="tunelab", experiment_dir=str(tmp_path))
+        if phase != Phase.PENDING:
+            store.set_phase(eid, phase, "", started_at=time.time(), heartbeat_at=time.time())
+    store.create_experiment("e-dead", name="e-dead", config={"mode": "min"}, format="tunelab", experiment_dir="d")
+    store.set_phase("e-dead", Phase.RUNNING, started_at=long_ago, heartbeat_at=long_ago)
+    with Dashboard(store, ServeOptions(port=0)) as dashboard:
+        page.goto(dashboard.url)
+        page.wait_for_selector("#experiments tbody tr td .badge")
+
+        def badge(eid: str) -> tuple[str, str]:
+            row = page.locator("#experiments tbody tr", has=page.locator(f"a[href='#/e/{eid}']")).first
+            cell = row.locator(".badge")
+            return cell.inner_text(), cell.evaluate("b => getComputedStyle(b).backgroundColor")
+
+        colors = {phase: badge(f"e-{phase.value.lower()}") for phase in Phase}
+        assert colors[Phase.ERROR] == ("error", "rgb(201, 42, 42)")
+        assert colors[Phase.DONE] == ("done", "rgb(21, 128, 61)")
+        assert [p for p, (_, color) in colors.items() if color == colors[Phase.DONE][1]] == [Phase.DONE]
+        assert len({colors[p][1] for p in Phase if p != Phase.PENDING}) == 5
+        text, color = badge("e-dead")
+        assert text == "running · engine not responding" and color != colors[Phase.RUNNING][1]
+        page.goto(dashboard.url + "#/e/e-dead")
+        notice = page.locator("#engine-notice")
+        notice.wait_for(timeout=10000)
+        assert "RUNNING (engine not responding since " in notice.inner_text()
+        assert "`tunelab resume e-dead` continues it" in notice.inner_text()
+        shot(page, "dead-engine")
+    store.close()

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tunelab.errors import ExperimentNotFound, StorageError, TunelabError, escape
+from tunelab.runners import trial_log_path
 from tunelab.server import _models as m
 from tunelab.server._analysis import assign_slots, best_so_far, importance, is_number
 from tunelab.server._liveness import ENGINE_SILENT_AFTER, engine_liveness
@@ -31,7 +32,6 @@ from tunelab.server._table import RangeFilter, Snapshot, SnapshotCache, make_row
 from tunelab.storage import Phase, RequestKind, Storage, TrialState, best_trial
 
 STATIC_DIR = Path(str(resources.files("tunelab.server") / "static"))
-LOG_STREAMS = {"stdout": "stdout.log", "stderr": "stderr.log"}
 MAX_LOG_CHUNK = 256 * 1024
 MAX_ANALYSIS_POINTS = 4000
 
@@ -362,10 +362,10 @@ def create_app(
             params=params,
             importance=scores,
             numbers=[r.trial.number for r in rows],
-            values=[float(r.trial.value) for r in rows],
+            values=[float(r.trial.value) for r in rows],  # type: ignore[arg-type]
             columns=columns,
             sampled=sampled,
-        )  # type: ignore[arg-type]
+        )
 
     @app.get("/api/experiments/{experiment_id}/timeline", response_model=m.Timeline, tags=["charts"])
     def timeline(experiment_id: ExperimentId) -> m.Timeline:
@@ -380,7 +380,7 @@ def create_app(
             origin=origin,
             numbers=[t.number for t in started],
             slots=slots,
-            starts=[t.started_at - base for t in started],
+            starts=[t.started_at - base for t in started],  # type: ignore[operator]
             ends=[e - base for e in ends],  # type: ignore[operator]
             states=[t.state.value for t in started],
         )
@@ -539,15 +539,16 @@ def _safe_filename(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _log_path(trial_dir: str, experiment_dir: str, stream: str) -> Path | None:
-    """The log file of a trial, only if it is a regular file inside the trial's own folder
-    (and that folder inside the experiment's): no symlink or stored path leads elsewhere."""
+def _log_path(trial_dir: str, experiment_dir: str, stream: Literal["stdout", "stderr"]) -> Path | None:
+    """The log file of a trial (named by the runners, :func:`tunelab.runners.trial_log_path`), only
+    if it is a regular file inside the trial's own folder (and that folder inside the experiment's):
+    no symlink or stored path leads elsewhere."""
     if not trial_dir:
         return None
     folder = Path(trial_dir).resolve()
     if experiment_dir and not folder.is_relative_to(Path(experiment_dir).resolve()):
         return None
-    path = (folder / LOG_STREAMS[stream]).resolve()
+    path = trial_log_path(folder, stream).resolve()
     if path.parent != folder or not path.is_file():
         return None
     return path

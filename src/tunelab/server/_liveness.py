@@ -46,6 +46,13 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _span(seconds: float) -> str:
+    for unit, size, limit in (("s", 1, 120), ("min", 60, 7200), ("h", 3600, 172800)):
+        if seconds < limit:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds / 86400:.0f} days"
+
+
 def engine_liveness(
     record: ExperimentRecord,
     *,
@@ -67,7 +74,7 @@ def engine_liveness(
         return EngineLiveness(False, None, "no engine has written a heartbeat")
     silent = now - last
     if silent > silent_after:
-        return EngineLiveness(False, last, f"no heartbeat for {silent:.0f} s")
+        return EngineLiveness(False, last, f"no heartbeat for {_span(silent)}")
     return EngineLiveness(True)
 
 

@@ -32,7 +32,7 @@ def new_token() -> str:
 
 
 def _resolve(host: str) -> list[str]:
-    return [info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
 
 
 def is_loopback(host: str, resolve: Callable[[str], list[str]] = _resolve) -> bool:
