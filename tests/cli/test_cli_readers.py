@@ -263,3 +263,17 @@ def test_run_exits_nonzero_when_the_experiment_ends_in_error(tmp_path: Path, mon
         result = CliRunner().invoke(main, ["run", str(tmp_path / "c.yml"), "-q"])
         assert result.exit_code == code, (phase, result.output)
         assert f"experiment e9 ended {phase}: no trial succeeded" in result.output
+
+
+def test_stop_on_a_dead_engine_says_nothing_will_act_on_it(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    store = SQLiteStorage(db)
+    store.create_experiment("e1", name="e1", config={"mode": "min"}, format="tunelab", experiment_dir="d")
+    store.set_phase("e1", Phase.RUNNING, started_at=1000.0, heartbeat_at=1000.0)
+    store.close()
+    output = cli("stop", "e1", "--storage", str(db)).output
+    assert "stop requested for experiment e1" in output
+    assert "its engine is not responding" in output and "`tunelab resume e1`" in output
+    store = SQLiteStorage(db)
+    assert store.get_experiment("e1").stop_requested
+    store.close()

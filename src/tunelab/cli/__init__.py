@@ -151,6 +151,14 @@ def stop(experiment_id: str, storage: str | None) -> None:
         return
     store.request_stop(experiment_id)
     click.echo(f"stop requested for experiment {escape(experiment_id)}", err=True)
+    from tunelab.server._liveness import engine_liveness
+
+    if not engine_liveness(record).responding:
+        click.echo(
+            f"note: its engine is not responding ({engine_liveness(record).reason}); nothing acts on the request "
+            f"until `tunelab resume {escape(experiment_id)}` continues the experiment",
+            err=True,
+        )
 
 
 @main.command(name="list")
