@@ -277,3 +277,32 @@ def test_stop_on_a_dead_engine_says_nothing_will_act_on_it(tmp_path: Path) -> No
     store = SQLiteStorage(db)
     assert store.get_experiment("e1").stop_requested
     store.close()
+
+
+def test_progress_lines_escape_what_trials_and_the_engine_wrote() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tunelab.cli._progress import LiveProgress, summary_line
+    from tunelab.engine import Progress
+
+    evil = "\x1b[2J[bold red]x"
+    p = Progress(
+        Phase.RUNNING,
+        10,
+        None,
+        1.0,
+        best_value=1.0,
+        best_params={"k": evil},
+        best_number=0,
+        waiting_reason="all slots busy " + evil,
+    )
+    line = summary_line("e1", p)
+    assert "\x1b" not in line and "waiting: all slots busy \\x1b[2J" in line
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=False, width=200)
+    live = LiveProgress("e1", console)
+    live.on_progress(p)
+    live.close()
+    assert "\x1b[2J" not in buffer.getvalue() and "[bold red]x" in buffer.getvalue()  # shown, not obeyed

@@ -8,9 +8,11 @@ from typing import Any, TextIO
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape as _markup
 from rich.table import Table
 
 from tunelab.engine import Progress
+from tunelab.errors import escape
 from tunelab.storage import Phase
 
 
@@ -40,7 +42,7 @@ def summary_line(experiment_id: str, p: Progress) -> str:
         f"remaining {remaining}",
     ]
     if p.waiting_reason and p.phase == Phase.RUNNING:
-        parts.append(f"waiting: {p.waiting_reason}")
+        parts.append(f"waiting: {escape(p.waiting_reason)}")
     return " | ".join(parts)
 
 
@@ -90,12 +92,12 @@ class LiveProgress:
         )
         best = _value(p.best_value)
         if p.best_number is not None:
-            best += f"  (trial {p.best_number}: {p.best_params})"
+            best += f"  (trial {p.best_number}: {_markup(escape(p.best_params, 500))})"
         table.add_row("best", best)
         remaining = "no limit" if p.max_duration is None else _duration(p.max_duration - p.elapsed)
         table.add_row("time", f"{_duration(p.elapsed)} elapsed, {remaining} remaining")
         if p.waiting_reason and p.phase == Phase.RUNNING:
-            table.add_row("waiting", p.waiting_reason)
+            table.add_row("waiting", _markup(escape(p.waiting_reason)))
         return table
 
     def close(self) -> None:
