@@ -172,6 +172,23 @@ def test_dashboard_on_loopback_needs_no_token(tmp_path: Path) -> None:
         store.close()
 
 
+def test_dashboard_makes_a_token_when_the_name_is_not_loopback(tmp_path: Path, monkeypatch: Any) -> None:
+    from tunelab.server import Dashboard, ServeOptions, _serve
+
+    db = tmp_path / "db.sqlite"
+    write_history(db)
+    store = SQLiteStorage(db)
+    # as if "127.0.0.1" were a name resolving elsewhere: the spelling alone earns no exemption
+    monkeypatch.setattr(_serve, "is_loopback", lambda host: False)
+    dashboard = Dashboard(store, ServeOptions(host="127.0.0.1", port=0))
+    try:
+        assert dashboard.token and f"?token={dashboard.token}" in dashboard.url
+        assert any("generated an access token" in note for note in dashboard.notes)
+    finally:
+        dashboard._socket.close()
+        store.close()
+
+
 # ---------------------------------------------------------------- storage errors
 def test_unknown_id_is_404_and_unreadable_storage_503(tmp_path: Path, make_client: Any, monkeypatch: Any) -> None:
     from tunelab.errors import StorageError
