@@ -56,7 +56,7 @@ def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = 
     )
     click.echo(
         f"experiment {result.experiment_id} ended {result.phase.value}"
-        f"{': ' + result.message if result.message else ''}{best}",
+        f"{': ' + escape(result.message, 4000) if result.message else ''}{best}",
         err=True,
     )
     if result.phase.value not in EXIT_OK_PHASES:
@@ -86,7 +86,7 @@ def run(
     dashboard = serve_options(port, host, token, token_file, read_only)
     experiment = Experiment.from_file(config_file, **overrides)
     for warning in experiment.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {escape(warning, 1000)}", err=True)
     experiment_id = experiment.create()
     click.echo(f"experiment {experiment_id} created ({experiment.format} config {config_file})", err=True)
     _run_engine(experiment, resume=False, quiet=quiet, dashboard=dashboard)
