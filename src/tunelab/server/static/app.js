@@ -346,7 +346,9 @@ async function loadHistory(st) {
 
 async function loadCurves(st) {
   if (!st.userSelected && st.history) {  // by default: the five best and what is running
-    const order = st.history.numbers.map((n, i) => [n, st.history.values[i]]).sort((a, b) => st.history.mode === "max" ? b[1] - a[1] : a[1] - b[1]);
+    const hist = st.history;  // the five best by the one rule: succeeded trials only, the earlier on a tie
+    const order = hist.numbers.map((n, i) => [n, hist.values[i]]).filter((_, i) => hist.states[i] === "SUCCEEDED")
+      .sort((a, b) => (hist.mode === "max" ? b[1] - a[1] : a[1] - b[1]) || a[0] - b[0]);
     st.selected = new Set(order.slice(0, 5).map(p => p[0]));
     for (const r of (st.trialPage?.rows || [])) if (r.state === "RUNNING" && st.selected.size < 10) st.selected.add(r.number);
     st.el.tbody.querySelectorAll("tr[data-number]").forEach(tr => { const cb = tr.querySelector("input"); if (cb) cb.checked = st.selected.has(Number(tr.dataset.number)); });
