@@ -389,15 +389,17 @@ class Engine:
                 self.storage.add_trial_warning(self.experiment_id, attempt.number, f"step {step}: {scored.problem}")
             elif scored.value is not None:
                 attempt.last_intermediate = scored.value
-                if decides:
-                    self._assess(attempt, step, scored.value)
+                self._assess(attempt, step, scored.value, decides)
 
-    def _assess(self, attempt: Attempt, step: int, value: float) -> None:
-        """The scheduler's decision on an intermediate result: stop the trial early, or end it at its budget."""
-        if attempt.stop is not None:
+    def _assess(self, attempt: Attempt, step: int, value: float, decides: bool) -> None:
+        """The scheduler hears every intermediate result; its decision (stop early, end at the budget) may apply."""
+        if attempt.stop is not None:  # being stopped already: what it reports now changes nothing
             return
         resource = step + 1
-        if self.scheduler.on_result(attempt.number, resource, value) is Decision.STOP:
+        decision = self.scheduler.on_result(attempt.number, resource, value)
+        if not decides:
+            return
+        if decision is Decision.STOP:
             message = f"stopped early by {self.scheduler.name} after step {step}"
             logger.info("trial %d: %s", attempt.number, message)
             attempt.stop_for(StopCause.SCHEDULER, message, self.stop_grace)

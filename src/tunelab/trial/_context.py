@@ -87,8 +87,11 @@ class TrialContext:
             print(f"[tunelab] {label}: {report.value}{extra}", file=sys.stderr)
             return
         # One write() per line on an O_APPEND file: a reader never sees half a record.
-        fd = os.open(self.trial_dir / REPORTS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.trial_dir / REPORTS_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # something else left a line unfinished: end it, so this report survives
             os.write(fd, line)
         finally:
             os.close(fd)
