@@ -1,0 +1,50 @@
+"""The runner contract (tunelab.testing) over every runner that runs here: local, GPU-wrapped, fake."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tunelab.runners import GpuAllocator, GpuRunner, LocalRunner
+from tunelab.testing._runners import FakeClock, FakeRunner, NotApplicable, RunnerCase, contract_behaviour, runner_checks
+
+pytestmark = pytest.mark.timeout(300)
+
+
+class _ThreadedLocalRunner(LocalRunner):
+    """A local runner in a process with another thread running (as with the dashboard): fork-server children."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._done.wait, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+CASES = [
+    RunnerCase("local-command", LocalRunner),
+    RunnerCase("local-function", LocalRunner, kind="function"),
+    RunnerCase("local-function-threaded", _ThreadedLocalRunner, kind="function"),
+    RunnerCase("gpu-command", lambda: GpuRunner(LocalRunner(), GpuAllocator([0, 1], gpus_per_trial=0.5))),
+    RunnerCase(
+        "fake",
+        lambda: FakeRunner(FakeClock(), contract_behaviour),
+        kind="fake",
+        processes=False,
+        pid_start=lambda handle: None,
+    ),
+]
+
+
+@pytest.mark.parametrize("check", runner_checks(), ids=lambda check: check.__name__.removeprefix("check_"))
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_runner_contract(case, check, tmp_path):
+    try:
+        check(case, tmp_path)
+    except NotApplicable as why:
+        pytest.skip(str(why))
