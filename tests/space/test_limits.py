@@ -80,7 +80,7 @@ def test_integer_bounds_beyond_64_bits_are_refused():
         {"_type": "uniform", "_value": [-1e308, 0]},
         {"_type": "loguniform", "_value": [5e-324, 1e308]},
         {"_type": "normal", "_value": [0, 1e308]},
-        {"_type": "lognormal", "_value": [700, 100]},
+        {"_type": "lognormal", "_value": [600, 100]},
     ],
 )
 @pytest.mark.parametrize("tuner", ["random", "tpe"])
@@ -103,6 +103,11 @@ def test_extreme_numbers_work_or_fail_cleanly(spec, tuner):
         ({"_type": "quniform", "_value": [0, 1, -1]}, "search_space.x: quniform q must be > 0"),
         ({"_type": "qnormal", "_value": [0, 1, -0.0]}, "search_space.x: qnormal q must be > 0"),
         ({"_type": "normal", "_value": [0, 0]}, "search_space.x: normal sigma must be > 0"),
+        ({"_type": "uniform", "_value": [0, 5e-324]}, "search_space.x: uniform the range [0, 5e-324] holds only 2"),
+        ({"_type": "normal", "_value": [1, 1e-300]}, "search_space.x: normal sigma=1e-300 is below the float"),
+        ({"_type": "lognormal", "_value": [0, 1e18]}, "search_space.x: lognormal a log-normal needs |mu| + sigma"),
+        ({"_type": "qnormal", "_value": [0, 1, 7]}, "search_space.x: qnormal q=7 is wider than 95% of the prior"),
+        ({"_type": "quniform", "_value": [1, 1 + 1e-14, 1e-30]}, "search_space.x: quniform q=1e-30 is finer than"),
         ({"_type": "uniform", "_value": [0, 10**400]}, "search_space.x: uniform needs finite numbers"),
     ],
 )

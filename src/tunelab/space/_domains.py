@@ -13,8 +13,10 @@ low, high)``, ``qnormal`` is ``round(normal(mu, sigma) / q) * q`` and so on.
 
 from __future__ import annotations
 
+import json
 import math
 import reprlib
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,6 +38,27 @@ INT_LIMIT = 2**63 - 1
 _EXACT_RATIO = 2.0**52
 
 _MAX_FLOAT = float(np.finfo(float).max)
+
+#: A continuous range (or a normal's [mu, mu + sigma]) must hold this many distinct floats,
+#: else it is a handful of values in disguise and tuners run out of new ones.
+_MIN_FLOATS = 1000
+
+#: A quantized range whose q is finer than the float spacing must hold this many floats, so
+#: that its (over-)count of multiples of q is never walked in search of an unseen value.
+_MIN_FLOATS_FOR_FINE_Q = 10**6
+
+#: exp() of a log-normal's mu +- sigma stays a float (draws beyond are clipped at exp(700)).
+_MAX_LOG_MU = 700
+
+
+def _floats_between(low: float, high: float) -> int:
+    """How many floats lie in ``[low, high]`` (both finite), counted from their bit patterns."""
+    return _ordinal(high) - _ordinal(low) + 1
+
+
+def _ordinal(x: float) -> int:
+    bits = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
 
 
 def _quantize(value: float, q: float) -> float:
@@ -178,10 +201,21 @@ class Float(Domain):
             )
         if self.log and self.low <= 0:
             raise ValueError(f"a log-scaled range needs low > 0, but got low={self.low}")
+        floats = _floats_between(float(self.low), float(self.high))
         if self.q is not None:
             _check_finite_number("q", self.q)
             if self.q <= 0:
                 raise ValueError(f"q must be > 0, but got q={self.q}")
+            scale = max(abs(float(self.low)), abs(float(self.high)))
+            if self.q < 2 * math.ulp(scale) and floats < _MIN_FLOATS_FOR_FINE_Q:
+                raise ValueError(
+                    f"q={self.q} is finer than float resolution here: only {floats} floats lie in "
+                    f"[{self.low}, {self.high}]; use a larger q"
+                )
+        elif floats < _MIN_FLOATS:
+            raise ValueError(
+                f"the range [{self.low}, {self.high}] holds only {floats} distinct floats; widen it or use choice"
+            )
 
     def _multiples(self) -> tuple[int, int]:
         """The first and last ``k`` whose ``k * q`` (clipped) a draw in ``[low, high]`` can round to.
@@ -272,10 +306,30 @@ class Normal(Domain):
         _check_finite_number("sigma", self.sigma)
         if self.sigma <= 0:
             raise ValueError(f"sigma must be > 0, but got sigma={self.sigma}")
+        mu, sigma = float(self.mu), float(self.sigma)
+        if self.log and not -_MAX_LOG_MU <= mu - sigma <= mu + sigma <= _MAX_LOG_MU:
+            raise ValueError(
+                f"a log-normal needs |mu| + sigma <= {_MAX_LOG_MU} (exp() of most draws must be a float), "
+                f"but got mu={self.mu}, sigma={self.sigma}"
+            )
+        ends = (max(mu - sigma, -_MAX_FLOAT), mu)
+        if self.log:
+            ends = (math.exp(ends[0]), math.exp(mu))
+        if _floats_between(*ends) < _MIN_FLOATS:
+            raise ValueError(f"sigma={self.sigma} is below the float resolution at mu={self.mu}; use a larger sigma")
         if self.q is not None:
             _check_finite_number("q", self.q)
             if self.q <= 0:
                 raise ValueError(f"q must be > 0, but got q={self.q}")
+            # The middle 95% of the prior must span at least one q, or nearly every draw is the same value.
+            lo, hi = (min(max(mu + z * sigma, -_MAX_FLOAT), _MAX_FLOAT) for z in (-1.96, 1.96))
+            if self.log:
+                lo, hi = math.exp(min(lo, 700.0)), math.exp(min(hi, 700.0))
+            if (hi - lo) / self.q < 1:
+                raise ValueError(
+                    f"q={self.q} is wider than 95% of the prior ({lo:.3g} to {hi:.3g}): nearly every draw would "
+                    "round to the same value; use a smaller q"
+                )
 
     def sample(self, rng: np.random.Generator) -> float:
         return self.from_internal(rng.normal(self.mu, self.sigma))
@@ -454,11 +508,26 @@ class Choice(Domain):
         return True
 
     @property
+    def distinct(self) -> tuple[int, ...]:
+        """Indices of the options that differ (a repeated option weights sampling, not the count)."""
+        cached = self.__dict__.get("_distinct")
+        if cached is None:
+            seen: set[str] = set()
+            kept = []
+            for i, option in enumerate(self.options):
+                key = f"branch:{option.name}" if isinstance(option, Branch) else fingerprint(option)
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(i)
+            cached = self.__dict__["_distinct"] = tuple(kept)
+        return cached
+
+    @property
     def cardinality(self) -> int | None:
-        return len(self.options)
+        return len(self.distinct)
 
     def grid(self, n_points: int) -> list[Any]:
-        return list(self.options)
+        return [self.options[i] for i in self.distinct]
 
     def describe(self) -> dict[str, Any]:
         values = [{"_name": o.name, **o.space.describe()} if isinstance(o, Branch) else o for o in self.options]
@@ -493,6 +562,22 @@ class Fixed(Domain):
 
     def describe(self) -> dict[str, Any]:
         return {"_type": "choice", "_value": [self.value]}
+
+
+def fingerprint(value: Any) -> str:
+    """A canonical string of a value, to tell whether two configurations are the same."""
+    try:
+        return json.dumps(value, sort_keys=True, default=_jsonable, allow_nan=True)
+    except TypeError:  # mapping keys of mixed types cannot be sorted
+        return json.dumps(value, default=_jsonable, allow_nan=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return repr(value)
 
 
 def _is_real(value: Any) -> bool:
@@ -556,7 +641,13 @@ def _uniform_below(rng: np.random.Generator, n: int) -> int:
 
 def _same(a: Any, b: Any) -> bool:
     if _is_real(a) and _is_real(b):
-        return float(a) == float(b)
+        if isinstance(a, (int, np.integer)) and isinstance(b, (int, np.integer)):
+            return int(a) == int(b)
+        try:
+            x, y = float(a), float(b)
+        except OverflowError:  # an int past the float range equals no float
+            return False
+        return x == y or (math.isnan(x) and math.isnan(y))
     if isinstance(a, Sequence) and isinstance(b, Sequence) and not isinstance(a, str):
         return not isinstance(b, str) and len(a) == len(b) and all(map(_same, a, b))
     return type(a) is type(b) and a == b

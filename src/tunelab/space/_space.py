@@ -135,7 +135,8 @@ class SearchSpace(Mapping[str, Domain]):
         for domain in self._domains.values():
             if isinstance(domain, Choice) and domain.is_nested:
                 count = 0
-                for option in domain.options:
+                for index in domain.distinct:
+                    option = domain.options[index]
                     sub = option.space.cardinality if isinstance(option, Branch) else 1
                     if sub is None:
                         return None
@@ -249,7 +250,8 @@ class _Column:
     def __init__(self, domain: Domain, n_points: int) -> None:
         self.segments: list[tuple[int, Any]] = []
         if isinstance(domain, Choice) and domain.is_nested:
-            for option in domain.options:
+            for index in domain.distinct:
+                option = domain.options[index]
                 if isinstance(option, Branch):
                     plan = _GridPlan(option.space, n_points)
                     self.segments.append((plan.size, (option, plan)))
