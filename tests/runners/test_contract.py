@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from tunelab.runners import GpuAllocator, GpuRunner, LocalRunner
-from tunelab.testing._runners import FakeClock, FakeRunner, NotApplicable, RunnerCase, contract_behaviour, runner_checks
+from tunelab.testing._runners import FakeClock, FakeRunner, RunnerCase, RunnerContract, contract_behaviour
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -41,10 +41,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("check", runner_checks(), ids=lambda check: check.__name__.removeprefix("check_"))
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_runner_contract(case, check, tmp_path):
-    try:
-        check(case, tmp_path)
-    except NotApplicable as why:
-        pytest.skip(str(why))
+class TestRunnerContract(RunnerContract):
+    @pytest.fixture(params=CASES, ids=lambda case: case.name)
+    def runner_case(self, request):
+        return request.param

@@ -150,7 +150,7 @@ class _FunctionHandle(_LocalHandle):
             args: tuple[Any, ...] = (job.trial_dir, job, None)
         else:  # the job travels pickled and is unpickled in the child, after its logs are set up
             args = (job.trial_dir, pickle.dumps(job), list(sys.path))
-        context = multiprocessing.get_context(method)
+        context: Any = multiprocessing.get_context(method)
         self._process = context.Process(target=_function_child, args=args, daemon=False)
         try:
             self._process.start()

@@ -39,6 +39,7 @@ __all__ = [
     "FakeTrial",
     "NotApplicable",
     "RunnerCase",
+    "RunnerContract",
     "contract_behaviour",
     "contract_trial",
     "runner_checks",
@@ -417,7 +418,12 @@ def check_reports_are_incremental_and_the_exit_code_is_kept(case: RunnerCase, fo
     try:
         run = _Run(case, runner, case.job(folder, "quick"))
         seen: list[Report | BadReport] = []
-        run.until(lambda: seen.extend(run.handle.read_reports()) or run.handle.poll() is not None, "it ended")
+
+        def ended() -> bool:
+            seen.extend(run.handle.read_reports())  # read while it runs: each report comes once
+            return run.handle.poll() is not None
+
+        run.until(ended, "it ended")
         seen += run.handle.read_reports()
         assert _values(seen) == [("intermediate", 0, 0.0), ("intermediate", 1, 1.0), ("final", None, 2.0)]
         assert all(isinstance(r, Report) and r.attempt == 1 for r in seen)
@@ -596,17 +602,26 @@ def check_compat_scripts_import_their_modules(case: RunnerCase, folder: Path) ->
             "config = BasicConfig().load(sys.argv[1])\n"
             "print_result(config['x'] * 2)\n"
         )
-        base = dict(experiment_id="contract", attempt=1, params={"x": 0.5}, code_dir=code)
         nni = TrialJob(
-            number=0, trial_dir=folder / "nni", command=f"{sys.executable} nni_trial.py", compat=("nni",), **base
+            "contract",
+            0,
+            1,
+            {"x": 0.5},
+            folder / "nni",
+            code,
+            command=f"{sys.executable} nni_trial.py",
+            compat=("nni",),
         )
         aup = TrialJob(
-            number=1,
-            trial_dir=folder / "aup",
+            "contract",
+            1,
+            1,
+            {"x": 0.5},
+            folder / "aup",
+            code,
             command=f"{sys.executable} aup_trial.py",
             compat=("aup",),
             params_as_argv=True,
-            **base,
         )
         run = _Run(case, runner, nni)
         assert run.end() == 0, run.handle.failure_detail()
@@ -631,6 +646,31 @@ def check_wait_returns_when_a_trial_ends(case: RunnerCase, folder: Path) -> None
         runner.close()
 
 
+class RunnerContract:
+    """The contract as a class of pytest tests: subclass it and give it a ``runner_case`` fixture.
+
+    ``class TestMyRunner(RunnerContract): @pytest.fixture ... def runner_case(self): return RunnerCase(...)``.
+    A check that does not apply to the case is skipped.
+    """
+
+    def _run(self, check: Callable[[RunnerCase, Path], None], runner_case: RunnerCase, tmp_path: Path) -> None:
+        import pytest
+
+        try:
+            check(runner_case, tmp_path)
+        except NotApplicable as why:
+            pytest.skip(str(why))
+
+
+def _as_test(check: Callable[[RunnerCase, Path], None]) -> Callable[[RunnerContract, RunnerCase, Path], None]:
+    def test(self: RunnerContract, runner_case: RunnerCase, tmp_path: Path) -> None:
+        self._run(check, runner_case, tmp_path)
+
+    test.__name__ = "test_" + check.__name__.removeprefix("check_")
+    test.__doc__ = check.__doc__
+    return test
+
+
 def runner_checks() -> list[Callable[[RunnerCase, Path], None]]:
     """Every check of the runner contract, each ``check(case, empty_folder)``."""
     return [
@@ -648,3 +688,8 @@ def runner_checks() -> list[Callable[[RunnerCase, Path], None]]:
         check_compat_scripts_import_their_modules,
         check_wait_returns_when_a_trial_ends,
     ]
+
+
+for _check in runner_checks():
+    setattr(RunnerContract, _as_test(_check).__name__, _as_test(_check))
+del _check

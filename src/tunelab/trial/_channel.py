@@ -285,7 +285,7 @@ class ReportReader:
         out = self.read()
         if self._partial.strip():
             out.append(
-                BadReport("last line has no newline (the trial ended while writing it)", _excerpt(self._partial))
+                BadReport("last line has no newline (the trial ended while writing it)", _excerpt(bytes(self._partial)))
             )
         self._partial = bytearray()
         self._skipping = False
