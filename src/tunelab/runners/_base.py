@@ -113,7 +113,11 @@ class Runner(ABC):
 
     @abstractmethod
     def start(self, job: TrialJob) -> TrialHandle:
-        """Start one attempt. Raises :class:`~tunelab.errors.TrialStartError` when it cannot start at all."""
+        """Start one attempt. Raises :class:`~tunelab.errors.TrialStartError` when it cannot start at all.
+
+        Call it only while :meth:`wait_reason` is empty; a runner asked to start a trial it
+        has no room for (no free GPU) raises :class:`~tunelab.errors.RunnerError`.
+        """
 
     def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
         """Block until one of ``handles`` may have news (it ended, it reported) or ``timeout`` seconds pass."""
@@ -131,7 +135,10 @@ class Runner(ABC):
         """A trial that was RUNNING when the previous engine died: stop it if it still runs, return what it wrote.
 
         ``job`` describes the attempt that was running (its number, attempt and folder),
-        ``pid``/``pid_start`` the process recorded when it started.
+        ``pid``/``pid_start`` the process recorded when it started. A live trial gets SIGTERM
+        and up to ``grace`` seconds to end (so a final result it writes then is kept) before
+        SIGKILL: this call may block that long. The reports are read from the start of the
+        attempt's reports file, after the trial has ended.
         """
 
     def wait_reason(self) -> str:

@@ -349,6 +349,10 @@ class RunnerCase:
     pid_start: Callable[[TrialHandle], str | None] = field(default=lambda handle: _start_time(handle.pid))
     #: Real-time limit of one wait in a check (seconds); generous, checks never assert elapsed time.
     patience: float = 120.0
+    #: ``recover`` finds a trial that still runs and stops it (a Ray trial dies with its driver instead).
+    recovers_live_trials: bool = True
+    #: ``start`` raises TrialStartError for a missing program (remote runners learn it later, as exit 127).
+    start_errors: bool = True
 
     def job(self, folder: Path, script: str, number: int = 0, attempt: int = 1, **params: Any) -> TrialJob:
         code_dir = folder / "code"
@@ -519,6 +523,8 @@ def check_request_stop_lets_the_trial_end_by_itself(case: RunnerCase, folder: Pa
 
 
 def check_recover_stops_a_live_orphan_with_sigterm_and_returns_all_it_wrote(case: RunnerCase, folder: Path) -> None:
+    if not case.recovers_live_trials:
+        raise NotApplicable("its trials end with the engine")
     runner = case.make_runner()
     try:
         job = case.job(folder, "graceful")
@@ -565,6 +571,8 @@ def _state(pid: int) -> str | None:
 def check_a_missing_program_is_a_start_error(case: RunnerCase, folder: Path) -> None:
     if case.kind == "function":
         raise NotApplicable("a function always starts")
+    if not case.start_errors:
+        raise NotApplicable("the program is looked for where the trial runs")
     runner = case.make_runner()
     try:
         job = case.job(folder, "unstartable")
