@@ -131,10 +131,10 @@ def tuner_problem(
     for key, rule in _VALUE_RULES.get(canonical, {}).items():
         if key in kwargs:
             rule(label, key, kwargs[key])
-    _whole_tuner_rules(canonical, kwargs, space)
+    _whole_tuner_rules(name, canonical, kwargs, space)
 
 
-def _whole_tuner_rules(canonical: str, kwargs: dict[str, Any], space: Any) -> None:
+def _whole_tuner_rules(name: str, canonical: str, kwargs: dict[str, Any], space: Any) -> None:
     """Rules of a tuner's constructor that relate arguments to each other or to the space."""
     if canonical == "evolution":
         population, sample = kwargs.get("population_size", 20), kwargs.get("sample_size", 5)
@@ -157,9 +157,12 @@ def _whole_tuner_rules(canonical: str, kwargs: dict[str, Any], space: Any) -> No
         if unknown:
             raise TunerError(f"grid: n_points names unknown parameter '{sorted(unknown)[0]}'")
     elif canonical == "batch":
-        _batch_rules(kwargs.get("configs"), space)
+        try:
+            _batch_rules(kwargs.get("configs"), space)
+        except SearchSpaceError as exc:
+            raise TunerError(f"tuner {name!r}: {exc}") from None
     elif canonical == "optuna":
-        _optuna_rules(kwargs.get("sampler", "TPESampler"), kwargs.get("sampler_args"))
+        _optuna_rules(name, kwargs.get("sampler", "TPESampler"), kwargs.get("sampler_args"))
 
 
 def _batch_rules(configs: Any, space: Any) -> None:
@@ -180,7 +183,7 @@ def _batch_rules(configs: Any, space: Any) -> None:
         raise TunerError("batch: every configuration must be a mapping of parameter values")
 
 
-def _optuna_rules(sampler: Any, sampler_args: Any) -> None:
+def _optuna_rules(name: str, sampler: Any, sampler_args: Any) -> None:
     import inspect
 
     import optuna
@@ -191,7 +194,7 @@ def _optuna_rules(sampler: Any, sampler_args: Any) -> None:
     try:
         inspect.signature(cls).bind(**dict(sampler_args or {}))
     except TypeError as exc:
-        raise TunerError(f"optuna: sampler_args for {sampler}: {exc}") from None
+        raise TunerError(f"tuner {name!r}: {sampler}.__init__() {exc}") from None
 
 
 # ---------------------------------------------------------------------- the pure layer
