@@ -47,7 +47,7 @@ def _wait_until(predicate, what):
 
 def _job(tmp_path, **fields):
     code = tmp_path / "code"
-    code.mkdir(exist_ok=True)
+    code.mkdir(parents=True, exist_ok=True)
     base = dict(experiment_id="e", number=0, attempt=1, params={}, trial_dir=tmp_path / "trial", code_dir=code)
     return TrialJob(**{**base, **fields})
 
@@ -208,3 +208,29 @@ def test_request_stop_asks_without_a_signal(tmp_path):
     _wait_until(lambda: handle.poll() is not None, "the trial ended by itself")
     assert handle.poll() == 0  # no signal: it ended on its own
     assert [r.value for r in handle.read_reports()] == [0.0, 1.0]
+
+
+def _numpy_draw(params):
+    import numpy
+
+    return float(numpy.random.random())
+
+
+def test_a_fork_server_trial_seeds_numpy_as_a_forked_one_does(tmp_path, other_thread):
+    import numpy  # noqa: F401 - the engine's process has numpy, so trials get it seeded
+
+    values = {}
+    for method_thread in ("forkserver", "fork"):
+        job = _job(tmp_path / method_thread, function=_numpy_draw, seed=11)
+        if method_thread == "fork":
+            from tunelab.runners import prepare_trial_dir
+            from tunelab.runners._local import _FunctionHandle
+
+            prepare_trial_dir(job)
+            handle = _FunctionHandle(job, "fork")
+        else:
+            handle = LocalRunner().start(job)
+            assert handle.start_method == "forkserver"
+        _wait_until(lambda h=handle: h.poll() is not None, "the trial ended")
+        values[method_thread] = [r.value for r in handle.read_reports()]
+    assert values["forkserver"] == values["fork"] and len(values["fork"]) == 1

@@ -147,9 +147,10 @@ class _FunctionHandle(_LocalHandle):
         self.start_method = method
         if method == "fork":
             _import_numpy_random()
-            args: tuple[Any, ...] = (job.trial_dir, job, None)
+            args: tuple[Any, ...] = (job.trial_dir, job, None, False)
         else:  # the job travels pickled and is unpickled in the child, after its logs are set up
-            args = (job.trial_dir, pickle.dumps(job), list(sys.path))
+            # numpy is seeded as a forked child would find it: imported when the engine had it.
+            args = (job.trial_dir, pickle.dumps(job), list(sys.path), "numpy" in sys.modules)
         context: Any = multiprocessing.get_context(method)
         self._process = context.Process(target=_function_child, args=args, daemon=False)
         try:
@@ -208,7 +209,7 @@ def _import_numpy_random() -> None:
         import numpy.random  # noqa: F401
 
 
-def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[str] | None) -> None:
+def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[str] | None, import_numpy: bool) -> None:
     """Body of a function trial's process: own session, own logs, the trial context, then the call."""
     os.setsid()
     status = 0
@@ -243,6 +244,8 @@ def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[s
         _context.activate(context)
         if job.seed is not None:
             random.seed(job.seed)
+            if import_numpy:
+                import numpy  # noqa: F401
             if "numpy" in sys.modules:
                 sys.modules["numpy"].random.seed(job.seed % 2**32)
         os.chdir(job.code_dir)

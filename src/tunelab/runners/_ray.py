@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import select
 import shutil
@@ -38,6 +39,8 @@ from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import REPORTS_FILE, STDERR_FILE, STDOUT_FILE, prepare_trial_dir, stderr_tail
 from tunelab.runners._local import LocalRunner
 from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
+
+logger = logging.getLogger("tunelab")
 
 #: How often a remote trial checks for a stop request (seconds).
 _STOP_POLL = 0.25
@@ -432,7 +435,7 @@ class RayRunner(Runner):
         try:
             if self._board is not None:
                 self.ray.kill(self._board)
-        except Exception:  # noqa: BLE001 - the cluster may be gone already
-            pass
+        except Exception as exc:  # noqa: BLE001 - the cluster may be gone already
+            logger.debug("could not end the stop board: %s", exc)
         if self._owns_ray:
             self.ray.shutdown()
