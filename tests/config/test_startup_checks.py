@@ -87,6 +87,20 @@ def test_the_trials_own_path_is_searched(project, tmp_path_factory):
     check_command("mytrainer --fast", project, env={"PATH": f"{tools}{os.pathsep}/usr/bin"}, where="trial.command")
 
 
+def test_ray_trials_run_elsewhere_so_their_program_is_not_looked_for(project):
+    """With ``runner: ray`` the command runs on the cluster's machines; only Ray itself must be here."""
+    import importlib.util
+
+    text = SPACE + "trial: {command: cluster-only-python train.py}\nrunner: ray\n"
+    if importlib.util.find_spec("ray") is None:
+        with pytest.raises(ConfigError, match="runner: ray needs Ray"):
+            load(project, text)
+    else:
+        assert load(project, text).config.runner == "ray"
+    with pytest.raises(ConfigError, match="program 'cluster-only-python' not found"):
+        load(project, text.replace("runner: ray", "runner: local"))
+
+
 def test_a_missing_absolute_program_is_flagged(project):
     with pytest.raises(ConfigError, match="program '/no/such/bin/python3' not found"):
         check_command("/no/such/bin/python3 train.py", project, where="trial.command")

@@ -127,6 +127,8 @@ def run_verdict(path: Path, storage: Path) -> bool:
             config=experiment.config,
             objective=experiment.objective,
         )
+        for params in experiment.config.enqueue:  # the engine's first step, before any trial
+            engine.tuner.enqueue(params)
     except TunelabError:
         return False
     engine.runner.close()

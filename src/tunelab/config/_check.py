@@ -285,7 +285,8 @@ def check_startup(
     code_dir = Path(trial.code_dir).expanduser()
     if not code_dir.is_dir():
         raise ConfigError(f"{source}: {names['trial.code_dir']}: {escape(str(code_dir))!r} is not a directory")
-    if trial.command is not None:
+    # On Ray the command runs on the cluster's machines, whose programs this one cannot see.
+    if trial.command is not None and config.runner != "ray":
         check_command(trial.command, code_dir, env=trial.env, where=f"{source}: {names['trial.command']}")
     if trial.function is not None:
         _check_function(trial.function, code_dir.resolve(), f"{source}: trial.function")
