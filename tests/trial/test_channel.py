@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -138,6 +139,8 @@ def test_non_finite_values_are_written_and_come_back_as_bad_reports_of_their_kin
         (Report(ReportKind.FINAL, 1.0, metrics={"m": object()}), "metrics must be JSON values"),
         (Report(ReportKind.FINAL, 1.0, metrics={"m": "x" * MAX_METRICS_BYTES}), "at most 16384"),
         (Report(ReportKind.FINAL, 1.0, time=math.nan), "time must be a finite number"),
+        (Report(ReportKind.FINAL, 10**400), "value must fit in a float, got an integer of 401 digits"),
+        (Report(ReportKind.FINAL, 1.0, time=10**400), "time must be a finite number"),
         (Report(ReportKind.FINAL, 1.0, attempt=0), "attempt must be a positive integer"),
         (Report("final", 1.0), "ReportKind"),  # type: ignore[arg-type]
     ],
@@ -145,6 +148,34 @@ def test_non_finite_values_are_written_and_come_back_as_bad_reports_of_their_kin
 def test_encode_refuses_what_decode_would_refuse(report, message):
     with pytest.raises(ReportError, match=message.replace("*", r"\*")):
         encode(report)
+
+
+_ANYTHING = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5) | st.lists(st.integers())
+
+
+@given(
+    st.builds(
+        Report,
+        kind=st.sampled_from(ReportKind) | _ANYTHING,
+        value=_ANYTHING,
+        step=_ANYTHING,
+        metrics=st.dictionaries(st.text(max_size=3), _ANYTHING, max_size=3) | _ANYTHING,
+        time=_ANYTHING,
+        attempt=_ANYTHING,
+    )
+)
+def test_encode_either_refuses_with_a_report_error_or_writes_what_decodes_back(report):
+    try:
+        line = encode(report)
+    except ReportError as exc:
+        assert "\n" not in str(exc)
+        return
+    back = decode(line)
+    if isinstance(back, BadReport):  # only a non-finite value is written and refused on reading
+        assert back.reason.startswith("value is") and not math.isfinite(report.value)
+    else:  # numbers travel as floats
+        value = None if report.value is None else float(report.value)
+        assert back == dataclasses.replace(report, value=value, time=float(report.time))
 
 
 # Bytes near valid reports: the shapes a buggy trial or a torn write produces.

@@ -83,7 +83,9 @@ def encode(report: Report) -> bytes:
     problem = _check_step(report.step, report.kind)
     if problem is None and report.value is not None and not _is_number(report.value):
         problem = f"value must be a number or None, got {_show(report.value)}"
-    if problem is None and (not _is_number(report.time) or not math.isfinite(report.time)):
+    if problem is None and report.value is not None and type(report.value) is int and not _finite(report.value):
+        problem = f"value must fit in a float, got {_show(report.value)}"
+    if problem is None and (not _is_number(report.time) or not _finite(report.time)):
         problem = f"time must be a finite number, got {_show(report.time)}"
     if problem is None and (type(report.attempt) is not int or report.attempt < 1):
         problem = f"attempt must be a positive integer, got {_show(report.attempt)}"
