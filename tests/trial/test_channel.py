@@ -339,3 +339,20 @@ def test_integral_float_steps_and_nan_results_are_still_accepted(in_trial):
     tunelab.report_final(float("nan"))  # a diverged loss is the trial's result; the engine fails it with a message
     written = _written(in_trial)
     assert written[0].step == 4 and isinstance(written[1], BadReport) and written[1].reason == "value is NaN"
+
+
+def test_reading_50_mb_at_once_takes_a_few_mb_of_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / REPORTS_FILE
+    with open(path, "wb") as handle:
+        handle.write(b"y" * (50 * 1024 * 1024) + b"\n" + GOOD + b"\n")
+    reader = ReportReader(path)
+    tracemalloc.start()
+    try:
+        items = reader.read()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [type(i) for i in items] == [BadReport, Report]
+    assert peak < 8 * 1024 * 1024  # the old reader held the whole 50 MB (and the engine reached 268 MB)
