@@ -192,3 +192,17 @@ def test_control_characters_in_keys_are_escaped(tmp_path, data):
     assert "unknown field" in message
     assert all(ch.isprintable() for ch in message), repr(message)
     assert "\\x1b" in message or "\\r" in message
+
+
+def test_a_tuner_whose_package_is_missing_cannot_run_so_the_file_is_rejected(project, monkeypatch):
+    """``run`` would fail building it; a stored config with that tuner still reads (to show results)."""
+    import importlib.util
+
+    from tunelab.config import build_config
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"c\.yml: tuner\.name: tuner 'optuna' needs the package 'optuna'"):
+        load(project, SPACE + "trial: {command: python3 train.py}\ntuner: optuna\n")
+    stored = {"search_space": {"x": {"_type": "uniform", "_value": [0, 1]}}, "trial": "true", "tuner": "optuna"}
+    assert build_config(stored).tuner.name == "optuna"

@@ -107,19 +107,22 @@ def tuner_problem(
     seed: int | None,
     max_trials: int | None = None,
     concurrency: int = 1,
+    packages: bool = True,
 ) -> None:
     """Raise the :class:`TunerError` building this tuner would raise, without building it.
 
     The arguments are completed as the engine completes them (``max_trials`` and ``concurrency``
     for tuners that plan by budget), then checked against the constructor's signature and the
-    value rules the constructor applies.
+    value rules the constructor applies. ``packages``: also require the optional package the
+    tuner's constructor imports (:func:`check_startup` does; reading a stored config does not).
     """
     from tunelab.tuners._registry import check_tuner_arguments, resolve_tuner_name, tuner_arguments
 
     canonical = resolve_tuner_name(name)
-    package = _TUNER_PACKAGES.get(canonical)
-    if package is not None and importlib.util.find_spec(package) is None:
-        raise NotImplementedTunerError(f"tuner {name!r} needs the package {package!r}: pip install {package}")
+    if packages:
+        _check_tuner_package(name)
+    elif canonical in _TUNER_PACKAGES and importlib.util.find_spec(_TUNER_PACKAGES[canonical]) is None:
+        return  # its value rules need the package; check_startup reports it missing
     args = dict(args)
     accepted = tuner_arguments(canonical)
     if "max_trials" in accepted:
@@ -132,6 +135,14 @@ def tuner_problem(
         if key in kwargs:
             rule(label, key, kwargs[key])
     _whole_tuner_rules(name, canonical, kwargs, space)
+
+
+def _check_tuner_package(name: str) -> None:
+    from tunelab.tuners._registry import resolve_tuner_name
+
+    package = _TUNER_PACKAGES.get(resolve_tuner_name(name))
+    if package is not None and importlib.util.find_spec(package) is None:
+        raise NotImplementedTunerError(f"tuner {name!r} needs the package {package!r}: pip install {package}")
 
 
 def _whole_tuner_rules(name: str, canonical: str, kwargs: dict[str, Any], space: Any) -> None:
@@ -217,6 +228,7 @@ def check_algorithms(config: ExperimentConfig, source: str = "config") -> None:
             seed=seed,
             max_trials=config.max_trials,
             concurrency=config.concurrency,
+            packages=False,
         )
     except TunerError as exc:
         text = str(exc).removeprefix("tuner: ")
@@ -282,6 +294,10 @@ def check_startup(
             f"{source}: trial: give trial.command (or trial.function, 'module:function'); "
             "a config file cannot hold a Python objective"
         )
+    try:
+        _check_tuner_package(config.tuner.name)
+    except TunerError as exc:
+        raise type(exc)(f"{source}: tuner.name: {_one_line(exc)}") from None
     code_dir = Path(trial.code_dir).expanduser()
     if not code_dir.is_dir():
         raise ConfigError(f"{source}: {names['trial.code_dir']}: {escape(str(code_dir))!r} is not a directory")

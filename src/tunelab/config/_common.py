@@ -173,8 +173,8 @@ def check_tuner(
 ) -> None:
     """Check the tuner name and arguments as the engine will build them, without building it.
 
-    Errors name the user's fields (``tuner.classArgs``, ``proposer``); a tuner whose module or
-    optional package is missing is an error too, since ``run`` could not build it.
+    Errors name the user's fields (``tuner.classArgs``, ``proposer``). A tuner whose optional
+    package is missing is left to :func:`~tunelab.config._check.check_startup` (``load_config``).
     """
     from tunelab.config._check import tuner_problem
     from tunelab.tuners import resolve_tuner_name
@@ -192,7 +192,7 @@ def check_tuner(
         seed = seed_arg if seed is None else seed
     parsed = ctx.space if ctx.space is not None else space
     try:
-        tuner_problem(name, args, space=parsed, mode=mode, seed=seed)
+        tuner_problem(name, args, space=parsed, mode=mode, seed=seed, packages=False)
     except TunerError as exc:
         raise ctx.error(where, str(exc), type(exc)) from None
     except SearchSpaceError as exc:
