@@ -300,7 +300,8 @@ def check_startup(
         raise type(exc)(f"{source}: tuner.name: {_one_line(exc)}") from None
     code_dir = Path(trial.code_dir).expanduser()
     if not code_dir.is_dir():
-        raise ConfigError(f"{source}: {names['trial.code_dir']}: {escape(str(code_dir))!r} is not a directory")
+        folder = escape(str(code_dir), limit=1000)
+        raise ConfigError(f"{source}: {names['trial.code_dir']}: {folder!r} is not a directory")
     # On Ray the command runs on the cluster's machines, whose programs this one cannot see.
     if trial.command is not None and config.runner != "ray":
         check_command(trial.command, code_dir, env=trial.env, where=f"{source}: {names['trial.command']}")
@@ -342,7 +343,7 @@ def check_command(command: str, code_dir: Path, *, env: Mapping[str, str] | None
     if not found:
         known = _programs(search_path) + [p.name for p in code_dir.iterdir() if p.is_file()]
         raise ConfigError(
-            f"{where}: program {escape(program)!r} not found on PATH or in {escape(str(code_dir))!r}"
+            f"{where}: program {escape(program)!r} not found on PATH or in {escape(str(code_dir), limit=1000)!r}"
             f"{did_you_mean(program, known)}"
         )
     if len(argv) > 1 and _PYTHON.fullmatch(Path(program).name) and argv[1].endswith(".py"):
@@ -358,7 +359,7 @@ def check_command(command: str, code_dir: Path, *, env: Mapping[str, str] | None
                 else []
             )
             raise ConfigError(
-                f"{where}: script {escape(argv[1])!r} not found in {escape(str(code_dir))!r}"
+                f"{where}: script {escape(argv[1])!r} not found in {escape(str(code_dir), limit=1000)!r}"
                 f"{did_you_mean(argv[1], scripts)}"
             )
 
@@ -387,7 +388,8 @@ def _check_function(spec: str, code_dir: Path, where: str) -> None:
         for part in attr.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"{where}: cannot import {spec!r} from {escape(str(code_dir))}: {_one_line(exc)}") from None
+        folder = escape(str(code_dir), limit=1000)
+        raise ConfigError(f"{where}: cannot import {spec!r} from {folder}: {_one_line(exc)}") from None
     if not callable(target):
         raise ConfigError(f"{where}: {spec!r} is not callable")
 

@@ -34,11 +34,11 @@ class Context:
     def error(self, where: str, message: str, cls: type[ConfigError] = ConfigError) -> ConfigError:
         """A one-line error ``source: where: message``, control characters escaped."""
         text = f"{self.source}: {escape(where)}: {message}" if where else f"{self.source}: {message}"
-        return cls(escape(" ".join(text.split()), limit=600))
+        return cls(escape(" ".join(text.split()), limit=2000))
 
     def warn(self, where: str, message: str) -> None:
         text = f"{where}: {message}" if where else message
-        self.warnings.append(escape(" ".join(text.split()), limit=600))
+        self.warnings.append(escape(" ".join(text.split()), limit=2000))
 
     def path(self, value: str | Path) -> Path:
         """A path from the config, relative ones taken from the config file's folder."""

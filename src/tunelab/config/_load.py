@@ -65,7 +65,7 @@ def load_config_dict(
     ``startup``: also make the checks that depend on this machine (the trial's folder, program and
     script, GPUs, Ray: :func:`~tunelab.config._check.check_startup`), as :func:`load_config` does.
     """
-    label = escape(source) if source is not None else "config"
+    label = escape(source, limit=4096) if source is not None else "config"
     ctx = Context(label, Path(base_dir).absolute() if base_dir is not None else Path.cwd())
     if isinstance(data, ExperimentConfig):
         return LoadedConfig(data, "tunelab", (), Path(source) if source else None)
@@ -108,7 +108,7 @@ def read_config_file(path: Path) -> Any:
     Only regular files of at most :data:`MAX_CONFIG_BYTES` are read (``/dev/zero``, a FIFO or a
     huge file is refused at once rather than read forever).
     """
-    label = escape(path)
+    label = escape(path, limit=4096)
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -147,9 +147,9 @@ def read_config_file(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label
         problem = exc.problem or exc.context or "syntax error"
-        raise ConfigError(escape(" ".join(f"{where}: invalid YAML: {problem}".split()), limit=600)) from None
+        raise ConfigError(escape(" ".join(f"{where}: invalid YAML: {problem}".split()), limit=2000)) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(escape(" ".join(f"{label}: invalid YAML: {exc}".split()), limit=600)) from None
+        raise ConfigError(escape(" ".join(f"{label}: invalid YAML: {exc}".split()), limit=2000)) from None
     except RecursionError:
         raise ConfigError(f"{label}: invalid YAML: nested too deeply") from None
 
