@@ -16,6 +16,7 @@ from typing import Any
 
 from tunelab.errors import SearchSpaceError
 from tunelab.space import Branch, Choice, Domain, Float, Int, Normal, SearchSpace, parse_search_space
+from tunelab.space._domains import _is_integral
 
 __all__ = [
     "branch",
@@ -63,14 +64,23 @@ def qloguniform(low: float, high: float, q: float, base: float = 10) -> Domain:
 
 def randint(low: int, high: int) -> Domain:
     """An integer in ``[low, high)``: the upper bound is excluded, as in Ray, NNI and numpy."""
-    if isinstance(low, int) and isinstance(high, int) and high <= low:
+    if _is_integral(low) and _is_integral(high) and high <= low:
         raise SearchSpaceError(f"hp.randint: low < high must hold (high is excluded), but got low={low}, high={high}")
-    return _build("randint", Int, low, high - 1 if isinstance(high, int) else high)
+    return _build("randint", Int, low, _below(high))
 
 
 def lograndint(low: int, high: int, base: float = 10) -> Domain:
     """A log-scaled integer in ``[low, high)`` (Ray's ``lograndint``)."""
-    return _build("lograndint", Int, low, high - 1 if isinstance(high, int) else high, log=True)
+    if _is_integral(low) and _is_integral(high) and high <= low:
+        raise SearchSpaceError(
+            f"hp.lograndint: low < high must hold (high is excluded), but got low={low}, high={high}"
+        )
+    return _build("lograndint", Int, low, _below(high), log=True)
+
+
+def _below(high: Any) -> Any:
+    """The last integer of an excluded upper bound (``1e3`` counts as the integer 1000)."""
+    return int(high) - 1 if _is_integral(high) else high
 
 
 def qrandint(low: int, high: int, q: int = 1) -> Domain:

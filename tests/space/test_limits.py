@@ -190,3 +190,10 @@ def test_cardinality_of_small_spaces_matches_brute_force():
     rng = np.random.default_rng(0)
     drawn = {space.fingerprint(space.sample(rng)) for _ in range(20000)}
     assert drawn <= distinct and len(drawn) == len(distinct)
+
+
+def test_hp_randint_excludes_an_integral_float_bound():
+    assert hp.randint(0, 1e18) == Int(0, 10**18 - 1)
+    assert hp.lograndint(1, 1e3) == Int(1, 999, log=True)
+    with pytest.raises(SearchSpaceError, match="hp.randint: low < high"):
+        hp.randint(5, 5.0)

@@ -8,7 +8,7 @@ import tunelab
 from tunelab import hp
 from tunelab.errors import SearchSpaceError
 from tunelab.space import parse_search_space
-from tunelab.tuners._grid import MAX_GRID_POINTS
+from tunelab.tuners._grid import MAX_GRID_POINTS, GridTooLargeError, check_grid_size
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,20 @@ def test_small_grid_is_exhausted_after_every_point():
         while True:
             seen.append(tuner.suggest()[1])
     assert len(seen) == space.cardinality == 6
+
+
+def test_check_grid_size_gives_the_verdict_without_a_tuner():
+    space = parse_search_space({"a": hp.randint(0, 10), "x": hp.uniform(0, 1)})
+    assert check_grid_size(space) == 50
+    assert check_grid_size(space, per_name={"x": 3}) == 30
+    with pytest.raises(GridTooLargeError, match="about 10\\*\\*36 points"):
+        check_grid_size(parse_search_space({f"p{i}": hp.randint(0, 1000) for i in range(12)}))
+
+
+def test_random_search_numbers_grid_search_combinations_instead_of_listing_them():
+    # 10**30 combinations: listing them (as random search did) never finishes.
+    space = {f"p{i}": hp.grid_search(list(range(10))) for i in range(30)}
+    tuner = tunelab.create_tuner("random", space, seed=0)
+    first, second = tuner.suggest()[1], tuner.suggest()[1]
+    assert [first[f"p{i}"] for i in range(30)] == [0] * 30
+    assert [second[f"p{i}"] for i in range(30)] == [0] * 29 + [1]

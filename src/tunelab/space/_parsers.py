@@ -187,7 +187,9 @@ def _parse_mapping(
         if isinstance(domain, Choice) and domain.is_nested:
             levels = depth + 1 + max(o.space.depth for o in domain.options if isinstance(o, Branch))
             if levels > MAX_NESTING:
-                raise SearchSpaceError(f"{where}.{label}: choices are nested deeper than {MAX_NESTING} levels")
+                raise SearchSpaceError(
+                    f"{where}.{_short_path(label)}: choices are nested deeper than {MAX_NESTING} levels"
+                )
         domains[name] = domain
     try:
         return SearchSpace(domains)
@@ -209,6 +211,8 @@ def _parse_entry(entry: Any, *, label: str, where: str, strict: bool, depth: int
             raise SearchSpaceError(f'{here}: expected {{"_type": ..., "_value": [...]}}, got {show(entry)}; {hint}')
         raise SearchSpaceError(f"{here}: a bare list is not a parameter; {hint}")
     if strict:
+        if isinstance(entry, Mapping):
+            _check_constant_mapping(entry, here)
         raise SearchSpaceError(f'{here}: expected {{"_type": ..., "_value": [...]}}, got {show(entry)}')
     if isinstance(entry, tuple):
         choice = f"hp.choice({show(list(entry))})"
@@ -320,11 +324,29 @@ def _parse_nni_entry(
     if not isinstance(value, list) or len(value) != arity:
         raise SearchSpaceError(f"{here}: {kind} needs a _value list of {arity} numbers, got {show(value)}")
     if not all(_is_finite_real(v) for v in value):
-        raise SearchSpaceError(f"{here}: {kind} needs finite numbers, got {show(value)}")
+        raise SearchSpaceError(f"{here}: {kind} needs finite numbers, got {show(value)}{_text_number_hint(value)}")
     try:
         return build(value)
     except ValueError as exc:
         raise SearchSpaceError(f"{here}: {kind} {exc}") from None
+
+
+def _short_path(label: str) -> str:
+    """A deep parameter path cut in the middle, so the message stays readable."""
+    parts = label.split(".")
+    return label if len(parts) <= 8 else f"{'.'.join(parts[:4])}...{'.'.join(parts[-2:])}"
+
+
+def _text_number_hint(values: list[Any]) -> str:
+    """Why ``'1e12'`` arrived as text: YAML 1.1 (PyYAML) reads a float only with a dot and a signed exponent."""
+    for v in values:
+        if isinstance(v, str):
+            try:
+                float(v)
+            except ValueError:
+                continue
+            return f" ({show(v)} is text, not a number: in YAML write exponents with a dot and a sign, as 1.0e+12)"
+    return ""
 
 
 def _build_choice(
@@ -349,7 +371,8 @@ def _build_choice(
                 )
             if depth + 1 > MAX_NESTING:
                 raise SearchSpaceError(
-                    f"{here}.{escape(branch_name)}: choices are nested deeper than {MAX_NESTING} levels"
+                    f"{where}.{_short_path(label + '.' + escape(branch_name))}: choices are nested deeper than "
+                    f"{MAX_NESTING} levels"
                 )
             sub = {k: v for k, v in option.items() if k != "_name"}
             space = (

@@ -53,19 +53,7 @@ class GridTuner(Tuner):
         for name, count in per_name.items():
             if not isinstance(count, int) or isinstance(count, bool) or count < 2:
                 raise TunerError(f"grid: n_points[{name!r}] must be an integer >= 2, got {count!r}")
-        sizes = {
-            name: SearchSpace({name: domain}).grid_size(per_name.get(name, default)) for name, domain in space.items()
-        }
-        total = 1
-        for size in sizes.values():
-            total *= size
-        if total > MAX_GRID_POINTS:
-            largest = max(sizes, key=lambda name: sizes[name])
-            raise GridTooLargeError(
-                f"search_space: the grid has {_count(total)} points, more than the grid tuner's limit of "
-                f"{MAX_GRID_POINTS} ({largest!r} alone has {_count(sizes[largest])}); use random or tpe to sample "
-                "it, or make it coarser (a larger q or step, fewer n_points)"
-            )
+        check_grid_size(space, default, per_name)
         self._points = self._iterate(default, per_name)
 
     def _iterate(self, default: int, per_name: dict[str, int]) -> Iterator[dict[str, Any]]:
@@ -85,6 +73,28 @@ class GridTuner(Tuner):
             if not self._is_seen(params):
                 return params
         raise SearchSpaceExhausted("every point of the grid has been tried")
+
+
+def check_grid_size(space: SearchSpace, n_points: int = 5, per_name: Mapping[str, int] | None = None) -> int:
+    """The number of grid points, or :class:`GridTooLargeError` past :data:`MAX_GRID_POINTS` (counted, not listed).
+
+    For a config check that wants the grid tuner's verdict without building the tuner.
+    """
+    per_name = per_name or {}
+    sizes = {
+        name: SearchSpace({name: domain}).grid_size(per_name.get(name, n_points)) for name, domain in space.items()
+    }
+    total = 1
+    for size in sizes.values():
+        total *= size
+    if total > MAX_GRID_POINTS:
+        largest = max(sizes, key=lambda name: sizes[name])
+        raise GridTooLargeError(
+            f"search_space: the grid has {_count(total)} points, more than the grid tuner's limit of "
+            f"{MAX_GRID_POINTS} ({largest!r} alone has {_count(sizes[largest])}); use random or tpe to sample "
+            "it, or make it coarser (a larger q or step, fewer n_points)"
+        )
+    return total
 
 
 def _count(n: int) -> str:

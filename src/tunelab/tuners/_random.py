@@ -7,7 +7,7 @@ Orca users expect: trial ``k`` gets the ``k``-th combination of the grid values
 
 from __future__ import annotations
 
-import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -21,12 +21,22 @@ class RandomTuner(Tuner):
         super().__init__(space, mode=mode, seed=seed)
         grid_names = [n for n, d in space.items() if isinstance(d, Choice) and d.grid_search]
         self._grid_names = grid_names
-        self._grid = list(itertools.product(*(space[n].options for n in grid_names)))  # type: ignore[attr-defined]
+        # The combinations are numbered, never listed: 30 grids of 10 values are 10**30 of them.
+        self._grid_options = [space[n].options for n in grid_names]  # type: ignore[attr-defined]
+        self._grid_size = math.prod(len(options) for options in self._grid_options)
+
+    def _combo(self, index: int) -> list[Any]:
+        """The ``index``-th combination in ``itertools.product`` order (the last grid varies fastest)."""
+        combo: list[Any] = [None] * len(self._grid_options)
+        for i in range(len(self._grid_options) - 1, -1, -1):
+            index, rest = divmod(index, len(self._grid_options[i]))
+            combo[i] = self._grid_options[i][rest]
+        return combo
 
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
         params = self.space.sample(rng)
         if self._grid_names:
-            combo = self._grid[self.n_suggested % len(self._grid)]
+            combo = self._combo(self.n_suggested % self._grid_size)
             for name, option in zip(self._grid_names, combo, strict=True):
                 params[name] = option.value(option.space.sample(rng)) if isinstance(option, Branch) else option
         return params
