@@ -66,8 +66,9 @@ def test_minus_infinity_never_becomes_the_best_value():
 
 
 def test_nothing_succeeded_is_an_error_not_done():
-    result = optimize(lambda p: float("nan"), {"x": hp.uniform(0, 1)}, tuner="random", max_trials=3,
-                      failure={"ignore": True})
+    result = optimize(
+        lambda p: float("nan"), {"x": hp.uniform(0, 1)}, tuner="random", max_trials=3, failure={"ignore": True}
+    )
     assert result.phase == Phase.ERROR
     assert "no trial succeeded" in result.message
     assert result.best_params is None
@@ -152,8 +153,19 @@ def test_ties_pick_the_same_trial_in_every_reader():
         b'{"kind": "final", "value": 0.5, "metrics": {"blob": "' + b"x" * 100000 + b'"}}\n',
         b"x" * 300000,  # no newline at all
     ],
-    ids=["step-str", "step-huge", "step-negative", "step-inf", "metrics-list", "not-object", "huge-int",
-         "deep-json", "not-utf8", "huge-metric", "endless-line"],
+    ids=[
+        "step-str",
+        "step-huge",
+        "step-negative",
+        "step-inf",
+        "metrics-list",
+        "not-object",
+        "huge-int",
+        "deep-json",
+        "not-utf8",
+        "huge-metric",
+        "endless-line",
+    ],
 )
 def test_any_bytes_in_the_channel_leave_the_engine_running(line):
     def objective(params):

@@ -310,38 +310,32 @@ class Engine:
         )
 
     def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
+        """Start one attempt. It is stored RUNNING first, so a resume after a kill at any moment knows of it."""
         job = self.job(number, params, attempt)
-        now = self.clock.time()
-        try:
-            handle = self.runner.start(job)
-        except TrialStartError as exc:
-            # The same for every trial (a missing program): end the experiment now, with the reason.
-            self.storage.update_trial(self.experiment_id, number, attempt=attempt)
-            self.finish(number, params, Verdict(TrialState.FAILED, message=f"could not start: {exc}"))
-            self._error = f"trial {number} could not start: {exc}"
-            return
-        timeout = self.config.trial.timeout
-        self.active[number] = Attempt(
-            number=number,
-            attempt=attempt,
-            params=params,
-            handle=handle,
-            deadline=self.clock.monotonic() + timeout if timeout else None,
-            budget=job.budget,
-        )
         plan = self.plans.get(number)
         self.storage.update_trial(
             self.experiment_id,
             number,
             state=TrialState.RUNNING,
             attempt=attempt,
-            started_at=now,
+            started_at=self.clock.time(),
             ended_at=None,
             wait_reason="",
             message="" if plan is None else plan.note,
-            pid=handle.pid,
-            pid_start=process_start_time(handle.pid),
+            pid=None,
+            pid_start=None,
         )
+        try:
+            handle = self.runner.start(job)
+        except TrialStartError as exc:
+            # The same for every trial (a missing program): end the experiment now, with the reason.
+            self.finish(number, params, Verdict(TrialState.FAILED, message=f"could not start: {exc}"))
+            self._error = f"trial {number} could not start: {exc}"
+            return
+        timeout = self.config.trial.timeout
+        deadline = self.clock.monotonic() + timeout if timeout else None
+        self.active[number] = Attempt(number, attempt, params, handle, deadline, budget=job.budget)
+        self.storage.update_trial(self.experiment_id, number, pid=handle.pid, pid_start=process_start_time(handle.pid))
         self._notify()
 
     # ------------------------------------------------------------------ trial events

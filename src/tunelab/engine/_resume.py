@@ -97,6 +97,9 @@ def _recover(engine: Engine, record: TrialRecord) -> tuple[Verdict | None, list[
         if scored.usable:
             last = scored.value
     if final is None:
+        if record.budget is not None and last is not None and curve and curve[-1][0] >= record.budget:
+            # It trained to its budget before the interruption: as when the engine sees it end at its budget.
+            return Verdict(TrialState.SUCCEEDED, last, {}, "reached its budget before an interruption"), curve
         return None, curve  # interrupted before it finished: it runs again
     verdict = classify(TrialEnd(exit_code=0, final=final, last_intermediate=last))
     if verdict.state == TrialState.SUCCEEDED:

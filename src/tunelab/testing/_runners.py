@@ -230,7 +230,16 @@ class FakeRunner(Runner):
         self.clock.advance(max(0.0, target - now))
 
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
-        handle = next((h for h in self.handles if h.pid == pid and pid), None)
+        # Without a recorded pid (the engine died between starting it and storing its pid), the attempt is
+        # found by its number and attempt, as a real runner finds it by what it left in the trial's folder.
+        handle = next(
+            (
+                h
+                for h in self.handles
+                if (h.pid == pid if pid else (h.job.number, h.job.attempt) == (job.number, job.attempt))
+            ),
+            None,
+        )
         if handle is None:
             return Recovered()
         alive = handle.poll() is None
