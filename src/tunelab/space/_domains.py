@@ -96,17 +96,18 @@ def _finite_or(x: Any, default: float) -> float:
 class QuantizedValues(Sequence[float]):
     """The values of a quantized :class:`Float` in order, computed on demand (never materialized).
 
-    ``len()`` is refused for counts beyond ``sys.maxsize``; use :attr:`count`.
+    ``len()`` is refused for counts beyond ``sys.maxsize``; use :attr:`size`.
     """
 
     def __init__(self, domain: Float) -> None:
-        assert domain.q is not None
+        if domain.q is None:
+            raise ValueError("QuantizedValues needs a quantized domain (q is None)")
         self._domain = domain
         self.first, last = domain._multiples()
-        self.count = last - self.first + 1
+        self.size = last - self.first + 1
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     @overload
     def __getitem__(self, index: int) -> float: ...
@@ -114,10 +115,10 @@ class QuantizedValues(Sequence[float]):
     def __getitem__(self, index: slice) -> Sequence[float]: ...
     def __getitem__(self, index: int | slice) -> float | Sequence[float]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self.count))]
+            return [self[i] for i in range(*index.indices(self.size))]
         if index < 0:
-            index += self.count
-        if not 0 <= index < self.count:
+            index += self.size
+        if not 0 <= index < self.size:
             raise IndexError(index)
         d = self._domain
         q = float(d.q)  # type: ignore[arg-type]
@@ -126,7 +127,7 @@ class QuantizedValues(Sequence[float]):
         return float(min(max(_quantize(raw, q), d.low), d.high))
 
     def __iter__(self):  # noqa: ANN204 - Iterator[float]
-        for index in range(self.count):
+        for index in range(self.size):
             yield self[index]
 
 

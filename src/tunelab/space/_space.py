@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -278,10 +278,11 @@ class _Lazy:
     """A domain's grid, asked for only when a point is needed."""
 
     def __init__(self, domain: Domain, n_points: int) -> None:
-        self._domain, self._n_points, self._values = domain, n_points, None
+        self._domain, self._n_points = domain, n_points
+        self._values: Sequence[Any] | None = None
 
     @property
-    def values(self) -> Any:
+    def values(self) -> Sequence[Any]:
         if self._values is None:
             self._values = self._domain.grid(self._n_points)
         return self._values
