@@ -16,7 +16,7 @@ from typing import Any
 
 from tunelab.errors import SearchSpaceError
 from tunelab.space import Branch, Choice, Domain, Float, Int, Normal, SearchSpace, parse_search_space
-from tunelab.space._domains import _is_integral
+from tunelab.space._domains import _is_integral, show
 
 __all__ = [
     "branch",
@@ -115,21 +115,35 @@ def lognormal(mu: float, sigma: float) -> Domain:
 def choice(options: Sequence[Any]) -> Domain:
     """One of ``options``; options made with :func:`branch` (or ``{"_name": ...}`` dicts) nest sub-spaces."""
     if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
-        raise SearchSpaceError(f"hp.choice: expected a list of options, got {options!r}")
+        raise SearchSpaceError(f"hp.choice: expected a list of options, got {show(options)}")
+    _check_count(options, "choice")
     return _build_choice(list(options), grid=False, kind="choice")
 
 
 def grid_search(values: Sequence[Any]) -> Domain:
     """Values to enumerate, not sample: random search runs each of them in turn (Ray, Orca)."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise SearchSpaceError(f"hp.grid_search: expected a list of values, got {values!r}")
+        raise SearchSpaceError(f"hp.grid_search: expected a list of values, got {show(values)}")
+    _check_count(values, "grid_search")
     return _build_choice(list(values), grid=True, kind="grid_search")
+
+
+#: More options than this are refused: a range of integers is ``randint``, not a list.
+MAX_OPTIONS = 10**6
+
+
+def _check_count(options: Sequence[Any], kind: str) -> None:
+    if len(options) > MAX_OPTIONS:
+        raise SearchSpaceError(
+            f"hp.{kind}: {len(options)} options; for a range of integers use hp.randint or hp.integer "
+            f"(at most {MAX_OPTIONS} options are listed)"
+        )
 
 
 def branch(name: str, **params: Any) -> Branch:
     """A named option of a nested choice, with its own parameters (empty for a plain named option)."""
     if not isinstance(name, str) or not name:
-        raise SearchSpaceError(f"hp.branch: the name must be a non-empty string, got {name!r}")
+        raise SearchSpaceError(f"hp.branch: the name must be a non-empty string, got {show(name)}")
     space = parse_search_space(params, where=f"hp.branch({name!r})") if params else SearchSpace({})
     return Branch(name, space)
 

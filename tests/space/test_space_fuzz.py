@@ -142,8 +142,18 @@ def deep(levels: int, kind: str) -> dict:
     return spec
 
 
+auptimizer = st.lists(
+    st.builds(
+        lambda name, bounds, kind: {"name": name, "range": bounds, "type": kind},
+        st.sampled_from(["a", "b", "c"]),
+        st.one_of(st.lists(numbers, max_size=3), st.lists(small_values, max_size=3), st.lists(extreme, max_size=2)),
+        st.sampled_from(["float", "int", "choice", "double"]),
+    ),
+    max_size=3,
+)
 flat = st.dictionaries(st.text("pqrs", min_size=1, max_size=3), entries, min_size=1, max_size=4)
 specs = st.one_of(
+    auptimizer,
     flat,
     flat,
     flat,
@@ -188,6 +198,7 @@ def check(spec) -> None:
         message = str(exc)
         assert message and "\n" not in message
         return
+    assert parse_search_space(space.describe()) == space
     cardinality = space.cardinality
     assert cardinality is None or cardinality >= 1
     assert space.grid_size() >= 1
@@ -227,3 +238,24 @@ def test_any_space_is_refused_in_one_line_or_sampled_inside_itself(spec):
 def test_numbers_at_the_float_limits_are_refused_in_one_line_or_sampled(spec):
     with hang_guard(60, spec):
         check(spec)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(sorted(HP_HELPERS)),
+    args=st.lists(st.one_of(numbers, small_values, st.lists(numbers, max_size=2)), min_size=3, max_size=3),
+)
+def test_hp_helpers_refuse_in_one_line_or_build_a_domain(name, args):
+    try:
+        domain = getattr(hp, name)(*args[: HP_HELPERS[name]])
+    except SearchSpaceError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("hp.")
+        return
+    with hang_guard(60, (name, args)):
+        check({"x": domain})
+
+
+def test_hp_choice_refuses_more_options_than_it_can_hold():
+    with pytest.raises(SearchSpaceError, match="hp.choice: 1000000000000 options; for a range of integers use"):
+        hp.choice(range(10**12))

@@ -457,6 +457,8 @@ def parse_auptimizer(entries: list[Any], *, where: str = "parameter_config") -> 
             raise SearchSpaceError(f"{here}.range: expected a list, got {show(bounds)}")
         try:
             if kind == "choice":
+                for i, option in enumerate(bounds):
+                    _check_value(option, f"{here}.range[{i}]")
                 domains[name] = Choice(tuple(bounds))
             elif kind in ("float", "int"):
                 if len(bounds) != 2 or not all(_is_real(b) for b in bounds):
