@@ -234,3 +234,12 @@ def test_a_fork_server_trial_seeds_numpy_as_a_forked_one_does(tmp_path, other_th
         _wait_until(lambda h=handle: h.poll() is not None, "the trial ended")
         values[method_thread] = [r.value for r in handle.read_reports()]
     assert values["forkserver"] == values["fork"] and len(values["fork"]) == 1
+
+
+def test_a_runner_asked_to_fork_forks_even_with_other_threads(tmp_path, other_thread):
+    handle = LocalRunner(function_start="fork").start(
+        _job(tmp_path, function=contract_trial, params={"script": "quick"})
+    )
+    assert handle.start_method == "fork"
+    _wait_until(lambda: handle.poll() is not None, "the trial ended")
+    assert handle.poll() == 0

@@ -24,7 +24,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tunelab.errors import TrialFailed, TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
@@ -273,7 +273,10 @@ class LocalRunner(Runner):
     report its attempt wrote.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, function_start: Literal["auto", "fork"] = "auto") -> None:
+        #: ``auto``: :func:`start_method` picks; ``fork`` always forks (inside a Ray task, whose function
+        #: may be importable only through what cloudpickle shipped, and whose main module is Ray's).
+        self.function_start = function_start
         self._fork_reasons: set[str] = set()
 
     def start(self, job: TrialJob) -> TrialHandle:
@@ -282,8 +285,13 @@ class LocalRunner(Runner):
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         if job.function is not None:
-            method, why = start_method(job)
-            if method == "fork" and threading.active_count() > 1 and why not in self._fork_reasons:
+            method, why = start_method(job) if self.function_start == "auto" else ("fork", "asked to fork")
+            if (
+                self.function_start == "auto"
+                and method == "fork"
+                and threading.active_count() > 1
+                and why not in self._fork_reasons
+            ):
                 self._fork_reasons.add(why)
                 logger.info("function trials are forked although other threads run: %s", why)
             return _FunctionHandle(job, method)

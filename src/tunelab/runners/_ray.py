@@ -129,7 +129,7 @@ def _remote_trial(job: TrialJob, board_name: str, key: str, grace: float) -> Ite
     # The attempt stays the job's: the trial writes it in every report, and the driver checks it.
     local = dataclasses.replace(job, trial_dir=scratch, code_dir=code_dir)
     try:
-        handle = LocalRunner().start(local)
+        handle = LocalRunner(function_start="fork").start(local)
     except TrialStartError as exc:
         yield {"stderr": f"tunelab: cannot start the trial on {socket.gethostname()}: {exc}\n".encode(), "exit": 127}
         shutil.rmtree(scratch, ignore_errors=True)
