@@ -250,6 +250,7 @@ def _trial_json(t: Any) -> dict[str, Any]:
         "intermediate": [
             {"step": r.step, "value": r.value, "metrics": r.metrics, "time": r.time} for r in t.intermediate
         ],
+        "warnings": list(t.warnings),
     }
 
 

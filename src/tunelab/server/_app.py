@@ -259,6 +259,7 @@ def create_app(
                 for r in record.intermediate
             ],
             events=[m.Event(time=t, state=s, message=msg) for t, s, msg in storage.get_events(experiment_id, number)],
+            warnings=[escape(w) for w in record.warnings],
         )
 
     @app.get(

@@ -119,6 +119,7 @@ class TrialDetail(TrialRow):
     raw_params: dict[str, Any]
     intermediate: list[Point]
     events: list[Event]
+    warnings: list[str] = Field(description="What the trial sent that could not be used (bad report lines).")
 
 
 class LogChunk(BaseModel):
