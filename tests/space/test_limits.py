@@ -197,3 +197,14 @@ def test_hp_randint_excludes_an_integral_float_bound():
     assert hp.lograndint(1, 1e3) == Int(1, 999, log=True)
     with pytest.raises(SearchSpaceError, match="hp.randint: low < high"):
         hp.randint(5, 5.0)
+
+
+def test_grid_of_a_nested_choice_keeps_tuple_options_whole():
+    space = parse_search_space({"o": hp.choice([(1, 2), hp.branch("b", k=hp.randint(0, 2)), (1, 2), "c"])})
+    assert list(space.grid()) == [
+        {"o": (1, 2)},
+        {"o": {"_name": "b", "k": 0}},
+        {"o": {"_name": "b", "k": 1}},
+        {"o": "c"},
+    ]
+    assert space.cardinality == 4

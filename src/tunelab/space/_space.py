@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tunelab.errors import SearchSpaceError
-from tunelab.space._domains import Branch, Choice, Domain, Fixed
+from tunelab.space._domains import Branch, Choice, Domain, Fixed, fingerprint
 
 #: Joins the parts of a nested parameter's key: ``layer/conv/kernel`` is the ``kernel``
 #: of option ``conv`` of the choice ``layer``.
@@ -241,32 +240,33 @@ class SearchSpace(Mapping[str, Domain]):
     @staticmethod
     def fingerprint(params: Mapping[str, Any]) -> str:
         """A canonical string of a configuration, to tell whether it was tried before."""
-        return json.dumps(params, sort_keys=True, default=_jsonable, allow_nan=True)
+        return fingerprint(params)
 
 
 class _Column:
     """The grid values of one parameter: plain values, and for a nested choice each option's sub-grid."""
 
     def __init__(self, domain: Domain, n_points: int) -> None:
-        self.segments: list[tuple[int, Any]] = []
+        #: (size, kind, payload): kind "grid" (a domain's lazy grid), "branch" ((option, plan)) or "value".
+        self.segments: list[tuple[int, str, Any]] = []
         if isinstance(domain, Choice) and domain.is_nested:
             for index in domain.distinct:
                 option = domain.options[index]
                 if isinstance(option, Branch):
                     plan = _GridPlan(option.space, n_points)
-                    self.segments.append((plan.size, (option, plan)))
+                    self.segments.append((plan.size, "branch", (option, plan)))
                 else:
-                    self.segments.append((1, option))
+                    self.segments.append((1, "value", option))
         else:
-            self.segments.append((domain.grid_size(n_points), _Lazy(domain, n_points)))
-        self.size = sum(size for size, _ in self.segments)
+            self.segments.append((domain.grid_size(n_points), "grid", _Lazy(domain, n_points)))
+        self.size = sum(size for size, _, _ in self.segments)
 
     def value(self, index: int) -> Any:
-        for size, payload in self.segments:
+        for size, kind, payload in self.segments:
             if index < size:
-                if isinstance(payload, _Lazy):
+                if kind == "grid":
                     return payload.values[index]
-                if isinstance(payload, tuple):
+                if kind == "branch":
                     option, plan = payload
                     return option.value(plan.point(index))
                 return payload
@@ -304,14 +304,6 @@ class _GridPlan:
             index, rest = divmod(index, self.columns[i].size)
             values[i] = self.columns[i].value(rest)
         return dict(zip(self.names, values, strict=True))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return "nan"
-    return repr(value)
 
 
 def fixed_space(params: Mapping[str, Any]) -> SearchSpace:
