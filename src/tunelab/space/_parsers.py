@@ -6,6 +6,17 @@
   ``int`` includes its upper bound.
 * A Python dict of :mod:`tunelab.hp` domains (Ray/Orca style), NNI dicts and constants.
 
+What is a constant (Ray's ``{"epochs": 10}``): a scalar, or a mapping none of whose keys
+looks like part of a spec. A typo must never become a constant, so these are errors that
+name the parameter: a mapping with ``_typ``, ``type``/``value``, ``low``/``high``... but no
+``_type``; a bare list (write ``{_type: choice, _value: [...]}``); a tuple or a set (write
+``hp.uniform(a, b)`` or ``hp.choice([...])``); domains hidden inside a constant; a choice
+option that is a domain or a spec without ``_name``. A constant list is a one-option choice.
+
+Limits, so that no input can exhaust the stack, the memory or the time: choices nest at most
+:data:`MAX_NESTING` levels, constants nest at most as deep and may not contain themselves,
+and a space has at most :data:`MAX_PARAMETERS` parameters.
+
 Every problem becomes one :class:`SearchSpaceError` line that names the parameter.
 """
 
