@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import signal
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -177,18 +178,26 @@ def realize(value):
 
 @contextlib.contextmanager
 def hang_guard(seconds: int, what: object):
-    """Fail (instead of hanging the suite) when one case takes far longer than any should."""
+    """Fail (instead of hanging the suite) when one case takes far longer than any should.
+
+    pytest-timeout may own the same timer (SIGALRM): its handler and what is left of its
+    delay are put back afterwards.
+    """
 
     def expire(signum, frame):
         raise AssertionError(f"no answer within {seconds} s for {what!r}")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            left = max(outer_delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 def check(spec) -> None:
