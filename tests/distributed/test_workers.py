@@ -15,15 +15,22 @@ from tunelab.storage import Phase, TrialState, open_storage
 
 pytestmark = pytest.mark.slow
 
+#: Each trial notes which engine runs it, then waits until trials of both workers have started: the first
+#: worker cannot finish everything before the second joins, however slowly the second one starts.
 TRIAL = """
 import os, sys, time, tunelab
 number = int(os.environ["TUNELAB_TRIAL_NUMBER"])
 with open(sys.argv[1], "a") as log:
     log.write(f"{number} {os.getppid()}\\n")
-time.sleep(0.3)
+deadline = time.monotonic() + 120
+while len({p[1] for p in map(str.split, open(sys.argv[1]).read().splitlines()) if len(p) == 2}) < 2:
+    if time.monotonic() > deadline:
+        sys.exit("the second worker never started a trial")
+    time.sleep(0.01)
 tunelab.report(tunelab.get_params()["x"], step=0)
 tunelab.report_final(tunelab.get_params()["x"])
 """
+
 
 WORKER = """
 import sys

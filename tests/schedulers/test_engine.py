@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 import tunelab
 from tunelab import Experiment, hp, optimize
-from tunelab.storage import Phase, TrialState
+from tunelab.storage import Phase, TrialState, open_storage
 
 pytestmark = pytest.mark.slow
 
@@ -197,18 +198,35 @@ def test_pbt_copies_a_better_trials_checkpoint_and_perturbs_its_params() -> None
         assert 0.01 <= trial.params["lr"] <= 1.0
 
 
-def curve(params):
-    for epoch in range(tunelab.get_budget()):
-        tunelab.report(params["q"] * (1 - 0.5 ** (epoch + 1)), step=epoch)
-        __import__("time").sleep(0.03)  # an epoch takes time: the engine's decision lands before the next
-    return params["q"]
+def judged_curve(store_path: Path):
+    """A trial that waits, after each report, until the engine has judged it (no race with its reaction time).
+
+    The engine stores a report before it decides on it, so once the report is stored the decision
+    is made or moments away: a stop shows at the latest while the next report waits.
+    """
+
+    def curve(params):
+        store = open_storage(store_path, create=False)
+        experiment_id, number = tunelab.get_experiment_id(), int(tunelab.get_trial_id().rsplit("-", 1)[1])
+        deadline = time.monotonic() + 120
+        for epoch in range(tunelab.get_budget()):
+            tunelab.report(params["q"] * (1 - 0.5 ** (epoch + 1)), step=epoch)
+            while len(store.get_trial(experiment_id, number).intermediate) <= epoch and not tunelab.should_stop():
+                assert time.monotonic() < deadline, "the engine never stored the report"
+                time.sleep(0.002)
+            if tunelab.should_stop():
+                return None  # stopped early: the last intermediate result counts
+        return params["q"]
+
+    return curve
 
 
-def test_asha_stops_losers_at_rungs_and_runs_winners_to_max_t() -> None:
+def test_asha_stops_losers_at_rungs_and_runs_winners_to_max_t(tmp_path: Path) -> None:
     qs = [0.9, 0.1, 0.2, 0.95, 0.3, 0.15, 0.99, 0.25]
     result = optimize(
-        curve,
+        judged_curve(tmp_path / "asha.db"),
         {"q": hp.choice(qs)},
+        storage=str(tmp_path / "asha.db"),
         tuner="grid",
         mode="max",
         max_trials=8,
@@ -216,8 +234,13 @@ def test_asha_stops_losers_at_rungs_and_runs_winners_to_max_t() -> None:
         enqueue=[{"q": q} for q in qs],
     )
     by_q = {t.params["q"]: t for t in result.trials}
-    assert by_q[0.99].state == TrialState.SUCCEEDED and len(by_q[0.99].intermediate) == 9
-    assert by_q[0.1].state == TrialState.EARLY_STOPPED and len(by_q[0.1].intermediate) < 9
-    stopped = [t for t in result.trials if t.state == TrialState.EARLY_STOPPED]
-    assert len(stopped) >= 3
-    assert sum(len(t.intermediate) for t in result.trials) < 8 * 9 * 0.7
+    # One at a time, each report judged before the next: the first arrivals pass the rungs (at 1 and 3),
+    # later ones only in the top third there. Every loser is stopped at its first rung.
+    winners = {q for q, t in by_q.items() if t.state == TrialState.SUCCEEDED}
+    assert winners == {0.9, 0.95, 0.99}
+    assert all(len(by_q[q].intermediate) == 9 for q in winners)
+    for q in set(qs) - winners:
+        trial = by_q[q]
+        assert trial.state == TrialState.EARLY_STOPPED, (q, trial.message)
+        assert 1 <= len(trial.intermediate) <= 2  # stopped at resource 1 (one more report may beat the stop)
+        assert trial.value == trial.intermediate[-1].value
