@@ -30,9 +30,11 @@ __all__ = [
     "STDOUT_FILE",
     "STOP_FILE",
     "prepare_trial_dir",
+    "read_pid_file",
     "stderr_tail",
     "trial_environment",
     "trial_log_path",
+    "write_pid_file",
 ]
 
 #: The NNI and Auptimizer compatibility modules (``import nni``, ``from aup import ...``).
@@ -42,6 +44,7 @@ STDERR_FILE = "stderr.log"
 PARAMS_FILE = _context.PARAMS_FILE
 STOP_FILE = _context.STOP_FILE
 AUP_CONFIG_FILE = "aup_config.json"
+PID_FILE = "pid"
 _LOGS = {"stdout": STDOUT_FILE, "stderr": STDERR_FILE}
 _TAIL_BYTES = 4096
 _TAIL_LINES = 8
@@ -147,3 +150,19 @@ def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict
             NNI_SYS_DIR=str(job.trial_dir),
         )
     return env
+
+
+def write_pid_file(trial_dir: Path, attempt: int, pid: int, start_time: str | None) -> None:
+    """Note which process runs this attempt, so a resume finds it even if the engine died before storing it."""
+    _write_json(trial_dir / PID_FILE, {"attempt": attempt, "pid": pid, "start_time": start_time})
+
+
+def read_pid_file(trial_dir: Path, attempt: int) -> tuple[int, str | None] | None:
+    """The process that ran ``attempt`` of the trial in ``trial_dir``, as :func:`write_pid_file` noted it."""
+    try:
+        data = json.loads((trial_dir / PID_FILE).read_text())
+        if data.get("attempt") == attempt and isinstance(data.get("pid"), int):
+            return data["pid"], data.get("start_time")
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None

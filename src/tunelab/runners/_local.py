@@ -35,10 +35,12 @@ from tunelab.runners._files import (
     STDOUT_FILE,
     STOP_FILE,
     prepare_trial_dir,
+    read_pid_file,
     stderr_tail,
     trial_environment,
+    write_pid_file,
 )
-from tunelab.runners._processes import signal_group, stop_orphan
+from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
 from tunelab.trial import _context
 from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
 
@@ -294,12 +296,17 @@ class LocalRunner(Runner):
             ):
                 self._fork_reasons.add(why)
                 logger.info("function trials are forked although other threads run: %s", why)
-            return _FunctionHandle(job, method)
-        if not job.command:
+            handle: _LocalHandle = _FunctionHandle(job, method)
+        elif not job.command:
             raise TrialStartError("the trial has neither a command nor a function (trial.command)")
-        return _CommandHandle(job)
+        else:
+            handle = _CommandHandle(job)
+        write_pid_file(job.trial_dir, job.attempt, handle.pid, process_start_time(handle.pid))
+        return handle
 
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        if not pid:  # the engine died before it stored the pid: the trial's folder knows it
+            pid, pid_start = read_pid_file(job.trial_dir, job.attempt) or (None, None)
         was_alive = bool(pid) and stop_orphan(int(pid or 0), pid_start, grace)
         return Recovered(
             reports=tuple(read_all(job.trial_dir / REPORTS_FILE, attempt=job.attempt)), was_alive=was_alive

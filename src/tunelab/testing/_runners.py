@@ -549,6 +549,23 @@ def check_recover_stops_a_live_orphan_with_sigterm_and_returns_all_it_wrote(case
         runner.close()
 
 
+def check_recover_finds_a_live_orphan_whose_pid_was_never_stored(case: RunnerCase, folder: Path) -> None:
+    if not case.recovers_live_trials:
+        raise NotApplicable("its trials end with the engine")
+    runner = case.make_runner()
+    try:
+        job = case.job(folder, "graceful")
+        run = _Run(case, runner, job)
+        run.first_report()
+        # The engine died between starting the trial and storing its pid: the runner finds it by the attempt.
+        recovered = runner.recover(job, None, None, 120.0)
+        run.handle.poll()
+        assert recovered.was_alive
+        assert _values(recovered.reports) == [("intermediate", 0, 0.0), ("final", None, 5.0)]
+    finally:
+        runner.close()
+
+
 def check_recover_finds_a_finished_trial_dead_even_as_a_zombie(case: RunnerCase, folder: Path) -> None:
     if not case.processes:
         raise NotApplicable("no processes, no zombies")
@@ -700,6 +717,7 @@ def runner_checks() -> list[Callable[[RunnerCase, Path], None]]:
         check_sigterm_lets_a_trial_report_before_it_ends,
         check_request_stop_lets_the_trial_end_by_itself,
         check_recover_stops_a_live_orphan_with_sigterm_and_returns_all_it_wrote,
+        check_recover_finds_a_live_orphan_whose_pid_was_never_stored,
         check_recover_finds_a_finished_trial_dead_even_as_a_zombie,
         check_a_missing_program_is_a_start_error,
         check_compat_scripts_import_their_modules,
