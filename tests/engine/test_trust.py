@@ -215,3 +215,26 @@ def test_a_final_result_sent_before_the_stop_decision_counts_as_success():
     )
     assert [t.state for t in result.trials] == [TrialState.SUCCEEDED] * 5
     assert result.best_params == {"x": 3.0}
+
+
+def test_a_trial_function_is_imported_without_leaving_its_folder_on_sys_path(tmp_path):
+    import sys
+
+    (tmp_path / "helpers_for_trial.py").write_text("def square(x):\n    return x * x\n")
+    (tmp_path / "objective_module.py").write_text(
+        "def objective(params):\n"
+        "    from helpers_for_trial import square  # imported when the trial runs, from its own folder\n"
+        "    return square(params['x'])\n"
+    )
+    before = list(sys.path)
+    experiment = Experiment(
+        search_space={"x": hp.choice([2.0, 3.0])},
+        trial={"function": "objective_module:objective", "code_dir": str(tmp_path)},
+        tuner="grid",
+        max_trials=2,
+        mode="max",
+    )
+    assert sys.path == before
+    result = experiment.run()
+    assert result.best_value == 9.0
+    assert sys.path == before

@@ -1,6 +1,6 @@
 """Experiment configs: tunelab's schema and loaders for NNI, T9k AutoTuneExperiment and Auptimizer."""
 
-from tunelab.config._check import check_startup
+from tunelab.config._check import check_startup, import_function
 from tunelab.config._load import LoadedConfig, detect_format, load_config, load_config_dict
 from tunelab.config._schema import (
     AlgorithmConfig,
@@ -22,6 +22,7 @@ __all__ = [
     "check_startup",
     "detect_format",
     "format_duration",
+    "import_function",
     "load_config",
     "load_config_dict",
     "parse_duration",

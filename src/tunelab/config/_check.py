@@ -306,7 +306,7 @@ def check_startup(
     if trial.command is not None and config.runner != "ray":
         check_command(trial.command, code_dir, env=trial.env, where=f"{source}: {names['trial.command']}")
     if trial.function is not None:
-        _check_function(trial.function, code_dir.resolve(), f"{source}: trial.function")
+        import_function(trial.function, code_dir.resolve(), f"{source}: trial.function")
     if config.runner == "ray":
         if importlib.util.find_spec("ray") is None:
             raise ConfigError(f"{source}: runner: ray needs Ray; pip install 'tunelab[ray]'")
@@ -378,11 +378,11 @@ def _programs(search_path: str) -> list[str]:
     return sorted(names)
 
 
-def _check_function(spec: str, code_dir: Path, where: str) -> None:
-    """Import ``module:function`` from ``code_dir`` as the engine will (the module's code runs)."""
+def import_function(spec: str, code_dir: Path, where: str = "trial.function") -> Callable[..., Any]:
+    """Import ``module:function`` from ``code_dir`` (the module's code runs); ``sys.path`` is left as it was."""
     module_name, _, attr = spec.partition(":")
-    if str(code_dir) not in sys.path:
-        sys.path.insert(0, str(code_dir))
+    saved = list(sys.path)
+    sys.path.insert(0, str(code_dir))  # for this import only; trial processes put code_dir on their own path
     try:
         target: Any = importlib.import_module(module_name)
         for part in attr.split("."):
@@ -390,8 +390,11 @@ def _check_function(spec: str, code_dir: Path, where: str) -> None:
     except (ImportError, AttributeError) as exc:
         folder = escape(str(code_dir), limit=1000)
         raise ConfigError(f"{where}: cannot import {spec!r} from {folder}: {_one_line(exc)}") from None
+    finally:
+        sys.path[:] = saved
     if not callable(target):
         raise ConfigError(f"{where}: {spec!r} is not callable")
+    return target
 
 
 def _one_line(exc: BaseException) -> str:

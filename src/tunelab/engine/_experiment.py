@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import string
-import sys
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunelab.config import ExperimentConfig, build_config
+from tunelab.config import ExperimentConfig, build_config, import_function
 from tunelab.engine._loop import Engine
 from tunelab.engine._progress import Listener
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
@@ -63,21 +61,6 @@ def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -
     return data
 
 
-def _import_function(spec: str, code_dir: Path) -> Objective:
-    module_name, _, attr = spec.partition(":")
-    if str(code_dir) not in sys.path:
-        sys.path.insert(0, str(code_dir))
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"trial.function: cannot import {spec!r} from {code_dir}: {exc}") from None
-    if not callable(target):
-        raise ConfigError(f"trial.function: {spec!r} is not callable")
-    return target
-
-
 class Experiment:
     """An experiment: build it from keyword arguments (the YAML keys), a config file, or storage.
 
@@ -108,7 +91,7 @@ class Experiment:
         if objective is not None and (trial.command or trial.function):
             raise ConfigError("Experiment: give either an objective or trial.command / trial.function, not both")
         if trial.function is not None:
-            objective = _import_function(trial.function, trial.code_dir.resolve())
+            objective = import_function(trial.function, trial.code_dir.resolve())
         code_dir = trial.code_dir.expanduser().resolve()
         if not code_dir.is_dir():
             raise ConfigError(f"trial.code_dir: {str(trial.code_dir)!r} is not a directory")

@@ -152,7 +152,8 @@ class _FunctionHandle(_LocalHandle):
             args: tuple[Any, ...] = (job.trial_dir, job, None, False)
         else:  # the job travels pickled and is unpickled in the child, after its logs are set up
             # numpy is seeded as a forked child would find it: imported when the engine had it.
-            args = (job.trial_dir, pickle.dumps(job), list(sys.path), "numpy" in sys.modules)
+            path = [str(job.code_dir), *(p for p in sys.path if p != str(job.code_dir))]  # its module may live there
+            args = (job.trial_dir, pickle.dumps(job), path, "numpy" in sys.modules)
         context: Any = multiprocessing.get_context(method)
         self._process = context.Process(target=_function_child, args=args, daemon=False)
         try:
@@ -230,6 +231,8 @@ def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[s
         if sys_path is not None:
             sys.path[:] = sys_path
         job: TrialJob = pickle.loads(payload) if isinstance(payload, bytes) else payload
+        if str(job.code_dir) not in sys.path:  # what the function imports when called, from its own folder
+            sys.path.insert(0, str(job.code_dir))
         trial_env = trial_environment(job)
         os.environ.update({k: v for k, v in trial_env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env})
         context = _context.TrialContext(
