@@ -260,3 +260,48 @@ def test_junk_files_raise_only_config_errors(junk_dir, text, suffix):
         load_config(path)
     except ConfigError as exc:
         assert "\n" not in str(exc)
+
+
+def _fake_trial(job):
+    from tunelab.testing import FakeTrial
+
+    epochs = min(job.budget or 3, 30)
+    return FakeTrial(reports=[(k + 1.0, 0.5 + 0.01 * k) for k in range(epochs)], final=(epochs + 0.5, 0.5))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_configs())
+def test_a_config_that_validates_runs_trials_on_the_fake_runner(data):
+    """Validation decides: a config it accepts starts and ends trials (virtual time, a few trials at most)."""
+    from tunelab import Experiment
+    from tunelab.engine import Engine
+    from tunelab.storage import Phase
+    from tunelab.testing import FakeClock, FakeRunner
+
+    try:
+        loaded = load_config_dict(data, base_dir=TRIAL.parent)
+        experiment = Experiment(loaded.config, format=loaded.format)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        return
+    experiment_id = experiment.create()
+    clock = FakeClock()
+    engine = Engine(
+        storage=experiment.storage,
+        experiment_id=experiment_id,
+        config=experiment.config,
+        objective=experiment.objective,
+        runner=FakeRunner(clock, _fake_trial),
+        clock=clock,
+    )
+
+    class AfterThree:
+        def on_progress(self, progress):
+            if progress.finished >= 3:
+                engine._on_interrupt()
+
+    engine.listener = AfterThree()
+    record = engine.run()
+    assert record.phase in (Phase.DONE, Phase.STOPPED), record.message
+    ended = [t for t in experiment.trials if t.state.is_final]
+    assert ended, "at least one trial ran to an end"

@@ -11,7 +11,7 @@ from tunelab import Experiment
 from tunelab.engine import Engine, Listener
 from tunelab.runners import TrialJob
 from tunelab.storage import ExperimentRecord, Storage, TrialRecord
-from tunelab.testing._runners import FakeClock, FakeRunner, FakeTrial
+from tunelab.testing import FakeClock, FakeRunner, FakeTrial
 
 Behaviour = Callable[[TrialJob], FakeTrial]
 

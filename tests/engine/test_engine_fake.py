@@ -13,7 +13,7 @@ from tunelab import hp
 from tunelab.engine import Progress
 from tunelab.runners import TrialJob
 from tunelab.storage import Phase, Storage, TrialState
-from tunelab.testing._runners import FakeTrial
+from tunelab.testing import FakeTrial
 from tunelab.trial._channel import ReportKind
 
 SPACE = {"x": hp.uniform(0, 1)}

@@ -6,7 +6,9 @@ implementation, so that a new tuner, scheduler or storage is held to what tunela
 * :mod:`tunelab.testing.tuners`: :class:`~tunelab.testing.tuners.TunerContract` (``make_tuner``);
 * :mod:`tunelab.testing.schedulers`: :class:`~tunelab.testing.schedulers.SchedulerContract`
   (``make_scheduler``) and the simulated trial loop it drives schedulers with;
-* :mod:`tunelab.testing.storages`: :class:`~tunelab.testing.storages.StorageContract` (``make_storage``).
+* :mod:`tunelab.testing.storages`: :class:`~tunelab.testing.storages.StorageContract` (``make_storage``);
+* runners: :func:`runner_checks` over a :class:`RunnerCase`, and :class:`FakeRunner` with
+  :class:`FakeClock`, trials scripted on a virtual timeline for engine tests.
 
 Those modules import pytest; this package itself does not, and ``import tunelab`` never
 imports it. :func:`postgres_server` and :func:`fresh_database` give storage tests a
@@ -16,5 +18,30 @@ throwaway PostgreSQL server when its binaries are installed.
 from __future__ import annotations
 
 from tunelab.testing._pgserver import fresh_database, postgres_server
+from tunelab.testing._runners import (
+    CONTRACT_TRIAL,
+    FakeClock,
+    FakeRunner,
+    FakeTrial,
+    NotApplicable,
+    RunnerCase,
+    RunnerContract,
+    contract_behaviour,
+    contract_trial,
+    runner_checks,
+)
 
-__all__ = ["fresh_database", "postgres_server"]
+__all__ = [
+    "CONTRACT_TRIAL",
+    "FakeClock",
+    "FakeRunner",
+    "FakeTrial",
+    "NotApplicable",
+    "RunnerCase",
+    "RunnerContract",
+    "contract_behaviour",
+    "contract_trial",
+    "fresh_database",
+    "postgres_server",
+    "runner_checks",
+]
