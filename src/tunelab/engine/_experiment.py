@@ -238,9 +238,9 @@ class Experiment:
             storage=self.storage, experiment_id=self.id, config=self.config, objective=self.objective, listener=listener
         )
         if self.config.shared:
-            from tunelab.engine._shared import SharedEngine
+            from tunelab.engine._shared import Workers
 
-            return SharedEngine(**kwargs, join=join)
+            kwargs["workers"] = Workers(join=join)
         return Engine(**kwargs)
 
     def work(self, *, listener: Listener | None = None) -> Result:

@@ -35,6 +35,7 @@ from tunelab.engine._outcome import (
 from tunelab.engine._progress import Listener, Progress, Tally, write_best
 from tunelab.engine._requests import Controls, Limits
 from tunelab.engine._setup import build_tuner, scheduler_outcome, trial_seed
+from tunelab.engine._shared import Workers
 from tunelab.engine._signals import interrupts
 from tunelab.errors import SearchSpaceExhausted, TrialStartError, TunelabError, escape
 from tunelab.runners import Runner, TrialJob, create_runner, process_start_time
@@ -44,6 +45,7 @@ from tunelab.storage import (
     IntermediateResult,
     Phase,
     Storage,
+    TrialNumberTaken,
     TrialRecord,
     TrialState,
 )
@@ -77,6 +79,7 @@ class Engine:
         runner: Runner | None = None,
         listener: Listener | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        workers: Workers | None = None,
         poll_interval: float = 0.1,
         stop_grace: float | None = None,
     ) -> None:
@@ -87,6 +90,7 @@ class Engine:
         self.runner = runner or create_runner(config)
         self.listener = listener
         self.clock = clock
+        self.workers = workers  # other engines on the same experiment (shared storage), if any
         self.poll_interval = poll_interval
         self.stop_grace = stop_grace if stop_grace is not None else (config.trial.stop_grace or 5.0)
         record = storage.get_experiment(experiment_id)
@@ -213,10 +217,21 @@ class Engine:
         """Replay what storage holds (see :mod:`tunelab.engine._resume`)."""
         from tunelab.engine._resume import restore
 
-        restore(self)
+        if self.workers is None or not self.workers.restore(self):
+            restore(self)
 
     # ------------------------------------------------------------------ starting trials
     def _fill_slots(self) -> None:
+        if self.workers is not None:
+            self.workers.sync(self)
+        try:
+            self._fill()
+        except TrialNumberTaken as exc:
+            if self.workers is None:
+                raise
+            self.workers.taken(self, exc)
+
+    def _fill(self) -> None:
         runner_wait = ""
         while len(self.active) < self.limits.concurrency and self._error is None:
             runner_wait = self.runner.wait_reason()  # e.g. every GPU taken
@@ -311,6 +326,8 @@ class Engine:
 
     def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
         """Start one attempt. It is stored RUNNING first, so a resume after a kill at any moment knows of it."""
+        if self.workers is not None and not self.workers.claim(self, number):
+            return
         job = self.job(number, params, attempt)
         plan = self.plans.get(number)
         self.storage.update_trial(

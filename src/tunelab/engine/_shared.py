@@ -18,72 +18,76 @@ The first worker is ``Experiment(..., shared=True).run()``; others join with
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from tunelab.engine._loop import Engine
 from tunelab.storage import TrialNumberTaken, TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from tunelab.engine._loop import Engine
 
 logger = logging.getLogger("tunelab")
 
 _SYNC_SECONDS = 0.5
 
 
-class SharedEngine(Engine):
-    """An engine that shares its experiment with other workers; ``join`` for a worker that did not create it."""
+class Workers:
+    """The engine's collaborator when it shares its experiment with other workers.
 
-    def __init__(self, *args: Any, join: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._join = join
+    The engine calls it at three points: ``restore`` on resume (a joining worker replays the
+    others' trials instead of treating their running trials as interrupted), ``before_filling``
+    before it proposes (replay what the others did), and ``claim`` before it starts a trial.
+    ``join`` is for a worker that did not create the experiment.
+    """
+
+    def __init__(self, *, join: bool = False) -> None:
+        self.join = join
         self._mine: set[int] = set()
         self._foreign: dict[int, TrialState] = {}
         self._next_sync = 0.0
 
-    def restore(self) -> None:
-        if self._join:
-            self._sync(force=True)  # another worker's running trials are theirs, not interrupted ones
-        else:
-            super().restore()
+    def restore(self, engine: Engine) -> bool:
+        """True when it restored the engine (a joining worker); False: the engine restores as usual."""
+        if self.join:
+            self.sync(engine, force=True)  # another worker's running trials are theirs, not interrupted ones
+        return self.join
 
-    def _sync(self, *, force: bool = False) -> None:
+    def sync(self, engine: Engine, *, force: bool = False) -> None:
         """Replay the other workers' trials into this worker's tuner, counts and best."""
-        now = time.monotonic()
+        now = engine.clock.monotonic()
         if not force and now < self._next_sync:
             return
         self._next_sync = now + _SYNC_SECONDS
-        for record in self.storage.get_trials(self.experiment_id):
-            self.created = max(self.created, record.number + 1)
-            if record.number in self._mine or record.number in self.active:
+        for record in engine.storage.get_trials(engine.experiment_id):
+            engine.created = max(engine.created, record.number + 1)
+            if record.number in self._mine or record.number in engine.active:
                 continue
-            self._replay(record)
+            self._replay(engine, record)
 
-    def _replay(self, record: TrialRecord) -> None:
+    def _replay(self, engine: Engine, record: TrialRecord) -> None:
         seen = self._foreign.get(record.number)
         if seen is not None and seen.is_final:
             return
         if record.state.is_final:
             value = record.value if record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) else None
             if seen is None:
-                self.tuner.restore(record.number, record.params, value)
+                engine.tuner.restore(record.number, record.params, value)
             else:
-                self.tuner.observe(record.number, value)
-            self.tally.add(record.number, record.state, record.value, record.params, record.message)
+                engine.tuner.observe(record.number, value)
+            engine.tally.add(record.number, record.state, record.value, record.params, record.message)
         elif seen is None:
-            self.tuner.restore(record.number, record.params, pending=True)
+            engine.tuner.restore(record.number, record.params, pending=True)
         self._foreign[record.number] = record.state
 
-    def _fill_slots(self) -> None:
-        self._sync()
-        try:
-            super()._fill_slots()
-        except TrialNumberTaken as exc:
-            logger.info("trial %d was created by another worker first; proposing again", exc.number)
-            self.tuner.forget(exc.number)
-            self._sync(force=True)
+    def taken(self, engine: Engine, error: TrialNumberTaken) -> None:
+        """Another worker created the trial number this one proposed: forget it and replay."""
+        logger.info("trial %d was created by another worker first; proposing again", error.number)
+        engine.tuner.forget(error.number)
+        self.sync(engine, force=True)
 
-    def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
-        if self.storage.claim_trial(self.experiment_id, number) is None:
+    def claim(self, engine: Engine, number: int) -> bool:
+        """Take trial ``number`` for this worker (WAITING -> RUNNING in one step); False if another has it."""
+        if engine.storage.claim_trial(engine.experiment_id, number) is None:
             logger.info("trial %d was claimed by another worker", number)
-            return
+            return False
         self._mine.add(number)
-        super().start(number, params, attempt)
+        return True
