@@ -105,7 +105,7 @@ def test_xgboost_trials_under_hyperband_get_budgets(cancer):
     def objective(params):
         booster = _xgb_train(cancer, rounds=9, eta=params["eta"], max_depth=params["max_depth"])
         logloss = float(booster.eval(xgb.DMatrix(cancer[1], cancer[3], nthread=1)).split(":")[-1])
-        tunelab.report_final(logloss, rounds=booster.num_boosted_rounds(), budget=params["TRIAL_BUDGET"])
+        tunelab.report_final(logloss, rounds=booster.num_boosted_rounds(), budget=tunelab.get_budget())
 
     xgb = pytest.importorskip("xgboost")
 
