@@ -88,7 +88,7 @@ def test_config_sections_are_validated_and_combined() -> None:
     config = build_config({**base, "scheduler": {"name": "asha", "args": {"max_t": 9}}, "assessor": "median"})
     scheduler = build_scheduler(config)
     assert isinstance(scheduler, Combined) and scheduler.mode == "max"
-    assert config.scheduler.budget_param == "TRIAL_BUDGET"
+    assert config.scheduler.budget_param is None  # only NNI's Hyperband/BOHB and Auptimizer pass it as a parameter
     assert isinstance(build_scheduler(build_config(base)), FIFOScheduler)
     assert isinstance(build_scheduler(build_config({**base, "scheduler": "bohb"})), BOHBScheduler)
     with pytest.raises(ConfigError, match=r"config: scheduler: .*did you mean 'max_t'\?"):

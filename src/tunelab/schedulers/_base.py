@@ -146,7 +146,7 @@ class Scheduler:
     def on_result(self, number: int, resource: int, value: float | None) -> Decision:
         """An intermediate result; record it and decide."""
         view = self._view(number)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return Decision.CONTINUE
         view.resources.append(int(resource))
         view.losses.append(self.loss(value))
@@ -156,7 +156,7 @@ class Scheduler:
         """The trial ended; ``value`` is its result (None when it failed)."""
         view = self._view(number)
         view.outcome = outcome
-        view.final_loss = None if value is None or math.isnan(value) else self.loss(value)
+        view.final_loss = None if _missing(value) else self.loss(value)  # type: ignore[arg-type]
         self._ended(view)
 
     def restore(
@@ -174,9 +174,24 @@ class Scheduler:
         is rebuilt from the stored budget, parent and checkpoint source, so that budget
         schedulers can put each trial back in its bracket, rung or lineage.
         """
-        view = self.trials[number] = TrialView(number, dict(params), budget=plan.budget)
+        self.trials[number] = TrialView(number, dict(params), budget=plan.budget)
+        self._replay(number, curve, outcome, value)
+
+    def _replay(
+        self, number: int, curve: Sequence[tuple[int, float | None]], outcome: Outcome | None, value: float | None
+    ) -> None:
+        """A restored trial's results as the scheduler heard them, then its end.
+
+        A trial stopped early reports on in its grace period, which the scheduler no longer
+        heard: its curve is replayed through :meth:`on_result` up to the stop. Other curves are
+        recorded as they are, without asking for decisions nobody acted on.
+        """
+        view = self.trials[number]
         for resource, v in curve:
-            if v is not None and not math.isnan(v):
+            if outcome is Outcome.STOPPED:
+                if self.on_result(number, resource, v) is Decision.STOP:
+                    break
+            elif not _missing(v):
                 view.resources.append(int(resource))
                 view.losses.append(self.loss(v))
         if outcome is not None:
@@ -213,6 +228,16 @@ class Scheduler:
         if view is None:  # a trial the scheduler did not see start (tolerated: started before it existed)
             view = self.trials[number] = TrialView(number, {})
         return view
+
+
+def _missing(value: Any) -> bool:
+    """No usable value: None or NaN (of any float type, numpy's included)."""
+    if value is None:
+        return True
+    try:
+        return math.isnan(value)
+    except TypeError:
+        return False
 
 
 class FIFOScheduler(Scheduler):
@@ -261,8 +286,17 @@ class Combined(Scheduler):
         value: float | None,
         plan: NewTrial | Resume,
     ) -> None:
-        self.scheduler.restore(number, params, curve, outcome, value, plan)
-        self.assessor.restore(number, params, curve, outcome, value, plan)
+        if outcome is not Outcome.STOPPED:
+            self.scheduler.restore(number, params, curve, outcome, value, plan)
+            self.assessor.restore(number, params, curve, outcome, value, plan)
+            return
+        # Stopped by either: neither heard what it reported after the stop. Replay both up to it.
+        self.scheduler.restore(number, params, (), None, None, plan)
+        self.assessor.restore(number, params, (), None, None, plan)
+        for resource, v in curve:
+            if self.on_result(number, resource, v) is Decision.STOP:
+                break
+        self.on_end(number, outcome, value)
 
     def describe(self) -> str:
         return f"{self.scheduler.describe()} with {self.assessor.describe()}"

@@ -60,12 +60,17 @@ def perturb(
 
 
 def exploit_pairs(losses: Mapping[int, float], fraction: float, rng: np.random.Generator) -> dict[int, int]:
-    """``{loser: winner}``: each member of the bottom ``fraction`` gets a random member of the top ``fraction``."""
+    """``{loser: winner}``: each member of the bottom ``fraction`` gets a random member of the top ``fraction``.
+
+    A member without a finite loss (failed, or it reported NaN) is never a winner: nothing is copied from it.
+    """
     ranked = sorted(losses, key=lambda n: (losses[n], n))
     k = int(math.floor(len(ranked) * fraction))
     if k == 0 or len(ranked) < 2:
         return {}
-    top, bottom = ranked[:k], ranked[-k:]
+    top, bottom = [n for n in ranked[:k] if math.isfinite(losses[n])], ranked[-k:]
+    if not top:
+        return {}
     return {loser: top[int(rng.integers(len(top)))] for loser in bottom}
 
 
@@ -133,6 +138,8 @@ class PBTScheduler(Scheduler):
             return action
         if self.budget(self.generation) >= self.max_t and self._generation_done():
             return Wait(f"pbt: every member reached max_t={self.max_t}")
+        if not self.latest and not self._issued and self._next_member > 0:
+            return Wait("pbt: no member is left (each failed or reported no usable value, with none better to copy)")
         ended = sum(1 for n in self.latest.values() if not self.trials[n].running)
         return Wait(f"pbt: generation {self.generation} waits for its members ({ended} of {len(self.latest)} ended)")
 
