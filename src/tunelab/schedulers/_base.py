@@ -146,17 +146,19 @@ class Scheduler:
     def on_result(self, number: int, resource: int, value: float | None) -> Decision:
         """An intermediate result; record it and decide."""
         view = self._view(number)
-        if _missing(value):
+        usable = _usable(value)
+        if usable is None:
             return Decision.CONTINUE
         view.resources.append(int(resource))
-        view.losses.append(self.loss(value))
+        view.losses.append(self.loss(usable))
         return self._decide(view, int(resource))
 
     def on_end(self, number: int, outcome: Outcome, value: float | None) -> None:
         """The trial ended; ``value`` is its result (None when it failed)."""
         view = self._view(number)
         view.outcome = outcome
-        view.final_loss = None if _missing(value) else self.loss(value)  # type: ignore[arg-type]
+        usable = _usable(value)
+        view.final_loss = None if usable is None else self.loss(usable)
         self._ended(view)
 
     def restore(
@@ -191,9 +193,9 @@ class Scheduler:
             if outcome is Outcome.STOPPED:
                 if self.on_result(number, resource, v) is Decision.STOP:
                     break
-            elif not _missing(v):
+            elif (usable := _usable(v)) is not None:
                 view.resources.append(int(resource))
-                view.losses.append(self.loss(v))
+                view.losses.append(self.loss(usable))
         if outcome is not None:
             self.on_end(number, outcome, value)
 
@@ -230,14 +232,12 @@ class Scheduler:
         return view
 
 
-def _missing(value: Any) -> bool:
-    """No usable value: None or NaN (of any float type, numpy's included)."""
+def _usable(value: Any) -> float | None:
+    """The value as a float; None for no usable value: None or NaN (of any float type, numpy's included)."""
     if value is None:
-        return True
-    try:
-        return math.isnan(value)
-    except TypeError:
-        return False
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
 
 
 class FIFOScheduler(Scheduler):
