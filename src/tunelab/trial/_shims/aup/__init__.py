@@ -2,12 +2,14 @@
 
 Auptimizer scripts read their parameters from the JSON file named in ``argv[1]``
 (``BasicConfig().load(sys.argv[1])``) and report with ``print_result(value)``; every call
-is kept as an intermediate result and the last one is the trial's result. A list
-``[main, x, y]`` stores ``x`` and ``y`` under the experiment's ``multi_res_labels``.
+is kept as an intermediate result and the last one is the trial's result, reported as its
+final result when the script exits (so an assessor judges the intermediate ones while it
+runs). A list ``[main, x, y]`` stores ``x`` and ``y`` under the experiment's ``multi_res_labels``.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -45,13 +47,23 @@ class BasicConfig(dict):
             json.dump(dict(self), handle, indent=2)
 
 
+_last: list[Any] = []  # the last result printed, reported as the final result at exit
+
+
 def print_result(result: Any) -> None:
     context = _context.current()
     if not context.in_experiment:
         print(f"#Auptimizer:{result}")
         return
     context.report(result)
-    context.report_final(result)
+    if not _last:
+        atexit.register(_report_last)
+    _last[:] = [result]
+
+
+def _report_last() -> None:
+    if _last:
+        _context.current().report_final(_last[0])
 
 
 def aup_args(function: Callable[..., Any]) -> Callable[..., Any]:
