@@ -241,7 +241,8 @@ class Engine:
                 queued = self.queue.popleft()
                 self.start(queued.number, queued.params, queued.attempt)
                 continue
-            if not self._more_to_create() or not self._propose():
+            under_limit = self.limits.max_trials is None or self.created < self.limits.max_trials
+            if not under_limit or not self._propose():  # a used-up space may still have promotions to run
                 break
         busy = len(self.active) >= self.limits.concurrency
         pending = bool(self.queue) or self._more_to_create()
