@@ -164,3 +164,27 @@ def test_examples_load(path, kind):
     assert loaded.config.trial.code_dir == (EXAMPLES / path).parent
     assert loaded.config.max_trials <= 8
     assert all("does not exist" not in w for w in loaded.warnings)
+
+
+def test_yaml_numbers_with_exponents_are_numbers_as_nni_users_write_them(write):
+    # PyYAML's YAML 1.1 reads 1e-4 as a string; NNI configs write their spaces this way.
+    path = write(
+        "config.yml",
+        "search_space:\n"
+        "  lr: {_type: loguniform, _value: [1e-5, 1e-1]}\n"
+        "  wd: {_type: quniform, _value: [0, 1E3, 5e1]}\n"
+        "trial: {command: python3 -c pass}\n"
+        "tuner: tpe\n",
+    )
+    config = load_config(path).config
+    assert config.search_space["lr"]["_value"] == [1e-5, 0.1]
+    assert config.search_space["wd"]["_value"] == [0, 1000.0, 50.0]
+
+
+def test_a_grid_too_large_to_enumerate_is_refused_by_validation_with_its_size(write):
+    path = write(
+        "config.yml",
+        "search_space: {x: {_type: quniform, _value: [0, 1e12, 1e-4]}}\ntrial: {command: python3 -c pass}\ntuner: grid\n",
+    )
+    with pytest.raises(ConfigError, match="10000000000000001"):
+        load_config(path)

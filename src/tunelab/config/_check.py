@@ -167,6 +167,9 @@ def _whole_tuner_rules(name: str, canonical: str, kwargs: dict[str, Any], space:
         unknown = set(per_name) - set(space)
         if unknown:
             raise TunerError(f"grid: n_points names unknown parameter '{sorted(unknown)[0]}'")
+        from tunelab.tuners._grid import check_grid_size
+
+        check_grid_size(space, default, per_name)  # a grid too large to enumerate is refused with its size
     elif canonical == "batch":
         try:
             _batch_rules(kwargs.get("configs"), space)

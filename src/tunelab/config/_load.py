@@ -8,6 +8,7 @@ problem is one :class:`ConfigError` line that names the file and the field.
 from __future__ import annotations
 
 import json
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +143,7 @@ def read_config_file(path: Path) -> Any:
         except RecursionError:
             raise ConfigError(f"{label}: invalid JSON: nested too deeply") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label
@@ -152,6 +153,28 @@ def read_config_file(path: Path) -> Any:
         raise ConfigError(escape(" ".join(f"{label}: invalid YAML: {exc}".split()), limit=2000)) from None
     except RecursionError:
         raise ConfigError(f"{label}: invalid YAML: nested too deeply") from None
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e-4`` and ``5e12`` as numbers as YAML 1.2 (and JSON, and NNI users) do.
+
+    PyYAML follows YAML 1.1, whose floats need a dot and a signed exponent (``1.0e-4``), so
+    ``lr: {_type: loguniform, _value: [1e-5, 1e-1]}`` would read as two strings.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.VERBOSE,
+    ),
+    list("-+0123456789."),
+)
 
 
 def _load_tunelab(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
