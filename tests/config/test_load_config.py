@@ -184,7 +184,9 @@ def test_yaml_numbers_with_exponents_are_numbers_as_nni_users_write_them(write):
 def test_a_grid_too_large_to_enumerate_is_refused_by_validation_with_its_size(write):
     path = write(
         "config.yml",
-        "search_space: {x: {_type: quniform, _value: [0, 1e12, 1e-4]}}\ntrial: {command: python3 -c pass}\ntuner: grid\n",
+        "search_space: {x: {_type: quniform, _value: [0, 1e12, 1e-4]}}\n"
+        "trial: {command: python3 -c pass}\n"
+        "tuner: grid\n",
     )
     with pytest.raises(ConfigError, match="10000000000000001"):
         load_config(path)
