@@ -1,16 +1,16 @@
 """Restoring budget schedulers from stored trials (a resume after a crash).
 
-A small engine drives a scheduler; at every point of its history a fresh scheduler is
-restored from what storage would hold there (each trial's parameters, curve, end, budget,
-parent and checkpoint source) and must be in the state of the one that ran on, and start
-the same trials from then on.
+A small engine (:class:`tunelab.testing.schedulers.SimulatedRun`) drives a scheduler; at
+every point of its history a fresh scheduler is restored from what storage would hold there
+(each trial's parameters, curve, end, budget, parent and checkpoint source) and must be in
+the state of the one that ran on, and start the same trials from then on. These tests look
+inside each scheduler's state; the contract every scheduler passes is in
+``test_scheduler_contract.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,135 +21,19 @@ from tunelab.schedulers import (
     ASHAScheduler,
     BOHBScheduler,
     Combined,
-    Decision,
     HyperbandScheduler,
     MedianStop,
     NewTrial,
     Outcome,
     PBTScheduler,
     Resume,
-    Scheduler,
     Wait,
 )
 from tunelab.space import parse_search_space
+from tunelab.testing.schedulers import SimulatedRun as Run
+from tunelab.testing.schedulers import check_every_cut
 
 SPACE = parse_search_space({"q": hp.uniform(0.0, 1.0)})
-
-
-@dataclass
-class Trial:
-    params: dict[str, Any]
-    plan: NewTrial | Resume
-    curve: list[tuple[int, float | None]] = field(default_factory=list)
-    outcome: Outcome | None = None
-    value: float | None = None
-
-
-class Run:
-    """The engine in miniature: fill the free slots, then end one running trial (it reports all at its end).
-
-    ``q`` of a fresh configuration comes from a fixed sequence; a trial with ``q > 0.9``
-    fails. ``order`` picks which running trial ends next; ``configs`` is how many fresh
-    configurations the tuner has (None: endless).
-    """
-
-    def __init__(
-        self,
-        scheduler: Scheduler,
-        *,
-        concurrency: int = 3,
-        max_trials: int = 60,
-        order: Callable[[int], int] = lambda n: 0,
-        configs: int | None = None,
-    ) -> None:
-        self.scheduler = scheduler
-        self.concurrency = concurrency
-        self.max_trials = max_trials
-        self.order = order
-        self.configs = configs
-        self.trials: dict[int, Trial] = {}
-        self.running: list[int] = []
-        self.fresh = 0
-
-    def step(self) -> bool:
-        """Start what the scheduler gives, then end one trial; False when nothing is left to run."""
-        while len(self.running) < self.concurrency and len(self.trials) < self.max_trials:
-            action = self.scheduler.next_trial()
-            if isinstance(action, Wait):
-                break
-            if isinstance(action, NewTrial) and action.params is None and self.configs is not None:
-                if self.fresh >= self.configs:
-                    self.scheduler.on_unused(action)
-                    break
-            number = len(self.trials)
-            if isinstance(action, Resume) or action.params is not None:
-                params = dict(action.params)
-            else:
-                params = {"q": round(float(np.random.default_rng(self.fresh).random()), 6)}
-                self.fresh += 1
-            self.scheduler.on_start(number, params, action)
-            self.trials[number] = Trial(params, action)
-            self.running.append(number)
-        if not self.running:
-            return False
-        self._end(self.running.pop(self.order(len(self.running))))
-        return True
-
-    def _end(self, number: int) -> None:
-        trial = self.trials[number]
-        start = 0
-        if isinstance(trial.plan, Resume) and trial.plan.checkpoint_from is not None:
-            start = self.trials[trial.plan.checkpoint_from].plan.budget or 0
-        q = trial.params["q"]
-        outcome = Outcome.COMPLETED
-        for resource in range(start + 1, (trial.plan.budget or 1) + 1):
-            value = q + 1.0 / resource
-            trial.curve.append((resource, value))
-            if self.scheduler.on_result(number, resource, value) is Decision.STOP:
-                trial.curve.append((resource + 1, value))  # reported in its grace period, after the stop
-                outcome = Outcome.STOPPED
-                break
-        if q > 0.9:
-            outcome = Outcome.FAILED
-        trial.outcome = outcome
-        trial.value = None if outcome is Outcome.FAILED else trial.curve[-1][1]
-        self.scheduler.on_end(number, outcome, trial.value)
-
-    def resumed(self, scheduler: Scheduler) -> Run:
-        """This run as ``tunelab resume`` continues it: a restored scheduler, the same trials, same slots."""
-        for number, trial in sorted(self.trials.items()):
-            scheduler.restore(number, trial.params, trial.curve, trial.outcome, trial.value, stored(trial))
-        twin = Run(
-            scheduler, concurrency=self.concurrency, max_trials=self.max_trials, order=self.order, configs=self.configs
-        )
-        twin.trials = {
-            n: Trial(dict(t.params), t.plan, list(t.curve), t.outcome, t.value) for n, t in self.trials.items()
-        }
-        twin.running = list(self.running)
-        twin.fresh = self.fresh
-        return twin
-
-    def finish(self) -> list[tuple[int, str, int | None, int | None, int | None, dict[str, Any]]]:
-        """Run to the end; the trials started from here on."""
-        first = len(self.trials)
-        while self.step():
-            pass
-        return [plan_of(n, self.trials[n]) for n in range(first, len(self.trials))]
-
-
-def stored(trial: Trial) -> NewTrial | Resume:
-    """The plan as the engine rebuilds it from storage (no note, no proposed parameters)."""
-    plan = trial.plan
-    if isinstance(plan, Resume):
-        return Resume(plan.parent, dict(trial.params), plan.budget, checkpoint_from=plan.checkpoint_from)
-    return NewTrial(budget=plan.budget)
-
-
-def plan_of(number: int, trial: Trial) -> tuple[int, str, int | None, int | None, int | None, dict[str, Any]]:
-    plan = trial.plan
-    parent = plan.parent if isinstance(plan, Resume) else None
-    source = plan.checkpoint_from if isinstance(plan, Resume) else None
-    return number, type(plan).__name__, plan.budget, parent, source, trial.params
 
 
 def hyperband_state(hb: HyperbandScheduler) -> Any:
@@ -165,36 +49,6 @@ def hyperband_state(hb: HyperbandScheduler) -> Any:
     where = {n: (b.index, b.rungs.index(r)) for n, (b, r) in hb._where.items()}
     budgets = {n: v.budget for n, v in hb.trials.items()}
     return brackets, hb._opened, where, budgets
-
-
-def check_every_cut(
-    make: Callable[[], Scheduler], state: Callable[[Any], Any], *, same_future: bool = True, **options: Any
-) -> int:
-    """Restore at every point of a run: the same state there, and the same trials started afterwards.
-
-    Without ``same_future`` (a scheduler whose proposals are drawn afresh after a restore)
-    only the next action's kind, budget and parent must match. Returns the run's length.
-    """
-    whole = Run(make(), **options)
-    steps = 0
-    while whole.step():
-        steps += 1
-    for cut in range(steps + 1):
-        live = Run(make(), **options)
-        for _ in range(cut):
-            live.step()
-        resumed = live.resumed(make())
-        assert state(resumed.scheduler) == state(live.scheduler), f"state after restoring at step {cut}"
-        if same_future:
-            assert resumed.finish() == live.finish(), f"trials started after restoring at step {cut}"
-        else:
-            nxt, expected = resumed.scheduler.next_trial(), live.scheduler.next_trial()
-            assert shape(nxt) == shape(expected), f"next action after restoring at step {cut}"
-    return steps
-
-
-def shape(action: NewTrial | Resume | Wait) -> tuple[str, int | None, int | None]:
-    return type(action).__name__, getattr(action, "budget", None), getattr(action, "parent", None)
 
 
 @pytest.mark.parametrize("exec_mode", ["parallelism", "serial"])
