@@ -88,3 +88,10 @@ def test_an_experiment_in_which_nothing_succeeded_is_not_done() -> None:
     assert final_phase(Phase.DONE, "", succeeded=1, failed=19, first_failure="x") == (Phase.DONE, "")
     assert final_phase(Phase.TIMEOUT, "max_duration", succeeded=0, failed=0, first_failure="")[0] == Phase.TIMEOUT
     assert final_phase(Phase.DONE, "exhausted", succeeded=0, failed=0, first_failure="")[0] == Phase.ERROR
+
+
+def test_a_trial_valued_by_its_last_intermediate_result_keeps_that_reports_metrics() -> None:
+    end = TrialEnd(0, last_intermediate=0.5, last_metrics={"loss": 0.7, "epoch": 9})
+    assert classify(end).metrics == {"loss": 0.7, "epoch": 9}
+    stopped = TrialEnd(-15, last_intermediate=0.5, last_metrics={"loss": 0.7}, stop=StopCause.SCHEDULER)
+    assert classify(stopped).metrics == {"loss": 0.7}

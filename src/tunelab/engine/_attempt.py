@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tunelab.engine._outcome import Scored, StopCause, TrialEnd
@@ -43,6 +44,7 @@ class Attempt:
     final: Scored | None = None
     final_before_stop: bool = True
     last_intermediate: float | None = None
+    last_metrics: Mapping[str, Any] = field(default_factory=dict)
     stop: StopCause | None = None
     stop_message: str = ""
     budget_reached_at: float | None = None  # when it reported its budget and was asked to end
@@ -60,6 +62,7 @@ class Attempt:
             final=self.final,
             final_before_stop=self.final_before_stop,
             last_intermediate=self.last_intermediate,
+            last_metrics=self.last_metrics,
             stop=self.stop,
             stop_message=self.stop_message,
         )

@@ -400,7 +400,7 @@ class Engine:
             if scored.problem:
                 self.storage.add_trial_warning(self.experiment_id, attempt.number, f"step {step}: {scored.problem}")
             elif scored.value is not None:
-                attempt.last_intermediate = scored.value
+                attempt.last_intermediate, attempt.last_metrics = scored.value, scored.metrics
                 self._assess(attempt, step, scored.value, decides)
 
     def _assess(self, attempt: Attempt, step: int, value: float, decides: bool) -> None:

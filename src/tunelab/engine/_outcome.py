@@ -68,6 +68,7 @@ class TrialEnd:
     final: Scored | None = None  # the last final report, valid or not
     final_before_stop: bool = True  # the final report was read before any stop was asked for
     last_intermediate: float | None = None  # the last finite intermediate value
+    last_metrics: Mapping[str, Any] = field(default_factory=dict)  # and the metrics reported with it
     stop: StopCause | None = None
     stop_message: str = ""
 
@@ -106,7 +107,7 @@ def classify(end: TrialEnd) -> Verdict:
     if end.stop is StopCause.SCHEDULER:
         if final is not None:
             return Verdict(TrialState.EARLY_STOPPED, final.value, final.metrics, end.stop_message)
-        return Verdict(TrialState.EARLY_STOPPED, end.last_intermediate, {}, end.stop_message)
+        return Verdict(TrialState.EARLY_STOPPED, end.last_intermediate, end.last_metrics, end.stop_message)
     if end.stop is StopCause.TIMEOUT:
         return Verdict(TrialState.FAILED, message=end.stop_message or "timed out")
     if end.exit_code != 0 and end.stop is None:
@@ -117,7 +118,7 @@ def classify(end: TrialEnd) -> Verdict:
         return Verdict(TrialState.SUCCEEDED, final.value, final.metrics, end.stop_message)
     if end.stop is StopCause.BUDGET:
         if end.last_intermediate is not None:
-            return Verdict(TrialState.SUCCEEDED, end.last_intermediate, {}, end.stop_message)
+            return Verdict(TrialState.SUCCEEDED, end.last_intermediate, end.last_metrics, end.stop_message)
         return Verdict(
             TrialState.FAILED, message=f"{end.stop_message or 'stopped at its budget'}; {_how(end.exit_code)}"
         )
@@ -125,7 +126,7 @@ def classify(end: TrialEnd) -> Verdict:
         return Verdict(
             TrialState.SUCCEEDED,
             end.last_intermediate,
-            {},
+            end.last_metrics,
             "no final result reported; the last intermediate result counts",
         )
     return Verdict(TrialState.FAILED, message="exited without reporting a result (call tunelab.report_final)")

@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from tunelab.engine._attempt import score
 from tunelab.engine._outcome import Scored, TrialEnd, Verdict, classify
@@ -75,6 +76,7 @@ def _recover(engine: Engine, record: TrialRecord) -> tuple[Verdict | None, list[
     seen = 0
     final: Scored | None = None
     last: float | None = None
+    last_metrics: Mapping[str, Any] = {}
     curve: list[tuple[int, float | None]] = []
     for report in found.reports:
         if isinstance(report, BadReport):
@@ -95,13 +97,13 @@ def _recover(engine: Engine, record: TrialRecord) -> tuple[Verdict | None, list[
             result = IntermediateResult(report.step or 0, scored.value, scored.metrics, report.time, record.attempt)
             engine.storage.add_intermediate(engine.experiment_id, record.number, result)
         if scored.usable:
-            last = scored.value
+            last, last_metrics = scored.value, scored.metrics
     if final is None:
         if record.budget is not None and last is not None and curve and curve[-1][0] >= record.budget:
             # It trained to its budget before the interruption: as when the engine sees it end at its budget.
-            return Verdict(TrialState.SUCCEEDED, last, {}, "reached its budget before an interruption"), curve
+            return Verdict(TrialState.SUCCEEDED, last, last_metrics, "reached its budget before an interruption"), curve
         return None, curve  # interrupted before it finished: it runs again
-    verdict = classify(TrialEnd(exit_code=0, final=final, last_intermediate=last))
+    verdict = classify(TrialEnd(exit_code=0, final=final, last_intermediate=last, last_metrics=last_metrics))
     if verdict.state == TrialState.SUCCEEDED:
         verdict = Verdict(verdict.state, verdict.value, verdict.metrics, "recovered after an interruption")
     return verdict, curve
