@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from tunelab._atomic import write_json
 from tunelab.runners import LocalRunner, TrialJob
 from tunelab.storage import Phase
 from tunelab.trial._channel import BadReport, Report
@@ -72,7 +72,7 @@ def rerun_best(experiment: Any, *, stop_grace: float = 5.0) -> Path | None:
         "exit_code": code,
         "model_dir": str(model_dir),
     }
-    _write_json(folder / "best_model.json", summary)
+    write_json(folder / "best_model.json", summary)
     if code != 0:
         logger.warning(
             "save_best_model: the re-run of trial %d failed (exit code %s); see %s", best.number, code, folder
@@ -115,10 +115,4 @@ def _add_model_dir(path: Path, model_dir: Path) -> None:
     if path.is_file():
         data = json.loads(path.read_text())
         data["model_dir"] = str(model_dir)
-        _write_json(path, data)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=repr))
-    os.replace(tmp, path)
+        write_json(path, data)

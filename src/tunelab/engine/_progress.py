@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from tunelab._atomic import write_json
 from tunelab.storage import Phase, TrialState, competes, is_better
 
 
@@ -92,6 +91,4 @@ def write_best(directory: Path, experiment_id: str, tally: Tally, metric: str) -
         "params": tally.best_params,
     }
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / "best_params.json.tmp"
-    tmp.write_text(json.dumps(artifact, indent=2, default=repr))
-    os.replace(tmp, directory / "best_params.json")
+    write_json(directory / "best_params.json", artifact)

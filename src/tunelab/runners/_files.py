@@ -14,8 +14,9 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+from tunelab._atomic import write_json
 from tunelab.errors import escape
 from tunelab.runners._base import TrialJob
 from tunelab.trial import _context
@@ -97,9 +98,9 @@ def prepare_trial_dir(job: TrialJob) -> None:
         "budget": job.budget,
         "checkpoint_dir": None if job.checkpoint_dir is None else str(job.checkpoint_dir),
     }
-    _write_json(job.trial_dir / PARAMS_FILE, data)
+    write_json(job.trial_dir / PARAMS_FILE, data)
     if job.params_as_argv:
-        _write_json(job.trial_dir / AUP_CONFIG_FILE, {**job.trial_params(), "job_id": job.number})
+        write_json(job.trial_dir / AUP_CONFIG_FILE, {**job.trial_params(), "job_id": job.number})
 
 
 def _prepare_checkpoint(folder: Path, source: Path | None) -> None:
@@ -108,12 +109,6 @@ def _prepare_checkpoint(folder: Path, source: Path | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(source, folder, symlinks=True)
     folder.mkdir(parents=True, exist_ok=True)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=repr))
-    os.replace(tmp, path)
 
 
 def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -154,7 +149,7 @@ def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict
 
 def write_pid_file(trial_dir: Path, attempt: int, pid: int, start_time: str | None) -> None:
     """Note which process runs this attempt, so a resume finds it even if the engine died before storing it."""
-    _write_json(trial_dir / PID_FILE, {"attempt": attempt, "pid": pid, "start_time": start_time})
+    write_json(trial_dir / PID_FILE, {"attempt": attempt, "pid": pid, "start_time": start_time})
 
 
 def read_pid_file(trial_dir: Path, attempt: int) -> tuple[int, str | None] | None:
