@@ -138,6 +138,7 @@ def soak(kind: str, scheduler: str, kills: int, rng: random.Random) -> Outcome:
         (folder / "driver.py").write_text(textwrap.dedent(DRIVER))
         _config(kind, scheduler, folder)
         experiment_id: str | None = None
+        finished = False
         while outcome.kills < kills:
             process = _engine(kind, folder, experiment_id)
             try:
@@ -149,13 +150,15 @@ def soak(kind: str, scheduler: str, kills: int, rng: random.Random) -> Outcome:
             else:
                 if process.returncode != 0:
                     outcome.resume_failures.append(process.stderr.read().decode(errors="replace")[-300:])
-                if experiment_id is not None and process.returncode == 0:
+                if process.returncode == 0:
+                    finished = True
                     break  # it finished before the next kill
             experiment_id = experiment_id or _experiment_id(folder)
-        process = _engine(kind, folder, experiment_id)  # to the end (a fresh run if no kill left one to resume)
-        _, err = process.communicate(timeout=900)
-        if process.returncode != 0:
-            outcome.resume_failures.append(err.decode(errors="replace")[-300:])
+        if not finished:  # to the end (a fresh run if no kill left one to resume)
+            process = _engine(kind, folder, experiment_id)
+            _, err = process.communicate(timeout=900)
+            if process.returncode != 0:
+                outcome.resume_failures.append(err.decode(errors="replace")[-300:])
         _check(folder, experiment_id or _experiment_id(folder), outcome)
     outcome.seconds = time.perf_counter() - start
     return outcome
