@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pgserver import fresh_database, postgres_server
+from tunelab.testing import fresh_database, postgres_server
 
 
 @pytest.fixture(scope="session")
