@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tunelab.testing import fresh_database, postgres_server
 
 
