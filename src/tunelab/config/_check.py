@@ -172,29 +172,13 @@ def _whole_tuner_rules(name: str, canonical: str, kwargs: dict[str, Any], space:
         check_grid_size(space, default, per_name)  # a grid too large to enumerate is refused with its size
     elif canonical == "batch":
         try:
-            _batch_rules(kwargs.get("configs"), space)
+            from tunelab.tuners._batch import batch_configs
+
+            batch_configs(kwargs.get("configs"), space)
         except SearchSpaceError as exc:
             raise TunerError(f"tuner {name!r}: {exc}") from None
     elif canonical == "optuna":
         _optuna_rules(name, kwargs.get("sampler", "TPESampler"), kwargs.get("sampler_args"))
-
-
-def _batch_rules(configs: Any, space: Any) -> None:
-    from tunelab.space import Choice
-
-    if configs is None:
-        domain = space.get("combine_params")
-        if len(space) != 1 or not isinstance(domain, Choice):
-            raise TunerError(
-                'batch: the search space must be {"combine_params": {"_type": "choice", '
-                '"_value": [config, ...]}}, or pass configs=[...]'
-            )
-        configs = list(domain.options)
-    else:
-        for i, config in enumerate(configs):
-            space.validate(config, where=f"configs[{i}].")
-    if not all(isinstance(c, Mapping) for c in configs):
-        raise TunerError("batch: every configuration must be a mapping of parameter values")
 
 
 def _optuna_rules(name: str, sampler: Any, sampler_args: Any) -> None:

@@ -30,23 +30,28 @@ class BatchTuner(Tuner):
         configs: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(space, mode=mode, seed=seed)
-        if configs is None:
-            domain = space.get("combine_params")
-            if len(space) != 1 or not isinstance(domain, Choice):
-                raise TunerError(
-                    'batch: the search space must be {"combine_params": {"_type": "choice", '
-                    '"_value": [config, ...]}}, or pass configs=[...]'
-                )
-            configs = list(domain.options)
-        else:
-            for i, config in enumerate(configs):
-                space.validate(config, where=f"configs[{i}].")
-        if not all(isinstance(c, Mapping) for c in configs):
-            raise TunerError("batch: every configuration must be a mapping of parameter values")
-        self._configs = [dict(c) for c in configs]
+        self._configs = batch_configs(configs, space)
 
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
         for config in self._configs:
             if not self._is_seen(config):
                 return dict(config)
         raise SearchSpaceExhausted(f"all {len(self._configs)} configurations of the batch have been tried")
+
+
+def batch_configs(configs: Sequence[Mapping[str, Any]] | None, space: SearchSpace) -> list[dict[str, Any]]:
+    """The configurations a batch tuner runs: ``configs``, or NNI's ``combine_params`` choice; checked against the space."""
+    if configs is None:
+        domain = space.get("combine_params")
+        if len(space) != 1 or not isinstance(domain, Choice):
+            raise TunerError(
+                'batch: the search space must be {"combine_params": {"_type": "choice", '
+                '"_value": [config, ...]}}, or pass configs=[...]'
+            )
+        configs = list(domain.options)
+    else:
+        for i, config in enumerate(configs):
+            space.validate(config, where=f"configs[{i}].")
+    if not all(isinstance(c, Mapping) for c in configs):
+        raise TunerError("batch: every configuration must be a mapping of parameter values")
+    return [dict(c) for c in configs]
