@@ -40,7 +40,7 @@ class BatchTuner(Tuner):
 
 
 def batch_configs(configs: Sequence[Mapping[str, Any]] | None, space: SearchSpace) -> list[dict[str, Any]]:
-    """The configurations a batch tuner runs: ``configs``, or NNI's ``combine_params`` choice; checked against the space."""
+    """What a batch tuner runs: ``configs``, or NNI's ``combine_params`` choice; checked against the space."""
     if configs is None:
         domain = space.get("combine_params")
         if len(space) != 1 or not isinstance(domain, Choice):
