@@ -98,8 +98,11 @@ class PBTScheduler(Scheduler):
         label = "scheduler 'pbt'"
         self.space = space if isinstance(space, SearchSpace) else parse_search_space(space)
         self.population_size = check_int(label, "population_size", population_size, 2)
-        self.perturbation_interval = check_int(label, "perturbation_interval", perturbation_interval, 1)
-        self.max_t = check_int(label, "max_t", max_t, self.perturbation_interval)
+        self.max_t = check_int(label, "max_t", max_t, 1)
+        # The interval follows the budget: with fewer epochs than the interval (Orca's default is one
+        # epoch) every member trains max_t in one generation and nothing is perturbed, as in Ray's PBT.
+        interval = check_int(label, "perturbation_interval", perturbation_interval, 1)
+        self.perturbation_interval = min(interval, self.max_t)
         self.quantile_fraction = check_float(label, "quantile_fraction", quantile_fraction, 0.0, 0.5)
         self.resample_probability = check_float(label, "resample_probability", resample_probability, 0.0, 1.0)
         factors = list(perturbation_factors)
