@@ -18,14 +18,17 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	bash .ci/system-deps
 
-# Install the test dependencies and run the whole test suite.
-test: install-test
+# Install the test dependencies, run the static checks (`make lint`), then the whole test suite.
+test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Static checks, each failing the build: ruff's lint rules and formatting, and mypy over
+# src/tunelab (the package ships py.typed; the settings are in pyproject.toml).
+# ruff and mypy come with the test extra, at the versions pinned there.
 lint: install-test
-	$(BIN)/pip install --quiet ruff
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy
 
 bench-throughput: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -8,11 +8,11 @@ import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported
 
-import keras  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+import keras
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
-from tunelab import AutoEstimator, hp  # noqa: E402
+from tunelab import AutoEstimator, hp
 
 
 def model_creator(config):

@@ -7,14 +7,14 @@ import json
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn.datasets import load_breast_cancer  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
 
-import tunelab  # noqa: E402
-from tunelab import hp  # noqa: E402
-from tunelab.errors import ConfigError  # noqa: E402
-from tunelab.storage import TrialState  # noqa: E402
-from tunelab.trial import _context  # noqa: E402
+import tunelab
+from tunelab import hp
+from tunelab.errors import ConfigError
+from tunelab.storage import TrialState
+from tunelab.trial import _context
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ def test_auptimizer_example_keeps_the_best_model():
     artifact = json.loads((folder / "best_params.json").read_text())
     assert artifact["params"] == best.params and artifact["model_dir"] == str(folder / "best_model" / "model")
     with open(folder / "best_model" / "model" / "model.pkl", "rb") as handle:
-        model = pickle.load(handle)  # noqa: S301 - written by the example a moment ago
+        model = pickle.load(handle)  # written by the example a moment ago
     x, y = load_digits(return_X_y=True)
     _, x_test, _, y_test = train_test_split(x, y, test_size=0.25, random_state=0)
     assert model.score(x_test, y_test) == pytest.approx(best.value)

@@ -7,20 +7,20 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from scipy import stats  # noqa: E402
-from sklearn.base import is_classifier  # noqa: E402
-from sklearn.datasets import load_diabetes, load_digits  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier  # noqa: E402
-from sklearn.model_selection import RandomizedSearchCV, train_test_split  # noqa: E402
-from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.svm import SVC  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from scipy import stats
+from sklearn.base import is_classifier
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
+from sklearn.model_selection import RandomizedSearchCV, train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tunelab import hp  # noqa: E402
-from tunelab.errors import SearchSpaceError, TunerError  # noqa: E402
-from tunelab.sklearn import TuneSearchCV  # noqa: E402
+from tunelab import hp
+from tunelab.errors import SearchSpaceError, TunerError
+from tunelab.sklearn import TuneSearchCV
 
 # The instances scikit-learn checks RandomizedSearchCV with, RidgeClassifier standing in
 # for the (much slower) LogisticRegression.

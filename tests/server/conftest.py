@@ -15,14 +15,14 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-import tunelab  # noqa: E402
-from tunelab import hp  # noqa: E402
-from tunelab.server import create_app  # noqa: E402
-from tunelab.storage import SQLiteStorage  # noqa: E402
+import tunelab
+from tunelab import hp
+from tunelab.server import create_app
+from tunelab.storage import SQLiteStorage
 
 with warnings.catch_warnings():  # starlette's TestClient warns about httpx at import
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient  # noqa: E402
+    from fastapi.testclient import TestClient
 
 SPACE = {
     "x": hp.uniform(-5, 5),

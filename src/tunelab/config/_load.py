@@ -143,7 +143,7 @@ def read_config_file(path: Path) -> Any:
         except RecursionError:
             raise ConfigError(f"{label}: invalid JSON: nested too deeply") from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label

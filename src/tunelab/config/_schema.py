@@ -12,7 +12,7 @@ import re
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,9 @@ from pydantic import (
 )
 
 from tunelab.errors import ConfigError, SearchSpaceError, did_you_mean, escape
+
+if TYPE_CHECKING:  # imported lazily at run time, to keep config light
+    from tunelab.space import SearchSpace
 
 _DURATION = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$"
@@ -225,7 +228,7 @@ class ExperimentConfig(_Strict):
         self._space_cache = (self.search_space, given)
         return self
 
-    def space(self):  # noqa: ANN201 - SearchSpace, imported lazily to keep config light
+    def space(self) -> SearchSpace:
         """The parsed search space (parsed once, when the config was validated)."""
         cached = self._space_cache
         if cached is not None and cached[0] is self.search_space:

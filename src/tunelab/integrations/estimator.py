@@ -271,7 +271,7 @@ class _Objective:
             session.train_epoch()
             y_true, y_pred, mean_loss = session.evaluate()
             value = float(mean_loss) if self.metric.function is None else float(self.metric.function(y_true, y_pred))
-            for folder in {context.trial_dir, checkpoint_dir} - {None}:
+            for folder in {f for f in (context.trial_dir, checkpoint_dir) if f is not None}:
                 _save(session, folder, epoch + 1)
             extra = {} if self.metric.function is None else {"mean_loss": float(mean_loss)}
             api.report(value, step=epoch, **extra)

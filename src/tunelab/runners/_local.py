@@ -224,8 +224,8 @@ def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[s
         os.dup2(out, 1)
         os.dup2(err, 2)
         # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         if sys_path is not None:

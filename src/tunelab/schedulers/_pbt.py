@@ -118,7 +118,7 @@ class PBTScheduler(Scheduler):
         self.latest: dict[int, int] = {}
         self._member_of: dict[int, int] = {}
         self.generation = 0
-        self._to_start: list[Action] = [NewTrial(budget=self.budget(0)) for _ in range(self.population_size)]
+        self._to_start: list[NewTrial | Resume] = [NewTrial(budget=self.budget(0)) for _ in range(self.population_size)]
         self._issued: list[int] = []  # member index per issued action, in order
         self._next_member = 0
         self.exploits: list[tuple[int, int]] = []  # (new trial's parent, checkpoint source)
@@ -190,7 +190,8 @@ class PBTScheduler(Scheduler):
         if queued is None:
             return None
         self._to_start.remove(queued)
-        if (queued.parent, queued.checkpoint_from) in self.exploits:  # what ran wins (without a seed they may differ)
+        # What ran wins (without a seed they may differ).
+        if queued.checkpoint_from is not None and (queued.parent, queued.checkpoint_from) in self.exploits:
             self.exploits.remove((queued.parent, queued.checkpoint_from))
         if plan.checkpoint_from is not None and plan.checkpoint_from != plan.parent:
             self.exploits.append((plan.parent, plan.checkpoint_from))
@@ -219,6 +220,7 @@ class PBTScheduler(Scheduler):
             if not math.isfinite(losses[number]) and number not in pairs:
                 del self.latest[member]  # a failed member without a better one to copy drops out
                 continue
+            params: Mapping[str, Any]
             if number in pairs:
                 source = pairs[number]
                 params = perturb(

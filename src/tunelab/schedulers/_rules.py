@@ -105,8 +105,8 @@ class BanditStop(_Periodic):
 
     def _behind(self, view: TrialView, resource: int) -> bool:
         mine = view.best_until(resource)
-        others = [o.best_until(resource) for o in self._peers(view, resource, completed_only=False)]
-        others = [v for v in others if v is not None]
+        found = [o.best_until(resource) for o in self._peers(view, resource, completed_only=False)]
+        others = [v for v in found if v is not None]
         if mine is None or not others:
             return False
         mine_v, best_v = self.value(mine), self.value(min(others))

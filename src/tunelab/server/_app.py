@@ -29,7 +29,7 @@ from tunelab.server._liveness import ENGINE_SILENT_AFTER, engine_liveness
 from tunelab.server._security import GuardMiddleware
 from tunelab.server._table import Query as TrialQuery
 from tunelab.server._table import RangeFilter, Snapshot, SnapshotCache, make_row, to_csv
-from tunelab.storage import Phase, RequestKind, Storage, TrialState, best_trial
+from tunelab.storage import Phase, RequestKind, Storage, TrialRecord, TrialState, best_trial
 
 STATIC_DIR = Path(str(resources.files("tunelab.server") / "static"))
 MAX_LOG_CHUNK = 256 * 1024
@@ -296,16 +296,17 @@ def create_app(
     def history(experiment_id: ExperimentId) -> m.History:
         snap = snapshot(experiment_id)
         mode = str(snap.experiment.config.get("mode", "min"))
-        scored = sorted(
-            (r.trial for r in snap.rows if _scored(r.trial) and r.trial.ended_at is not None),
-            key=lambda t: (t.ended_at, t.number),
+        ended = sorted(
+            ((r.trial.ended_at, r.trial) for r in snap.rows if _scored(r.trial) and r.trial.ended_at is not None),
+            key=lambda pair: (pair[0], pair[1].number),
         )
+        scored = [t for _, t in ended]
         origin = snap.experiment.started_at or snap.experiment.created_at
-        values = [float(t.value) for t in scored]  # type: ignore[arg-type]
+        values = [_value(t) for t in scored]
         return m.History(
             mode=mode,
             numbers=[t.number for t in scored],
-            times=[float(t.ended_at) - origin for t in scored],  # type: ignore[arg-type]
+            times=[float(end) - origin for end, _ in ended],
             values=values,
             states=[t.state.value for t in scored],
             best=best_so_far(values, mode, [t.state for t in scored]),
@@ -332,10 +333,10 @@ def create_app(
         mode = str(snap.experiment.config.get("mode", "min"))
         rows = [r for r in snap.rows if _scored(r.trial)]
         columns_all = {name: [r.params.get(name) for r in rows] for name in snap.param_names}
-        scores = importance(columns_all, [float(r.trial.value) for r in rows])  # type: ignore[arg-type]
+        scores = importance(columns_all, [_value(r.trial) for r in rows])
         sampled = len(rows) > MAX_ANALYSIS_POINTS
         if sampled:
-            best = sorted(rows, key=lambda r: float(r.trial.value), reverse=mode == "max")[:200]  # type: ignore[arg-type]
+            best = sorted(rows, key=lambda r: _value(r.trial), reverse=mode == "max")[:200]
             rest = random.Random(0).sample(rows, MAX_ANALYSIS_POINTS - len(best))
             rows = sorted({id(r): r for r in best + rest}.values(), key=lambda r: r.trial.number)
         log_names = _log_scaled(snap.experiment.config.get("search_space"))
@@ -363,7 +364,7 @@ def create_app(
             params=params,
             importance=scores,
             numbers=[r.trial.number for r in rows],
-            values=[float(r.trial.value) for r in rows],  # type: ignore[arg-type]
+            values=[_value(r.trial) for r in rows],
             columns=columns,
             sampled=sampled,
         )
@@ -372,17 +373,19 @@ def create_app(
     def timeline(experiment_id: ExperimentId) -> m.Timeline:
         snap = snapshot(experiment_id)
         now = time.time()
-        started = [r.trial for r in snap.rows if r.trial.started_at is not None]
+        runs = [(r.trial.started_at, r.trial) for r in snap.rows if r.trial.started_at is not None]
+        begins = [begin for begin, _ in runs]
+        started = [t for _, t in runs]
         ends = [t.ended_at if t.ended_at is not None else now for t in started]
-        slots = assign_slots([t.started_at for t in started], ends)  # type: ignore[misc]
-        origin = snap.experiment.started_at or (min((t.started_at for t in started), default=None))  # type: ignore[type-var]
+        slots = assign_slots(begins, ends)
+        origin = snap.experiment.started_at or min(begins, default=None)
         base = origin or 0.0
         return m.Timeline(
             origin=origin,
             numbers=[t.number for t in started],
             slots=slots,
-            starts=[t.started_at - base for t in started],  # type: ignore[operator]
-            ends=[e - base for e in ends],  # type: ignore[operator]
+            starts=[begin - base for begin in begins],
+            ends=[e - base for e in ends],
             states=[t.state.value for t in started],
         )
 
@@ -494,8 +497,15 @@ def _select(
         raise HTTPException(422, str(exc)) from None
 
 
-def _scored(trial: Any) -> bool:
+def _scored(trial: TrialRecord) -> bool:
     return trial.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) and is_number(trial.value)
+
+
+def _value(trial: TrialRecord) -> float:
+    """The value of a trial that :func:`_scored` admitted."""
+    if trial.value is None:
+        raise ValueError(f"trial {trial.number} has no value")
+    return float(trial.value)
 
 
 def _best(snap: Snapshot, mode: str) -> m.Best | None:

@@ -17,7 +17,7 @@ import json
 import math
 import reprlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, overload
@@ -126,7 +126,7 @@ class QuantizedValues(Sequence[float]):
         raw = k * q if abs(k) < _EXACT_RATIO else float(Fraction(k) * Fraction(q))
         return float(min(max(_quantize(raw, q), d.low), d.high))
 
-    def __iter__(self):  # noqa: ANN204 - Iterator[float]
+    def __iter__(self) -> Iterator[float]:
         for index in range(self.size):
             yield self[index]
 

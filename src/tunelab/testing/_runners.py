@@ -307,7 +307,7 @@ if __name__ == "__main__":
 def contract_trial(params: dict[str, Any]) -> None:
     """The function form of :data:`CONTRACT_TRIAL` (picklable: a module-level function)."""
     namespace: dict[str, Any] = {"__name__": "tunelab_contract_trial"}
-    exec(compile(CONTRACT_TRIAL, "<contract trial>", "exec"), namespace)  # noqa: S102 - our own constant
+    exec(compile(CONTRACT_TRIAL, "<contract trial>", "exec"), namespace)  # our own constant
     namespace["main"](params)
 
 

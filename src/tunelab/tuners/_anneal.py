@@ -62,7 +62,7 @@ def anneal_row(
     shrink_coef: float,
 ) -> np.ndarray:
     """One new unit row from the history (NaN where a leaf was inactive; NaN loss = failed)."""
-    out = rng.random(rows.shape[1])
+    out = rng.random(int(rows.shape[1]))
     keys = np.where(np.isnan(losses), np.inf, losses)
     for j in range(rows.shape[1]):
         if kinds[j] == CONSTANT:

@@ -34,7 +34,7 @@ def choose(space: SearchSpace, max_trials: int | None, concurrency: int) -> tupl
     n_num = int(np.sum(unit.kinds == NUMERIC))
     n_cat = int(np.sum(unit.kinds == CATEGORICAL))
     dims = n_num + n_cat
-    tpe = ("tpe", {})
+    tpe: tuple[str, dict[str, Any]] = ("tpe", {})
     if dims == 0:
         return ("random", {}, "the search space has no parameter to model")
     if n_num == 0:

@@ -20,6 +20,7 @@ Tuners are not thread-safe: one engine thread drives each tuner.
 from __future__ import annotations
 
 import math
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,7 +103,8 @@ class Tuner(ABC):
         self.space = space
         self.mode: Mode = normalize_mode(mode)
         self.seed = None if seed is None else int(seed)
-        self._entropy = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
+        # Without a seed, fresh entropy as numpy's SeedSequence() draws it (128 bits from the OS).
+        self._entropy = secrets.randbits(128) if seed is None else int(seed)
         self._history: list[Observation] = []
         self._pending: dict[int, dict[str, Any]] = {}
         self._queue: list[dict[str, Any]] = []
@@ -167,8 +169,8 @@ class Tuner(ABC):
 
     def best(self) -> Observation | None:
         """The best successful observation so far."""
-        done = [o for o in self._history if o.loss is not None]
-        return min(done, key=lambda o: o.loss) if done else None  # type: ignore[arg-type,return-value]
+        done = [(o.loss, o) for o in self._history if o.loss is not None]
+        return min(done, key=lambda pair: pair[0])[1] if done else None  # the earlier of equals
 
     # ---------------------------------------------------------------- for subclasses
     @abstractmethod

@@ -35,4 +35,4 @@ def check_choice(tuner: str, name: str, value: Any, allowed: Sequence[str]) -> s
     lowered = str(value).strip().lower() if isinstance(value, str) else value
     if lowered not in allowed:
         raise TunerError(f"{tuner}: {name} must be one of {', '.join(map(repr, allowed))}, but got {value!r}")
-    return lowered  # type: ignore[return-value]
+    return lowered

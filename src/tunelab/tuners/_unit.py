@@ -90,7 +90,7 @@ class UnitSpace:
                 mask[:, j] &= choice_index(rows[:, parent], int(self.n_options[parent])) == option
         return mask
 
-    def snap(self, rows: np.ndarray, columns: Sequence[int] | None = None) -> np.ndarray:
+    def snap(self, rows: np.ndarray, columns: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Rows moved onto legal values (integers rounded, quantized, choice bins centred), clipped to [0, 1].
 
         With ``columns``, ``rows`` holds only those leaves' coordinates, in that order.
@@ -158,21 +158,23 @@ def _snap_column(leaf: Leaf, u: np.ndarray, n_options: int) -> np.ndarray:
         return np.where(nan, np.nan, (choice_index(u, n_options) + 0.5) / n_options)
     if isinstance(d, Fixed):
         return np.where(nan, np.nan, 0.5)
-    if isinstance(d, Float) and d.q is None:
-        return u
-    lo, hi = _bounds(d) if isinstance(d, (Float, Int)) else (0.0, 1.0)
-    if isinstance(d, (Float, Int)):
-        x = lo + np.nan_to_num(u, nan=0.5) * (hi - lo)
-    else:  # Normal
+    if not isinstance(d, (Float, Int, Normal)):
+        raise TypeError(f"no unit-cube coordinate for a {type(d).__name__} domain")
+    q = None if isinstance(d, Int) else d.q
+    if q is None and not isinstance(d, Int):
+        return u  # an unquantized real is legal wherever it lies
+    if isinstance(d, Normal):
+        lo, hi = 0.0, 1.0
         x = d.mu + d.sigma * ndtri(np.clip(np.nan_to_num(u, nan=0.5), _EPS, 1 - _EPS))
-        if d.q is None:
-            return u
+    else:
+        lo, hi = _bounds(d)
+        x = lo + np.nan_to_num(u, nan=0.5) * (hi - lo)
     value = np.exp(np.minimum(x, 700.0)) if d.log else x
     if isinstance(d, Int):
         last = d.high - (d.high - d.low) % d.step
         value = np.clip(np.round((value - d.low) / d.step) * d.step + d.low, d.low, last)
-    else:
-        value = np.round(value / d.q) * d.q
+    elif q is not None:  # always, for a Float or a Normal here
+        value = np.round(value / q) * q
         if isinstance(d, Float):
             value = np.clip(value, d.low, d.high)
     if d.log:

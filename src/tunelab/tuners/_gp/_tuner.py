@@ -66,14 +66,14 @@ class GPTuner(Tuner):
         keep = _subsample(y, self.max_points, rng)
         x = self._features(rows[keep])
         y = y[keep]
-        self._update_theta(x, y, rng)
-        post = Posterior.fit(self._theta, x, y)
+        theta = self._update_theta(x, y, rng)
+        post = Posterior.fit(theta, x, y)
         pending_rows = rows_of(self._unit, list(self.pending.values()))
         if self.pending:
             believed = self._features(pending_rows)
             mean, _ = post.predict(believed)
             x, y = np.vstack([x, believed]), np.append(y, mean)
-            post = Posterior.fit(self._theta, x, y)
+            post = Posterior.fit(theta, x, y)
         best = float(np.min(y[: len(keep)]))
         top = rows[keep][np.argsort(y[: len(keep)])[:5]]
         return self._unit.decode(self._maximize(post, best, top, pending_rows, rng))
@@ -86,17 +86,19 @@ class GPTuner(Tuner):
         sobol = qmc.Sobol(self._unit.dim, scramble=True, seed=self._entropy % 2**32).random_base2(m)
         return self._unit.decode(self._unit.snap(sobol[index]))
 
-    def _update_theta(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
+    def _update_theta(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The kernel hyperparameters for ``(x, y)``: refitted every few observations, else the last fit."""
         n = len(self.history)
         every = 1 if n < 100 else 5 if n < 300 else 10
         if self._theta is not None and self._theta.size == x.shape[1] + 2 and n - self._theta_at < every:
-            return
+            return self._theta
         fit = _subsample(y, self.max_fit_points, rng)
         starts = [default_theta(x.shape[1])]
         if self._theta is not None and self._theta.size == x.shape[1] + 2:
             starts.insert(0, self._theta)
-        self._theta = fit_theta(x[fit], y[fit], starts)
+        self._theta = theta = fit_theta(x[fit], y[fit], starts)
         self._theta_at = n
+        return theta
 
     def _maximize(
         self, post: Posterior, best: float, top: np.ndarray, pending: np.ndarray, rng: np.random.Generator

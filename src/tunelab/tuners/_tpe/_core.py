@@ -10,7 +10,7 @@ import numpy as np
 from tunelab.tuners._tpe._parzen import fit_parzen, forgetting_weights, log_pdf, sample
 
 #: Snaps candidate rows (holding the given columns) onto legal values.
-Snap = Callable[[np.ndarray, Sequence[int]], np.ndarray]
+Snap = Callable[[np.ndarray, Sequence[int] | np.ndarray], np.ndarray]
 
 
 def n_below(n: int, gamma: float, linear_forgetting: int) -> int:
