@@ -103,6 +103,7 @@ class QuantizedValues(Sequence[float]):
         if domain.q is None:
             raise ValueError("QuantizedValues needs a quantized domain (q is None)")
         self._domain = domain
+        self._q: float = domain.q
         self.first, last = domain._multiples()
         self.size = last - self.first + 1
 
@@ -121,7 +122,7 @@ class QuantizedValues(Sequence[float]):
         if not 0 <= index < self.size:
             raise IndexError(index)
         d = self._domain
-        q = float(d.q)  # type: ignore[arg-type]
+        q = float(self._q)
         k = self.first + index
         raw = k * q if abs(k) < _EXACT_RATIO else float(Fraction(k) * Fraction(q))
         return float(min(max(_quantize(raw, q), d.low), d.high))

@@ -141,9 +141,10 @@ class SearchSpace(Mapping[str, Domain]):
                         return None
                     count += sub
             else:
-                count = domain.cardinality  # type: ignore[assignment]
-                if count is None:
+                own = domain.cardinality
+                if own is None:
                     return None
+                count = own
             total *= count
         return total
 

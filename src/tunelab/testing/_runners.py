@@ -660,7 +660,8 @@ def check_compat_scripts_import_their_modules(case: RunnerCase, folder: Path) ->
         run = _Run(case, runner, nni)
         assert run.end() == 0, run.handle.failure_detail()
         assert _values(run.reports) == [("intermediate", 0, 0.25), ("final", None, 0.5)]
-        assert run.reports[-1].metrics == {"other": 1}  # type: ignore[union-attr]
+        last = run.reports[-1]
+        assert isinstance(last, Report) and last.metrics == {"other": 1}
         run = _Run(case, runner, aup)
         assert run.end() == 0, run.handle.failure_detail()
         assert [r.value for r in run.reports if isinstance(r, Report)][-1] == 1.0

@@ -19,10 +19,10 @@ from tunelab.tuners._base import Tuner
 class RandomTuner(Tuner):
     def __init__(self, space: SearchSpace, *, mode: str = "min", seed: int | None = None) -> None:
         super().__init__(space, mode=mode, seed=seed)
-        grid_names = [n for n, d in space.items() if isinstance(d, Choice) and d.grid_search]
-        self._grid_names = grid_names
+        grids = [(n, d) for n, d in space.items() if isinstance(d, Choice) and d.grid_search]
+        self._grid_names = [n for n, _ in grids]
         # The combinations are numbered, never listed: 30 grids of 10 values are 10**30 of them.
-        self._grid_options = [space[n].options for n in grid_names]  # type: ignore[attr-defined]
+        self._grid_options = [d.options for _, d in grids]
         self._grid_size = math.prod(len(options) for options in self._grid_options)
 
     def _combo(self, index: int) -> list[Any]:
