@@ -54,6 +54,7 @@ def main() -> None:
         epochs=3,
         metric="accuracy",
         search_alg="bayesopt",
+        search_alg_params={"seed": 0},  # the same configurations every run
         scheduler="median_stopping_rule",
     )
     best_model = auto_est.get_best_model()
