@@ -55,6 +55,7 @@ TUNER_CASES: list[tuple[str, str, dict[str, Any], str | None]] = [
     ("auto", "auto", {"max_trials": 40}, None),
     ("optuna", "optuna", {}, "optuna"),
     ("hyperopt", "hyperopt", {"n_startup_jobs": 5}, "hyperopt"),
+    ("smac", "smac", {"n_initial_points": 5, "n_candidates": 500}, "sklearn"),
 ]
 
 TunerFactory = Callable[..., Tuner]

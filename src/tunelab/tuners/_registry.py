@@ -57,6 +57,9 @@ TUNERS: dict[str, TunerEntry] = {
     "hyperopt": TunerEntry(
         "tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"
     ),
+    "smac": TunerEntry(
+        "tunelab.tuners._smac", "SMACTuner", summary="random-forest SMAC, as SMAC3's HPO facade (sklearn extra)"
+    ),
 }
 
 #: Normalized spelling (lower case, letters and digits only) -> canonical name.

@@ -1,0 +1,200 @@
+"""The SMAC tuner: Sobol start, random forest on log-scaled costs, log-space EI, local and sorted random search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from tunelab.space import SearchSpace
+from tunelab.tuners._base import Tuner
+from tunelab.tuners._checks import check_choice, check_float, check_int
+from tunelab.tuners._smac._acquisition import log_space_ei
+from tunelab.tuners._smac._forest import Forest, _tree_class, log_scale
+from tunelab.tuners._smac._search import Encoder, Neighbourhood, local_search, random_rows
+from tunelab.tuners._unit import RowCache, UnitSpace, rows_of
+
+LIAR_TYPES = ("best", "worst", "mean", "none")
+
+#: How close (largest unit-cube coordinate difference) a suggestion may come to a pending one.
+MIN_GAP = 0.02
+
+
+class SMACTuner(Tuner):
+    """Sequential model-based algorithm configuration, as SMAC3's hyperparameter-optimization facade runs it.
+
+    * **Initial design**: ``n_initial_points`` scrambled Sobol points; by default SMAC3's
+      rule, ``min(10 * dims, max_trials / 4)``, or ``min(10 * dims, 10)`` without a trial limit.
+    * **Surrogate**: ``n_trees`` regression trees on bootstrap samples, every input considered
+      at each split, grown until leaves hold ``min_samples_leaf`` points (SMAC3: 10 trees,
+      ``ratio_features=1``, split 2, leaf 1), fitted to log-scaled costs; the prediction is
+      the mean over the trees and its uncertainty their variance. Inactive conditional
+      parameters get an out-of-range input (SMAC3's imputation), choices their index plus
+      one-hot inputs. Failed trials count as the worst cost seen.
+    * **Acquisition**: EI of the cost under the forest's log-normal prediction (SMAC3's
+      ``EI(log=True)``, ``xi=0``), maximized by local search from the observed configurations
+      with the highest EI and the incumbents, and from the best of ``n_candidates`` random
+      configurations (SMAC3's ``LocalAndSortedRandomSearch``); the best point found that was
+      never tried wins.
+    * **Interleaving**: each model-based suggestion is replaced by a random configuration
+      with probability ``random_fraction`` (SMAC3's ``ProbabilityRandomDesign(0.2)``).
+    * **Pending trials** enter the forest with a made-up cost (``constant_liar_type``) and
+      no suggestion comes within ``MIN_GAP`` of one; SMAC3 itself has no batch mode.
+
+    Not taken from SMAC3: its intensifier re-runs configurations on new seeds or
+    instances; a tunelab trial is run once and never repeated. SMAC3 scores 10,000 random
+    challengers; the default here is 5,000, which kept the benchmark's scores and halves the time.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        mode: str = "min",
+        seed: int | None = None,
+        n_initial_points: int | None = None,
+        max_trials: int | None = None,
+        n_trees: int = 10,
+        min_samples_split: int = 2,
+        min_samples_leaf: int = 1,
+        random_fraction: float = 0.2,
+        n_candidates: int = 5000,
+        n_local_starts: int = 10,
+        max_local_steps: int = 30,
+        constant_liar_type: str = "worst",
+    ) -> None:
+        super().__init__(space, mode=mode, seed=seed)
+        _tree_class()  # the sklearn extra, or a TunerError naming it
+        self.max_trials = None if max_trials is None else check_int("smac", "max_trials", max_trials, 1)
+        self.n_initial_points = (
+            None if n_initial_points is None else check_int("smac", "n_initial_points", n_initial_points, 0)
+        )
+        self.n_trees = check_int("smac", "n_trees", n_trees, 1)
+        self.min_samples_split = check_int("smac", "min_samples_split", min_samples_split, 2)
+        self.min_samples_leaf = check_int("smac", "min_samples_leaf", min_samples_leaf, 1)
+        self.random_fraction = check_float("smac", "random_fraction", random_fraction, 0.0, 1.0)
+        self.n_candidates = check_int("smac", "n_candidates", n_candidates, 1)
+        self.n_local_starts = check_int("smac", "n_local_starts", n_local_starts, 0)
+        self.max_local_steps = check_int("smac", "max_local_steps", max_local_steps, 0)
+        self.constant_liar_type = check_choice("smac", "constant_liar_type", constant_liar_type, LIAR_TYPES)
+        self._unit = UnitSpace(space)
+        self._cache = RowCache(self._unit)
+        self._encode = Encoder(self._unit)
+        self._neighbours = Neighbourhood(self._unit)
+        #: Where the last proposal came from: "initial", "random" or "model" (for tests and logs).
+        self.last_origin = ""
+
+    @property
+    def n_initial(self) -> int:
+        """How many suggestions the initial design makes."""
+        if self.n_initial_points is not None:
+            return self.n_initial_points
+        dims = max(1, len(self._unit.searchable))
+        if self.max_trials is None:
+            return min(10 * dims, 10)
+        return max(1, min(10 * dims, int(0.25 * self.max_trials)))
+
+    def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
+        rows, losses = self._cache.arrays(self.history)
+        finite = np.isfinite(losses)
+        if len(self.history) + len(self.pending) < self.n_initial or self._encode.width == 0:
+            return self._initial(rng)
+        if not finite.any() or rng.random() < self.random_fraction:
+            self.last_origin = "random"
+            return self.space.sample(rng)
+        self.last_origin = "model"
+        costs = _impute(losses)
+        y = log_scale(costs)
+        eta = float(y.min())
+        x = self._encode(rows)
+        pending = rows_of(self._unit, list(self.pending.values()))
+        lie = _lie(y, self.constant_liar_type)
+        if len(pending) and lie is not None:
+            x = np.vstack([x, self._encode(pending)])
+            y = np.append(y, np.full(len(pending), lie))
+        forest = Forest.fit(
+            x,
+            y,
+            rng,
+            n_trees=self.n_trees,
+            min_samples_split=self.min_samples_split,
+            min_samples_leaf=self.min_samples_leaf,
+        )
+        return self._unit.decode(self._maximize(forest, eta, rows, costs, pending, rng))
+
+    def _initial(self, rng: np.random.Generator) -> dict[str, Any]:
+        self.last_origin = "initial"
+        index = self.n_suggested
+        dim = self._unit.dim
+        if index >= self.n_initial or dim == 0:
+            return self.space.sample(rng)
+        m = max(1, int(np.ceil(np.log2(max(self.n_initial, 2)))))
+        sobol = qmc.Sobol(dim, scramble=True, seed=self._entropy % 2**32).random_base2(m)
+        return self._unit.decode(self._unit.snap(sobol[index]))
+
+    def _maximize(
+        self,
+        forest: Forest,
+        eta: float,
+        rows: np.ndarray,
+        costs: np.ndarray,
+        pending: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """The untried, legal row of highest EI found by sorted random search and local search."""
+        encode = self._encode
+
+        def score(candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            mean, var = forest.predict(encode(candidates))
+            return log_space_ei(mean, var, eta), mean
+
+        randoms = random_rows(self._unit, rng, self.n_candidates)
+        r_ei, r_mean = score(randoms)
+        k = self.n_local_starts
+        starts = [randoms[np.lexsort((r_mean, -r_ei))[:k]]]
+        if len(rows) and k:
+            o_ei, o_mean = score(rows)
+            starts.append(rows[np.lexsort((costs, -o_ei))[:k]])  # the observed ones of highest EI
+            starts.append(rows[np.argsort(costs, kind="stable")[: max(1, k // 3)]])  # the incumbents
+        found = [randoms]
+        eis, means = [r_ei], [r_mean]
+        if k:
+            walked, w_ei, w_mean = local_search(
+                np.vstack(starts), score, self._neighbours, rng, max_steps=self.max_local_steps
+            )
+            found.append(walked)
+            eis.append(w_ei)
+            means.append(w_mean)
+        candidates, ei, mean = np.vstack(found), np.concatenate(eis), np.concatenate(means)
+        if len(pending):
+            ei = np.where(_near(candidates, pending), -1.0, ei)
+        for i in np.lexsort((mean, -ei))[:64]:
+            if ei[i] < 0:
+                break
+            if not self._is_seen(self._unit.decode(candidates[i])):
+                return candidates[i]
+        self.last_origin = "random"
+        return random_rows(self._unit, rng, 1)[0]
+
+
+def _impute(losses: np.ndarray) -> np.ndarray:
+    """Costs for the forest: failures and +inf as the worst finite cost, -inf as the best."""
+    finite = losses[np.isfinite(losses)]
+    costs = np.where(np.isnan(losses) | (losses == np.inf), finite.max(), losses)
+    return np.where(costs == -np.inf, finite.min(), costs)
+
+
+def _lie(y: np.ndarray, liar: str) -> float | None:
+    if liar == "none":
+        return None
+    if liar == "best":
+        return float(y.min())
+    if liar == "worst":
+        return float(y.max())
+    return float(y.mean())
+
+
+def _near(rows: np.ndarray, pending: np.ndarray) -> np.ndarray:
+    diff = np.abs(np.nan_to_num(rows, nan=-1.0)[:, None, :] - np.nan_to_num(pending, nan=-1.0)[None, :, :])
+    return np.max(diff, axis=2).min(axis=1) < MIN_GAP

@@ -1,0 +1,288 @@
+"""The SMAC tuner's pieces: the forest, log scaling, log-space EI, neighbours, interleaving, the liar, seeds."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+pytest.importorskip("sklearn")
+
+from sklearn.tree import DecisionTreeRegressor
+
+from tunelab.errors import TunerError
+from tunelab.space import parse_search_space
+from tunelab.testing.tuners import MIXED_SPACE, mixed_loss, run
+from tunelab.tuners import create_tuner
+from tunelab.tuners._smac import SMACTuner
+from tunelab.tuners._smac import _tuner as smac_tuner
+from tunelab.tuners._smac._acquisition import log_space_ei
+from tunelab.tuners._smac._forest import Forest, log_scale
+from tunelab.tuners._smac._search import Encoder, Neighbourhood, local_search, random_rows
+from tunelab.tuners._unit import UnitSpace
+
+
+def _smac(space: Any, **args: Any) -> SMACTuner:
+    return SMACTuner(parse_search_space(space), **args)
+
+
+# ------------------------------------------------------------------ the forest
+def test_forest_descends_trees_as_scikit_learn_does() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((80, 3))
+    y = np.sin(5 * x[:, 0]) + x[:, 1] ** 2
+    forest = Forest.fit(x, y, np.random.default_rng(1), n_trees=1, bootstrap=False, log_y=False)
+    state = int(np.random.default_rng(1).integers(2**31 - 1))  # the tree's seed, as Forest.fit draws it
+    reference = DecisionTreeRegressor(random_state=state).fit(x.astype(np.float32), y)
+    test = rng.random((500, 3))
+    np.testing.assert_allclose(forest.predict(test)[0], reference.predict(test.astype(np.float32)))
+    mean, var = forest.predict(x)
+    np.testing.assert_allclose(mean, y)  # grown to single points
+    assert var == pytest.approx(np.zeros(80))  # one tree: no spread
+
+
+def test_forest_fits_a_toy_function_and_is_less_sure_where_data_is_sparse() -> None:
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.random(150) * 0.5, 0.5 + rng.random(6) * 0.5])[:, None]
+    f = lambda z: np.sin(6 * z[:, 0])  # noqa: E731
+    forest = Forest.fit(x, f(x), np.random.default_rng(2), n_trees=10, log_y=False)
+    dense = np.linspace(0.02, 0.48, 200)[:, None]
+    sparse = np.linspace(0.52, 0.98, 200)[:, None]
+    mean, var = forest.predict(dense)
+    assert np.mean(np.abs(mean - f(dense))) < 0.05
+    assert np.mean(forest.predict(sparse)[1]) > 5 * np.mean(var)
+
+
+def test_forest_leaves_hold_the_log_of_the_mean_cost() -> None:
+    x = np.array([[0.1], [0.1], [0.9]])
+    y = np.log(np.array([1.0, 3.0, 10.0]))  # the first two cannot be split apart
+    forest = Forest.fit(x, y, np.random.default_rng(0), n_trees=1, bootstrap=False, log_y=True)
+    assert forest.predict(np.array([[0.1]]))[0][0] == pytest.approx(math.log(2.0))  # not log(sqrt(3))
+    assert forest.predict(np.array([[0.9]]))[0][0] == pytest.approx(math.log(10.0))
+
+
+def test_log_scale_follows_smac3() -> None:
+    costs = np.array([3.0, 1.0, 2.0, 10.0, 5.0])
+    low = 1.0 - (np.percentile(costs, 5) - 1.0) - 1e-10
+    np.testing.assert_allclose(log_scale(costs), np.log((costs - low) / (10.0 - low)))
+    assert log_scale(costs).max() == pytest.approx(0.0)
+    assert np.argsort(log_scale(costs)).tolist() == np.argsort(costs).tolist()
+    assert log_scale(np.array([2.0, 2.0, 2.0])).tolist() == [0.0, 0.0, 0.0]
+    assert np.all(np.isfinite(log_scale(np.array([1.0, 1.0, 1.0, 4.0]))))  # tied best stays finite
+
+
+# ------------------------------------------------------------------ EI
+@pytest.mark.parametrize(("mean", "std", "eta"), [(0.0, 0.5, -0.2), (-1.0, 1.0, -1.5), (0.3, 0.1, 0.0)])
+def test_log_space_ei_is_the_expected_cost_improvement(mean: float, std: float, eta: float) -> None:
+    draws = np.random.default_rng(0).normal(mean, std, 400_000)
+    expected = np.mean(np.maximum(np.exp(eta) - np.exp(draws), 0.0))
+    assert log_space_ei(np.array([mean]), np.array([std**2]), eta)[0] == pytest.approx(expected, rel=0.02)
+
+
+def test_log_space_ei_edges() -> None:
+    assert log_space_ei(np.array([-1.0, 1.0]), np.zeros(2), 0.0).tolist() == pytest.approx([1 - math.exp(-1), 0.0])
+    means = np.linspace(-2, 2, 9)
+    ei = log_space_ei(means, np.full(9, 0.3), 0.0)
+    assert np.all(ei >= 0) and np.all(np.diff(ei) < 0)  # lower predicted cost, more improvement
+    assert (
+        log_space_ei(np.array([0.0]), np.array([0.4]), 0.0)[0] > log_space_ei(np.array([0.0]), np.array([0.1]), 0.0)[0]
+    )
+    z = (0.0 - 0.5) / 0.2
+    closed = norm.cdf(z) - math.exp(0.5 + 0.02) * norm.cdf(z - 0.2)
+    assert log_space_ei(np.array([0.5]), np.array([0.04]), 0.0)[0] == pytest.approx(max(closed, 0.0), abs=1e-12)
+
+
+# ------------------------------------------------------------------ neighbours and local search
+SPACE = {
+    "f": {"_type": "uniform", "_value": [0.0, 1.0]},
+    "i": {"_type": "randint", "_value": [0, 5]},
+    "q": {"_type": "quniform", "_value": [0.0, 1.0, 0.25]},
+    "c": {"_type": "choice", "_value": ["a", "b", "c", "d"]},
+    "opt": {
+        "_type": "choice",
+        "_value": [
+            {"_name": "sgd", "lr": {"_type": "loguniform", "_value": [1e-4, 1.0]}},
+            {"_name": "adam", "beta": {"_type": "choice", "_value": [0.9, 0.99]}},
+            {"_name": "none"},
+        ],
+    },
+}
+
+
+def _differences(unit: UnitSpace, a: np.ndarray, b: np.ndarray) -> set[str]:
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return {unit.leaves[j].key for j in np.flatnonzero(~same)}
+
+
+@pytest.mark.parametrize("space", [SPACE, MIXED_SPACE], ids=["small", "mixed"])
+def test_neighbours_stay_inside_the_space_and_change_one_parameter(space: dict[str, Any]) -> None:
+    parsed = parse_search_space(space)
+    unit = UnitSpace(parsed)
+    rng = np.random.default_rng(0)
+    rows = random_rows(unit, rng, 30)
+    neighbours, owner = Neighbourhood(unit)(rows, np.full(30, 0.05), rng)
+    assert len(neighbours) > 30
+    for row, start in zip(neighbours, owner, strict=True):
+        parsed.validate(unit.decode(row))  # legal, only the active branch's keys
+        assert np.array_equal(unit.snap(row), row, equal_nan=True)
+        both = ~np.isnan(row) & ~np.isnan(rows[start])
+        # one parameter active before and after changes; others only appear or vanish with a branch
+        assert np.sum(both & (row != rows[start])) == 1, _differences(unit, row, rows[start])
+
+
+def test_neighbours_of_integers_and_choices() -> None:
+    parsed = parse_search_space(SPACE)
+    unit = UnitSpace(parsed)
+    row = unit.encode({"f": 0.5, "i": 2, "q": 0.5, "c": "b", "opt": {"_name": "adam", "beta": 0.9}})
+    neighbours, _ = Neighbourhood(unit)(row[None, :], np.array([1e-6]), np.random.default_rng(0))
+    configs = [unit.decode(r) for r in neighbours]
+    assert {p["i"] for p in configs} >= {1, 3}  # the adjacent integers, even with a tiny step
+    assert {p["q"] for p in configs} >= {0.25, 0.75}
+    assert {p["c"] for p in configs} == {"a", "b", "c", "d"}
+    branches = {p["opt"]["_name"] for p in configs}
+    assert branches == {"sgd", "adam", "none"}
+    sgd = [p["opt"] for p in configs if p["opt"]["_name"] == "sgd"]
+    assert sgd and all(1e-4 <= p["lr"] <= 1.0 for p in sgd)  # the opened branch got a value
+    assert {p["opt"]["beta"] for p in configs if p["opt"]["_name"] == "adam"} == {0.9, 0.99}
+
+
+def test_local_search_climbs_to_the_best_neighbourhood() -> None:
+    unit = UnitSpace(parse_search_space({"x": SPACE["f"], "c": SPACE["c"]}))
+
+    def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        value = (rows[:, 0] - 0.8) ** 2 + (np.floor(rows[:, 1] * 4) != 2)
+        return np.exp(-value), value
+
+    starts = np.array([[0.1, 0.125], [0.5, 0.875]])
+    walked, ei, _ = local_search(starts, score, Neighbourhood(unit), np.random.default_rng(0), max_steps=60)
+    assert np.all(np.abs(walked[:, 0] - 0.8) < 0.05)
+    assert [unit.decode(r)["c"] for r in walked] == ["c", "c"]
+    assert np.all(ei > score(starts)[0])
+
+
+# ------------------------------------------------------------------ the tuner
+def test_initial_design_follows_smac3s_rule() -> None:
+    assert _smac(SPACE).n_initial == 10
+    assert _smac(SPACE, max_trials=20).n_initial == 5  # a quarter of the budget
+    assert _smac({"x": SPACE["f"]}, max_trials=400).n_initial == 10  # ten per parameter
+    tuner = _smac(SPACE, seed=0, n_initial_points=4)
+    origins = []
+    for _ in range(6):
+        trial_id, params = tuner.suggest()
+        origins.append(tuner.last_origin)
+        tuner.observe(trial_id, float(params["f"]))
+    assert origins[:4] == ["initial"] * 4 and "initial" not in origins[4:]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5])
+def test_random_configurations_are_interleaved_at_the_given_rate(fraction: float) -> None:
+    tuner = _smac(SPACE, seed=1, n_initial_points=5, random_fraction=fraction, n_candidates=50, max_local_steps=2)
+    origins = []
+    for _ in range(85):
+        trial_id, params = tuner.suggest()
+        origins.append(tuner.last_origin)
+        tuner.observe(trial_id, float(params["f"] + params["i"]))
+    share = origins[5:].count("random") / 80
+    if fraction == 0.0:
+        assert share == 0.0
+    else:
+        assert 0.35 < share < 0.65
+
+
+def test_pending_trials_enter_the_forest_with_the_liars_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    fitted: list[np.ndarray] = []
+    real_fit = Forest.fit
+
+    def spy(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, **kw: Any) -> Forest:
+        fitted.append(np.array(y))
+        return real_fit(x, y, rng, **kw)
+
+    monkeypatch.setattr(smac_tuner.Forest, "fit", staticmethod(spy))
+    for liar, pick in (("worst", np.max), ("best", np.min), ("mean", np.mean)):
+        fitted.clear()
+        tuner = _smac(SPACE, seed=0, n_initial_points=3, random_fraction=0.0, constant_liar_type=liar)
+        run(tuner, lambda p: float(p["f"]), 8)
+        tuner.suggest()
+        tuner.suggest()  # one pending
+        y = fitted[-1]
+        assert len(y) == 9 and y[-1] == pytest.approx(pick(y[:8]))
+    fitted.clear()
+    tuner = _smac(SPACE, seed=0, n_initial_points=3, random_fraction=0.0, constant_liar_type="none")
+    run(tuner, lambda p: float(p["f"]), 8)
+    tuner.suggest()
+    tuner.suggest()
+    assert len(fitted[-1]) == 8
+
+
+def test_a_batch_keeps_its_distance_from_pending_trials() -> None:
+    space = {"x": SPACE["f"], "y": SPACE["f"]}
+    tuner = _smac(space, seed=3, random_fraction=0.0)
+    run(tuner, lambda p: (p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2, 20)
+    batch = np.array([[p["x"], p["y"]] for p in (tuner.suggest()[1] for _ in range(8))])
+    gaps = np.abs(batch[:, None] - batch[None, :]).max(axis=-1)[np.triu_indices(8, 1)]
+    assert gaps.min() >= smac_tuner.MIN_GAP
+
+
+def test_same_seed_same_run_and_another_seed_another() -> None:
+    first = run(_smac(MIXED_SPACE, seed=7, n_initial_points=4), mixed_loss, 14)
+    assert run(_smac(MIXED_SPACE, seed=7, n_initial_points=4), mixed_loss, 14) == first
+    assert run(_smac(MIXED_SPACE, seed=8, n_initial_points=4), mixed_loss, 14) != first
+
+
+def test_failed_trials_count_as_the_worst_cost() -> None:
+    tuner = _smac(SPACE, seed=0, n_initial_points=4)
+    for value in (1.0, None, 3.0, math.nan, 2.0, math.inf):
+        trial_id, _ = tuner.suggest()
+        tuner.observe(trial_id, value)
+    rows, losses = tuner._cache.arrays(tuner.history)
+    assert smac_tuner._impute(losses).tolist() == [1.0, 3.0, 3.0, 3.0, 2.0, 3.0]
+    tuner.space.validate(tuner.suggest()[1])
+
+
+def test_strong_on_a_conditional_space() -> None:
+    """Beats random search on the mixed conditional space, seed for seed in the median."""
+    ours, theirs = [], []
+    for seed in range(3):
+        ours.append(min(map(mixed_loss, run(_smac(MIXED_SPACE, seed=seed, n_candidates=1000), mixed_loss, 30))))
+        theirs.append(min(map(mixed_loss, run(create_tuner("random", MIXED_SPACE, seed=seed), mixed_loss, 30))))
+    assert np.median(ours) < np.median(theirs)
+
+
+def test_the_encoder_marks_inactive_leaves_and_one_hot_choices() -> None:
+    unit = UnitSpace(parse_search_space(SPACE))
+    encode = Encoder(unit)
+    row = unit.encode({"f": 0.5, "i": 2, "q": 0.5, "c": "b", "opt": {"_name": "none"}})
+    x = encode(row)[0]
+    assert encode.width == len(encode.columns) + 4 + 3  # c (4 options) and opt (3) get one-hot columns
+    assert np.sum(x == -1.0) >= 2  # lr and beta are inactive
+    assert x[-7:-3].tolist() == [0.0, 1.0, 0.0, 0.0] and x[-3:].tolist() == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"random_fraction": 1.5}, "random_fraction"),
+        ({"n_trees": 0}, "n_trees"),
+        ({"constant_liar_type": "lie"}, "constant_liar_type"),
+        ({"min_samples_split": 1}, "min_samples_split"),
+        ({"max_trials": 0}, "max_trials"),
+    ],
+)
+def test_arguments_are_checked(args: dict[str, Any], field: str) -> None:
+    with pytest.raises(TunerError, match=f"smac: {field} must"):
+        _smac(SPACE, **args)
+
+
+def test_without_scikit_learn_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.tree", None)
+    with pytest.raises(TunerError, match=r"tunelab\[sklearn\]"):
+        _smac(SPACE)
+
+
+def test_registered_as_smac() -> None:
+    tuner = create_tuner("smac", SPACE, mode="max", seed=0, n_initial_points=2)
+    assert isinstance(tuner, SMACTuner) and tuner.mode == "max"
