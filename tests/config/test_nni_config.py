@@ -241,10 +241,10 @@ def test_bad_input_is_one_line_naming_the_field(changes, message):
 def test_unknown_and_unavailable_tuners_keep_their_error_class():
     with pytest.raises(TunerError):
         load_config_dict(minimal(tuner={"name": "Nonsense"}))
-    with pytest.raises(NotImplementedTunerError, match="tuner.name: tuner 'SMAC'.*not available"):
-        load_config_dict(minimal(tuner={"name": "SMAC"}))
+    with pytest.raises(NotImplementedTunerError, match="tuner.name: tuner 'PPOTuner'.*not available"):
+        load_config_dict(minimal(tuner={"name": "PPOTuner"}))
     with pytest.raises(NotImplementedTunerError, match="advisor.name"):
-        load_config_dict(minimal(tuner=None, advisor={"name": "SMAC"}))
+        load_config_dict(minimal(tuner=None, advisor={"name": "PPOTuner"}))
 
 
 def test_search_space_file_errors_name_the_file(write):

@@ -105,6 +105,9 @@ class SchedulerConfig(AlgorithmConfig):
     #: The NNI loader sets ``TRIAL_BUDGET`` for NNI's Hyperband and BOHB (whose trials read it from
     #: their params), the Auptimizer loader ``n_iterations``.
     budget_param: str | None = None
+    #: Add NNI PBTTuner's ``save_checkpoint_dir`` and ``load_checkpoint_dir`` to each trial's params
+    #: (the trial's checkpoint folder, and the one it continues from); the NNI loader sets it for PBTTuner.
+    checkpoint_params: bool = False
 
 
 class RayConfig(_Strict):

@@ -323,6 +323,7 @@ class Engine:
             budget_param=None if self.config.scheduler is None else self.config.scheduler.budget_param,
             checkpoint_dir=self.trial_dir(number) / "checkpoint",
             checkpoint_from=None if source is None else self.trial_dir(source) / "checkpoint",
+            checkpoint_params=self.config.scheduler is not None and self.config.scheduler.checkpoint_params,
         )
 
     def start(self, number: int, params: dict[str, Any], attempt: int) -> None:

@@ -47,12 +47,21 @@ class TrialJob:
     checkpoint_dir: Path | None = None
     #: A checkpoint folder copied into ``checkpoint_dir`` before the trial starts (promotion, PBT exploit).
     checkpoint_from: Path | None = None
+    #: Add NNI PBTTuner's ``save_checkpoint_dir`` (``checkpoint_dir``) and ``load_checkpoint_dir``
+    #: (``checkpoint_from``, else ``checkpoint_dir``) to the params.
+    checkpoint_params: bool = False
 
     def trial_params(self) -> dict[str, Any]:
-        """The parameters the trial sees: ``params``, plus the budget under ``budget_param`` when both are set."""
+        """The parameters the trial sees: ``params``, plus the budget under ``budget_param`` when both are set.
+
+        With ``checkpoint_params``, also NNI PBT's checkpoint folders (as NNI's ``pbt_tuner.py`` gives them).
+        """
         params = dict(self.params)
         if self.budget is not None and self.budget_param:
             params[self.budget_param] = self.budget
+        if self.checkpoint_params and self.checkpoint_dir is not None:
+            params["save_checkpoint_dir"] = str(self.checkpoint_dir)
+            params["load_checkpoint_dir"] = str(self.checkpoint_from or self.checkpoint_dir)
         return params
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Any
 from tunelab.errors import NotImplementedTunerError, TunerError
 from tunelab.space import SearchSpace, parse_search_space
 from tunelab.tuners._base import Tuner, normalize_mode
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,6 @@ TUNERS: dict[str, TunerEntry] = {
     "hyperopt": TunerEntry(
         "tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"
     ),
-    "smac": TunerEntry(
-        "tunelab.tuners._smac", "SMACTuner", summary="random-forest SMAC, as SMAC3's HPO facade (sklearn extra)"
-    ),
 }
 
 #: Normalized spelling (lower case, letters and digits only) -> canonical name.
@@ -85,30 +85,53 @@ ALIASES: dict[str, str] = {
     "cma": "cmaes",
     "cmaestuner": "cmaes",
     "hyperopttuner": "hyperopt",
+    # NNI 3.0's built-in tuners (nni/runtime/default_config/builtin_algorithms.yml: each
+    # builtinName and alias) and their "...Tuner" spellings. NNI matches them ignoring case.
+    "randomtuner": "random",
+    "gridsearchtuner": "grid",
+    "tpelegacy": "tpe",  # NNI's TPE_legacy: hyperopt's TPE
+    "regularizedevolutiontuner": "evolution",
+    "smac": "smac",
+    "smactuner": "smac",
+    **{key: "gp" for key in ("metis", "metistuner", "dngo", "dngotuner")},
 }
 
-#: Algorithms users know from the seed systems that tunelab does not provide (yet).
-KNOWN_ELSEWHERE: dict[str, str] = {
-    "smac": "NNI's SMAC",
-    "metis": "NNI's Metis",
-    "ppo": "NNI's PPO tuner",
-    "ppotuner": "NNI's PPO tuner",
-    "dngo": "NNI's DNGO",
-    "networkmorphism": "NNI's network morphism",
-    "eas": "Auptimizer's EAS",
-    "hyperband": "Hyperband (a scheduler: it decides budgets, not configurations)",
-    "bohb": "BOHB (a scheduler: it decides budgets, not configurations)",
-    "hbbohb": "BOHB (a scheduler: it decides budgets, not configurations)",
-    "pbt": "population-based training (a scheduler)",
-    "pbttuner": "population-based training (a scheduler)",
-    "ax": "Ray's Ax search",
-    "nevergrad": "Ray's Nevergrad search",
-    "zoopt": "Ray's ZOOpt search",
-    "sigopt": "Ray's SigOpt search",
-    "dragonfly": "Ray's Dragonfly search",
-    "hebo": "Ray's HEBO search",
-    "blendsearch": "FLAML's BlendSearch",
-    "cfo": "FLAML's CFO",
+#: Algorithms of other systems that tunelab runs with a tuner of its own, and the warning that says so.
+SUBSTITUTES: dict[str, str] = {
+    key: f"{algorithm} is not in tunelab; it runs tunelab's GP tuner (Gaussian-process Bayesian "
+    f"optimization, Matern-5/2 with expected improvement), the nearest algorithm, instead"
+    for keys, algorithm in (
+        (("metis", "metistuner"), "NNI's Metis (a Gaussian-process tuner)"),
+        (("dngo", "dngotuner"), "NNI's DNGO (a Bayesian neural-network surrogate)"),
+    )
+    for key in keys
+}
+
+#: Algorithms users know from other systems that tunelab does not provide: what they are and
+#: tunelab's nearest tuner.
+KNOWN_ELSEWHERE: dict[str, tuple[str, str]] = {
+    "ppo": ("NNI's PPO tuner (reinforcement learning for architecture search)", "evolution"),
+    "ppotuner": ("NNI's PPO tuner (reinforcement learning for architecture search)", "evolution"),
+    "networkmorphism": ("NNI's network morphism (architecture search over Keras/PyTorch graphs)", "evolution"),
+    "networkmorphismtuner": ("NNI's network morphism (architecture search over Keras/PyTorch graphs)", "evolution"),
+    "eas": ("Auptimizer's EAS (efficient architecture search)", "evolution"),
+    "ax": ("Ray's Ax search (Gaussian-process Bayesian optimization)", "gp"),
+    "nevergrad": ("Ray's Nevergrad search (evolution strategies)", "cmaes"),
+    "zoopt": ("Ray's ZOOpt search (derivative-free, classification-based)", "evolution"),
+    "sigopt": ("Ray's SigOpt search (a hosted Bayesian optimization service)", "gp"),
+    "dragonfly": ("Ray's Dragonfly search (Gaussian-process Bayesian optimization)", "gp"),
+    "hebo": ("Ray's HEBO search (Gaussian-process Bayesian optimization)", "gp"),
+    "blendsearch": ("FLAML's BlendSearch (global TPE plus local search)", "tpe"),
+    "cfo": ("FLAML's CFO (randomized local search)", "anneal"),
+}
+
+#: Names that are schedulers in tunelab (they decide budgets, not configurations).
+SCHEDULER_NAMES: dict[str, str] = {
+    "hyperband": "hyperband",
+    "bohb": "bohb",
+    "hbbohb": "bohb",
+    "pbt": "pbt",
+    "pbttuner": "pbt",
 }
 
 
@@ -117,20 +140,41 @@ def _normalize(name: str) -> str:
 
 
 def resolve_tuner_name(name: str) -> str:
-    """The canonical name for anything a user may type; a clear error otherwise."""
+    """The canonical name for anything a user may type; a clear error otherwise.
+
+    An algorithm tunelab runs with a substitute (NNI's Metis, DNGO) resolves to it; say so with
+    :func:`substitute_note`. An algorithm of another system that tunelab lacks is an error naming
+    the nearest tuner, never a spelling suggestion.
+    """
     if not isinstance(name, str) or not name.strip():
         raise TunerError(f"tuner: expected a tuner name, got {name!r}")
     key = _normalize(name)
     if key in ALIASES:
-        return ALIASES[key]
+        canonical = ALIASES[key]
+        if canonical not in TUNERS:
+            what = "NNI's SMAC" if canonical == "smac" else canonical
+            raise NotImplementedTunerError(f"tuner {name!r} ({what}) is not part of this tunelab build yet")
+        return canonical
     if key in KNOWN_ELSEWHERE:
+        what, nearest = KNOWN_ELSEWHERE[key]
         raise NotImplementedTunerError(
-            f"tuner {name!r} ({KNOWN_ELSEWHERE[key]}) is not available in tunelab yet; "
-            f"available: {', '.join(available_tuners())}"
+            f"tuner {name!r} ({what}) is not available in tunelab; the nearest is {nearest!r} (tuner: {nearest})"
+        )
+    if key in SCHEDULER_NAMES:
+        scheduler = SCHEDULER_NAMES[key]
+        raise NotImplementedTunerError(
+            f"tuner {name!r} is a scheduler in tunelab (it decides budgets, not configurations): "
+            f"write scheduler: {{name: {scheduler}}} with a tuner such as random"
         )
     close = difflib.get_close_matches(key, list(ALIASES), n=1)
     hint = f"; did you mean {ALIASES[close[0]]!r}?" if close else ""
     raise TunerError(f"tuner: unknown tuner {name!r}{hint} (available: {', '.join(available_tuners())})")
+
+
+def substitute_note(name: str) -> str | None:
+    """The warning for a name tunelab runs with another algorithm (NNI's Metis and DNGO run the GP); else None."""
+    note = SUBSTITUTES.get(_normalize(name)) if isinstance(name, str) else None
+    return None if note is None else f"tuner {name!r}: {note}"
 
 
 def available_tuners() -> list[str]:
@@ -180,6 +224,9 @@ def create_tuner(
 ) -> Tuner:
     """Build a tuner by name; NNI ``classArgs`` (``optimize_mode``, ``tpe_args``...) are accepted as they are."""
     canonical = resolve_tuner_name(name)
+    note = substitute_note(name)
+    if note is not None:
+        _LOG.warning("%s", note)
     space = parse_search_space(search_space)
     args = dict(args)
     if "optimize_mode" in args:
