@@ -262,6 +262,11 @@ def test_resources_and_resource_args(folder):
             SearchSpaceError,
         ),
         ({"proposer": "hyperopt", "engine": "anneal"}, "config: engine: expected 'tpe' or 'random'", ConfigError),
+        (
+            {"proposer": "passive"},
+            'config: proposer: Auptimizer has no \'passive\' proposer (its passive mode is "resource": "passive"',
+            ConfigError,
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(folder, changes, message, error):
@@ -269,3 +274,55 @@ def test_bad_input_is_one_line_naming_the_field(folder, changes, message, error)
         config(folder, **changes)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+#: Auptimizer's Examples/2dfunc_diff_opt/experiment_bohb.json as published ("" for the default).
+UPSTREAM_BOHB = """\
+{
+  "name": "./2dfunc_diff_opt/experiment_bohb.json",
+  "script": "auto.py",
+  "resource": "cpu",
+  "n_parallel": 5,
+  "target": "min",
+  "workingdir": "./",
+  "proposer": "bohb",
+    "n_iterations": 3,
+  "min_points_in_model": "",
+  "top_n_percent": 15,
+  "num_samples": 64,
+  "random_fraction": 0.3333333333333333,
+  "bandwidth_factor": 3,
+  "min_bandwidth": 0.001,
+  "eta": 3,
+  "min_budget": 1,
+  "max_budget": 9,
+  "parameter_config": [
+    {"name": "x", "range": [0, 1], "type": "float"},
+    {"name": "y", "range": [0, 1], "type": "float"}
+  ]
+}
+"""
+
+
+def test_bohb_config_as_auptimizer_writes_it_loads_with_the_defaults(folder):
+    loaded = load_config_dict(json.loads(UPSTREAM_BOHB), base_dir=folder)
+    c = loaded.config
+    assert (c.scheduler.name, c.scheduler.budget_param, c.mode, c.concurrency) == ("bohb", "n_iterations", "min", 5)
+    assert "min_points_in_model" not in c.scheduler.args  # "" is Auptimizer's "use the default"
+    assert c.scheduler.args["top_n_percent"] == 15 and c.scheduler.args["max_budget"] == 9
+    assert not loaded.warnings
+    build_scheduler(c)
+
+
+def test_an_empty_bandit_setting_other_than_min_points_in_model_warns_and_uses_the_default(folder):
+    data = {**json.loads(UPSTREAM_BOHB), "top_n_percent": "", "min_points_in_model": 0}
+    loaded = load_config_dict(data, base_dir=folder)
+    assert "top_n_percent" not in loaded.config.scheduler.args
+    assert "min_points_in_model" not in loaded.config.scheduler.args  # falsy, as Auptimizer's BOHB reads it
+    assert list(loaded.warnings) == ["top_n_percent: empty; the bohb proposer's default is used"]
+
+
+def test_passive_resource_warns_that_jobs_are_not_started_by_hand(folder):
+    loaded = config(folder, resource="passive")
+    [warning] = [w for w in loaded.warnings if w.startswith("resource:")]
+    assert "start each job by hand" in warning and "runs each job itself" in warning

@@ -140,6 +140,14 @@ def _bandit_scheduler(
     if any(isinstance(e, dict) and e.get("name") in ("tid", "n_iterations") for e in entries):
         raise ctx.error("parameter_config", f"'tid' and 'n_iterations' are reserved for the {proposer} proposer")
     settings = {key: data[key] for key in _BANDIT_FIELDS[proposer] if key in data}
+    # Auptimizer's own examples write "min_points_in_model": "" for "the default" (its BOHB
+    # proposer turns any falsy value into None); an empty value elsewhere means the same here.
+    for key in [k for k, v in settings.items() if v is None or v == ""]:
+        del settings[key]
+        if key != "min_points_in_model":
+            ctx.warn(key, f"empty; the {proposer} proposer's default is used")
+    if settings.get("min_points_in_model") == 0:
+        del settings["min_points_in_model"]
     engine = settings.pop("engine", "random")
     if engine != "random":
         raise ctx.error("engine", f"the hyperband proposer draws configurations at random here, got {engine!r}")
@@ -193,6 +201,13 @@ def _early_stop(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 def _tuner_name(ctx: Context, proposer: str, data: dict[str, Any]) -> str:
     """Auptimizer's ``hyperopt`` proposer is TPE (or random search with ``engine: random``)."""
+    if proposer.lower() == "passive" and not _batch_shaped(data.get("parameter_config")):
+        raise ctx.error(
+            "proposer",
+            'Auptimizer has no \'passive\' proposer (its passive mode is "resource": "passive", jobs started by '
+            "hand, with a proposer such as \"random\"); tunelab's 'passive' is the batch tuner, which needs one "
+            "choice parameter named combine_params listing the configurations",
+        )
     if proposer.lower() == "hyperopt":
         engine = data.get("engine", "tpe")
         if engine not in ("tpe", "random"):
@@ -205,6 +220,16 @@ def _tuner_name(ctx: Context, proposer: str, data: dict[str, Any]) -> str:
         return resolve_tuner_name(proposer)
     except TunerError as exc:
         raise ctx.error("proposer", str(exc).removeprefix("tuner: "), type(exc)) from None
+
+
+def _batch_shaped(entries: Any) -> bool:
+    return (
+        isinstance(entries, list)
+        and len(entries) == 1
+        and isinstance(entries[0], dict)
+        and entries[0].get("name") == "combine_params"
+        and entries[0].get("type") == "choice"
+    )
 
 
 def _plain(entries: list[Any]) -> list[Any]:
@@ -298,7 +323,14 @@ def _resource(ctx: Context, data: dict[str, Any]) -> list[str]:
     resource = get_str(ctx, data, "resource", "resource", default="cpu")
     if resource not in ("cpu", "gpu", "aws", "node", "passive"):
         raise ctx.error("resource", f"expected one of cpu, gpu, aws, node, passive, got {resource!r}")
-    if resource != "cpu":
+    if resource == "passive":
+        ctx.warn(
+            "resource",
+            "'passive' (Auptimizer's mode where you start each job by hand and type in its result) is not "
+            "interactive here: tunelab runs each job itself as a local process, with the same job file as argv[1]; "
+            "to try a configuration of your own, add a trial (dashboard or REST API)",
+        )
+    elif resource != "cpu":
         ctx.warn("resource", f"{resource!r} resources are not supported in this build; trials run as local processes")
     args = mapping(ctx, data.get("resource_args") or {}, "resource_args")
     for key in args:
