@@ -208,6 +208,7 @@ def test_v1_kubeflow_runs_the_worker_command_with_a_warning(space_file):
     loaded = load_config_dict(v1(trainingServicePlatform="kubeflow", trial=trial), base_dir=space_file)
     assert loaded.config.trial.command == "python3 dist.py"
     assert any(w.startswith("trial.worker.command: runs as one local process") for w in loaded.warnings)
+    assert not any(w.startswith("trial.worker:") for w in loaded.warnings)
 
 
 def test_empty_search_space_is_an_error_unless_the_tuner_reports_first():
@@ -258,3 +259,11 @@ def test_a_v1_yaml_file_is_detected_without_a_format(write, tmp_path):
     path.write_text(path.read_text().replace("gpuNum: 1", "gpuNum: 0").replace("  gpuIndices: 0,1\n", ""))
     (tmp_path / "mnist.py").write_text("")
     assert load_config(path).format == "nni"
+
+
+def test_detection_tells_v1_configs_from_tunelab_yaml():
+    from tunelab.config import detect_format
+
+    assert detect_format({"authorName": "me", "trial": {"command": "x"}}) == "nni"
+    assert detect_format({"trainingServicePlatform": "local"}) == "nni"
+    assert detect_format({"trial": {"command": "x"}, "description": "a misspelt field"}) == "tunelab"

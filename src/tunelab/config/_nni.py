@@ -106,7 +106,7 @@ NNI_MARKERS = frozenset(
     if field not in ("tuner", "assessor", "debug")
     for key in (field, _snake(field))
     if key != "search_space"
-) | frozenset(V1_FIELDS)
+) | frozenset(V1_FIELDS).difference({"description"})
 
 
 def camel(key: str) -> str:
@@ -608,21 +608,27 @@ def v1_to_v2(ctx: Context, raw: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if local:
         reject_unknown(ctx, trial, _V1_TRIAL_LOCAL, "trial")
     else:
-        for key in trial:
-            if key not in _V1_TRIAL_LOCAL:
-                ctx.warn(f"trial.{key}", f"a setting of the {platform!r} platform; ignored when running locally")
         # A cluster job's roles: the first role's command runs as one local process per trial
         # (NNI's converter takes the first task role's command for frameworkcontroller, too).
         roles = trial.get("taskRoles")
-        candidates = [(f"trial.{key}", trial.get(key)) for key in ("master", "worker")]
+        candidates = [(key, trial.get(key)) for key in ("master", "worker")]
         if isinstance(roles, list):
-            candidates += [(f"trial.taskRoles[{i}]", role) for i, role in enumerate(roles)]
+            candidates += [(f"taskRoles[{i}]", role) for i, role in enumerate(roles)]
+        used = None
         for where, role in candidates:
             if "trialCommand" in v2 or not isinstance(role, dict) or role.get("command") is None:
                 continue
             v2["trialCommand"] = role["command"]
-            renames["trialCommand"] = f"{where}.command"
-            ctx.warn(f"{where}.command", "runs as one local process per trial (the other roles do not run)")
+            used = where.split("[")[0]
+            renames["trialCommand"] = f"trial.{where}.command"
+            ctx.warn(
+                f"trial.{where}.command",
+                "runs as one local process per trial; the role's replicas, image and resources, and the other "
+                "roles, are not used",
+            )
+        for key in trial:
+            if key not in _V1_TRIAL_LOCAL and key != used:
+                ctx.warn(f"trial.{key}", f"a setting of the {platform!r} platform; ignored when running locally")
 
     for kind in ("tuner", "assessor", "advisor"):
         if v1.get(kind) is not None:
