@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench-throughput clean
+.PHONY: demo test install install-test lint compat-venvs compat-aup bench-throughput clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ install-test: $(BIN)/python
 	bash .ci/system-deps
 
 # Install the test dependencies, run the static checks (`make lint`), then the whole test suite.
-test: lint
+test: lint compat-venvs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # Static checks, each failing the build: ruff's lint rules and formatting, and mypy over
@@ -30,9 +30,26 @@ lint: install-test
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
+# The differential tests (tests/compat) run the real upstream packages, each in its own venv
+# under .compat/ (ignored by git), so their pins never touch .venv. A venv counts as made
+# once its install has finished (the .installed stamp); the tests skip, saying why, without one.
+COMPAT := .compat
+
+compat-venvs: compat-aup
+
+# Auptimizer 2.0 (10 to 20 s). Its wheel declares no dependencies and nothing more is
+# installed: the tests run its standalone client module aup/aup.py.
+compat-aup: $(COMPAT)/aup/.installed
+
+$(COMPAT)/aup/.installed:
+	rm -rf $(COMPAT)/aup
+	$(PYTHON) -m venv $(COMPAT)/aup
+	$(COMPAT)/aup/bin/pip install --quiet --disable-pip-version-check auptimizer==2.0
+	touch $@
+
 bench-throughput: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m benchmarks.throughput
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts
+	rm -rf $(VENV) $(COMPAT) build *.egg-info .pytest_cache test-artifacts
