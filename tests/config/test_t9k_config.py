@@ -207,3 +207,13 @@ def test_bad_input_is_one_line_naming_the_field(change, message, error):
         load_config_dict(data)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_t9k_names_the_tuner_before_an_empty_space():
+    data = seed_dict()
+    data["spec"]["searchSpace"] = "{}"
+    with pytest.raises(SearchSpaceError, match="spec.searchSpace: the search space is empty, so the trial would get"):
+        load_config_dict(data)
+    data["spec"]["tuner"] = {"builtinTunerName": "NetworkMorphism"}
+    with pytest.raises(TunerError, match="spec.tuner.builtinTunerName: tuner 'NetworkMorphism'.*the nearest is"):
+        load_config_dict(data)

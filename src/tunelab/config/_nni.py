@@ -318,7 +318,7 @@ def _load_v2(ctx: Context, raw: Any) -> dict[str, Any]:
     reject_unknown(ctx, tuner, _ALGORITHM_FIELDS, tuner_key)
     _no_custom(ctx, tuner, tuner_key)
     name = get_str(ctx, tuner, "name", f"{tuner_key}.name")
-    _check_name(ctx, name, f"{tuner_key}.name")  # before the space: a tuner that brings its own space says so
+    check_tuner_name(ctx, name, f"{tuner_key}.name")  # before the space: a tuner that brings its own space says so
     space = _search_space(ctx, data)
     algorithm, stated, default = nni_algorithm_sections(
         ctx, name, tuner.get("classArgs"), space, f"{tuner_key}.classArgs", f"{tuner_key}.name"
@@ -346,7 +346,7 @@ def _load_v2(ctx: Context, raw: Any) -> dict[str, Any]:
     return result
 
 
-def _check_name(ctx: Context, name: str, where: str) -> None:
+def check_tuner_name(ctx: Context, name: str, where: str) -> None:
     """An unknown or unavailable tuner name is the first thing to report."""
     from tunelab.schedulers import nni_tuner_is_scheduler
     from tunelab.tuners import resolve_tuner_name
@@ -394,17 +394,17 @@ def _search_space(ctx: Context, data: dict[str, Any]) -> Any:
         raise ctx.error("searchSpaceFile", "give either searchSpace or searchSpaceFile, not both")
     if data.get("searchSpaceFile") is not None:
         path = ctx.path(get_str(ctx, data, "searchSpaceFile", "searchSpaceFile"))
-        return _nonempty_space(ctx, read_json(ctx, path, "searchSpaceFile"), file_key)
+        return check_nni_space(ctx, read_json(ctx, path, "searchSpaceFile"), file_key)
     if data.get("searchSpace") is None:
         raise ctx.error(
             "searchSpaceFile" if isinstance(ctx, _V1Context) else "searchSpace",
             f"this field is required{'' if isinstance(ctx, _V1Context) else ' (or give searchSpaceFile)'}",
         )
     space = json_field(ctx, data["searchSpace"], "searchSpace", SearchSpaceError)
-    return _nonempty_space(ctx, space, "searchSpace")
+    return check_nni_space(ctx, space, "searchSpace")
 
 
-def _nonempty_space(ctx: Context, space: Any, where: str) -> Any:
+def check_nni_space(ctx: Context, space: Any, where: str) -> Any:
     """The space, checked. An empty one is an error: the trial would get nothing to tune.
 
     NNI's own examples leave ``searchSpace: {}`` only for tuners that bring their own space

@@ -13,7 +13,6 @@ from typing import Any
 
 from tunelab.config._common import (
     Context,
-    check_space,
     get_duration,
     get_int,
     get_str,
@@ -21,7 +20,13 @@ from tunelab.config._common import (
     mapping,
     reject_unknown,
 )
-from tunelab.config._nni import nni_algorithm, nni_algorithm_sections, resolve_mode
+from tunelab.config._nni import (
+    check_nni_space,
+    check_tuner_name,
+    nni_algorithm,
+    nni_algorithm_sections,
+    resolve_mode,
+)
 from tunelab.errors import SearchSpaceError
 
 API_GROUP = "tensorstack.dev/"
@@ -70,8 +75,6 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
 
     if spec.get("searchSpace") is None:
         raise ctx.error("spec.searchSpace", "this field is required")
-    space = json_field(ctx, spec["searchSpace"], "spec.searchSpace", SearchSpaceError)
-    check_space(ctx, space, "spec.searchSpace", nni=True)
     trial, gpus = _trial(ctx, spec.get("trainingConfig"))
 
     if spec.get("tuner") is None:
@@ -79,6 +82,9 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
     tuner = mapping(ctx, spec["tuner"], "spec.tuner")
     reject_unknown(ctx, tuner, ("builtinTunerName", "classArgs"), "spec.tuner")
     name = get_str(ctx, tuner, "builtinTunerName", "spec.tuner.builtinTunerName")
+    check_tuner_name(ctx, name, "spec.tuner.builtinTunerName")  # before the space, as for NNI configs
+    space = json_field(ctx, spec["searchSpace"], "spec.searchSpace", SearchSpaceError)
+    check_nni_space(ctx, space, "spec.searchSpace")
     algorithm, stated, default = nni_algorithm_sections(
         ctx, name, tuner.get("classArgs"), space, "spec.tuner.classArgs", "spec.tuner.builtinTunerName"
     )
