@@ -22,34 +22,30 @@ from typing import Any
 
 from tunelab._clock import SYSTEM_CLOCK, Clock
 from tunelab.config import ExperimentConfig
-from tunelab.engine._attempt import Attempt, score
+from tunelab.engine._attempt import Attempt
+from tunelab.engine._intake import Intake
+from tunelab.engine._ledger import Ledger
 from tunelab.engine._outcome import (
-    FailureAction,
-    Scored,
     StopCause,
     Verdict,
     classify,
-    failure_action,
     final_phase,
 )
 from tunelab.engine._progress import Listener, Progress, Tally, write_best
 from tunelab.engine._requests import Controls, Limits
-from tunelab.engine._setup import build_tuner, scheduler_outcome, trial_seed
+from tunelab.engine._setup import build_tuner, trial_seed
 from tunelab.engine._shared import Workers
 from tunelab.engine._signals import interrupts
 from tunelab.errors import SearchSpaceExhausted, TrialStartError, TunelabError, escape
 from tunelab.runners import Runner, TrialJob, create_runner, process_start_time
-from tunelab.schedulers import Decision, NewTrial, Resume, Wait, build_scheduler
+from tunelab.schedulers import NewTrial, Resume, Wait, build_scheduler
 from tunelab.storage import (
     ExperimentRecord,
-    IntermediateResult,
     Phase,
     Storage,
     TrialNumberTaken,
-    TrialRecord,
     TrialState,
 )
-from tunelab.trial._channel import BadReport, ReportKind
 
 logger = logging.getLogger("tunelab")
 
@@ -98,7 +94,6 @@ class Engine:
         self._elapsed_before = record.elapsed
         self.tuner = build_tuner(config)
         self.scheduler = build_scheduler(config)
-        self.plans: dict[int, NewTrial | Resume] = {}  # what the scheduler started each trial for
         seed = config.seed if config.seed is not None else self.tuner.seed
         self.seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
         self.active: dict[int, Attempt] = {}
@@ -106,7 +101,8 @@ class Engine:
         self.created = 0  # trial numbers below this exist
         self.exhausted = False
         self.tally = Tally(config.mode)
-        self.failures: dict[int, int] = {}
+        self.ledger = Ledger(storage, experiment_id, clock, self.tuner, self.scheduler, self.tally, config.failure)
+        self.intake = Intake(storage, experiment_id, self.scheduler, clock, config.metric, self.stop_grace)
         self.limits = Limits(config.max_trials, config.max_duration, config.concurrency)
         self._error: str | None = None
         self._interrupted = False
@@ -115,6 +111,11 @@ class Engine:
         self._started = 0.0
         self._next_heartbeat = 0.0
         self.controls = Controls(storage, experiment_id, clock, self)
+
+    @property
+    def plans(self) -> dict[int, NewTrial | Resume]:
+        """What the scheduler started each trial for."""
+        return self.ledger.plans
 
     # ------------------------------------------------------------------ main loop
     def run(self, *, resume: bool = False) -> ExperimentRecord:
@@ -273,29 +274,10 @@ class Engine:
                 self.exhausted = True
                 self.scheduler.on_unused(action)
                 return False
-        self.create(number, params, action)
+        self.created = max(self.created, number + 1)
+        self.ledger.create(number, params, action, trial_seed(self.seed, number), self.trial_dir(number))
         self.start(number, params, attempt=1)
         return True
-
-    def create(self, number: int, params: dict[str, Any], action: NewTrial | Resume) -> None:
-        """Record a new trial (WAITING) for what the scheduler started it for."""
-        self.created = max(self.created, number + 1)
-        self.plans[number] = action
-        self.scheduler.on_start(number, params, action)
-        self.storage.create_trial(
-            TrialRecord(
-                experiment_id=self.experiment_id,
-                number=number,
-                state=TrialState.WAITING,
-                params=params,
-                seed=trial_seed(self.seed, number),
-                wait_reason="proposed; starting",
-                trial_dir=str(self.trial_dir(number)),
-                budget=action.budget,
-                parent=action.parent if isinstance(action, Resume) else None,
-                checkpoint_from=action.checkpoint_from if isinstance(action, Resume) else None,
-            )
-        )
 
     def trial_dir(self, number: int) -> Path:
         return self.experiment_dir / "trials" / str(number)
@@ -331,7 +313,6 @@ class Engine:
         if self.workers is not None and not self.workers.claim(self, number):
             return
         job = self.job(number, params, attempt)
-        plan = self.plans.get(number)
         self.storage.update_trial(
             self.experiment_id,
             number,
@@ -340,7 +321,7 @@ class Engine:
             started_at=self.clock.time(),
             ended_at=None,
             wait_reason="",
-            message="" if plan is None else plan.note,
+            message=self.ledger.note(number),
             pid=None,
             pid_start=None,
         )
@@ -359,66 +340,14 @@ class Engine:
 
     # ------------------------------------------------------------------ trial events
     def _collect(self) -> None:
-        now = self.clock.monotonic()
         for attempt in list(self.active.values()):
-            self.ingest(attempt)
-            if attempt.deadline is not None and attempt.stop is None and now >= attempt.deadline:
-                timeout = self.config.trial.timeout or 0.0
-                attempt.stop_for(StopCause.TIMEOUT, f"timed out after {timeout:g} s", self.stop_grace)
-            reached = attempt.budget_reached_at
-            if reached is not None and attempt.stop is None and now >= reached + self.stop_grace:
-                message = f"reached its budget ({attempt.budget}) and was stopped after {self.stop_grace:g} s"
-                attempt.stop_for(StopCause.BUDGET, message, self.stop_grace)  # it did not end by itself
+            self.intake.read(attempt)
+            self.intake.enforce(attempt, self.config.trial.timeout)
             code = attempt.handle.poll()
             if code is not None:
-                self.ingest(attempt, exited=True)
+                self.intake.read(attempt, exited=True)
                 del self.active[attempt.number]
                 self._ended(attempt, code)
-
-    def ingest(self, attempt: Attempt, *, exited: bool = False) -> None:
-        """Store what the trial reported since the last look; the scheduler judges each intermediate result.
-
-        A stop decision counts only while it can still matter: not once the trial has exited,
-        and not for reports read together with (so written before) its final result.
-        """
-        reports = attempt.handle.read_reports()
-        decides = not exited and attempt.final is None
-        decides = decides and not any(getattr(r, "kind", None) is ReportKind.FINAL for r in reports)
-        for report in reports:
-            if isinstance(report, BadReport):
-                self.storage.add_trial_warning(self.experiment_id, attempt.number, f"report ignored: {report.reason}")
-                if report.kind is ReportKind.FINAL:
-                    attempt.final = Scored(None, {}, report.reason)
-                    attempt.final_before_stop = attempt.stop is None
-                continue
-            scored = score(report, self.config.metric)
-            if report.kind is ReportKind.FINAL:
-                attempt.final, attempt.final_before_stop = scored, attempt.stop is None
-                continue
-            step = report.step or 0
-            result = IntermediateResult(step, scored.value, scored.metrics, report.time, attempt.attempt)
-            self.storage.add_intermediate(self.experiment_id, attempt.number, result)
-            if scored.problem:
-                self.storage.add_trial_warning(self.experiment_id, attempt.number, f"step {step}: {scored.problem}")
-            elif scored.value is not None:
-                attempt.last_intermediate, attempt.last_metrics = scored.value, scored.metrics
-                self._assess(attempt, step, scored.value, decides)
-
-    def _assess(self, attempt: Attempt, step: int, value: float, decides: bool) -> None:
-        """The scheduler hears every intermediate result; its decision (stop early, end at the budget) may apply."""
-        if attempt.stop is not None:  # being stopped already: what it reports now changes nothing
-            return
-        resource = step + 1
-        decision = self.scheduler.on_result(attempt.number, resource, value)
-        if not decides:
-            return
-        if decision is Decision.STOP:
-            message = f"stopped early by {self.scheduler.name} after step {step}"
-            logger.info("trial %d: %s", attempt.number, message)
-            attempt.stop_for(StopCause.SCHEDULER, message, self.stop_grace)
-        elif attempt.budget is not None and resource >= attempt.budget and attempt.budget_reached_at is None:
-            attempt.budget_reached_at = self.clock.monotonic()
-            attempt.handle.request_stop()
 
     def _ended(self, attempt: Attempt, code: int) -> None:
         verdict = classify(attempt.end(code))
@@ -429,55 +358,16 @@ class Engine:
         self.settle(attempt.number, attempt.params, attempt.attempt, verdict)
 
     def settle(self, number: int, params: dict[str, Any], attempt: int, verdict: Verdict) -> None:
-        """Record a verdict: a final state, a retry under the failure policy, or a wait to run again."""
-        if verdict.state is None:
-            self._requeue(number, params, attempt + 1, verdict.message)
-            return
-        if verdict.failure:
-            failures = self.failures.get(number, 0) + 1
-            self.failures[number] = failures
-            action = failure_action(failures, self.config.failure.retries, self.config.failure.ignore)
-            if action is FailureAction.RETRY:
-                wait = f"retry {failures} of {self.config.failure.retries} after: {verdict.message}"
-                logger.info("trial %d failed; %s", number, wait)
-                self._requeue(number, params, attempt + 1, wait, message=verdict.message)
-                return
-            if action is FailureAction.ABORT and self._error is None:
-                self._error = f"trial {number} failed ({verdict.message})"
-        self.finish(number, params, verdict)
-
-    def _requeue(self, number: int, params: dict[str, Any], attempt: int, reason: str, *, message: str = "") -> None:
-        fields: dict[str, Any] = {"message": message} if message else {}
-        self.storage.update_trial(
-            self.experiment_id,
-            number,
-            state=TrialState.WAITING,
-            wait_reason=reason,
-            ended_at=self.clock.time(),
-            **fields,
-        )
-        self.queue.append(Queued(number, params, attempt, reason))
+        """Record a verdict (see :meth:`Ledger.settle`) and do what it asks of the loop."""
+        settled = self.ledger.settle(number, params, attempt, verdict)
+        if settled.again:
+            self.queue.append(Queued(number, params, settled.attempt, settled.reason))
+        if settled.abort is not None and self._error is None:
+            self._error = settled.abort
+        self._notify()
 
     def finish(self, number: int, params: dict[str, Any], verdict: Verdict) -> None:
-        state = verdict.state
-        assert state is not None
-        note = getattr(self.plans.get(number), "note", "")  # what the scheduler started it for
-        message = f"{note}; {verdict.message}" if note and verdict.message else note or verdict.message
-        self.storage.update_trial(
-            self.experiment_id,
-            number,
-            state=state,
-            value=verdict.value,
-            metrics=dict(verdict.metrics),
-            message=message,
-            ended_at=self.clock.time(),
-        )
-        self.tally.add(number, state, verdict.value, params, message)
-        self.scheduler.on_end(number, scheduler_outcome(state), verdict.value)
-        if state == TrialState.CANCELED:
-            self.tuner.forget(number)
-        else:
-            self.tuner.observe(number, verdict.value)
+        self.ledger.finish(number, params, verdict)
         self._notify()
 
     def _stop_all(self, message: str) -> None:
