@@ -267,3 +267,16 @@ def test_detection_tells_v1_configs_from_tunelab_yaml():
     assert detect_format({"authorName": "me", "trial": {"command": "x"}}) == "nni"
     assert detect_format({"trainingServicePlatform": "local"}) == "nni"
     assert detect_format({"trial": {"command": "x"}, "description": "a misspelt field"}) == "tunelab"
+
+
+def test_v1_advisors_become_schedulers_with_nnis_budget_parameter(space_file):
+    advisor = {"builtinAdvisorName": "Hyperband", "classArgs": {"R": 9, "eta": 3, "optimize_mode": "maximize"}}
+    config = load_config_dict(v1(tuner=None, advisor=advisor), base_dir=space_file).config
+    assert (config.scheduler.name, config.scheduler.budget_param, config.tuner.name) == (
+        "hyperband",
+        "TRIAL_BUDGET",
+        "random",
+    )
+    assert config.mode == "max"
+    with pytest.raises(ConfigError, match="advisor.builtinAdvisorName: this field is required"):
+        load_config_dict(v1(tuner=None, advisor={"classArgs": {}}), base_dir=space_file)
