@@ -21,6 +21,7 @@ import click
 from tunelab.cli._errors import TunelabGroup, get_experiment
 from tunelab.cli._errors import friendly as _friendly
 from tunelab.cli._options import dashboard_options, serve_options, storage_option
+from tunelab.cli._python import python as _python_command
 from tunelab.errors import TunelabError, escape
 
 EXIT_OK_PHASES = {"DONE", "TIMEOUT", "STOPPED"}
@@ -36,6 +37,9 @@ def main(verbose: bool, debug: bool) -> None:
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+main.add_command(_python_command)
 
 
 def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = None) -> None:

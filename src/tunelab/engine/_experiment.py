@@ -137,10 +137,13 @@ class Experiment:
             self._storage = open_storage(self.config.storage)
         return self._storage
 
-    def create(self) -> str:
-        """Record the experiment (phase PENDING) without running it; returns its id."""
+    def create(self, experiment_id: str | None = None) -> str:
+        """Record the experiment (phase PENDING) without running it; returns its id.
+
+        ``experiment_id`` chooses the id (NNI's ``Experiment(config, id=...)``); a random one otherwise.
+        """
         if self.id is None:
-            self.id = new_experiment_id()
+            self.id = experiment_id or new_experiment_id()
             directory = self.config.experiment_dir or tunelab_home() / "experiments" / self.id
             self.storage.create_experiment(
                 self.id,

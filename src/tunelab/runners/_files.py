@@ -19,7 +19,7 @@ from typing import Literal
 from tunelab._atomic import write_json
 from tunelab.errors import escape
 from tunelab.runners._base import TrialJob
-from tunelab.trial import _context
+from tunelab.trial import _compat_path, _context
 from tunelab.trial._channel import REPORTS_FILE
 
 __all__ = [
@@ -38,8 +38,8 @@ __all__ = [
     "write_pid_file",
 ]
 
-#: The NNI and Auptimizer compatibility modules (``import nni``, ``from aup import ...``).
-SHIMS_DIR = Path(__file__).resolve().parent.parent / "trial" / "_shims"
+#: The compatibility modules (``import nni``, ``from aup import ...``, ``bigdl.orca.automl``).
+SHIMS_DIR = _compat_path.SHIMS_DIR
 STDOUT_FILE = "stdout.log"
 STDERR_FILE = "stderr.log"
 PARAMS_FILE = _context.PARAMS_FILE
@@ -116,8 +116,9 @@ def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict
 
     ``base`` is the environment to start from (this process's by default): the job's
     ``env``, the ``TUNELAB_*`` variables, the interpreter's folder first on ``PATH``, the
-    compatibility modules first on ``PYTHONPATH`` when the job asks for NNI or Auptimizer,
-    and NNI's ``NNI_*`` variables.
+    compatibility modules first on ``PYTHONPATH`` when the job asks for NNI or Auptimizer
+    (only those whose real package is not installed: :func:`tunelab.trial._compat_path.with_shims`,
+    the rule ``tunelab python`` follows too), and NNI's ``NNI_*`` variables.
     """
     env = {**(os.environ if base is None else base), **job.env}
     env[_context.ENV_TRIAL_DIR] = str(job.trial_dir)
@@ -131,10 +132,8 @@ def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict
         env[_context.ENV_CHECKPOINT_DIR] = str(job.checkpoint_dir)
     # Trials run with the interpreter (and virtual environment) tunelab runs in.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    paths = [str(SHIMS_DIR)] if job.compat else []
-    paths += [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in paths]
-    if paths:
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+    if job.compat:
+        env = _compat_path.with_shims(env)
     if "nni" in job.compat:
         env.update(
             NNI_PLATFORM="local",
