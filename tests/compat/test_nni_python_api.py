@@ -6,6 +6,7 @@ and the tutorial run as a user runs them, through ``tunelab python`` in a subpro
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -392,3 +393,33 @@ def test_the_nni_quickstart_tutorial_runs_with_tunelab_python(tmp_path):
     assert len(trials) == 3 and all(t.state == TrialState.SUCCEEDED for t in trials)
     assert all(len(t.intermediate) == 1 and 0.0 <= t.value <= 1.0 for t in trials)
     assert {t.params["features"] for t in trials} <= {128, 256, 512, 1024}
+
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+def _tutorial_statements(text: str) -> list[str]:
+    """The statements of the code blocks of a Sphinx-Gallery page (``.. code-block:: default``)."""
+    blocks, current, inside = [], [], False
+    for line in text.splitlines():
+        if line.startswith(".. code-block::"):
+            inside, current = True, []
+            continue
+        if inside and line and not line.startswith(" "):
+            inside = False
+            blocks.append(textwrap.dedent("\n".join(current)))
+        elif inside:
+            current.append(line)
+    return [ast.dump(node) for block in blocks for node in ast.parse(block).body]
+
+
+def test_the_example_driver_is_the_tutorials_statement_for_statement():
+    seeds = sorted(SEED.glob("002_*.txt")) if SEED.is_dir() else []
+    if not seeds:
+        pytest.skip(f"the tutorial's page (seed 002) is not in {SEED}")
+    expected = _tutorial_statements(seeds[0].read_text())
+    body = ast.parse((EXAMPLE / "main.py").read_text()).body
+    ours = [
+        ast.dump(node) for node in body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    assert len(expected) == 12 and ours == expected
