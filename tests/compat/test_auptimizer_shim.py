@@ -7,9 +7,11 @@ test_auptimizer_differential.py.)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +118,42 @@ def test_tunelab_python_runs_python_m_aup(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "ended DONE" in done.stderr
+
+
+def test_aup_experiment_python_api_runs_the_experiment(tmp_path):
+    shims = Path(__file__).resolve().parents[2] / "src" / "tunelab" / "trial" / "_shims"
+    (tmp_path / "train.py").write_text(
+        "import sys\nfrom aup import aup_args\n\n@aup_args\ndef f(x):\n    return x\n\nf(sys.argv[1])\n"
+    )
+    config = {
+        "proposer": "random",
+        "n_samples": 3,
+        "script": "train.py",
+        "target": "max",
+        "resource": "gpu",
+        "parameter_config": [{"name": "x", "range": [0, 1], "type": "float"}],
+    }
+    (tmp_path / "experiment.json").write_text(json.dumps(config))
+    (tmp_path / "driver.py").write_text(
+        textwrap.dedent(
+            """
+            from aup import BasicConfig, Experiment
+            e = Experiment(BasicConfig().load("experiment.json"))
+            e.add_suspend_signal()
+            e.start()
+            result = e.finish()
+            print(result.phase.value, len(result.trials), e.eid == result.experiment_id)
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "driver.py"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(shims)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["DONE", "3", "True"]
+    assert "warning: resource: 'gpu' resources are not supported" in done.stderr

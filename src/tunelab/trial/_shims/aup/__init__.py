@@ -3,13 +3,15 @@
 Trial scripts: ``BasicConfig``, ``print_result``, ``aup_args``, ``aup_flags`` and
 ``aup_save_model`` with Auptimizer 2.0's semantics (see :mod:`aup.aup`). Experiments:
 ``python -m aup experiment.json`` (run it as ``tunelab python -m aup experiment.json``)
-runs the experiment with tunelab (see :mod:`aup.__main__`).
+runs the experiment with tunelab (see :mod:`aup.__main__`); so does
+``Experiment(BasicConfig().load("experiment.json")).start()``.
 """
 
 from __future__ import annotations
 
+from ._experiment import Experiment
 from .aup import BasicConfig, aup_args, aup_flags, aup_save_model, print_result
 
-__all__ = ["BasicConfig", "aup_args", "aup_flags", "aup_save_model", "print_result"]
+__all__ = ["BasicConfig", "Experiment", "aup_args", "aup_flags", "aup_save_model", "print_result"]
 
 __version__ = "2.0"
