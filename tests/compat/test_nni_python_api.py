@@ -310,11 +310,19 @@ def _tunelab(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: 
     )
 
 
-def _fake_nni(tmp_path: Path) -> Path:
+def _fake_site(tmp_path: Path) -> Path:
+    """A folder with a real-looking ``nni`` and ``bigdl.orca.automl`` installed (each says REAL)."""
     site = tmp_path / "site"
-    (site / "nni").mkdir(parents=True)
-    (site / "nni" / "__init__.py").write_text("REAL = True\n")
+    for package in ("nni", "bigdl", "bigdl/orca", "bigdl/orca/automl"):
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text("REAL = True\n")
     return site
+
+
+PROBE = (
+    "import nni, aup, bigdl.orca.automl as automl; "
+    "print(getattr(nni, 'REAL', False), getattr(automl, 'REAL', False), aup.__file__)"
+)
 
 
 def test_launcher_runs_scripts_and_modules_with_the_shims(tmp_path):
@@ -332,25 +340,30 @@ def test_launcher_runs_scripts_and_modules_with_the_shims(tmp_path):
     assert helped.returncode == 0 and "tunelab python main.py" in helped.stdout
 
 
-def test_an_installed_package_is_never_shadowed(tmp_path):
-    site = _fake_nni(tmp_path)
+def test_an_installed_package_is_never_shadowed_by_the_launcher(tmp_path):
+    site = _fake_site(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    probe = "import nni, aup; print(getattr(nni, 'REAL', False), aup.__file__)"
-    result = _tunelab("python", "-c", probe, cwd=tmp_path, env=env)
+    result = _tunelab("python", "-c", PROBE, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    real, aup_file = result.stdout.split()
-    assert real == "True" and Path(aup_file).resolve().is_relative_to(SHIMS_DIR)
+    real_nni, real_bigdl, aup_file = result.stdout.split()
+    assert real_nni == "True" and real_bigdl == "True" and Path(aup_file).resolve().is_relative_to(SHIMS_DIR)
 
-    # Without the real package, the shim is used; the shims folder itself is the entry.
+    # Without the real packages, the shims folder itself is the entry; with some, links to the others.
     assert shims_path("") == str(SHIMS_DIR)
     overlay = shims_path(str(site))
-    assert overlay is not None and sorted(os.listdir(overlay)) == [n for n in shim_packages() if n != "nni"]
+    assert overlay is not None and sorted(os.listdir(overlay)) == [
+        n for n in shim_packages() if n not in ("nni", "bigdl")
+    ]
     # An earlier shims entry (a launcher's) is replaced, never kept ahead of the real package.
     assert with_shims({"PYTHONPATH": os.pathsep.join([str(SHIMS_DIR), str(site)])})["PYTHONPATH"] == os.pathsep.join(
         [overlay, str(site)]
     )
 
-    # Trials follow the same rule: the job's own PYTHONPATH counts as installed packages.
+
+def test_a_trial_gets_the_trial_api_it_asks_for_and_the_real_other_packages(tmp_path):
+    """A trial talks to tunelab through the ``nni`` it asked for (a real NNI would wait for NNI's
+    manager forever); the other packages follow the launcher's rule."""
+    site = _fake_site(tmp_path)
     job = TrialJob(
         experiment_id="e",
         number=0,
@@ -359,15 +372,15 @@ def test_an_installed_package_is_never_shadowed(tmp_path):
         trial_dir=tmp_path / "trial",
         command="python -c pass",
         code_dir=tmp_path,
-        compat=("nni", "aup"),
+        compat=("nni",),
         env={"PYTHONPATH": str(site)},
     )
-    trial_env = trial_environment(job)
     seen = subprocess.run(
-        [sys.executable, "-c", probe], env=trial_env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+        [sys.executable, "-c", PROBE], env=trial_environment(job), capture_output=True, text=True, timeout=120
     )
     assert seen.returncode == 0, seen.stderr
-    assert seen.stdout.split()[0] == "True" and Path(seen.stdout.split()[1]).resolve().is_relative_to(SHIMS_DIR)
+    real_nni, real_bigdl, aup_file = seen.stdout.split()
+    assert (real_nni, real_bigdl) == ("False", "True") and Path(aup_file).resolve().is_relative_to(SHIMS_DIR)
     plain = trial_environment(dataclasses.replace(job, env={}), base={"PATH": os.environ["PATH"]})
     assert plain["PYTHONPATH"].split(os.pathsep)[0] == str(SHIMS_DIR)
 

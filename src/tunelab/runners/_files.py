@@ -117,8 +117,9 @@ def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict
     ``base`` is the environment to start from (this process's by default): the job's
     ``env``, the ``TUNELAB_*`` variables, the interpreter's folder first on ``PATH``, the
     compatibility modules first on ``PYTHONPATH`` when the job asks for NNI or Auptimizer
-    (only those whose real package is not installed: :func:`tunelab.trial._compat_path.with_shims`,
-    the rule ``tunelab python`` follows too), and NNI's ``NNI_*`` variables.
+    (the trial API it asks for always, since that is how it talks to the engine; the others
+    only where their real package is not installed, as for ``tunelab python``:
+    :func:`tunelab.trial._compat_path.with_shims`), and NNI's ``NNI_*`` variables.
     """
     env = {**(os.environ if base is None else base), **job.env}
     env[_context.ENV_TRIAL_DIR] = str(job.trial_dir)
@@ -133,7 +134,7 @@ def trial_environment(job: TrialJob, base: dict[str, str] | None = None) -> dict
     # Trials run with the interpreter (and virtual environment) tunelab runs in.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     if job.compat:
-        env = _compat_path.with_shims(env)
+        env = _compat_path.with_shims(env, force=job.compat)
     if "nni" in job.compat:
         env.update(
             NNI_PLATFORM="local",

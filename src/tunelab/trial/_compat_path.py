@@ -1,11 +1,16 @@
 """Where the compatibility modules (``nni``, ``aup``, ``bigdl.orca.automl``, ``zoo.orca.automl``) come from.
 
-One rule for every process tunelab starts (trials on every runner, ``tunelab python``): a
+The rule, for every process tunelab starts (``tunelab python`` and trials on every runner): a
 compatibility module is importable only where the real package does not provide it, so an
-installed NNI, Auptimizer or BigDL is never shadowed. A ``PYTHONPATH`` entry comes before
-site-packages, so putting the whole shims folder there would hide the real packages; instead
-the entry is the shims folder itself when no real package is found (the common case), or a
-folder holding links to only the shims whose real package is missing.
+installed NNI, Auptimizer or BigDL is never shadowed. One exception, for trials: the trial API
+a job asks for (``trial.compat``: ``nni``, ``aup``) is always the compatibility module, since
+it is how the trial talks to tunelab's engine; the real one talks to its own manager, which is
+not there (NNI 3.0's ``get_next_parameter()`` waits forever for NNI's manager to answer).
+
+A ``PYTHONPATH`` entry comes before site-packages, so putting the whole shims folder there
+would hide the real packages; instead the entry is the shims folder itself when every shim is
+wanted (the common case: none of the real packages is installed), or a folder holding links
+to only the wanted ones.
 """
 
 from __future__ import annotations
@@ -73,16 +78,18 @@ def _overlay_root() -> str:
     return os.path.join(os.path.realpath(tempfile.gettempdir()), f"tunelab-shims-{uid}")
 
 
-def shims_path(pythonpath: str | None = None) -> str | None:
-    """The ``PYTHONPATH`` entry that makes the missing compatibility packages importable.
+def shims_path(pythonpath: str | None = None, force: Iterable[str] = ()) -> str | None:
+    """The ``PYTHONPATH`` entry that makes the missing compatibility packages (and those in ``force``) importable.
 
     ``pythonpath`` is the ``PYTHONPATH`` the new process will have (its other entries count
-    as installed packages). Returns None when every real package is installed.
+    as installed packages). Returns None when every real package is installed and none is forced.
     """
-    names = missing_real_packages(pythonpath)
+    known = shim_packages()
+    wanted = set(missing_real_packages(pythonpath)) | {name for name in force if name in known}
+    names = [name for name in known if name in wanted]
     if not names:
         return None
-    if names == shim_packages():
+    if names == known:
         return str(SHIMS_DIR)
     key = hashlib.sha256("\0".join([str(SHIMS_DIR), *names]).encode()).hexdigest()[:12]
     folder = Path(_overlay_root()) / f"{'-'.join(names)}-{key}"
@@ -105,14 +112,17 @@ def _make_overlay(folder: Path, names: Iterable[str]) -> None:
         staging.rmdir()
 
 
-def with_shims(env: Mapping[str, str]) -> dict[str, str]:
-    """``env`` with the compatibility packages first on ``PYTHONPATH`` where their real package is missing."""
+def with_shims(env: Mapping[str, str], force: Iterable[str] = ()) -> dict[str, str]:
+    """``env`` with the compatibility packages first on ``PYTHONPATH`` where their real package is missing.
+
+    ``force`` names packages whose compatibility module is wanted even so (a trial's ``compat``).
+    """
     out = dict(env)
     current: list[str] = []
     for entry in out.get("PYTHONPATH", "").split(os.pathsep):
         if entry and not _is_shims_entry(entry) and entry not in current:
             current.append(entry)
-    shims = shims_path(os.pathsep.join(current))
+    shims = shims_path(os.pathsep.join(current), force)
     paths = ([shims] if shims else []) + current
     if paths:
         out["PYTHONPATH"] = os.pathsep.join(paths)
