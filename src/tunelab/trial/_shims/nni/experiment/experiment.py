@@ -275,10 +275,8 @@ class Experiment:
         self._viewing = True
         if not non_blocking:
             try:
-                while self._dashboard is not None and self._dashboard._thread is not None:
-                    self._dashboard._thread.join(timeout=1.0)
-                    if not self._dashboard._thread.is_alive():
-                        break
+                while True:  # as NNI's view(): serve until Ctrl-C
+                    time.sleep(10)
             except KeyboardInterrupt:
                 _logger.warning("KeyboardInterrupt detected")
             finally:
