@@ -18,6 +18,7 @@ The framework (torch, keras) is imported inside the backend's functions only.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -32,6 +33,8 @@ logger = logging.getLogger("tunelab.integrations")
 
 #: A checkpoint's record of how many epochs the saved model has trained.
 EPOCHS_FILE = "epochs.txt"
+#: The configuration a trial trained, as ``model_creator`` received it (``hp.sample_from`` values included).
+CONFIG_FILE = "config.json"
 
 
 class Session(Protocol):
@@ -72,6 +75,7 @@ class AutoEstimator:
         logs_dir: str | Path | None = None,
         resources_per_trial: Mapping[str, float] | None = None,
         name: str | None = None,
+        remote_dir: str | None = None,
     ) -> None:
         self.backend = backend
         self.logs_dir = None if logs_dir is None else Path(logs_dir).expanduser()
@@ -85,6 +89,10 @@ class AutoEstimator:
             raise ConfigError(f"resources_per_trial: unknown resource {unknown[0]!r} (expected 'cpu' or 'gpu')")
         if self.resources_per_trial.get("gpu"):
             warnings.warn("resources_per_trial: AutoEstimator trains on the CPU; 'gpu' is ignored", stacklevel=2)
+        if remote_dir is not None:
+            warnings.warn(
+                "remote_dir: ignored; every trial's results and checkpoints stay under logs_dir", stacklevel=2
+            )
         self.experiment: Any = None
         self.result: Any = None
         self._data: Any = None
@@ -100,6 +108,7 @@ class AutoEstimator:
         logs_dir: str | Path | None = None,
         resources_per_trial: Mapping[str, float] | None = None,
         name: str | None = None,
+        remote_dir: str | None = None,
     ) -> AutoEstimator:
         """A PyTorch estimator.
 
@@ -115,6 +124,7 @@ class AutoEstimator:
             logs_dir=logs_dir,
             resources_per_trial=resources_per_trial,
             name=name,
+            remote_dir=remote_dir,
         )
 
     @classmethod
@@ -127,6 +137,7 @@ class AutoEstimator:
         logs_dir: str | Path | None = None,
         resources_per_trial: Mapping[str, float] | None = None,
         name: str | None = None,
+        remote_dir: str | None = None,
     ) -> AutoEstimator:
         """A Keras 3 estimator; ``model_creator(config)`` returns a compiled model.
 
@@ -140,6 +151,7 @@ class AutoEstimator:
             logs_dir=logs_dir,
             resources_per_trial=resources_per_trial,
             name=name,
+            remote_dir=remote_dir,
         )
 
     # ------------------------------------------------------------------ tuning
@@ -150,54 +162,89 @@ class AutoEstimator:
         validation_data: Any = None,
         metric: str | Callable[..., float] | None = None,
         metric_mode: str | None = None,
+        metric_threshold: float | None = None,
         n_sampling: int = 1,
         search_space: Mapping[str, Any] | None = None,
         search_alg: str | None = None,
         search_alg_params: Mapping[str, Any] | None = None,
         scheduler: str | None = None,
         scheduler_params: Mapping[str, Any] | None = None,
+        feature_cols: str | list[str] | None = None,
+        label_cols: str | list[str] | None = None,
         mode: str | None = None,
     ) -> AutoEstimator:
         """Tune: ``n_sampling`` configurations (times the grid of any ``hp.grid_search``), ``epochs`` each.
 
-        ``data`` and ``validation_data`` are ``(x, y)`` numpy arrays or data creators
-        ``(config) -> DataLoader`` (torch) / ``(x, y)`` (keras); without validation data the
-        metric is computed on the training data. ``metric`` is ``"accuracy"``, ``"mse"``,
-        ``"mae"``, ``"rmse"``, ``"r2"``, ``"mean_loss"`` or ``(y_true, y_pred) -> float``;
-        ``metric_mode`` (or ``mode``, as in Orca's examples) says whether larger is better.
-        ``search_alg`` is a tunelab tuner name or an alias from Orca and Ray (``bayesopt``,
-        ``skopt``, ``hyperopt``...; default random search, enumerating grid values), and
-        ``scheduler`` one of Orca's scheduler names (``async_hyperband``, ``hyperband``,
-        ``median_stopping_rule``, ``hb_bohb``, ``pbt``, ``fifo``) or tunelab's.
+        ``data`` and ``validation_data`` are ``(x, y)`` numpy arrays, data creators
+        ``(config) -> DataLoader`` (torch) / ``(x, y)`` (keras), or pandas DataFrames with
+        ``feature_cols`` and ``label_cols``; without validation data the metric is computed on
+        the training data. ``metric`` is ``"accuracy"``, ``"mse"``, ``"mae"``, ``"rmse"``, ``"r2"``,
+        ``"mean_loss"``, another of Orca's ``Evaluator`` metrics (``"smape"``, ``"mape"``...) or
+        ``(y_true, y_pred) -> float``; ``metric_mode`` (or ``mode``, as in Orca's examples) says
+        whether larger is better. A trial whose metric reaches ``metric_threshold`` stops training
+        (Orca's ``TrialStopper``); the other configurations still run. ``search_alg`` is one of
+        Orca's searcher names (``skopt``, ``bayesopt``, ``hyperopt``, ``optuna``, ``ax``...; see
+        :mod:`tunelab.integrations._orca`) or a tunelab tuner name (default random search,
+        enumerating grid values), and ``scheduler`` one of Orca's scheduler names
+        (``async_hyperband``, ``hyperband``, ``median_stopping_rule``, ``hb_bohb``, ``pbt``, ``pb2``,
+        ``fifo``) or tunelab's.
         """
         from tunelab.engine import Experiment
         from tunelab.engine._experiment import new_experiment_id
+        from tunelab.integrations import _orca
 
         if mode is not None and metric_mode is not None and mode != metric_mode:
             raise ConfigError(f"fit: mode={mode!r} contradicts metric_mode={metric_mode!r}; give one of them")
-        chosen = resolve_metric("mean_loss" if metric is None else metric, metric_mode or mode)
+        chosen = _resolve_metric("mean_loss" if metric is None else metric, metric_mode or mode)
         if search_space is None:
             raise ConfigError("fit: search_space is required (a dict of tunelab.hp domains or fixed values)")
         for label, value in (("epochs", epochs), ("n_sampling", n_sampling)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"fit: {label} must be a positive integer, got {value!r}")
+        if metric_threshold is not None and (
+            isinstance(metric_threshold, bool) or not isinstance(metric_threshold, (int, float))
+        ):
+            raise ConfigError(f"fit: metric_threshold must be a number, got {metric_threshold!r}")
         if data is None:
-            raise ConfigError("fit: data is required: (x, y) arrays or a data creator function")
+            raise ConfigError("fit: data is required: (x, y) arrays, a data creator function or a DataFrame")
+        if (feature_cols is not None or label_cols is not None) and not hasattr(data, "columns"):
+            raise ConfigError(
+                f"fit: feature_cols and label_cols select columns of a pandas DataFrame; data is {type(data).__name__}"
+            )
+        data = _orca.frame_to_arrays(data, feature_cols, label_cols, where="fit: data")
+        if validation_data is not None:
+            validation_data = _orca.frame_to_arrays(
+                validation_data, feature_cols, label_cols, where="fit: validation_data"
+            )
+        searched, computed = _orca.split_space(search_space)
+        plan = _orca.orca_search_alg(search_alg, search_alg_params)
+        scheduler, scheduler_args, scheduler_notes = _orca.orca_scheduler(scheduler, scheduler_params)
+        notes = (*plan.warnings, *scheduler_notes)
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+            logger.warning("%s: %s", self.name, note)
+        cluster = _orca.ray_context()
         settings: dict[str, Any] = {
             "name": self.name,
-            "search_space": dict(search_space),
-            "tuner": {"name": search_alg or "random", "args": dict(search_alg_params or {})},
+            "search_space": searched,
+            "tuner": {"name": plan.tuner, "args": plan.args},
             "mode": chosen.mode,
-            "concurrency": self._concurrency(),
+            "concurrency": self._concurrency(cluster is not None),
             "failure": {"ignore": True},
         }
+        if plan.enqueue:
+            settings["enqueue"] = plan.enqueue
+        if cluster is not None:
+            settings["runner"] = "ray"
+            settings["ray"] = {"address": cluster.address, "resources_per_trial": dict(self.resources_per_trial)}
         if self.logs_dir is not None:
             settings["experiment_dir"] = self.logs_dir / f"{self.name}-{new_experiment_id()}"
-        configurations = n_sampling * _grid_size(search_space)
-        _add_scheduler(settings, scheduler, scheduler_params, epochs, configurations)
+        configurations = n_sampling * _grid_size(searched)
+        _add_scheduler(settings, scheduler, scheduler_args, epochs, configurations)
         settings["max_trials"] = _trials_for(settings, configurations)
         objective = _Objective(self.backend, data, validation_data, epochs, chosen, self._threads())
-        self.experiment = Experiment(objective=objective, **settings)
+        objective.computed, objective.threshold = computed, metric_threshold
+        self.experiment = Experiment(objective=objective, warnings=notes, **settings)
         # A scheduler that gives budgets adds them to the parameters under this name.
         self._budget_param = objective.budget_param = getattr(
             getattr(self.experiment.config, "scheduler", None), "budget_param", None
@@ -210,8 +257,13 @@ class AutoEstimator:
     def _threads(self) -> int:
         return max(1, int(self.resources_per_trial.get("cpu", 1)))
 
-    def _concurrency(self) -> int:
-        return max(1, int((os.cpu_count() or 1) // self.resources_per_trial.get("cpu", 1)))
+    def _concurrency(self, on_ray: bool = False) -> int:
+        cpus = float(os.cpu_count() or 1)
+        if on_ray:
+            import ray
+
+            cpus = float(ray.cluster_resources().get("CPU", cpus))
+        return max(1, int(cpus // self.resources_per_trial.get("cpu", 1)))
 
     # ------------------------------------------------------------------ results
     def _best(self) -> Any:
@@ -225,13 +277,23 @@ class AutoEstimator:
         return best
 
     def get_best_config(self) -> dict[str, Any]:
-        """The best configuration (the parameters ``model_creator`` received)."""
-        return _user_config(self._best().params, self._budget_param)
+        """The best configuration (the parameters ``model_creator`` received, ``hp.sample_from`` values included)."""
+        return self._config_of(self._best())
 
     def get_best_model(self) -> Any:
         """The model of the best trial, loaded from its last checkpoint (in evaluation mode)."""
         best = self._best()
-        return self.backend.load_model(_user_config(best.params, self._budget_param), Path(best.trial_dir), self._data)
+        return self.backend.load_model(self._config_of(best), _model_folder(best), self._data)
+
+    def _get_best_automl_model(self) -> Any:
+        """Orca's internal name for the best model, kept for scripts that call it."""
+        return self.get_best_model()
+
+    def _config_of(self, trial: Any) -> dict[str, Any]:
+        saved = _model_folder(trial) / CONFIG_FILE
+        if saved.is_file():
+            return dict(json.loads(saved.read_text()))
+        return _user_config(trial.params, self._budget_param)
 
     @property
     def best_value(self) -> float | None:
@@ -254,6 +316,9 @@ class _Objective:
         self.backend, self.data, self.validation_data = backend, data, validation_data
         self.epochs, self.metric, self.threads = epochs, metric, threads
         self.budget_param: str | None = None
+        #: Values computed in the trial (``hp.sample_from``), and Orca's ``metric_threshold``.
+        self.computed: Mapping[str, Any] = {}
+        self.threshold: float | None = None
         self.__qualname__ = f"AutoEstimator[{backend.framework}]"
 
     def __call__(self, params: dict[str, Any]) -> float | None:
@@ -264,6 +329,13 @@ class _Objective:
         target = self.epochs if budget is None else int(budget)
         checkpoint_dir = getattr(api, "get_checkpoint_dir", lambda: None)()
         config = _user_config(params, self.budget_param)
+        if self.computed:
+            from tunelab.integrations._orca import resolve_computed
+
+            config = resolve_computed(config, self.computed, api.get_trial_seed())
+        for folder in {f for f in (context.trial_dir, checkpoint_dir) if f is not None}:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            (Path(folder) / CONFIG_FILE).write_text(json.dumps(config, default=str))
         session = self.backend.session(config, self.data, self.validation_data, self.threads)
         done = _restore(session, checkpoint_dir)
         value: float | None = None
@@ -275,9 +347,42 @@ class _Objective:
                 _save(session, folder, epoch + 1)
             extra = {} if self.metric.function is None else {"mean_loss": float(mean_loss)}
             api.report(value, step=epoch, **extra)
-            if api.should_stop():
+            if api.should_stop() or self._reached(value):
                 break
         return value
+
+    def _reached(self, value: float) -> bool:
+        """Orca's ``metric_threshold``: this trial's metric is good enough to stop training it."""
+        if self.threshold is None:
+            return False
+        return value >= self.threshold if self.metric.mode == "max" else value <= self.threshold
+
+
+def _resolve_metric(metric: str | Callable[..., float], mode: str | None) -> Metric:
+    """tunelab's metric of that name, else Orca's ``Evaluator`` metric (averaged over outputs, as Orca tunes)."""
+    from tunelab.integrations._orca_metrics import Evaluator
+
+    try:
+        return resolve_metric(metric, mode)
+    except ConfigError:
+        if not isinstance(metric, str) or metric not in Evaluator.metrics_func:
+            raise
+    if mode is not None and mode not in ("min", "max"):
+        raise ConfigError(f"metric_mode: expected 'min' or 'max', got {mode!r}")
+    name = metric
+
+    def function(y_true: Any, y_pred: Any) -> float:
+        return float(Evaluator.evaluate(name, y_true, y_pred, multioutput="uniform_average"))
+
+    function.__name__ = name
+    return Metric(name, function, mode or Evaluator.get_metric_mode(name))
+
+
+def _model_folder(trial: Any) -> Path:
+    """Where a trial's last checkpoint is: its checkpoint folder (also written by trials on Ray), else its folder."""
+    folder = Path(trial.trial_dir)
+    checkpoint = folder / "checkpoint"
+    return checkpoint if (checkpoint / EPOCHS_FILE).is_file() else folder
 
 
 def _save(session: Session, folder: Path, epochs_done: int) -> None:

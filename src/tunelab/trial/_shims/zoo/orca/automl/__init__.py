@@ -1,0 +1,1 @@
+"""``zoo.orca.automl``: ``auto_estimator.AutoEstimator``, ``hp``, ``metrics.Evaluator``, ``pytorch_utils``."""

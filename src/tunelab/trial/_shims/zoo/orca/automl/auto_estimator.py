@@ -1,0 +1,5 @@
+"""``zoo.orca.automl.auto_estimator.AutoEstimator``: tunelab's AutoEstimator, which has Orca's API."""
+
+from tunelab.integrations.estimator import AutoEstimator
+
+__all__ = ["AutoEstimator"]
