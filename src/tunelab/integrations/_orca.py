@@ -115,9 +115,9 @@ def orca_search_alg(name: str | None, params: Mapping[str, Any] | None) -> Searc
     else:
         tuner, kept = entry.nearest, {}
         reason = (
-            f"{entry.package} is installed but tunelab has no adapter for it"
-            if entry.package is not None and _installed(entry.package)
-            else f"it needs the package {entry.package!r}, which is not installed"
+            f"it needs {entry.package}, which is not installed (pip install {entry.package})"
+            if entry.adapter is not None
+            else "tunelab has no adapter for this library"
         )
         notes.append(
             f"search_alg {key!r} ({entry.title}): {reason}; running tunelab's {entry.nearest!r} instead ({entry.why})"
