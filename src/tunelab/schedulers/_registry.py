@@ -101,6 +101,9 @@ ARG_ALIASES: dict[str, dict[str, str]] = {
 }
 ARG_ALIASES["bohb"] = ARG_ALIASES["hyperband"]
 
+#: NNI's spellings of the median rule, which get NNI's median of an even count (``worse_middle``).
+_NNI_MEDIAN_NAMES = {"medianstop", "medianstopassessor"}
+
 #: Arguments other systems pass that mean nothing here: accepted and dropped when harmless.
 _DROPPED = {
     "metric",
@@ -201,6 +204,8 @@ def _create(
         if target in resolved:
             raise ConfigError(f"{label}: {target!r} is given twice (as {key!r} and another spelling)")
         resolved[target] = value
+    if canonical == "median" and _normalize(name) in _NNI_MEDIAN_NAMES:
+        resolved.setdefault("worse_middle", True)  # NNI's median of an even count: the worse middle value
     cls = SCHEDULERS[canonical]
     kwargs: dict[str, Any] = {"mode": mode or "min", "seed": seed, **resolved}
     if "space" in inspect.signature(cls.__init__).parameters:

@@ -56,6 +56,11 @@ class MedianStop(_Periodic):
     same step) of the trials that *completed*. Ray's MedianStoppingRule and Auptimizer's
     median policy also count trials still running (``include_running``) and wait for
     ``min_samples_required`` of them.
+
+    With an even number of averages the median is their middle pair's mean (``np.median``, as
+    Ray's rule), or with ``worse_middle`` the worse of that pair, as NNI's Medianstop takes it
+    (``nni/algorithms/hpo/medianstop_assessor.py``); NNI's spellings ``Medianstop`` and
+    ``MedianstopAssessor`` get ``worse_middle`` by default.
     """
 
     name = "median"
@@ -69,10 +74,12 @@ class MedianStop(_Periodic):
         interval: int = 1,
         min_samples_required: int = 1,
         include_running: bool = False,
+        worse_middle: bool = False,
     ) -> None:
         super().__init__(mode=mode, seed=seed, start_step=start_step, interval=interval)
         self.min_samples_required = check_int("scheduler 'median'", "min_samples_required", min_samples_required, 1)
         self.include_running = bool(include_running)
+        self.worse_middle = bool(worse_middle)
 
     def _behind(self, view: TrialView, resource: int) -> bool:
         best = view.best_until(resource)
@@ -83,6 +90,8 @@ class MedianStop(_Periodic):
                 averages.append(float(np.mean(losses)))
         if best is None or len(averages) < self.min_samples_required:
             return False
+        if self.worse_middle:  # losses: the larger of the middle pair is the worse one
+            return best > sorted(averages)[len(averages) // 2]
         return best > float(np.median(averages))
 
 
