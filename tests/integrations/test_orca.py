@@ -97,8 +97,8 @@ def test_optuna_and_hyperopt_run_the_libraries_with_rays_arguments():
         orca_search_alg("hyperopt", {"gamma": 0.25})
 
 
-def test_skopt_warns_that_tunelabs_gp_runs_and_says_so_in_the_experiment():
-    """Before, skopt quietly ran tunelab's GP; now the user is told, in Python and in the stored experiment."""
+def test_a_searcher_without_adapter_warns_and_says_so_in_the_experiment():
+    """Before, bayesopt quietly ran tunelab's GP; now the user is told, in Python and in the stored experiment."""
     est = _linear_estimator()
     with pytest.warns(UserWarning) as caught:
         est.fit(
@@ -106,15 +106,33 @@ def test_skopt_warns_that_tunelabs_gp_runs_and_says_so_in_the_experiment():
             metric="accuracy",
             search_space={"lr": hp.uniform(0.01, 0.1)},
             n_sampling=2,
-            search_alg="skopt",
-            search_alg_params={"n_initial_points": 1},
+            search_alg="bayesopt",
+            search_alg_params={"utility_kwargs": {"kind": "ucb"}, "random_state": 0},
         )
     shown = [str(w.message) for w in caught]
-    assert any(re.match(r"search_alg 'skopt' \(scikit-optimize.*running tunelab's 'gp' instead", m) for m in shown)
-    assert est.experiment.config.tuner.name == "gp"
+    assert any(
+        re.match(r"search_alg 'bayesopt' \(BayesianOptimization.*running tunelab's 'gp' instead", m) for m in shown
+    )
+    assert est.experiment.config.tuner.name == "gp" and est.experiment.config.tuner.args == {"seed": 0}
     stored = est.experiment.storage.get_experiment(est.experiment.id).warnings
-    assert any("'skopt'" in w and "'gp'" in w for w in stored)
-    assert any("search_alg_params for 'skopt' not used" in w for w in stored)
+    assert any("'bayesopt'" in w and "'gp'" in w for w in stored)
+    assert any("search_alg_params for 'bayesopt' not used by tunelab's 'gp': utility_kwargs" in w for w in stored)
+
+
+def test_skopt_runs_scikit_optimize_through_the_adapter():
+    pytest.importorskip("skopt")
+    est = _linear_estimator()
+    est.fit(
+        _blobs(),
+        metric="accuracy",
+        search_space={"lr": hp.uniform(0.01, 0.1)},
+        n_sampling=3,
+        search_alg="skopt",
+        search_alg_params={"n_initial_points": 2},
+    )
+    assert est.experiment.config.tuner.name == "scikitoptimize"
+    assert est.experiment.storage.get_experiment(est.experiment.id).warnings == ()
+    assert len(est.result.trials) == 3 and all(t.value is not None for t in est.result.trials)
 
 
 # ------------------------------------------------------------------ schedulers

@@ -36,6 +36,7 @@ class SearchAlg:
     adapter: str | None  # tunelab's tuner that runs the library itself
     nearest: str  # tunelab's own tuner closest to it
     why: str  # what the nearest tuner shares with it
+    pip: str | None = None  # the distribution to install, when its name is not the module's
 
 
 #: Ray Tune's ``create_searcher`` names, as Orca documents them for ``search_alg``.
@@ -44,7 +45,14 @@ SEARCH_ALGS: dict[str, SearchAlg] = {
     "random": SearchAlg("random search", None, "random", "random", ""),
     "optuna": SearchAlg("Optuna (TPE)", "optuna", "optuna", "tpe", "both are TPE"),
     "hyperopt": SearchAlg("Hyperopt (TPE)", "hyperopt", "hyperopt", "tpe", "both are TPE"),
-    "skopt": SearchAlg("scikit-optimize's Bayesian optimization", "skopt", None, "gp", "both are Gaussian-process BO"),
+    "skopt": SearchAlg(
+        "scikit-optimize's Bayesian optimization",
+        "skopt",
+        "scikitoptimize",
+        "gp",
+        "both are Gaussian-process BO",
+        pip="scikit-optimize",
+    ),
     "bayesopt": SearchAlg("BayesianOptimization (bayes_opt)", "bayes_opt", None, "gp", "both are Gaussian-process BO"),
     "ax": SearchAlg("Ax (BoTorch)", "ax", None, "gp", "both are Gaussian-process BO"),
     "dragonfly": SearchAlg("Dragonfly", "dragonfly", None, "gp", "both are Gaussian-process BO"),
@@ -115,7 +123,7 @@ def orca_search_alg(name: str | None, params: Mapping[str, Any] | None) -> Searc
     else:
         tuner, kept = entry.nearest, {}
         reason = (
-            f"it needs {entry.package}, which is not installed (pip install {entry.package})"
+            f"it needs {entry.pip or entry.package}, which is not installed (pip install {entry.pip or entry.package})"
             if entry.adapter is not None
             else "tunelab has no adapter for this library"
         )
@@ -150,11 +158,19 @@ def _adapter_args(adapter: str, params: dict[str, Any], notes: list[str]) -> dic
         args["n_startup_jobs"] = params.pop("n_initial_points")
     if adapter == "hyperopt" and "n_startup_jobs" in params:
         args["n_startup_jobs"] = params.pop("n_startup_jobs")
+    if adapter == "scikitoptimize":
+        for key in ("n_initial_points", "base_estimator", "acq_func"):
+            if key in params:
+                args[key] = params.pop(key)
     if params:
+        takes = {
+            "optuna": "sampler, sampler_args",
+            "hyperopt": "n_initial_points",
+            "scikitoptimize": "n_initial_points, base_estimator, acq_func",
+        }[adapter]
         raise ConfigError(
             f"search_alg_params: {escape(sorted(params)[0])!r} is not an argument tunelab's {adapter} adapter takes"
-            f" (it takes {'sampler, sampler_args' if adapter == 'optuna' else 'n_initial_points'}, seed,"
-            " points_to_evaluate)"
+            f" (it takes {takes}, seed, points_to_evaluate)"
         )
     return args
 

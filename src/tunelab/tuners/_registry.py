@@ -60,6 +60,9 @@ TUNERS: dict[str, TunerEntry] = {
     "hyperopt": TunerEntry(
         "tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"
     ),
+    "scikitoptimize": TunerEntry(
+        "tunelab.tuners._skopt", "SkoptTuner", summary="scikit-optimize's Bayesian optimization (Orca's skopt; extra)"
+    ),
 }
 
 #: Normalized spelling (lower case, letters and digits only) -> canonical name.
