@@ -15,6 +15,8 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
+from server_trials import curve_objective
+
 import tunelab
 from tunelab import hp
 from tunelab.server import create_app
@@ -29,19 +31,6 @@ SPACE = {
     "lr": hp.loguniform(1e-4, 1e-1),
     "opt": hp.choice(["adam", "sgd", "=cmd|' /C calc'!A0"]),
 }
-
-
-def curve_objective(params: dict[str, Any]) -> float:
-    """Reports a short learning curve, prints a line, and fails for large x."""
-    import sys
-
-    print(f"training with x={params['x']:.3f} <b>opt</b>={params['opt']}", flush=True)
-    if params["x"] > 4:
-        print("diverged", file=sys.stderr, flush=True)
-        raise RuntimeError("diverged")
-    for step in range(5):
-        tunelab.report((params["x"] - 1) ** 2 + 1 / (step + 1), step=step, accuracy=step / 5)
-    return (params["x"] - 1) ** 2 + params["lr"]
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import csv
 import io
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SPACE, Stored, wait_for
+from server_trials import slow_objective, square
 
 from tunelab import Experiment
 from tunelab.storage import Phase, SQLiteStorage, TrialRecord, TrialState
@@ -249,11 +249,6 @@ def test_page_is_served_with_a_strict_content_policy(client: Any) -> None:
     assert client.get("/api/openapi.json").json()["info"]["title"] == "tunelab dashboard API"
 
 
-def slow_objective(params: dict[str, Any]) -> float:
-    time.sleep(0.3)
-    return params["x"] ** 2
-
-
 def test_a_running_engine_carries_out_requests(tmp_path: Path, make_client: Any) -> None:
     path = tmp_path / "db.sqlite"
     experiment = Experiment(
@@ -288,10 +283,6 @@ def test_a_running_engine_carries_out_requests(tmp_path: Path, make_client: Any)
     assert outcomes == ["set max_trials=3", "queued to run next"]
     assert any(t.params == {"x": 1.25} for t in experiment.trials)
     assert len(experiment.trials) == 3
-
-
-def square(params: dict[str, Any]) -> float:
-    return params["x"] ** 2
 
 
 def test_experiment_run_serves_its_dashboard_while_it_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

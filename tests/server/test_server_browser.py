@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import wait_for
+from server_trials import training
 
-import tunelab
 from tunelab import Experiment, hp
 from tunelab.server import Dashboard, ServeOptions
 from tunelab.storage import Phase, SQLiteStorage, TrialState
@@ -38,17 +38,6 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
-
-
-def training(params: dict[str, Any]) -> float:
-    """A slow trial: ten reports and log lines over about a second; x == 2.5 runs for a minute."""
-    loss = 1.0
-    for step in range(600 if params["x"] == 2.5 else 10):
-        loss = (params["x"] - 1) ** 2 / 10 + 1 / (step + 1 + params["lr"] * 100)
-        tunelab.report(loss, step=step)
-        print(f"epoch {step} loss={loss:.4f} <b>bold?</b>", flush=True)
-        time.sleep(0.1)
-    return loss
 
 
 @pytest.fixture(scope="module")
