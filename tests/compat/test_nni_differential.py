@@ -303,7 +303,7 @@ def _word(mode: str | None) -> str | None:
 
 def test_tuner_default_modes_match_nni(nni_defaults: dict[str, Any]) -> None:
     checked = []
-    for name in ("TPE", "Random", "Anneal", "Evolution", "Batch", "GridSearch", "GP"):
+    for name in ("TPE", "Random", "Anneal", "Evolution", "Batch", "GridSearch", "GP", "SMAC", "Metis", "DNGO"):
         expected = nni_defaults[name]
         expected = None if expected == "<no optimize_mode argument>" else expected
         assert _word(nni_default_mode(name)) == expected, f"{name}: NNI's default is {expected!r}"
@@ -329,7 +329,7 @@ def _nni_v2(tmp_path: Path, tuner: dict[str, Any], assessor: dict[str, Any] | No
     return path
 
 
-@pytest.mark.parametrize("name", ["TPE", "Anneal", "Evolution", "GP", *SCHEDULER_TUNERS])
+@pytest.mark.parametrize("name", ["TPE", "Anneal", "Evolution", "GP", "SMAC", "Metis", "DNGO", *SCHEDULER_TUNERS])
 def test_an_nni_config_without_optimize_mode_gets_nnis_default(
     nni_defaults: dict[str, Any], tmp_path: Path, name: str
 ) -> None:
