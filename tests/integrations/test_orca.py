@@ -296,3 +296,11 @@ def test_init_orca_context_starts_nothing_locally_and_refuses_unknown_modes():
     stop_orca_context()
     with pytest.raises(ConfigError, match="cluster_mode 'yarn-clinet'.*did you mean 'yarn-client'"):
         init_orca_context(cluster_mode="yarn-clinet")
+
+
+def test_a_dataloader_is_data_as_orca_takes_it():
+    x, y = _blobs()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.as_tensor(x), torch.as_tensor(y)), 16)
+    est = _linear_estimator()
+    est.fit(loader, validation_data=loader, metric="accuracy", search_space={"lr": 0.1})
+    assert est.best_value is not None and len(est.result.trials) == 1

@@ -147,10 +147,14 @@ def _loader(data: Any, config: dict[str, Any], *, shuffle: bool) -> Any:
     import numpy as np
     import torch
 
+    if isinstance(data, torch.utils.data.DataLoader):  # Orca also takes a DataLoader as it is
+        return data
     if callable(data):
         return data(dict(config))
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ConfigError(f"fit: data must be (x, y) arrays or a data creator function, got {type(data).__name__}")
+        raise ConfigError(
+            f"fit: data must be (x, y) arrays, a DataLoader or a data creator function, got {type(data).__name__}"
+        )
     x, y = (np.asarray(a) for a in data)
     if len(x) != len(y):
         raise ConfigError(f"fit: x and y must have as many samples, got {len(x)} and {len(y)}")
