@@ -126,3 +126,20 @@ def test_upstream_style_script_with_init_ray_on_spark_runs_its_trials_on_ray(tmp
     assert experiment["config"]["runner"] == "ray"
     assert len(experiment["trials"]) == 2 and all(t.value is not None for t in experiment["trials"])
     assert experiment["config"]["ray"]["resources_per_trial"] == {"cpu": 1.0}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_tunelab_python_runs_the_script_unchanged(tmp_path):
+    """The command the migration guide gives: `tunelab python SCRIPT`, with no PYTHONPATH of the user's."""
+    cli = Path(sys.executable).parent / "tunelab"
+    if not cli.exists():
+        pytest.skip("the tunelab command is not installed next to this interpreter")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [str(cli), "python", str(SCRIPT), "--cluster_mode", "none", "--trials", "2", "--cpus_per_trial", "1"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**env, "TUNELAB_HOME": str(tmp_path)},
+    )
+    _check_run(result)
