@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tunelab.space import Choice, Float, Int, Normal, parse_search_space
@@ -106,6 +107,105 @@ class SkoptDriver(Driver):
         self.tell(history)
 
 
+class SMAC3Driver(Driver):
+    """SMAC3's own ``HyperparameterOptimizationFacade`` through its ask/tell interface (benchmark only).
+
+    Each leaf of the space becomes one ConfigSpace hyperparameter on tunelab's internal scale
+    (the logarithm for log parameters, which SMAC3's model and neighbourhoods see as its own
+    log scale), integers as integers, choices as categoricals, nested choices as conditions on
+    their parent. ``deterministic=True``: the objectives are, so the intensifier never asks
+    a configuration again on a new seed. SMAC3 clashes with nothing here but is run from its
+    own virtual environment (see docs/tuners.md).
+    """
+
+    def __init__(self, space: dict[str, Any], seed: int, max_trials: int) -> None:
+        import tempfile
+
+        from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, Integer
+        from ConfigSpace import Float as CSFloat
+        from smac import HyperparameterOptimizationFacade, Scenario
+
+        self._space = parse_search_space(space)
+        self._cs = ConfigurationSpace(seed=seed)
+        self._names: dict[str, str] = {}
+        hps: dict[str, Any] = {}
+        for i, leaf in enumerate(self._space.leaves):
+            d, name = leaf.domain, f"h{i}"
+            if isinstance(d, Choice):
+                hp: Any = Categorical(name, list(range(len(d.options))))
+            elif isinstance(d, Int) and not d.log and d.step == 1:
+                hp = Integer(name, (d.low, d.high))
+            elif isinstance(d, (Float, Int)):
+                hp = CSFloat(name, (d.internal_low, d.internal_high))
+            else:
+                raise ValueError(f"no SMAC3 hyperparameter for {type(d).__name__}")
+            self._names[leaf.key] = name
+            hps[leaf.key] = hp
+            self._cs.add(hp)
+        for leaf in self._space.leaves:
+            if leaf.condition:
+                parent, option = leaf.condition[-1]
+                self._cs.add(EqualsCondition(hps[leaf.key], hps[parent], option))
+        self._scenario = Scenario(
+            self._cs,
+            deterministic=True,
+            n_trials=max_trials,
+            seed=seed,
+            output_directory=Path(tempfile.mkdtemp(prefix="smac3-bench-")),
+        )
+        self._facade = HyperparameterOptimizationFacade
+        self._built: Any = None
+        self._infos: list[Any] = []
+
+    @property
+    def _smac(self) -> Any:
+        """The facade, built at the first ask or tell; after a restore its initial design is one point,
+        so that the suggestion timing measures SMAC3's model, not a queued Sobol design."""
+        if self._built is None:
+            n_configs = 1 if self._restoring else None
+            design = self._facade.get_initial_design(self._scenario, n_configs=n_configs)
+            self._built = self._facade(
+                self._scenario,
+                lambda config, seed=0: 0.0,
+                initial_design=design,
+                overwrite=True,
+                logging_level=50,
+            )
+        return self._built
+
+    _restoring = False
+
+    def _decode(self, config: Any) -> dict[str, Any]:
+        values = dict(config)
+        flat = {key: float(values[name]) for key, name in self._names.items() if name in values}
+        return self._space.decode(flat)
+
+    def ask(self, q: int) -> list[dict[str, Any]]:
+        self._infos = [self._smac.ask() for _ in range(q)]
+        return [self._decode(info.config) for info in self._infos]
+
+    def tell(self, results: list[tuple[dict[str, Any], float]]) -> None:
+        from smac.runhistory.dataclasses import TrialValue
+
+        for info, (_, loss) in zip(self._infos, results, strict=True):
+            self._smac.tell(info, TrialValue(cost=float(loss)))
+        self._infos = []
+
+    def restore(self, history: list[tuple[dict[str, Any], float]]) -> None:
+        from ConfigSpace import Configuration, UniformFloatHyperparameter
+        from smac.runhistory.dataclasses import TrialInfo, TrialValue
+
+        self._restoring = True
+        for params, loss in history:
+            flat = self._space.encode(params)
+            values: dict[str, Any] = {}
+            for key, x in flat.items():
+                name = self._names[key]
+                values[name] = float(x) if isinstance(self._cs[name], UniformFloatHyperparameter) else int(round(x))
+            config = Configuration(self._cs, values=values)
+            self._smac.tell(TrialInfo(config, seed=0), TrialValue(cost=float(loss)))
+
+
 @dataclass(frozen=True)
 class Contender:
     name: str
@@ -122,7 +222,11 @@ class Contender:
 
 def _tunelab(name: str, **args: Any) -> Callable[[dict[str, Any], int, int, int], Driver]:
     def build(space: dict[str, Any], seed: int, max_trials: int, concurrency: int) -> Driver:
-        extra = {"max_trials": max_trials, "concurrency": concurrency} if name == "auto" else {}
+        extra: dict[str, Any] = {}
+        if name == "auto":
+            extra = {"max_trials": max_trials, "concurrency": concurrency}
+        elif name == "smac":  # SMAC3 sizes its initial design from the scenario's n_trials
+            extra = {"max_trials": max_trials}
         return TunelabDriver(create_tuner(name, space, seed=seed, **args, **extra))
 
     return build
@@ -140,10 +244,12 @@ CONTENDERS: list[Contender] = [
     Contender("tunelab-cmaes", _tunelab("cmaes"), needs="cmaes", ours=True),
     Contender("tunelab-evolution", _tunelab("evolution"), ours=True),
     Contender("tunelab-anneal", _tunelab("anneal"), ours=True),
+    Contender("tunelab-smac", _tunelab("smac"), needs="sklearn", ours=True),
     Contender("random", _tunelab("random")),
     Contender("optuna-tpe", _tunelab("optuna"), needs="optuna"),
     Contender("optuna-tpe-mv", _tunelab("optuna", sampler_args={"multivariate": True, "group": True}), needs="optuna"),
     Contender("optuna-gp", _tunelab("optuna", sampler="GPSampler"), needs="torch", slow=True),
     Contender("hyperopt-tpe", _tunelab("hyperopt"), needs="hyperopt"),
     Contender("skopt-gp", lambda space, seed, m, c: SkoptDriver(space, seed), needs="skopt", slow=True),
+    Contender("smac3", lambda space, seed, m, c: SMAC3Driver(space, seed, m), needs="smac", slow=True),
 ]

@@ -270,6 +270,7 @@ def test_the_encoder_marks_inactive_leaves_and_one_hot_choices() -> None:
         ({"constant_liar_type": "lie"}, "constant_liar_type"),
         ({"min_samples_split": 1}, "min_samples_split"),
         ({"max_trials": 0}, "max_trials"),
+        ({"ratio_features": 0.0}, "ratio_features"),
     ],
 )
 def test_arguments_are_checked(args: dict[str, Any], field: str) -> None:
@@ -283,6 +284,8 @@ def test_without_scikit_learn_the_error_names_the_extra(monkeypatch: pytest.Monk
         _smac(SPACE)
 
 
-def test_registered_as_smac() -> None:
+def test_registered_as_smac_with_nnis_arguments() -> None:
     tuner = create_tuner("smac", SPACE, mode="max", seed=0, n_initial_points=2)
     assert isinstance(tuner, SMACTuner) and tuner.mode == "max"
+    nni = create_tuner("smac", SPACE, optimize_mode="minimize", config_dedup=True)
+    assert isinstance(nni, SMACTuner) and nni.mode == "min" and nni.config_dedup

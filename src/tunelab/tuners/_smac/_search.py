@@ -5,7 +5,8 @@ is inactive. A neighbour changes one active leaf, as ConfigSpace's
 ``get_one_exchange_neighbourhood`` does: a real or integer moves by a Gaussian step of the
 walk's current width (plus, for integers and quantized values, to the grid values on
 either side), a choice takes each of its other options; leaves that the change activates
-get a random value and leaves it deactivates are dropped, so every neighbour is a legal
+get their default value (ConfigSpace's ``change_hp_value``: the middle of the range, the
+first option) and leaves it deactivates are dropped, so every neighbour is a legal
 configuration.
 """
 
@@ -52,6 +53,7 @@ class Neighbourhood:
         self.unit = unit
         self.numeric = [int(j) for j in np.flatnonzero(unit.kinds == NUMERIC)]
         self.categorical = [int(j) for j in np.flatnonzero(unit.kinds == CATEGORICAL)]
+        self.defaults = defaults(unit)
         #: The sorted legal unit coordinates of integer and quantized leaves with few values.
         self.grids: dict[int, np.ndarray] = {}
         probe = np.linspace(0.0, 1.0, 8 * _MAX_GRID + 1)[:, None]
@@ -94,22 +96,27 @@ class Neighbourhood:
             owners.append(np.repeat(r, n))
         if not blocks:
             return np.empty((0, rows.shape[1])), np.empty(0, dtype=int)
-        neighbours = fix_activity(self.unit, np.vstack(blocks), rng)
+        neighbours = fix_activity(self.unit, np.vstack(blocks), self.defaults)
         owner = np.concatenate(owners)
         same = np.all((neighbours == rows[owner]) | (np.isnan(neighbours) & np.isnan(rows[owner])), axis=1)
         return neighbours[~same], owner[~same]
 
 
-def fix_activity(unit: UnitSpace, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Rows made legal: newly active leaves drawn at random, inactive ones NaN, everything snapped."""
+def defaults(unit: UnitSpace) -> np.ndarray:
+    """ConfigSpace's default of each leaf as a unit coordinate: the middle of a range (on the log
+    scale for log parameters, the mean of a normal prior), the first option of a choice."""
+    return np.where(unit.n_options > 0, 0.5 / np.maximum(unit.n_options, 1), 0.5)
+
+
+def fix_activity(unit: UnitSpace, rows: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Rows made legal: newly active leaves set to ``fill`` (one value per leaf), inactive ones NaN, snapped."""
     rows = np.array(rows, dtype=float, copy=True)
     if unit.is_conditional:
         for _ in range(len(unit.leaves) + 1):  # a filled choice may activate leaves below it
-            active = unit.active(rows)
-            fill = active & np.isnan(rows)
-            if not fill.any():
+            missing = unit.active(rows) & np.isnan(rows)
+            if not missing.any():
                 break
-            rows[fill] = rng.random(int(fill.sum()))
+            rows = np.where(missing, fill[None, :], rows)
         rows[~unit.active(rows)] = np.nan
     return unit.snap(rows)
 
