@@ -63,6 +63,9 @@ TUNERS: dict[str, TunerEntry] = {
     "scikitoptimize": TunerEntry(
         "tunelab.tuners._skopt", "SkoptTuner", summary="scikit-optimize's Bayesian optimization (Orca's skopt; extra)"
     ),
+    "smac": TunerEntry(
+        "tunelab.tuners._smac", "SMACTuner", summary="random-forest SMAC, as SMAC3's HPO facade (sklearn extra)"
+    ),
 }
 
 #: Normalized spelling (lower case, letters and digits only) -> canonical name.
