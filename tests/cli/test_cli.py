@@ -341,3 +341,28 @@ def test_sigkill_mid_hyperband_then_resume_keeps_the_plan(tmp_path, kill_after, 
         if trial["parent"] is not None:
             assert out[number]["start"] == after[trial["parent"]]["budget"]
             assert out[number]["lineage"] == out[trial["parent"]]["lineage"] + [number]
+
+
+def test_run_overrides_then_resume_extends_a_done_experiment(tmp_path):
+    config = make_project(tmp_path / "proj", max_trials=6)
+    storage = ["--storage", str(tmp_path / "db.sqlite")]
+    run = tunelab("run", "-q", str(config), "--max-trials", "2", "--name", "extended", "--seed", "3", *storage)
+    assert "ended DONE" in run.stderr
+    assert "best_params.json" in run.stderr and "tunelab resume" in run.stderr
+    [record] = SQLiteStorage(tmp_path / "db.sqlite").list_experiments()
+    assert record.name == "extended" and record.config["max_trials"] == 2 and record.config["seed"] == 3
+    assert f"tunelab trials {record.id}" in run.stderr and f"tunelab view {record.id}" in run.stderr
+
+    again = tunelab("resume", "extended", *storage, check=False)
+    assert again.returncode != 0 and "trial limit (2) is reached" in again.stderr
+    assert "--max-trials N" in again.stderr
+
+    resumed = tunelab("resume", "extended", "-v", "--max-trials", "4", *storage)
+    assert "ended DONE" in resumed.stderr
+    store = SQLiteStorage(tmp_path / "db.sqlite")
+    trials = store.get_trials(record.id)
+    assert [t.state for t in trials] == [TrialState.SUCCEEDED] * 4
+    assert store.get_experiment(record.id).config["max_trials"] == 4
+    store.close()
+    runs = (tmp_path / "proj" / "runs.log").read_text().split()
+    assert sorted(runs) == ["0", "1", "2", "3"]

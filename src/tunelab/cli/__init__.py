@@ -13,26 +13,34 @@ import csv
 import io
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from tunelab.cli._errors import TunelabGroup, get_experiment
+from tunelab.cli._errors import TunelabGroup, resolve_experiment
 from tunelab.cli._errors import friendly as _friendly
-from tunelab.cli._options import dashboard_options, serve_options, storage_option
+from tunelab.cli._options import dashboard_options, serve_options, storage_option, view_options
 from tunelab.cli._python import python as _python_command
 from tunelab.errors import TunelabError, escape
 
 EXIT_OK_PHASES = {"DONE", "TIMEOUT", "STOPPED"}
 
 
-@click.group(cls=TunelabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TunelabGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(package_name="tunelab")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the engine and tuners decide.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error; log everything.")
 def main(verbose: bool, debug: bool) -> None:
-    """tunelab: tune hyperparameters from a config file (tunelab YAML, NNI, T9k or Auptimizer)."""
+    """tunelab: tune hyperparameters from a config file (tunelab YAML, NNI, T9k or Auptimizer).
+
+    An experiment is named by its id, a unique prefix of it, its name (the newest with that
+    name) or `latest`. -v and --debug may also follow the command (`tunelab run -v FILE`).
+
+    Example: tunelab run config.yml --max-trials 50 --port 8080
+    """
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -42,14 +50,56 @@ def main(verbose: bool, debug: bool) -> None:
 main.add_command(_python_command)
 
 
-def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = None) -> None:
+def _hints(store: Any, record: Any) -> list[str]:
+    """What to look at and what to run next, for an experiment that just ended."""
+    from tunelab.storage import TrialState
+
+    trials = store.get_trials(record.id)
+    lines = []
+    folder = Path(record.experiment_dir)
+    if (folder / "best_params.json").exists():
+        lines.append(f"  best parameters: {escape(folder / 'best_params.json')}")
+    dirs = {str(Path(t.trial_dir).parent) for t in trials if t.trial_dir}
+    if dirs:
+        lines.append(f"  trial folders:   {escape(sorted(dirs)[0])}{os.sep}<number>")
+    waiting = sum(not t.state.is_final for t in trials)
+    again = f" ({waiting} trial{'' if waiting == 1 else 's'} wait to run again)" if waiting else ""
+    eid = record.id
+    if record.phase.value == "STOPPED":
+        lines.append(f"  continue:        tunelab resume {eid}{again}")
+    elif record.phase.value == "TIMEOUT":
+        lines.append(f"  continue:        tunelab resume {eid} --max-duration LONGER{again}")
+    elif record.phase.value == "DONE" and any(t.state == TrialState.SUCCEEDED for t in trials):
+        lines.append(f"  more trials:     tunelab resume {eid} --max-trials N")
+    lines.append(f"  next:            tunelab trials {eid}  |  tunelab view {eid}")
+    return lines
+
+
+def _run_engine(
+    experiment: Any,
+    *,
+    resume: bool,
+    quiet: bool,
+    dashboard: Any = None,
+    keep_serving: bool = False,
+    limits: dict[str, Any] | None = None,
+) -> None:
     from tunelab.cli._progress import make_progress
 
     experiment_id = experiment.create() if not resume else experiment.id
+    if dashboard is not None:
+        click.echo(
+            "note: the dashboard goes down when the experiment ends"
+            if not keep_serving
+            else "note: the dashboard keeps serving after the experiment ends, until Ctrl-C",
+            err=True,
+        )
     progress = make_progress(experiment_id, quiet=quiet)
     try:
-        run = experiment.resume if resume else experiment.run
-        result = run(listener=progress, dashboard=dashboard)
+        if resume:
+            result = experiment.resume(listener=progress, dashboard=dashboard, limits=limits or None)
+        else:
+            result = experiment.run(listener=progress, dashboard=dashboard)
     finally:
         if progress is not None:
             progress.close()
@@ -63,114 +113,222 @@ def _run_engine(experiment: Any, *, resume: bool, quiet: bool, dashboard: Any = 
         f"{': ' + escape(result.message, 4000) if result.message else ''}{best}",
         err=True,
     )
+    store = getattr(experiment, "storage", None)  # None: a stand-in experiment (tests)
+    if store is not None:
+        for line in _hints(store, store.get_experiment(result.experiment_id)):
+            click.echo(line, err=True)
+    if store is not None and dashboard is not None and keep_serving:
+        _serve(store, dashboard)
     if result.phase.value not in EXIT_OK_PHASES:
         sys.exit(1)
 
 
-@main.command()
+def _serve(store: Any, options: Any) -> None:
+    from tunelab.server import Dashboard
+
+    server = Dashboard(store, options)
+    for note in server.notes:
+        click.echo(note, err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def _limits(max_trials: int | None, max_duration: str | None, concurrency: int | None) -> dict[str, Any]:
+    given = {"max_trials": max_trials, "max_duration": max_duration, "concurrency": concurrency}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+keep_serving_option = click.option(
+    "--keep-serving",
+    is_flag=True,
+    help="With --port: keep serving the dashboard after the experiment ends, until Ctrl-C.",
+)
+
+
+def limit_options(command: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--max-trials", type=click.IntRange(min=1), default=None, help="Trial limit (overrides the config)."
+            ),
+            click.option(
+                "--max-duration",
+                default=None,
+                metavar="DURATION",
+                help="Time limit, e.g. 90s, 30m, 2h (overrides the config).",
+            ),
+            click.option(
+                "--concurrency", type=click.IntRange(min=1), default=None, help="Trials at once (overrides the config)."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@main.command(short_help="Run the experiment described by CONFIG_FILE.")
 @click.argument("config_file", type=click.Path(dir_okay=False))
 @storage_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@quiet_option
+@limit_options
+@click.option("--seed", type=int, default=None, help="Experiment seed (overrides the config and the tuner's seed).")
+@click.option("--name", default=None, help="Experiment name (overrides the config).")
 @dashboard_options
+@keep_serving_option
 @_friendly
 def run(
     config_file: str,
     storage: str | None,
     quiet: bool,
+    max_trials: int | None,
+    max_duration: str | None,
+    concurrency: int | None,
+    seed: int | None,
+    name: str | None,
     port: int | None,
     host: str,
     token: str | None,
     token_file: str | None,
     read_only: bool,
+    keep_serving: bool,
 ) -> None:
-    """Run the experiment described by CONFIG_FILE."""
+    """Run the experiment described by CONFIG_FILE.
+
+    Options given here override the file's keys and are checked as the file is.
+
+    Example: tunelab run config.yml --max-trials 50 --concurrency 4 --port 8080
+    """
     from tunelab.engine import Experiment
 
-    overrides = {"storage": storage} if storage else {}
+    overrides: dict[str, Any] = _limits(max_trials, max_duration, concurrency)
+    if storage:
+        overrides["storage"] = storage
+    if seed is not None:
+        overrides["seed"] = seed
+    if name is not None:
+        overrides["name"] = name
     dashboard = serve_options(port, host, token, token_file, read_only)
     experiment = Experiment.from_file(config_file, **overrides)
     for warning in experiment.warnings:
         click.echo(f"warning: {escape(warning, 1000)}", err=True)
     experiment_id = experiment.create()
     click.echo(f"experiment {experiment_id} created ({experiment.format} config {config_file})", err=True)
-    _run_engine(experiment, resume=False, quiet=quiet, dashboard=dashboard)
+    _run_engine(experiment, resume=False, quiet=quiet, dashboard=dashboard, keep_serving=keep_serving)
 
 
-@main.command()
+@main.command(short_help="Continue a stopped, timed-out or killed experiment.")
 @click.argument("experiment_id")
 @storage_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@quiet_option
+@limit_options
 @dashboard_options
+@keep_serving_option
 @_friendly
 def resume(
     experiment_id: str,
     storage: str | None,
     quiet: bool,
+    max_trials: int | None,
+    max_duration: str | None,
+    concurrency: int | None,
     port: int | None,
     host: str,
     token: str | None,
     token_file: str | None,
     read_only: bool,
+    keep_serving: bool,
 ) -> None:
-    """Continue an experiment that was stopped, timed out or killed."""
+    """Continue an experiment that was stopped, timed out or killed.
+
+    --max-trials, --max-duration and --concurrency replace the stored limits first, so an
+    experiment that ended DONE or TIMEOUT continues where it stopped.
+
+    Example: tunelab resume latest --max-trials 100
+    """
     from tunelab.engine import Experiment
     from tunelab.storage import open_storage
 
     dashboard = serve_options(port, host, token, token_file, read_only)
     store = open_storage(storage, create=False)
     try:
-        get_experiment(store, experiment_id, storage)
+        record = resolve_experiment(store, experiment_id, storage)
     finally:
         store.close()
-    experiment = Experiment.load(experiment_id, storage=storage)
-    _run_engine(experiment, resume=True, quiet=quiet, dashboard=dashboard)
+    experiment = Experiment.load(record.id, storage=storage)
+    _run_engine(
+        experiment,
+        resume=True,
+        quiet=quiet,
+        dashboard=dashboard,
+        keep_serving=keep_serving,
+        limits=_limits(max_trials, max_duration, concurrency),
+    )
 
 
-@main.command()
+@main.command(short_help="Join a shared experiment as one more worker.")
 @click.argument("experiment_id")
 @storage_option
 @_friendly
 def worker(experiment_id: str, storage: str | None) -> None:
-    """Join a shared experiment (shared: true, PostgreSQL storage) as one more worker."""
-    from tunelab.engine import Experiment
+    """Join a shared experiment (shared: true, PostgreSQL storage) as one more worker.
 
-    result = Experiment.load(experiment_id, storage=storage).work()
-    click.echo(f"{experiment_id}: {result.phase.value}")
+    Example: tunelab worker latest --storage postgresql://host/tunelab
+    """
+    from tunelab.engine import Experiment
+    from tunelab.storage import open_storage
+
+    store = open_storage(storage, create=False)
+    try:
+        record = resolve_experiment(store, experiment_id, storage)
+    finally:
+        store.close()
+    result = Experiment.load(record.id, storage=storage).work()
+    click.echo(f"{record.id}: {result.phase.value}")
     if result.phase.value not in EXIT_OK_PHASES:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Ask a running experiment to stop.")
 @click.argument("experiment_id")
 @storage_option
 @_friendly
 def stop(experiment_id: str, storage: str | None) -> None:
-    """Ask a running experiment to stop (its engine stops running trials and ends STOPPED)."""
+    """Ask a running experiment to stop (its engine stops running trials and ends STOPPED).
+
+    Example: tunelab stop latest
+    """
     from tunelab.storage import open_storage
 
     store = open_storage(storage, create=False)
-    record = get_experiment(store, experiment_id, storage)
+    record = resolve_experiment(store, experiment_id, storage)
+    eid = record.id
     if record.phase.is_final:
-        click.echo(f"experiment {escape(experiment_id)} has already ended {record.phase.value}", err=True)
+        click.echo(f"experiment {escape(eid)} has already ended {record.phase.value}", err=True)
         return
-    store.request_stop(experiment_id)
-    click.echo(f"stop requested for experiment {escape(experiment_id)}", err=True)
+    store.request_stop(eid)
+    click.echo(f"stop requested for experiment {escape(eid)}", err=True)
     from tunelab.server._liveness import engine_liveness
 
     if not engine_liveness(record).responding:
         click.echo(
             f"note: its engine is not responding ({engine_liveness(record).reason}); nothing acts on the request "
-            f"until `tunelab resume {escape(experiment_id)}` continues the experiment",
+            f"until `tunelab resume {escape(eid)}` continues the experiment",
             err=True,
         )
 
 
-@main.command(name="list")
+@main.command(name="list", short_help="List the stored experiments, newest first.")
 @storage_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_friendly
 def list_experiments(storage: str | None, as_json: bool) -> None:
-    """List the stored experiments, newest first."""
+    """List the stored experiments, newest first.
+
+    Example: tunelab list --json
+    """
     from tunelab.cli._views import experiment_items, experiments_table
     from tunelab.storage import StorageNotFound, open_storage
 
@@ -188,38 +346,50 @@ def list_experiments(storage: str | None, as_json: bool) -> None:
     experiments_table(items)
 
 
-@main.command()
+@main.command(short_help="Show an experiment: phase, progress, best trial.")
 @click.argument("experiment_id")
 @storage_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_friendly
 def show(experiment_id: str, storage: str | None, as_json: bool) -> None:
-    """Show an experiment: phase, progress against its limits, best trial, config."""
+    """Show an experiment: phase, progress against its limits, best trial, config.
+
+    Example: tunelab show latest
+    """
     from tunelab.cli._views import experiment_summary, show_experiment
     from tunelab.storage import open_storage
 
     store = open_storage(storage, create=False)
-    get_experiment(store, experiment_id, storage)
-    summary = experiment_summary(store, experiment_id)
+    record = resolve_experiment(store, experiment_id, storage)
+    summary = experiment_summary(store, record.id)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
     show_experiment(summary)
 
 
-@main.command()
+@main.command(short_help="List an experiment's trials.")
 @click.argument("experiment_id")
 @storage_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    help="table: for reading; csv: one column per parameter and metric; json: everything, with intermediate reports.",
+)
 @_friendly
 def trials(experiment_id: str, storage: str | None, fmt: str) -> None:
-    """List an experiment's trials."""
+    """List an experiment's trials.
+
+    Example: tunelab trials latest --format csv > trials.csv
+    """
     from tunelab.cli._views import trial_rows, trials_table
     from tunelab.storage import open_storage
 
     store = open_storage(storage, create=False)
-    get_experiment(store, experiment_id, storage)
-    records = store.get_trials(experiment_id, with_intermediate=fmt == "json")
+    record = resolve_experiment(store, experiment_id, storage)
+    records = store.get_trials(record.id, with_intermediate=fmt == "json")
     if fmt == "json":
         click.echo(json.dumps([_trial_json(t) for t in records], indent=2, default=str))
     elif fmt == "csv":
@@ -258,17 +428,23 @@ def _trial_json(t: Any) -> dict[str, Any]:
     }
 
 
-@main.command()
+@main.command(short_help="The best parameters and value found so far.")
 @click.argument("experiment_id")
 @storage_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_friendly
 def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
-    """The best parameters and value found so far (only trials that SUCCEEDED count; ties go to the earlier)."""
+    """The best parameters and value found so far.
+
+    Only trials that SUCCEEDED count; ties go to the earlier trial.
+
+    Example: tunelab best latest --json
+    """
     from tunelab.storage import TrialState, best_trial, open_storage
 
     store = open_storage(storage, create=False)
-    record = get_experiment(store, experiment_id, storage)
+    record = resolve_experiment(store, experiment_id, storage)
+    experiment_id = record.id
     trials = store.get_trials(experiment_id)
     trial = best_trial(trials, str(record.config.get("mode", "min")))
     if trial is None:
@@ -294,11 +470,14 @@ def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
             click.echo(f"  {escape(key)} = {json.dumps(value, default=str)}")
 
 
-@main.command()
+@main.command(short_help="Check CONFIG_FILE without running it.")
 @click.argument("config_file", type=click.Path(dir_okay=False))
 @_friendly
 def validate(config_file: str) -> None:
-    """Check CONFIG_FILE without running it: everything `tunelab run` checks before the first trial."""
+    """Check CONFIG_FILE without running it: everything `tunelab run` checks before the first trial.
+
+    Example: tunelab validate config.yml
+    """
     from tunelab.config import load_config
 
     # load_config is the one decision `run` makes too (Experiment.from_file); nothing is built here.
@@ -314,10 +493,10 @@ def validate(config_file: str) -> None:
     )
 
 
-@main.command()
+@main.command(short_help="Serve the dashboard over stored experiments.")
 @click.argument("experiment_id", required=False)
 @storage_option
-@dashboard_options
+@view_options
 @_friendly
 def view(
     experiment_id: str | None,
@@ -328,19 +507,14 @@ def view(
     token_file: str | None,
     read_only: bool,
 ) -> None:
-    """Serve the dashboard over stored experiments (running or ended) until Ctrl-C."""
+    """Serve the dashboard over stored experiments (running or ended) until Ctrl-C.
+
+    Example: tunelab view latest --port 8080
+    """
     from tunelab.storage import open_storage
 
-    options = serve_options(8080 if port is None else port, host, token, token_file, read_only, experiment_id)
     store = open_storage(storage, create=False)
     if experiment_id is not None:
-        get_experiment(store, experiment_id, storage)
-    from tunelab.server import Dashboard
-
-    dashboard = Dashboard(store, options)
-    for note in dashboard.notes:
-        click.echo(note, err=True)
-    try:
-        dashboard.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        experiment_id = resolve_experiment(store, experiment_id, storage).id
+    options = serve_options(port, host, token, token_file, read_only, experiment_id)
+    _serve(store, options)

@@ -39,6 +39,58 @@ class TunelabGroup(click.Group):
     """The command group, and the CLI's last line of defence: every exception a command lets
     through that is not click's own (usage errors, exits, Ctrl-C) becomes one line."""
 
+    #: Options of the group that may also follow the command (``tunelab run -v FILE``).
+    GLOBAL_FLAGS = ("-v", "--verbose", "--debug")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self.hoist_global_flags(ctx, args))
+
+    def hoist_global_flags(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Move ``-v``/``--verbose``/``--debug`` given after the command in front of it, unless
+        that command has an option of the same name or passes its arguments on (``python``);
+        the value of an option and anything after ``--`` stay where they are."""
+        position = next((i for i, arg in enumerate(args) if not arg.startswith("-")), None)
+        if position is None:
+            return args
+        command = self.get_command(ctx, args[position])
+        if command is None or command.context_settings.get("ignore_unknown_options"):
+            return args
+        takes_value: set[str] = set()
+        own: set[str] = set()
+        for param in command.params:
+            if isinstance(param, click.Option):
+                own.update(param.opts + param.secondary_opts)
+                if not param.is_flag and not param.count:
+                    takes_value.update(param.opts)
+        hoisted, kept = [], []
+        rest = args[position + 1 :]
+        index = 0
+        while index < len(rest):
+            arg = rest[index]
+            if arg == "--":
+                kept += rest[index:]
+                break
+            if arg in self.GLOBAL_FLAGS and arg not in own:
+                hoisted.append(arg)
+            else:
+                kept.append(arg)
+                if arg in takes_value and index + 1 < len(rest):
+                    kept.append(rest[index + 1])
+                    index += 1
+            index += 1
+        return args[:position] + hoisted + [args[position]] + kept
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with the whole first sentence of each summary (wrapped, never cut)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -67,13 +119,33 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def get_experiment(store: Any, experiment_id: str, storage: str | None) -> Any:
-    """The stored experiment, or an error that names the closest stored id and how to list them."""
+def resolve_experiment(store: Any, ref: str, storage: str | None) -> Any:
+    """The stored experiment ``ref`` names: its id, ``latest`` (the newest), a name (the
+    newest with that name) or a unique id prefix. An ambiguous prefix lists the candidates;
+    an unknown one names the closest stored id and how to list them."""
     try:
-        return store.get_experiment(experiment_id)
+        return store.get_experiment(ref)
     except ExperimentNotFound as exc:
-        known = [record.id for record in store.list_experiments()]
-        where = "" if storage is None else f" --storage {escape(storage)}"
-        raise ExperimentNotFound(
-            f"{exc}{did_you_mean(experiment_id, known)}; `tunelab list{where}` shows the stored experiments"
-        ) from None
+        missing = exc
+    records = store.list_experiments()  # newest first
+    if ref == "latest" and records:
+        return records[0]
+    named = [r for r in records if r.name == ref]
+    if named:
+        return named[0]
+    matches = [r for r in records if r.id.startswith(ref)] if ref else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(f"{escape(r.id)} ({escape(r.name, 40)}, {r.phase.value})" for r in matches[:8])
+        more = f" and {len(matches) - 8} more" if len(matches) > 8 else ""
+        raise TunelabError(f"ambiguous: {escape(ref)!r} matches {shown}{more}; give more characters")
+    where = "" if storage is None else f" --storage {escape(storage)}"
+    known = [r.id for r in records] + [r.name for r in records]
+    raise ExperimentNotFound(
+        f"{missing}{did_you_mean(ref, known)}; `tunelab list{where}` shows the stored experiments"
+    ) from None
+
+
+#: The former name of :func:`resolve_experiment`.
+get_experiment = resolve_experiment

@@ -19,39 +19,51 @@ storage_option = click.option(
 )
 
 
-def dashboard_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--port/--host/--token/--token-file/--read-only``: serve the web dashboard (needs the ``server`` extra)."""
-    for option in reversed(
-        [
-            click.option(
-                "--port", type=int, default=None, help="Serve the dashboard on this port (the next free one if taken)."
-            ),
-            click.option(
-                "--host",
-                default="127.0.0.1",
-                show_default=True,
-                help="Address to serve on; any that does not resolve to loopback only needs a token.",
-            ),
-            click.option(
-                "--token",
-                envvar="TUNELAB_TOKEN",
-                default=None,
-                help="Access token for the dashboard (default: $TUNELAB_TOKEN; generated when --host is not "
-                "loopback). On the command line `ps` shows it: prefer $TUNELAB_TOKEN or --token-file.",
-            ),
-            click.option(
-                "--token-file",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Read the access token from this file (its first line).",
-            ),
-            click.option(
-                "--read-only", is_flag=True, help="Dashboard without actions (stop, cancel, limits, add trial)."
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
+def _dashboard_options(port: int | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    port_help = (
+        "Serve the dashboard on this port (the next free one if taken)."
+        if port is not None
+        else "Serve the dashboard on this port, e.g. 8080 (the next free one if taken); no dashboard when not given."
+    )
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            [
+                click.option("--port", type=int, default=port, show_default=port is not None, help=port_help),
+                click.option(
+                    "--host",
+                    default="127.0.0.1",
+                    show_default=True,
+                    help="Address to serve on; any that does not resolve to loopback only needs a token.",
+                ),
+                click.option(
+                    "--token",
+                    envvar="TUNELAB_TOKEN",
+                    default=None,
+                    help="Access token for the dashboard (default: $TUNELAB_TOKEN; generated when --host is not "
+                    "loopback). On the command line `ps` shows it: prefer $TUNELAB_TOKEN or --token-file.",
+                ),
+                click.option(
+                    "--token-file",
+                    type=click.Path(dir_okay=False),
+                    default=None,
+                    help="Read the access token from this file (its first line).",
+                ),
+                click.option(
+                    "--read-only", is_flag=True, help="Dashboard without actions (stop, cancel, limits, add trial)."
+                ),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+#: ``--port/--host/--token/--token-file/--read-only``: serve the web dashboard (needs the ``server`` extra).
+dashboard_options = _dashboard_options(None)
+#: The same for ``tunelab view``, which always serves: ``--port`` defaults to 8080.
+view_options = _dashboard_options(8080)
 
 
 def read_token_file(path: str) -> str:

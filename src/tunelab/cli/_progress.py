@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -47,17 +48,32 @@ def summary_line(experiment_id: str, p: Progress) -> str:
 
 
 class PlainProgress:
-    """One line whenever the counts or the best value change (for logs and pipes)."""
+    """For logs and pipes: one line whenever a trial finishes, the phase or the best value
+    changes, and otherwise one every ``interval`` seconds while the experiment runs (a trial
+    starting prints nothing by itself). ``clock`` gives monotonic seconds."""
 
-    def __init__(self, experiment_id: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        experiment_id: str,
+        stream: TextIO | None = None,
+        *,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.experiment_id = experiment_id
         self.stream = stream or sys.stderr
+        self.interval = interval
+        self.clock = clock
         self._last: tuple[Any, ...] | None = None
+        self._printed_at: float | None = None
 
     def on_progress(self, progress: Progress) -> None:
-        key = (progress.phase, progress.finished, progress.running, progress.best_value)
-        if key != self._last:
+        key = (progress.phase, progress.finished, progress.best_value)
+        now = self.clock()
+        due = self._printed_at is not None and now - self._printed_at >= self.interval
+        if key != self._last or due:
             self._last = key
+            self._printed_at = now
             print(summary_line(self.experiment_id, progress), file=self.stream, flush=True)
 
     def close(self) -> None:

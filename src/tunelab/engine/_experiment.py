@@ -184,8 +184,14 @@ class Experiment:
         raise_on_error: bool = False,
         port: int | None = None,
         dashboard: ServeOptions | None = None,
+        limits: Mapping[str, Any] | None = None,
     ) -> Result:
-        """Continue a stopped, timed-out, failed or killed experiment from what storage holds."""
+        """Continue a stopped, timed-out, failed or killed experiment from what storage holds.
+
+        ``limits`` (``max_trials``, ``max_duration``, ``concurrency``) replace the stored ones
+        first, validated as the config file's are; a DONE or TIMEOUT experiment given room
+        that way runs new trials up to the new limits.
+        """
         if self.id is None:
             raise StorageError("resume: this experiment was never run; call run()")
         if self.objective is _unavailable_objective:
@@ -204,8 +210,19 @@ class Experiment:
             )
         ):
             raise StorageError(f"experiment {self.id} is running (engine pid {record.engine_pid}); stop it first")
+        if limits:
+            unknown = sorted(set(limits) - {"max_trials", "max_duration", "concurrency"})
+            if unknown:
+                raise ConfigError(f"resume: {unknown[0]!r} is not a limit (max_trials, max_duration, concurrency)")
+            data = {k: v for k, v in record.config.items() if k not in ("objective", "storage")}
+            self.config = build_config({**data, **limits}, source=f"resume {self.id}")
+            changed = {key: getattr(self.config, key) for key in limits}
+            self.storage.update_experiment(self.id, config={**record.config, **changed})
         if record.phase == Phase.DONE and not self._can_continue(record):
-            raise StorageError(f"experiment {self.id} is DONE: its trial limit is reached")
+            raise StorageError(
+                f"experiment {self.id} is DONE: its trial limit ({self.config.max_trials}) is reached; "
+                f"raise it to continue (`tunelab resume {self.id} --max-trials N`)"
+            )
         with self._serving(port, dashboard):
             self._engine(listener).run(resume=True)
         if self.config.save_best_model:
