@@ -168,3 +168,31 @@ def test_plain_progress_prints_one_line_per_finished_trial_and_one_every_ten_sec
         "trials 1/4",
         "trials 4/4",
     ]
+
+
+def test_resume_with_a_longer_max_duration_continues_a_timed_out_experiment(tmp_path: Path) -> None:
+    from tunelab.engine import Experiment
+
+    (tmp_path / "train.py").write_text("import tunelab\ntunelab.report_final(tunelab.get_params()['x'])\n")
+    config = tmp_path / "c.yml"
+    config.write_text(
+        "search_space: {x: {_type: uniform, _value: [0, 1]}}\n"
+        f"trial: {{command: python3 train.py, code_dir: {tmp_path}}}\n"
+        "tuner: random\nmax_trials: 3\nmax_duration: 5s\n"
+    )
+    db = tmp_path / "db.sqlite"
+    experiment = Experiment.from_file(config, storage=str(db))
+    eid = experiment.create()
+    store = experiment.storage
+    store.set_phase(eid, Phase.TIMEOUT, "max_duration (5 s) reached after 0 trials", ended_at=T0)
+    store.update_experiment(eid, elapsed=5.0)
+    store.close()
+
+    same = CliRunner().invoke(main, ["resume", eid[:4], "-q", "--storage", str(db)])
+    assert "ended TIMEOUT" in same.output and f"tunelab resume {eid} --max-duration" in same.output
+    longer = CliRunner().invoke(main, ["resume", eid[:4], "-q", "--max-duration", "1h", "--storage", str(db)])
+    assert longer.exit_code == 0 and "ended DONE" in longer.output, longer.output
+    store = SQLiteStorage(db)
+    assert [t.state for t in store.get_trials(eid)] == [TrialState.SUCCEEDED] * 3
+    assert store.get_experiment(eid).config["max_duration"] == 3600
+    store.close()
