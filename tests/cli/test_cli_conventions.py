@@ -196,3 +196,43 @@ def test_resume_with_a_longer_max_duration_continues_a_timed_out_experiment(tmp_
     assert [t.state for t in store.get_trials(eid)] == [TrialState.SUCCEEDED] * 3
     assert store.get_experiment(eid).config["max_duration"] == 3600
     store.close()
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_port_says_when_the_dashboard_goes_down_and_keep_serving_serves_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    from types import SimpleNamespace
+
+    import tunelab.cli
+    import tunelab.engine
+
+    db = stored(tmp_path)
+    store = SQLiteStorage(db)
+    served: list[Any] = []
+
+    class Ended:
+        warnings: tuple[str, ...] = ()
+        format = "tunelab"
+        id = "zz000000"
+        storage = store
+
+        def create(self) -> str:
+            return self.id
+
+        def run(self, **kwargs: Any) -> Any:
+            assert kwargs["dashboard"].port == 8123
+            return SimpleNamespace(
+                experiment_id=self.id, phase=Phase.DONE, message="", best_value=2.0, best_params={"x": 2}
+            )
+
+    monkeypatch.setattr(tunelab.engine.Experiment, "from_file", classmethod(lambda cls, *a, **k: Ended()))
+    monkeypatch.setattr(tunelab.cli, "_serve", lambda store, options: served.append(options.port))
+    args = ["run", str(tmp_path / "c.yml"), "-q", "--port", "8123"] + (["--keep-serving"] if keep else [])
+    result = CliRunner().invoke(main, args)
+    store.close()
+    assert result.exit_code == 0, result.output
+    if keep:
+        assert "keeps serving after the experiment ends, until Ctrl-C" in result.output and served == [8123]
+    else:
+        assert "the dashboard goes down when the experiment ends" in result.output and served == []
