@@ -76,7 +76,7 @@ def test_seed_example_verbatim(write):
 
 def test_seed_example_warns_about_what_runs_only_on_a_cluster():
     warnings = "\n".join(load_config_dict(seed_dict()).warnings)
-    for field in ("trainingConfig.type", "securityContext", "imagePullPolicy", ".image:"):
+    for field in ("securityContext", "imagePullPolicy", ".image:"):
         assert field in warnings
 
 
@@ -105,18 +105,113 @@ def test_relative_working_dir_args_and_env(tmp_path):
     assert any("env[1]" in w for w in loaded.warnings)
 
 
-def test_replicas_resources_aistore_and_extra_tasks_are_warnings():
+def test_resources_and_aistore_are_warnings():
     data = seed_dict()
-    task = data["spec"]["trainingConfig"]["tasks"][0]
-    task["replicas"] = 4
     container(data)["resources"] = {"limits": {"nvidia.com/gpu": 1}}
-    data["spec"]["trainingConfig"]["tasks"].append(copy.deepcopy(task))
     data["spec"]["aistore"] = {"folder": "abc", "secret": "aistore-secret"}
     warnings = "\n".join(load_config_dict(data).warnings)
-    assert "tasks[0].replicas: 4 replicas requested" in warnings
     assert "containers[0].resources: only nvidia.com/gpu is used locally" in warnings
-    assert "only the first of 2 tasks" in warnings
     assert "spec.aistore" in warnings
+    assert "replicas" not in warnings and load_config_dict(data).config.trial.distributed is None
+
+
+def test_worker_replicas_become_a_distributed_trial_and_the_warning_names_what_is_left():
+    data = seed_dict()
+    data["spec"]["trainingConfig"]["tasks"][0]["replicas"] = 4
+    loaded = load_config_dict(data)
+    distributed = loaded.config.trial.distributed
+    assert distributed is not None and distributed.framework == "tensorflow"
+    assert [(r.role, r.count, r.command) for r in distributed.replicas] == [("worker", 4, "python3 dist_mnist.py")]
+    warnings = "\n".join(loaded.warnings)
+    assert "each trial runs 4 local processes" in warnings and "placement groups) is not supported" in warnings
+    assert "replicas requested; each trial runs one local process" not in warnings
+
+
+def test_a_pytorch_master_and_workers_keep_their_own_commands_env_and_gpus():
+    data = seed_dict()
+    training = data["spec"]["trainingConfig"]
+    training["type"] = "pytorch"
+    master = training["tasks"][0]
+    master["type"] = "master"
+    container(data).update(command=["python3", "train.py"], env=[{"name": "ROLE", "value": "m"}])
+    container(data)["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+    worker = copy.deepcopy(master)
+    worker.update(type="worker", replicas=2)
+    worker["template"]["spec"]["containers"][0].update(args=["--worker"], env=[{"name": "ROLE", "value": "w"}])
+    training["tasks"].append(worker)
+    loaded = load_config_dict(data)
+    trial = loaded.config.trial
+    assert trial.command == "python3 train.py"
+    assert [(r.role, r.count, r.command, r.env) for r in trial.distributed.replicas] == [
+        ("master", 1, "python3 train.py", {"ROLE": "m"}),
+        ("worker", 2, "python3 train.py --worker", {"ROLE": "w"}),
+    ]
+    assert loaded.config.gpus_per_trial == 3
+    assert any("GPUs per replica are not assigned separately" in w for w in loaded.warnings)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.update(type="mpi"), r"trainingConfig.type: expected one of pytorch, tensorflow, xgboost"),
+        (lambda t: t["tasks"][0].update(replicas=0), r"tasks\[0\].replicas: expected a whole number >= 1, got 0"),
+        (lambda t: t["tasks"][0].update(type="wrker"), r"replicas\[0\].role: .*did you mean 'worker'\?"),
+        (lambda t: t["tasks"][0].update(type="chief"), r"replicas\[0\].count: a chief has 1 replica, got 2"),
+        (lambda t: t["tasks"].append(copy.deepcopy(t["tasks"][0])), r"replicas\[1\].role: 'worker' is given twice"),
+    ],
+)
+def test_replicas_that_cannot_run_are_errors_naming_the_field(change, message):
+    data = seed_dict()
+    data["spec"]["trainingConfig"]["tasks"][0]["replicas"] = 2
+    change(data["spec"]["trainingConfig"])
+    with pytest.raises(ConfigError, match=message):
+        load_config_dict(data)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_two_worker_pytorch_job_runs_a_real_torch_distributed_trial(tmp_path):
+    """Two gloo processes per trial; the all_reduce sum (rank 0's report) is the trial's value."""
+    pytest.importorskip("torch.distributed")
+    import sys
+    import textwrap
+
+    from tunelab import Experiment
+    from tunelab.storage import TrialState
+
+    (tmp_path / "train.py").write_text(
+        textwrap.dedent("""
+        import os
+        import nni
+        import torch
+        import torch.distributed as dist
+
+        params = nni.get_next_parameter()
+        dist.init_process_group("gloo")
+        tensor = torch.tensor([params["x"] * (dist.get_rank() + 1)])
+        dist.all_reduce(tensor)
+        nni.report_final_result({"default": float(tensor.item()), "world": dist.get_world_size()})
+        dist.destroy_process_group()
+    """)
+    )
+    data = seed_dict()
+    data["spec"].update(maxTrialNum=2, trialConcurrency=1, searchSpace='{"x": {"_type": "choice", "_value": [1, 2]}}')
+    data["spec"]["tuner"] = {"builtinTunerName": "GridSearch"}
+    data["spec"]["trainingConfig"] = {
+        "type": "pytorch",
+        "tasks": [
+            {
+                "type": "worker",
+                "replicas": 2,
+                "template": {"spec": {"containers": [{"command": [sys.executable, "train.py"], "workingDir": "."}]}},
+            }
+        ],
+    }
+    (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(data))
+    result = Experiment.from_file(tmp_path / "experiment.yaml", storage=f"sqlite:///{tmp_path}/db.sqlite").run()
+    assert [t.state for t in result.trials] == [TrialState.SUCCEEDED] * 2, [t.error for t in result.trials]
+    values = sorted((t.params["x"], t.value, t.metrics["world"]) for t in result.trials)
+    assert values == [(1, 3.0, 2), (2, 6.0, 2)]  # x * 1 + x * 2 over the two ranks
 
 
 def test_container_gpus_become_gpus_per_trial():

@@ -62,6 +62,45 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
+class ReplicaConfig(_Strict):
+    """``count`` processes of one role of a distributed trial (``trial.distributed.replicas[i]``)."""
+
+    role: str
+    count: int = Field(default=1, ge=1)
+    #: None runs ``trial.command``.
+    command: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class DistributedConfig(_Strict):
+    """A trial run as several processes with its framework's environment (PyTorch, TensorFlow, XGBoost)."""
+
+    framework: Literal["pytorch", "tensorflow", "xgboost"]
+    replicas: list[ReplicaConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _roles(self) -> DistributedConfig:
+        from tunelab.runners._base import REPLICA_ROLES, SINGLE_ROLES
+
+        known = REPLICA_ROLES[self.framework]
+        seen: set[str] = set()
+        for position, replica in enumerate(self.replicas):
+            if replica.role not in known:
+                hint = did_you_mean(replica.role, list(known))
+                raise ValueError(
+                    f"replicas[{position}].role: {self.framework} replicas are {', '.join(known)}, "
+                    f"got {escape(repr(replica.role))}{hint}"
+                )
+            if replica.role in seen:
+                raise ValueError(f"replicas[{position}].role: {replica.role!r} is given twice")
+            seen.add(replica.role)
+            if replica.role in SINGLE_ROLES and replica.count != 1:
+                raise ValueError(f"replicas[{position}].count: a {replica.role} has 1 replica, got {replica.count}")
+            if replica.command is not None and not replica.command.strip():
+                raise ValueError(f"replicas[{position}].command is empty")
+        return self
+
+
 class TrialConfig(_Strict):
     """How one trial runs: a shell command, or a Python function (``module:function``)."""
 
@@ -78,9 +117,19 @@ class TrialConfig(_Strict):
     result_labels: list[str] = Field(default_factory=list)
     #: Seconds between SIGTERM and SIGKILL when a trial is stopped (early stop, cancel, timeout).
     stop_grace: Duration = 5.0
+    #: Several processes per trial, each with its framework's environment (command trials only).
+    distributed: DistributedConfig | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> TrialConfig:
+        if self.distributed is not None and self.function is not None:
+            raise ValueError("distributed trials run a command, not a function")
+        if self.distributed is not None and self.command is None:
+            for position, replica in enumerate(self.distributed.replicas):
+                if replica.command is None:
+                    raise ValueError(
+                        f"distributed.replicas[{position}].command: needed when trial.command is not given"
+                    )
         if self.command is not None and self.function is not None:
             raise ValueError("give either command or function, not both")
         if self.command is not None and not self.command.strip():

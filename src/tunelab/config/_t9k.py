@@ -1,8 +1,9 @@
 """T9k ``AutoTuneExperiment`` resources, run on this machine.
 
-The first container of the first task becomes a local command trial; what only a Kubernetes
-cluster can honour (images, security contexts, replicas, resources, AIStore) is reported as a
-warning rather than dropped in silence. T9k's tuners and trials are NNI's, so ``classArgs``
+The first container of each task becomes a local command; tasks with several replicas between
+them run each trial as that many local processes (``trial.distributed``). What only a Kubernetes
+cluster can honour (images, security contexts, resources, AIStore) is reported as a warning
+rather than dropped in silence. T9k's tuners and trials are NNI's, so ``classArgs``
 and the trial API follow NNI.
 """
 
@@ -27,7 +28,7 @@ from tunelab.config._nni import (
     nni_algorithm_sections,
     resolve_mode,
 )
-from tunelab.errors import SearchSpaceError
+from tunelab.errors import SearchSpaceError, did_you_mean
 
 API_GROUP = "tensorstack.dev/"
 KIND = "AutoTuneExperiment"
@@ -44,6 +45,8 @@ _SPEC = (
     "aistore",
     "scheduler",
 )
+#: ``trainingConfig.type`` values whose replicas run as local processes (``trial.distributed.framework``).
+_FRAMEWORKS = ("pytorch", "tensorflow", "xgboost")
 #: Container fields with a local meaning; the rest (image, resources, ports...) are warned about.
 _CONTAINER_USED = ("command", "args", "workingDir", "env", "name")
 
@@ -114,23 +117,69 @@ def load_t9k(ctx: Context, raw: Any) -> dict[str, Any]:
 
 
 def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
-    """The trial command of the first container, and the GPUs it asks for (``nvidia.com/gpu``)."""
+    """The trial of ``trainingConfig``: the command of the first task's container, and the GPUs it asks for.
+
+    Tasks with several replicas between them (a PyTorch ``master`` and ``worker`` tasks, a
+    TensorFlow job with ``worker`` replicas > 1, an XGBoost job) become ``trial.distributed``:
+    each trial runs that many local processes with its framework's environment.
+    """
     where = "spec.trainingConfig"
     if raw is None:
         raise ctx.error(where, "this field is required")
     training = mapping(ctx, raw, where)
-    if "type" in training:
-        ctx.warn(f"{where}.type", f"{training['type']!r} training jobs become one local process per trial")
     tasks = training.get("tasks")
     if not isinstance(tasks, list) or not tasks:
         raise ctx.error(f"{where}.tasks", f"expected a non-empty list of tasks, got {tasks!r}")
-    if len(tasks) > 1:
-        ctx.warn(f"{where}.tasks", f"only the first of {len(tasks)} tasks runs (locally)")
-    task = mapping(ctx, tasks[0], f"{where}.tasks[0]")
-    where = f"{where}.tasks[0]"
+    framework = training.get("type")
+    parsed = [_task(ctx, task, f"{where}.tasks[{position}]") for position, task in enumerate(tasks)]
+    command, code_dir, env, gpus, _, _ = parsed[0]
+    total = sum(count for *_, count, _role in parsed)
+    distributed: dict[str, Any] | None = None
+    if total > 1 or len(parsed) > 1:
+        if framework not in _FRAMEWORKS:
+            hint = did_you_mean(framework, _FRAMEWORKS)
+            raise ctx.error(
+                f"{where}.type",
+                f"expected one of {', '.join(_FRAMEWORKS)} for tasks with several replicas, got {framework!r}{hint}",
+            )
+        replicas = []
+        for position, (task_command, task_dir, task_env, _, count, role) in enumerate(parsed):
+            if task_dir != code_dir:
+                ctx.warn(
+                    f"{where}.tasks[{position}].workingDir",
+                    f"every replica runs in the first task's folder {str(code_dir)!r}",
+                )
+            replicas.append({"role": role, "count": count, "command": task_command, "env": task_env})
+        distributed = {"framework": framework, "replicas": replicas}
+        # The GPUs of every replica are the trial's; each replica sees all of them.
+        gpus = sum(task_gpus * count for _, _, _, task_gpus, count, _ in parsed)
+        if gpus:
+            ctx.warn(
+                f"{where}.tasks",
+                f"the trial gets {gpus:g} GPUs for all its replicas; GPUs per replica are not assigned separately",
+            )
+        ctx.warn(
+            f"{where}.tasks",
+            f"each trial runs {total} local processes on this machine; spreading them over a Ray cluster "
+            "(placement groups) is not supported",
+        )
+    elif framework is not None and framework not in _FRAMEWORKS:
+        ctx.warn(f"{where}.type", f"{framework!r} training jobs become one local process per trial")
+    trial: dict[str, Any] = {"command": command, "code_dir": code_dir, "env": env, "compat": ["nni"]}
+    if distributed is not None:
+        trial["distributed"] = distributed
+    return trial, gpus
+
+
+def _task(ctx: Context, raw: Any, where: str) -> tuple[str, Any, dict[str, str], float, int, str]:
+    """One task: its command, working folder, env, GPUs per replica, replica count and role (``type``)."""
+    task = mapping(ctx, raw, where)
     replicas = task.get("replicas", 1)
-    if replicas != 1:
-        ctx.warn(f"{where}.replicas", f"{replicas!r} replicas requested; each trial runs one local process")
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        raise ctx.error(f"{where}.replicas", f"expected a whole number >= 1, got {replicas!r}")
+    role = task.get("type", "worker")
+    if not isinstance(role, str):
+        raise ctx.error(f"{where}.type", f"expected a task type such as worker or master, got {role!r}")
     template = mapping(ctx, task.get("template"), f"{where}.template")
     pod = mapping(ctx, template.get("spec"), f"{where}.template.spec")
     where = f"{where}.template.spec"
@@ -160,14 +209,10 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
     workdir = get_str(ctx, container, "workingDir", f"{where}.workingDir", default=".")
     code_dir = ctx.path(workdir)
     # A workingDir inside the image does not exist here: the trials could not start, so it is an error.
-    ctx.fields.update({"trial.command": f"{where}.command", "trial.code_dir": f"{where}.workingDir"})
-    trial = {
-        "command": shlex.join(command + args),
-        "code_dir": code_dir,
-        "env": _env(ctx, container.get("env"), f"{where}.env"),
-        "compat": ["nni"],
-    }
-    return trial, gpus
+    if "trial.command" not in ctx.fields:
+        ctx.fields.update({"trial.command": f"{where}.command", "trial.code_dir": f"{where}.workingDir"})
+    env = _env(ctx, container.get("env"), f"{where}.env")
+    return shlex.join(command + args), code_dir, env, gpus, replicas, role
 
 
 def _gpus(ctx: Context, resources: Any, where: str) -> float:

@@ -38,6 +38,7 @@ from tunelab.engine._shared import Workers
 from tunelab.engine._signals import interrupts
 from tunelab.errors import SearchSpaceExhausted, TrialStartError, TunelabError, escape
 from tunelab.runners import Runner, TrialJob, create_runner, process_start_time
+from tunelab.runners._files import distributed_job
 from tunelab.schedulers import NewTrial, Resume, Wait, build_scheduler
 from tunelab.storage import (
     ExperimentRecord,
@@ -306,6 +307,7 @@ class Engine:
             checkpoint_dir=self.trial_dir(number) / "checkpoint",
             checkpoint_from=None if source is None else self.trial_dir(source) / "checkpoint",
             checkpoint_params=self.config.scheduler is not None and self.config.scheduler.checkpoint_params,
+            distributed=distributed_job(trial),
         )
 
     def start(self, number: int, params: dict[str, Any], attempt: int) -> None:

@@ -21,6 +21,42 @@ from typing import Any
 
 from tunelab.trial._channel import BadReport, Report
 
+#: The roles each framework's replicas may take, in rank order (the first present role holds rank 0),
+#: and the roles that have exactly one replica.
+REPLICA_ROLES: dict[str, tuple[str, ...]] = {
+    "pytorch": ("master", "worker"),
+    "xgboost": ("master", "worker"),
+    "tensorflow": ("chief", "worker", "ps", "evaluator"),
+}
+SINGLE_ROLES = ("master", "chief")
+
+
+@dataclass(frozen=True)
+class Replica:
+    """``count`` processes of one role of a distributed trial; ``command`` None runs the trial's command."""
+
+    role: str
+    count: int = 1
+    command: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """A trial run as several processes, each with its framework's environment (``trial.distributed``).
+
+    ``framework`` is a key of :data:`REPLICA_ROLES`; ``stop_grace`` is how long the other
+    replicas get between SIGTERM and SIGKILL when one of them fails.
+    """
+
+    framework: str
+    replicas: tuple[Replica, ...]
+    stop_grace: float = 5.0
+
+    @property
+    def world_size(self) -> int:
+        return sum(replica.count for replica in self.replicas)
+
 
 @dataclass(frozen=True)
 class TrialJob:
@@ -50,6 +86,8 @@ class TrialJob:
     #: Add NNI PBTTuner's ``save_checkpoint_dir`` (``checkpoint_dir``) and ``load_checkpoint_dir``
     #: (``checkpoint_from``, else ``checkpoint_dir``) to the params.
     checkpoint_params: bool = False
+    #: Several processes per trial (a command trial only); None runs one.
+    distributed: Distributed | None = None
 
     def trial_params(self) -> dict[str, Any]:
         """The parameters the trial sees: ``params``, plus the budget under ``budget_param`` when both are set.

@@ -9,16 +9,19 @@ uses this module, so the engine and the dashboard never need the names.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tunelab._atomic import write_json
 from tunelab.errors import escape
-from tunelab.runners._base import TrialJob
+from tunelab.runners._base import REPLICA_ROLES, Distributed, Replica, TrialJob
 from tunelab.trial import _compat_path, _context
 from tunelab.trial._channel import REPORTS_FILE
 
@@ -30,7 +33,10 @@ __all__ = [
     "STDERR_FILE",
     "STDOUT_FILE",
     "STOP_FILE",
+    "ReplicaProcess",
+    "distributed_job",
     "prepare_trial_dir",
+    "replica_processes",
     "read_pid_file",
     "stderr_tail",
     "trial_environment",
@@ -59,10 +65,13 @@ def trial_log_path(trial_dir: str | os.PathLike[str], stream: Literal["stdout", 
         raise ValueError(f"stream must be 'stdout' or 'stderr', got {escape(repr(stream))}") from None
 
 
-def stderr_tail(trial_dir: str | os.PathLike[str]) -> str:
-    """The last few non-empty lines of a trial's stderr (from its last 4 KiB), joined with `` | ``."""
+def stderr_tail(trial_dir: str | os.PathLike[str], name: str = STDERR_FILE) -> str:
+    """The last few non-empty lines of a trial's stderr (from its last 4 KiB), joined with `` | ``.
+
+    ``name`` is the file in ``trial_dir`` (a replica's, ``stderr.rank1.log``).
+    """
     try:
-        with open(Path(trial_dir) / STDERR_FILE, "rb") as handle:
+        with open(Path(trial_dir) / name, "rb") as handle:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(0, size - _TAIL_BYTES))
             text = handle.read().decode(errors="replace")
@@ -161,3 +170,133 @@ def read_pid_file(trial_dir: Path, attempt: int) -> tuple[int, str | None] | Non
     except (OSError, ValueError, AttributeError):
         pass
     return None
+
+
+# --- distributed trials: several processes per trial ------------------------------------------
+
+#: The folder of the replicas other than rank 0 (their params, reports and STOP; their reports are ignored).
+REPLICAS_DIR = "replicas"
+#: What the launcher of a distributed trial starts (written by the local runner, read by the launcher).
+REPLICA_SPEC_FILE = "replicas.json"
+_HOST = "127.0.0.1"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplicaProcess:
+    """One process of a distributed trial: its rank, its role and index within the role, what it runs.
+
+    ``env`` holds the framework's variables and the replica's own ``env`` (added to the trial's).
+    """
+
+    rank: int
+    role: str
+    index: int
+    command: str
+    env: dict[str, str]
+
+
+def replica_log_name(name: str, rank: int) -> str:
+    """``stdout.log`` for rank 0, ``stdout.rank1.log`` for rank 1 (and likewise for ``stderr.log``)."""
+    if rank == 0:
+        return name
+    stem, dot, suffix = name.partition(".")
+    return f"{stem}.rank{rank}{dot}{suffix}"
+
+
+def replica_dir(trial_dir: Path, rank: int) -> Path:
+    """Where a replica's ``TUNELAB_TRIAL_DIR`` points: the trial's folder for rank 0, its own folder otherwise."""
+    return trial_dir if rank == 0 else trial_dir / REPLICAS_DIR / f"rank{rank}"
+
+
+def ports_needed(distributed: Distributed) -> int:
+    """Free local ports a trial needs: one (``MASTER_PORT``), or one per TensorFlow cluster member."""
+    if distributed.framework == "tensorflow":
+        return sum(r.count for r in distributed.replicas if r.role != "evaluator")
+    return 1
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on 127.0.0.1 now (the replicas bind them a moment later)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((_HOST, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def replica_processes(distributed: Distributed, command: str, ports: Sequence[int]) -> list[ReplicaProcess]:
+    """Every process of a distributed trial in rank order, each with its framework's environment.
+
+    Ranks follow the framework's role order (:data:`REPLICA_ROLES`: PyTorch's and XGBoost's
+    ``master`` first, TensorFlow's ``chief``), then the index within the role. PyTorch and
+    XGBoost get ``MASTER_ADDR``, ``MASTER_PORT`` (``ports[0]``), ``RANK``, ``WORLD_SIZE`` and
+    ``LOCAL_RANK`` (all on this machine, so the local rank is the rank); TensorFlow gets
+    ``TF_CONFIG`` with the cluster (every role but ``evaluator``, one port each) and its task.
+    """
+    order = REPLICA_ROLES[distributed.framework]
+    replicas: list[Replica] = sorted(distributed.replicas, key=lambda r: order.index(r.role))
+    needed = ports_needed(distributed)
+    if len(ports) < needed:
+        raise ValueError(f"{distributed.framework} needs {needed} ports, got {len(ports)}")
+    cluster: dict[str, list[str]] = {}
+    if distributed.framework == "tensorflow":
+        free = iter(ports)
+        for replica in replicas:
+            if replica.role != "evaluator":
+                cluster[replica.role] = [f"{_HOST}:{next(free)}" for _ in range(replica.count)]
+    processes: list[ReplicaProcess] = []
+    world = distributed.world_size
+    for replica in replicas:
+        for index in range(replica.count):
+            rank = len(processes)
+            env: dict[str, str]
+            if distributed.framework == "tensorflow":
+                task: dict[str, Any] = {"type": replica.role, "index": index}
+                env = {"TF_CONFIG": json.dumps({"cluster": cluster, "task": task}, sort_keys=True)}
+            else:
+                env = {
+                    "MASTER_ADDR": _HOST,
+                    "MASTER_PORT": str(ports[0]),
+                    "RANK": str(rank),
+                    "WORLD_SIZE": str(world),
+                    "LOCAL_RANK": str(rank),
+                }
+            env.update(replica.env)
+            processes.append(ReplicaProcess(rank, replica.role, index, replica.command or command, env))
+    return processes
+
+
+def prepare_replica_dirs(job: TrialJob) -> None:
+    """Set aside the replicas' logs of an earlier attempt, and give each replica past rank 0 its folder."""
+    shutil.rmtree(job.trial_dir / REPLICAS_DIR, ignore_errors=True)
+    if job.distributed is None:
+        return
+    for rank in range(1, job.distributed.world_size):
+        for name in (STDOUT_FILE, STDERR_FILE):
+            old = job.trial_dir / replica_log_name(name, rank)
+            if job.attempt > 1 and old.exists():
+                stem, dot, suffix = old.name.partition(".")
+                old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
+        folder = replica_dir(job.trial_dir, rank)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(job.trial_dir / PARAMS_FILE, folder / PARAMS_FILE)
+
+
+def replica_environment(job: TrialJob, process: ReplicaProcess, base: dict[str, str] | None = None) -> dict[str, str]:
+    """A replica's environment: the trial's (its own folder past rank 0), then the framework's variables."""
+    own = dataclasses.replace(job, trial_dir=replica_dir(job.trial_dir, process.rank))
+    return {**trial_environment(own, base), **process.env}
+
+
+def distributed_job(trial: Any) -> Distributed | None:
+    """The runner's :class:`Distributed` for a :class:`~tunelab.config.TrialConfig` (None: one process)."""
+    spec = trial.distributed
+    if spec is None:
+        return None
+    replicas = tuple(Replica(r.role, r.count, r.command, dict(r.env)) for r in spec.replicas)
+    return Distributed(spec.framework, replicas, float(trial.stop_grace or 0.0))

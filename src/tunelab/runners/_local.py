@@ -10,12 +10,14 @@ comes from a fork server when the function can be pickled (see :func:`start_meth
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
 import pickle
 import random
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -30,12 +32,20 @@ from tunelab.errors import TrialFailed, TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import (
     AUP_CONFIG_FILE,
+    REPLICA_SPEC_FILE,
     REPORTS_FILE,
     STDERR_FILE,
     STDOUT_FILE,
     STOP_FILE,
+    free_ports,
+    ports_needed,
+    prepare_replica_dirs,
     prepare_trial_dir,
     read_pid_file,
+    replica_dir,
+    replica_environment,
+    replica_log_name,
+    replica_processes,
     stderr_tail,
     trial_environment,
     write_pid_file,
@@ -104,11 +114,7 @@ class _LocalHandle(TrialHandle):
 class _CommandHandle(_LocalHandle):
     def __init__(self, job: TrialJob) -> None:
         super().__init__(job)
-        argv = command_argv(job.command or "")
-        if not argv:
-            raise TrialStartError("trial.command is empty")
-        if job.params_as_argv:
-            argv = [*argv, str(job.trial_dir / AUP_CONFIG_FILE)]
+        argv = self._argv()
         if not job.code_dir.is_dir():
             raise TrialStartError(f"cannot start {argv[0]!r}: trial.code_dir {job.code_dir} is not a folder")
         with open(job.trial_dir / STDOUT_FILE, "ab") as out, open(job.trial_dir / STDERR_FILE, "ab") as err:
@@ -132,6 +138,14 @@ class _CommandHandle(_LocalHandle):
         except (AttributeError, OSError):
             self._pidfd = None
 
+    def _argv(self) -> list[str]:
+        argv = command_argv(self.job.command or "")
+        if not argv:
+            raise TrialStartError("trial.command is empty")
+        if self.job.params_as_argv:
+            argv = [*argv, str(self.job.trial_dir / AUP_CONFIG_FILE)]
+        return argv
+
     def _poll_process(self) -> int | None:
         code = self._process.poll()
         if code is not None and self._pidfd is not None and self._pidfd >= 0:
@@ -141,6 +155,160 @@ class _CommandHandle(_LocalHandle):
 
     def fileno(self) -> int:
         return self._pidfd if self._pidfd is not None else -1
+
+
+class _ReplicaHandle(_CommandHandle):
+    """A distributed trial: a launcher process (the group leader, whose pid is the trial's) runs every replica.
+
+    The replicas run in the launcher's process group, so a stop, a SIGKILL and a resume's
+    orphan stop reach all of them. Rank 0 writes the trial's logs and reports; the others
+    write ``stdout.rankN.log``/``stderr.rankN.log``, and their reports go to their own folder
+    (``replicas/rankN``) and are ignored. One replica failing stops the others.
+    """
+
+    def _argv(self) -> list[str]:
+        job = self.job
+        assert job.distributed is not None
+        prepare_replica_dirs(job)
+        base = trial_environment(job)
+        processes = replica_processes(job.distributed, job.command or "", free_ports(ports_needed(job.distributed)))
+        replicas = []
+        for process in processes:
+            argv = command_argv(process.command)
+            if not argv:
+                raise TrialStartError(f"the command of replica {process.rank} ({process.role}) is empty")
+            if job.params_as_argv:
+                argv = [*argv, str(job.trial_dir / AUP_CONFIG_FILE)]
+            env = replica_environment(job, process)
+            replicas.append(
+                {
+                    "rank": process.rank,
+                    "name": f"rank {process.rank} ({process.role} {process.index})",
+                    "argv": argv,
+                    "env": {k: v for k, v in env.items() if base.get(k) != v},
+                    "stdout": str(job.trial_dir / replica_log_name(STDOUT_FILE, process.rank)),
+                    "stderr": str(job.trial_dir / replica_log_name(STDERR_FILE, process.rank)),
+                }
+            )
+        spec = {"grace": job.distributed.stop_grace, "replicas": replicas}
+        path = job.trial_dir / REPLICA_SPEC_FILE
+        path.write_text(json.dumps(spec))
+        launch = (
+            "import sys; from tunelab.runners._local import launch_replicas; sys.exit(launch_replicas(sys.argv[1]))"
+        )
+        return [sys.executable, "-c", launch, str(path)]
+
+    def _stop_files(self) -> None:
+        (self.job.trial_dir / STOP_FILE).touch()
+        for rank in range(1, self.job.distributed.world_size if self.job.distributed else 1):
+            folder = replica_dir(self.job.trial_dir, rank)
+            if folder.is_dir():
+                (folder / STOP_FILE).touch()
+
+    def request_stop(self) -> None:
+        if self._exit_code is None:
+            self._stop_files()
+
+    def stop(self, grace: float) -> None:
+        if self._exit_code is None:
+            self._stop_files()
+        super().stop(grace)
+
+
+_LAUNCH = "import sys; from tunelab.runners._local import launch_replicas; sys.exit(launch_replicas(sys.argv[1]))"
+
+
+def launch_replicas(spec_path: str) -> int:
+    """Body of a distributed trial's launcher: start every replica, wait for all, stop all when one fails.
+
+    Returns the exit code of the first replica that failed (one killed by a signal is passed
+    on by the launcher dying of the same signal), else 0. SIGTERM (a stop) reaches the
+    replicas through the process group; the launcher then waits for them, and kills the
+    ones still running ``grace`` seconds later.
+    """
+    spec = json.loads(Path(spec_path).read_text())
+    grace = float(spec["grace"])
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    asked: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: asked.append(signum))
+    processes: list[subprocess.Popen[bytes]] = []
+    names: list[str] = []
+    failure: tuple[int, int] | None = None  # (position, exit code) of the first replica that failed
+    deadline: float | None = None
+
+    def stop_others(why: str) -> None:
+        nonlocal deadline
+        if deadline is None:
+            if not asked:  # a stop was asked for: every replica got SIGTERM already, and none failed by itself
+                print(f"tunelab: {why}; stopping the other replicas", file=sys.stderr, flush=True)
+            deadline = time.monotonic() + grace
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+
+    for replica in spec["replicas"]:
+        try:
+            with open(replica["stdout"], "ab") as out, open(replica["stderr"], "ab") as err:
+                process = subprocess.Popen(
+                    replica["argv"],
+                    env={**os.environ, **replica["env"]},
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                )
+        except OSError as exc:
+            failure = (len(processes), 127)
+            names.append(replica["name"])
+            stop_others(f"cannot start replica {replica['name']}: {exc.strerror or exc}")
+            break
+        processes.append(process)
+        names.append(replica["name"])
+    codes: dict[int, int] = {}
+    while len(codes) < len(processes):
+        for position, process in enumerate(processes):
+            if position in codes:
+                continue
+            code = process.poll()
+            if code is None:
+                continue
+            codes[position] = code
+            if code != 0 and failure is None:
+                failure = (position, code)
+                stop_others(f"replica {names[position]} exited with code {code}")
+        if len(codes) == len(processes):
+            break
+        if asked and deadline is None:
+            deadline = time.monotonic() + grace
+        if deadline is not None and time.monotonic() >= deadline:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+        timeout = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
+        try:
+            ready, _, _ = select.select([wake_r], [], [], timeout)
+        except InterruptedError:
+            ready = []
+        if ready:
+            try:
+                os.read(wake_r, 512)
+            except BlockingIOError:
+                pass
+    if failure is None:
+        return 0
+    position, code = failure
+    if position > 0 and not asked:
+        tail = stderr_tail(
+            Path(spec["replicas"][position]["stderr"]).parent, Path(spec["replicas"][position]["stderr"]).name
+        )
+        print(f"tunelab: replica {names[position]} failed (exit code {code}): {tail}", file=sys.stderr, flush=True)
+    if code < 0:
+        signal.set_wakeup_fd(-1)
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    return code if 0 < code < 256 else 1
 
 
 class _FunctionHandle(_LocalHandle):
@@ -302,6 +470,8 @@ class LocalRunner(Runner):
             handle: _LocalHandle = _FunctionHandle(job, method)
         elif not job.command:
             raise TrialStartError("the trial has neither a command nor a function (trial.command)")
+        elif job.distributed is not None and job.distributed.world_size > 1:
+            handle = _ReplicaHandle(job)
         else:
             handle = _CommandHandle(job)
         write_pid_file(job.trial_dir, job.attempt, handle.pid, process_start_time(handle.pid))
