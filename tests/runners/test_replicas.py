@@ -219,3 +219,48 @@ def test_a_real_two_process_torch_distributed_trial(tmp_path):
     (report,) = [r for r in handle.read_reports() if isinstance(r, Report)]
     assert report.value == 3.0  # (0 + 1) * 1 + (1 + 1) * 1, summed over both ranks
     assert report.metrics == {"world": 2, "local_rank": 0}
+
+
+@pytest.mark.parametrize(
+    ("trial", "message"),
+    [
+        (
+            {"function": "m:f", "distributed": {"framework": "pytorch", "replicas": [{"role": "worker", "count": 2}]}},
+            "distributed trials run a command, not a function",
+        ),
+        (
+            {"distributed": {"framework": "pytorch", "replicas": [{"role": "worker", "count": 2}]}},
+            r"distributed.replicas\[0\].command: needed when trial.command is not given",
+        ),
+        (
+            {"command": "x", "distributed": {"framework": "jax", "replicas": [{"role": "worker"}]}},
+            "trial.distributed.framework",
+        ),
+        (
+            {"command": "x", "distributed": {"framework": "pytorch", "replicas": [{"role": "worker", "count": 0}]}},
+            r"trial.distributed.replicas.0.count",
+        ),
+    ],
+)
+def test_a_distributed_trial_config_that_cannot_run_is_an_error_naming_the_field(trial, message):
+    from tunelab.config import load_config_dict
+    from tunelab.errors import ConfigError
+
+    data = {"search_space": {"x": {"_type": "uniform", "_value": [0, 1]}}, "trial": trial, "max_trials": 1}
+    with pytest.raises(ConfigError, match=message):
+        load_config_dict(data)
+
+
+def test_the_engine_hands_the_runner_the_distributed_trial(tmp_path):
+    from tunelab.config import load_config_dict
+    from tunelab.runners._files import distributed_job
+
+    trial = {
+        "command": "python3 t.py",
+        "stop_grace": "7s",
+        "distributed": {"framework": "xgboost", "replicas": [{"role": "master"}, {"role": "worker", "count": 2}]},
+    }
+    config = load_config_dict({"search_space": {"x": {"_type": "uniform", "_value": [0, 1]}}, "trial": trial}).config
+    spec = distributed_job(config.trial)
+    assert spec == Distributed("xgboost", (Replica("master", 1), Replica("worker", 2)), stop_grace=7.0)
+    assert spec.world_size == 3
