@@ -111,7 +111,8 @@ def test_one_replica_failing_fails_the_trial_and_stops_the_others(tmp_path):
         rank = int(os.environ["RANK"])
         folder = os.environ["PID_DIR"]
         if rank == 0:
-            open(os.path.join(folder, "rank0.pid"), "w").write(str(os.getpid()))
+            open(os.path.join(folder, "rank0.tmp"), "w").write(str(os.getpid()))
+            os.replace(os.path.join(folder, "rank0.tmp"), os.path.join(folder, "rank0.pid"))
             while True:
                 time.sleep(0.1)
         while not os.path.exists(os.path.join(folder, "rank0.pid")):
@@ -264,3 +265,24 @@ def test_the_engine_hands_the_runner_the_distributed_trial(tmp_path):
     spec = distributed_job(config.trial)
     assert spec == Distributed("xgboost", (Replica("master", 1), Replica("worker", 2)), stop_grace=7.0)
     assert spec.world_size == 3
+
+
+def test_a_replica_that_ignores_sigterm_is_killed_after_the_grace(tmp_path):
+    script = """
+        import os, signal, sys, time
+        folder = os.environ["PID_DIR"]
+        if os.environ["RANK"] == "0":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            open(os.path.join(folder, "rank0.tmp"), "w").write(str(os.getpid()))
+            os.replace(os.path.join(folder, "rank0.tmp"), os.path.join(folder, "rank0.pid"))
+            while True:
+                time.sleep(0.1)
+        while not os.path.exists(os.path.join(folder, "rank0.pid")):
+            time.sleep(0.01)
+        sys.exit(1)
+    """
+    job = _job(tmp_path, script, (Replica("worker", 2),), env={"PID_DIR": str(tmp_path)}, grace=0.2)
+    runner = LocalRunner()
+    handle = runner.start(job)
+    assert _finish(runner, handle) == 1
+    assert not is_same_process_alive(_pid(tmp_path / "rank0.pid"), None)

@@ -234,6 +234,7 @@ def launch_replicas(spec_path: str) -> int:
     asked: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: asked.append(signum))
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # a replica ended: wakes the wait below
     processes: list[subprocess.Popen[bytes]] = []
     names: list[str] = []
     failure: tuple[int, int] | None = None  # (position, exit code) of the first replica that failed
