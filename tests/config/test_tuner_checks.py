@@ -22,7 +22,7 @@ CHOICES = parse_search_space({"k": {"_type": "choice", "_value": ["a", "b"]}})
 
 #: Arguments checked by a rule on the whole tuner (in _check._whole_tuner_rules) or not checked at all.
 WHOLE_OR_FREE = {("tpe", "multivariate"), ("grid", "n_points"), ("batch", "configs")}
-WHOLE_OR_FREE |= {("optuna", "sampler"), ("optuna", "sampler_args")}
+WHOLE_OR_FREE |= {("optuna", "sampler"), ("optuna", "sampler_args"), ("smac", "config_dedup")}
 
 BAD = [
     ("tpe", {"n_startup_jobs": -1}),
@@ -33,6 +33,10 @@ BAD = [
     ("tpe", {"constant_liar_type": "sometimes"}),
     ("tpe", {"tpe_args": {"n_startup_jobs": -2}}),
     ("gp", {"n_initial_points": 0}),
+    ("smac", {"n_trees": 0}),
+    ("smac", {"ratio_features": 0.0}),
+    ("smac", {"constant_liar_type": "sometimes"}),
+    ("scikitoptimize", {"acq_func": "UCB"}),
     ("gp", {"n_candidates": True}),
     ("gp", {"n_restarts": -1}),
     ("gp", {"max_points": 9}),

@@ -66,6 +66,25 @@ def _float(low: float, high: float = float("inf"), *, open_low: bool = False) ->
     return rule
 
 
+def _one_of(options: tuple[str, ...]) -> Callable[[str, str, Any], None]:
+    def rule(tuner: str, name: str, value: Any) -> None:
+        from tunelab.tuners._checks import check_choice
+
+        check_choice(tuner, name, value, options)
+
+    return rule
+
+
+def _exactly(options: tuple[str, ...]) -> Callable[[str, str, Any], None]:
+    """One of ``options``, spelled as they are (scikit-optimize's names are case-sensitive)."""
+
+    def rule(tuner: str, name: str, value: Any) -> None:
+        if value not in options:
+            raise TunerError(f"tuner {tuner!r}: {name} must be one of {', '.join(options)}, but got {value!r}")
+
+    return rule
+
+
 def _liar(tuner: str, name: str, value: Any) -> None:
     from tunelab.tuners._checks import check_choice
     from tunelab.tuners._tpe._tuner import LIAR_TYPES
@@ -95,6 +114,24 @@ _VALUE_RULES: dict[str, dict[str, Callable[[str, str, Any], None]]] = {
     "cmaes": {"sigma0": _float(0.0, 1.0, open_low=True), "population_size": _optional_int(2)},
     "hyperopt": {"n_startup_jobs": _int(0)},
     "auto": {"max_trials": _optional_int(1), "concurrency": _int(1)},
+    "smac": {
+        "n_initial_points": _optional_int(0),
+        "max_trials": _optional_int(1),
+        "n_trees": _int(1),
+        "min_samples_split": _int(2),
+        "min_samples_leaf": _int(1),
+        "ratio_features": _float(0.0, 1.0, open_low=True),
+        "random_fraction": _float(0.0, 1.0),
+        "n_candidates": _int(1),
+        "n_local_starts": _int(0),
+        "max_local_steps": _int(0),
+        "constant_liar_type": _one_of(("best", "worst", "mean", "none")),
+    },
+    "scikitoptimize": {
+        "n_initial_points": _int(1),
+        "base_estimator": _exactly(("GP", "RF", "ET", "GBRT")),
+        "acq_func": _exactly(("gp_hedge", "EI", "PI", "LCB")),
+    },
 }
 
 
