@@ -37,7 +37,7 @@ import time, tunelab
 p = tunelab.get_params()
 epochs = tunelab.get_budget() or 9
 for epoch in range(epochs):
-    time.sleep(0.03)
+    time.sleep(0.05)
     tunelab.report(p["x"] + 1.0 / (epoch + 1), step=epoch)
     if tunelab.should_stop():
         break
@@ -51,7 +51,7 @@ import time, tunelab
 def objective(params):
     epochs = tunelab.get_budget() or 9
     for epoch in range(epochs):
-        time.sleep(0.03)
+        time.sleep(0.05)
         tunelab.report(params["x"] + 1.0 / (epoch + 1), step=epoch)
         if tunelab.should_stop():
             return None
@@ -96,7 +96,7 @@ def _config(kind: str, scheduler: str, folder: Path) -> Path:
         "tuner": {"name": "random", "args": {"seed": 1}},
         "scheduler": SCHEDULERS[scheduler],
         "mode": "min",
-        "max_trials": 24,
+        "max_trials": 120,
         "concurrency": 2,
     }
     path = folder / "config.yml"
@@ -112,6 +112,16 @@ def _engine(kind: str, folder: Path, experiment_id: str | None) -> subprocess.Po
     else:
         argv = [sys.executable, "driver.py", *(["resume", experiment_id] if experiment_id else ["run", "config.yml"])]
     return subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _phase(folder: Path, experiment_id: str) -> str:
+    from tunelab.storage import open_storage
+
+    store = open_storage(folder / "home" / "tunelab.db", create=False)
+    try:
+        return store.get_experiment(experiment_id).phase.value
+    finally:
+        store.close()
 
 
 def _experiment_id(folder: Path) -> str | None:
@@ -140,6 +150,9 @@ def soak(kind: str, scheduler: str, kills: int, rng: random.Random) -> Outcome:
         experiment_id: str | None = None
         finished = False
         while outcome.kills < kills:
+            if experiment_id is not None and _phase(folder, experiment_id) == "DONE":
+                finished = True  # it ended (a kill can come after DONE was written, before the process exited)
+                break
             process = _engine(kind, folder, experiment_id)
             try:
                 process.wait(timeout=rng.uniform(0.3, 2.5))
