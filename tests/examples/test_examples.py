@@ -55,10 +55,11 @@ def test_nni_example_runs_unmodified():
     assert experiment.config["mode"] == "max"
 
 
-def test_t9k_example_runs_locally_with_warnings():
+def test_t9k_example_runs_locally():
+    # One worker replica runs as one local process: nothing to warn about (several replicas: tests/runners).
     experiment, trials, result = run_example(EXAMPLES / "t9k" / "experiment.yaml")
     assert experiment.format == "t9k" and experiment.phase == Phase.DONE
-    assert "warning:" in result.stderr
+    assert "warning:" not in result.stderr
     assert len(trials) == 6 and all(t.state == TrialState.SUCCEEDED for t in trials)
     assert experiment.config["mode"] == "min"
 
