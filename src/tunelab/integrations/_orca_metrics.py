@@ -14,6 +14,25 @@ import numpy as np
 
 from tunelab.errors import ConfigError, did_you_mean
 
+__all__ = [
+    "Accuracy",
+    "EPSILON",
+    "Evaluator",
+    "MAE",
+    "MAPE",
+    "MDAPE",
+    "ME",
+    "MPE",
+    "MSE",
+    "MSLE",
+    "MSPE",
+    "R2",
+    "RMSE",
+    "sMAPE",
+    "sMDAPE",
+]
+
+
 EPSILON = 1e-10
 _MULTIOUTPUT = ("raw_values", "uniform_average", "variance_weighted")
 

@@ -12,6 +12,18 @@ import torch
 
 from tunelab.errors import ConfigError, did_you_mean
 
+__all__ = [
+    "BATCH_SIZE_NAME",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LR",
+    "LR_NAME",
+    "PYTORCH_LOSS_NAMES",
+    "PYTORCH_OPTIM_NAMES",
+    "validate_pytorch_loss",
+    "validate_pytorch_optim",
+]
+
+
 PYTORCH_LOSS_NAMES = {s for s in dir(torch.nn.modules) if s.endswith("Loss")}
 PYTORCH_OPTIM_NAMES = {s for s in dir(torch.optim) if any(c.isupper() for c in s)} - {"Optimizer"}
 

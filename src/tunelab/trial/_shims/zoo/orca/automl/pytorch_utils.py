@@ -1,23 +1,4 @@
 """``zoo.orca.automl.pytorch_utils``: the config keys Orca's PyTorch AutoEstimator reads, and its name checks."""
 
-from tunelab.integrations._orca_torch import (
-    BATCH_SIZE_NAME,
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_LR,
-    LR_NAME,
-    PYTORCH_LOSS_NAMES,
-    PYTORCH_OPTIM_NAMES,
-    validate_pytorch_loss,
-    validate_pytorch_optim,
-)
-
-__all__ = [
-    "BATCH_SIZE_NAME",
-    "DEFAULT_BATCH_SIZE",
-    "DEFAULT_LR",
-    "LR_NAME",
-    "PYTORCH_LOSS_NAMES",
-    "PYTORCH_OPTIM_NAMES",
-    "validate_pytorch_loss",
-    "validate_pytorch_optim",
-]
+from tunelab.integrations._orca_torch import *  # noqa: F403
+from tunelab.integrations._orca_torch import __all__ as __all__
