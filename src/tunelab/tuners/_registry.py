@@ -229,36 +229,13 @@ def create_tuner(
     **args: Any,
 ) -> Tuner:
     """Build a tuner by name; NNI ``classArgs`` (``optimize_mode``, ``tpe_args``...) are accepted as they are."""
-    canonical = resolve_tuner_name(name)
     note = substitute_note(name)
     if note is not None:
         _LOG.warning("%s", note)
     space = parse_search_space(search_space)
-    args = dict(args)
-    if "optimize_mode" in args:
-        nni_mode = normalize_mode(args.pop("optimize_mode"))
-        if mode is not None and normalize_mode(mode) != nni_mode:
-            raise TunerError(f"tuner {name!r}: mode={mode!r} contradicts optimize_mode={nni_mode!r}")
-        mode = nni_mode
-    if "seed" in args:
-        seed_arg = args.pop("seed")
-        seed = seed_arg if seed is None else seed
-    args.pop("parallel_optimize", None)  # tunelab always accounts for pending trials
-    nested = args.pop("tpe_args", None)
-    if nested is not None:
-        if not isinstance(nested, Mapping):
-            raise TunerError(f"tuner {name!r}: tpe_args must be a mapping, got {nested!r}")
-        args.update(nested)
-    accepted = tuner_arguments(canonical)
-    for key in args:
-        if key not in accepted:
-            close = difflib.get_close_matches(key, list(accepted), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            listed = ", ".join(sorted(accepted)) or "none"
-            raise TunerError(f"tuner {name!r}: unknown argument {key!r}{hint} (accepted: {listed})")
-    cls = _load(TUNERS[canonical])
+    cls, kwargs = check_tuner_arguments(name, space, mode=mode, seed=seed, **args)
     try:
-        return cls(space, mode=mode or "min", seed=seed, **args)
+        return cls(space, **kwargs)
     except TunerError:
         raise
     except (TypeError, ValueError) as exc:
