@@ -532,24 +532,17 @@ def check_request_stop_lets_the_trial_end_by_itself(case: RunnerCase, folder: Pa
 
 
 def check_recover_stops_a_live_orphan_with_sigterm_and_returns_all_it_wrote(case: RunnerCase, folder: Path) -> None:
-    if not case.recovers_live_trials:
-        raise NotApplicable("its trials end with the engine")
-    runner = case.make_runner()
-    try:
-        job = case.job(folder, "graceful")
-        run = _Run(case, runner, job)
-        run.first_report()
-        pid, pid_start = run.handle.pid, case.pid_start(run.handle)
-        # The engine died: from here on nobody calls the handle; the runner finds the trial by its pid.
-        recovered = runner.recover(job, pid, pid_start, 120.0)
-        run.handle.poll()  # only so that the dead engine's process object notices (no warning when collected)
-        assert recovered.was_alive
-        assert _values(recovered.reports) == [("intermediate", 0, 0.0), ("final", None, 5.0)]
-    finally:
-        runner.close()
+    _check_recover_live_orphan(case, folder, pid_stored=True)
 
 
 def check_recover_finds_a_live_orphan_whose_pid_was_never_stored(case: RunnerCase, folder: Path) -> None:
+    _check_recover_live_orphan(case, folder, pid_stored=False)
+
+
+def _check_recover_live_orphan(case: RunnerCase, folder: Path, *, pid_stored: bool) -> None:
+    """The engine died while a trial ran: nobody calls its handle again; the runner finds it (by its pid, or
+    by its attempt when the engine died before storing the pid), stops it with SIGTERM first, and returns
+    everything it wrote."""
     if not case.recovers_live_trials:
         raise NotApplicable("its trials end with the engine")
     runner = case.make_runner()
@@ -557,9 +550,9 @@ def check_recover_finds_a_live_orphan_whose_pid_was_never_stored(case: RunnerCas
         job = case.job(folder, "graceful")
         run = _Run(case, runner, job)
         run.first_report()
-        # The engine died between starting the trial and storing its pid: the runner finds it by the attempt.
-        recovered = runner.recover(job, None, None, 120.0)
-        run.handle.poll()
+        pid, pid_start = (run.handle.pid, case.pid_start(run.handle)) if pid_stored else (None, None)
+        recovered = runner.recover(job, pid, pid_start, 120.0)
+        run.handle.poll()  # only so that the dead engine's process object notices (no warning when collected)
         assert recovered.was_alive
         assert _values(recovered.reports) == [("intermediate", 0, 0.0), ("final", None, 5.0)]
     finally:
