@@ -72,7 +72,7 @@ def test_version_2_database_keeps_attempts_apart_after_the_upgrade(pg_url):
     check_version_2_upgraded(store)
     store.close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_two_processes_open_the_schema_at_once(pg_url):

@@ -58,7 +58,7 @@ def test_version_2_database_keeps_attempts_apart_after_the_upgrade(tmp_path):
     check_version_2_upgraded(store)
     store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
     conn.close()
     SQLiteStorage(path, create=False).close()  # nothing left to upgrade
 

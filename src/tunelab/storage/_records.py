@@ -44,6 +44,9 @@ class IntermediateResult:
     steps of an earlier run with its own. Rows stored before tunelab recorded attempts
     (schema version 2 and older) of a trial that had run more than once carry
     ``attempt = 0``: which run sent them is not known.
+
+    ``values`` holds a multi-objective report's value of each objective, in the order the
+    experiment declared them (None for one objective, whose value is ``value``).
     """
 
     step: int
@@ -51,6 +54,7 @@ class IntermediateResult:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     time: float = 0.0
     attempt: int = 1
+    values: Mapping[str, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class TrialRecord:
     ``intermediate`` holds the reports of the current ``attempt`` only (earlier attempts'
     are read with :meth:`Storage.get_intermediate`); ``warnings`` are lines the engine
     recorded about the trial, such as report lines it could not read (oldest first).
+
+    With several objectives, ``values`` maps each objective's name to the trial's value of
+    it (in the declared order) and ``value`` repeats the first one; ``feasible`` says whether
+    the trial met the experiment's constraints (None: it has none, or the trial has no result).
     """
 
     experiment_id: str
@@ -89,6 +97,8 @@ class TrialRecord:
     checkpoint_from: int | None = None
     intermediate: tuple[IntermediateResult, ...] = ()
     warnings: tuple[str, ...] = ()
+    values: Mapping[str, float | None] | None = None
+    feasible: bool | None = None
 
     @property
     def id(self) -> str:

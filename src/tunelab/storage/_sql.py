@@ -27,7 +27,7 @@ from tunelab.storage._records import (
     TrialState,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: What brings a database of the version before each key up to it (run inside the opener's transaction).
 _UPGRADES: dict[int, tuple[str, ...]] = {
@@ -45,6 +45,13 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
         "ALTER TABLE trials ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE trials ADD COLUMN warnings_dropped INTEGER NOT NULL DEFAULT 0",
     ),
+    4: (
+        # Several objectives: each trial's and each report's values by objective name (NULL for
+        # one objective, as every older row has), and whether the trial met its constraints.
+        "ALTER TABLE trials ADD COLUMN objective_values TEXT",
+        "ALTER TABLE trials ADD COLUMN feasible INTEGER",
+        "ALTER TABLE intermediate ADD COLUMN objective_values TEXT",
+    ),
 }
 
 #: A metrics mapping whose JSON is longer than this is not stored (the engine caps a report far below it).
@@ -59,8 +66,10 @@ _EXPERIMENT_FIELDS = {
 }  # fmt: skip
 _TRIAL_FIELDS = {
     "state", "params", "value", "metrics", "attempt", "seed", "started_at", "ended_at", "message",
-    "wait_reason", "trial_dir", "pid", "pid_start",
+    "wait_reason", "trial_dir", "pid", "pid_start", "values", "feasible",
 }  # fmt: skip
+#: Record fields stored under another column name (``values`` is an SQL keyword).
+_COLUMNS = {"values": "objective_values"}
 _JSON_FIELDS = {"config", "params", "metrics", "warnings"}
 
 
@@ -93,6 +102,17 @@ def _metrics_json(metrics: Mapping[str, Any]) -> tuple[str, str]:
     if len(text) <= MAX_METRICS_CHARS:
         return text, ""
     return "{}", f"metrics of {len(text)} characters not stored (the limit is {MAX_METRICS_CHARS})"
+
+
+def _values_json(values: Mapping[str, Any] | None) -> str | None:
+    """Objective values as stored: a JSON object in the objectives' order, NaN as null; None for one objective."""
+    if values is None:
+        return None
+    return _dumps({str(name): _finite_or_none(value) for name, value in values.items()})
+
+
+def _values(text: str | None) -> dict[str, float | None] | None:
+    return None if text is None else dict(json.loads(text))
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -178,6 +198,14 @@ class SQLStorage(Storage):
                     _EXPERIMENT_EVENT,
                     (experiment_id, time.time(), Phase(fields["phase"]).value, fields.get("message", "")),
                 )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        with self._transaction() as conn:
+            for table in ("intermediate", "events", "requests", "trials"):
+                conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))
+            cursor = conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+            if cursor.rowcount == 0:
+                raise ExperimentNotFound(f"no experiment with id {experiment_id!r} in {self.path}")
 
     def request_stop(self, experiment_id: str) -> None:
         self.update_experiment(experiment_id, stop_requested=True)
@@ -266,6 +294,8 @@ class SQLStorage(Storage):
             raise StorageError(f"storage: unknown trial field {sorted(unknown)[0]!r}")
         if "value" in fields:
             fields["value"] = _finite_or_none(fields["value"])
+        if "values" in fields:
+            fields["values"] = _values_json(fields["values"])
         warning = ""
         if "metrics" in fields:
             _, warning = _metrics_json(fields["metrics"])
@@ -300,8 +330,8 @@ class SQLStorage(Storage):
                 (experiment_id, number),
             ).fetchone()
             conn.execute(
-                "INSERT INTO intermediate (experiment_id, number, seq, step, value, metrics, time, attempt)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO intermediate (experiment_id, number, seq, step, value, metrics, time, attempt,"
+                " objective_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     experiment_id,
                     number,
@@ -311,6 +341,7 @@ class SQLStorage(Storage):
                     metrics,
                     result.time or time.time(),
                     result.attempt,
+                    _values_json(result.values),
                 ),
             )
             if warning:
@@ -322,7 +353,7 @@ class SQLStorage(Storage):
         if attempt is None:
             attempt = self.get_trial(experiment_id, number).attempt
         rows = self._query(
-            "SELECT step, value, metrics, time, attempt FROM intermediate"
+            "SELECT step, value, metrics, time, attempt, objective_values FROM intermediate"
             " WHERE experiment_id = ? AND number = ? AND attempt = ? ORDER BY seq",
             (experiment_id, number, attempt),
         )
@@ -367,7 +398,7 @@ class SQLStorage(Storage):
         if with_intermediate:
             # Each trial's current attempt only: a retried trial's curve never mixes its runs.
             for r in self._query(
-                "SELECT i.number, i.step, i.value, i.metrics, i.time, i.attempt FROM intermediate i"
+                "SELECT i.number, i.step, i.value, i.metrics, i.time, i.attempt, i.objective_values FROM intermediate i"
                 " JOIN trials t ON t.experiment_id = i.experiment_id AND t.number = i.number AND t.attempt = i.attempt"
                 " WHERE i.experiment_id = ? ORDER BY i.number, i.seq",
                 (experiment_id,),
@@ -380,7 +411,7 @@ class SQLStorage(Storage):
         if not rows:
             raise StorageError(f"storage: no trial {number} in experiment {experiment_id!r}")
         curve = self._query(
-            "SELECT step, value, metrics, time, attempt FROM intermediate"
+            "SELECT step, value, metrics, time, attempt, objective_values FROM intermediate"
             " WHERE experiment_id = ? AND number = ? AND attempt = ? ORDER BY seq",
             (experiment_id, number, rows[0]["attempt"]),
         )
@@ -413,7 +444,7 @@ def _assignments(fields: Mapping[str, Any]) -> tuple[str, list[Any]]:
             value = value.value
         elif isinstance(value, bool):
             value = int(value)
-        columns.append(f"{key} = ?")
+        columns.append(f"{_COLUMNS.get(key, key)} = ?")
         values.append(value)
     return ", ".join(columns), values
 
@@ -447,6 +478,7 @@ def _intermediate(row: Mapping[str, Any]) -> IntermediateResult:
         metrics=json.loads(row["metrics"]),
         time=row["time"],
         attempt=row["attempt"],
+        values=_values(row["objective_values"]),
     )
 
 
@@ -473,6 +505,8 @@ def _trial(row: Mapping[str, Any], curve: tuple[IntermediateResult, ...]) -> Tri
         checkpoint_from=row["checkpoint_from"],
         intermediate=curve,
         warnings=_warnings(row),
+        values=_values(row["objective_values"]),
+        feasible=None if row["feasible"] is None else bool(row["feasible"]),
     )
 
 

@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS trials (
     checkpoint_from INTEGER,
     warnings TEXT NOT NULL DEFAULT '[]',
     warnings_dropped INTEGER NOT NULL DEFAULT 0,
+    objective_values TEXT,
+    feasible INTEGER,
     PRIMARY KEY (experiment_id, number)
 );
 CREATE TABLE IF NOT EXISTS intermediate (
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS intermediate (
     metrics TEXT NOT NULL DEFAULT '{}',
     time REAL NOT NULL,
     attempt INTEGER NOT NULL DEFAULT 1,
+    objective_values TEXT,
     PRIMARY KEY (experiment_id, number, seq)
 );
 CREATE TABLE IF NOT EXISTS events (

@@ -94,6 +94,29 @@ class StorageContract:
         storage.request_stop("e1")
         assert storage.get_experiment("e1").stop_requested
 
+    def test_delete_removes_one_experiment_and_all_it_holds(self, storage: Storage) -> None:
+        make_experiment(storage, "gone")
+        make_experiment(storage, "kept")
+        for eid in ("gone", "kept"):
+            storage.create_trial(TrialRecord(eid, 0, TrialState.WAITING, {"x": 1}))
+            storage.update_trial(eid, 0, state=TrialState.RUNNING)
+            storage.add_intermediate(eid, 0, IntermediateResult(step=1, value=0.5, time=1.0))
+            storage.add_request(eid, RequestKind.CANCEL_TRIAL, {"number": 0})
+        storage.delete_experiment("gone")
+        assert [r.id for r in storage.list_experiments()] == ["kept"]
+        with pytest.raises(ExperimentNotFound):
+            storage.get_experiment("gone")
+        assert storage.get_trials("gone") == [] and storage.get_events("gone") == []
+        assert storage.get_events("gone", 0) == [] and storage.get_requests("gone") == []
+        assert storage.get_intermediate("gone", 0, attempt=1) == ()
+        kept = storage.get_trial("kept", 0)
+        assert kept.state == TrialState.RUNNING and len(kept.intermediate) == 1
+        assert len(storage.get_requests("kept")) == 1 and storage.get_events("kept", 0)
+        with pytest.raises(ExperimentNotFound):
+            storage.delete_experiment("gone")
+        make_experiment(storage, "gone")  # the id may be used again
+        assert storage.get_trials("gone") == []
+
     # ------------------------------------------------------------ trials
     def test_trials_intermediate_and_state_history(self, storage: Storage) -> None:
         make_experiment(storage)
@@ -188,6 +211,34 @@ class StorageContract:
         assert storage.get_trial("e1", 0).seed == 2**31 - 1
         storage.update_trial("e1", 0, value=0.1 + 0.2)
         assert storage.get_trial("e1", 0).value == 0.1 + 0.2  # double precision, not float4
+
+    def test_objective_values_keep_their_order_and_feasibility(self, storage: Storage) -> None:
+        make_experiment(storage)
+        storage.create_trial(TrialRecord("e1", 0, TrialState.RUNNING, {}))
+        storage.create_trial(TrialRecord("e1", 1, TrialState.RUNNING, {}))
+        values = {"latency_ms": 12.5, "accuracy": 0.93, "size": float("inf")}
+        storage.update_trial("e1", 0, state=TrialState.SUCCEEDED, value=12.5, values=values, feasible=False)
+        storage.update_trial("e1", 1, state=TrialState.SUCCEEDED, value=1.0)
+        mo, single = storage.get_trials("e1")
+        assert mo.values == values and list(mo.values) == ["latency_ms", "accuracy", "size"]
+        assert mo.feasible is False and mo.value == 12.5
+        assert single.values is None and single.feasible is None
+        storage.update_trial("e1", 0, feasible=True, values={"latency_ms": float("nan"), "accuracy": 0.5})
+        assert storage.get_trial("e1", 0).feasible is True
+        assert storage.get_trial("e1", 0).values == {"latency_ms": None, "accuracy": 0.5}  # NaN as None, as value
+
+    def test_intermediate_reports_keep_their_objective_values(self, storage: Storage) -> None:
+        make_experiment(storage)
+        storage.create_trial(TrialRecord("e1", 0, TrialState.RUNNING, {}))
+        for step in range(3):
+            report = IntermediateResult(step, 0.1 * step, {"x": 1}, values={"b": 0.1 * step, "a": 3.0 - step})
+            storage.add_intermediate("e1", 0, report)
+        storage.add_intermediate("e1", 0, IntermediateResult(3, 0.4))
+        curve = storage.get_trial("e1", 0).intermediate
+        assert [r.values for r in curve[:3]] == [{"b": 0.1 * s, "a": 3.0 - s} for s in range(3)]
+        assert list(curve[0].values or ()) == ["b", "a"] and curve[3].values is None
+        assert storage.get_trials("e1", with_intermediate=True)[0].intermediate == curve
+        assert storage.get_intermediate("e1", 0, attempt=1) == curve
 
     def test_second_connection_sees_committed_writes(self, storage: Storage, make_storage: StorageFactory) -> None:
         make_experiment(storage)
