@@ -134,6 +134,14 @@ class Storage(ABC):
     def get_events(self, experiment_id: str, number: int | None = None) -> list[tuple[float, str, str]]:
         """State history ``(time, state or phase, message)``, of one trial or of the experiment."""
 
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Remove an experiment and everything stored about it (trials, reports, events, requests).
+
+        Raises :class:`tunelab.errors.ExperimentNotFound` for an unknown id. Its folder on disk
+        is not storage's to remove (``tunelab delete`` does that).
+        """
+        raise StorageError(f"storage: {type(self).__name__} cannot delete experiments")
+
     def close(self) -> None:  # noqa: B027 - an optional hook
         """Release connections; the default does nothing."""
 
