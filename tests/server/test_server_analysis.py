@@ -10,8 +10,22 @@ from tunelab.storage import TrialState
 
 def test_flatten_nested_choice() -> None:
     flat = flatten_params({"opt": {"_name": "adam", "lr": 0.1, "beta": {"_name": "b1", "v": 2}}, "w": [1, 2], "n": 3})
-    assert flat == {"opt": "adam", "opt/lr": 0.1, "opt/beta": "b1", "opt/beta/v": 2, "w": "[1, 2]", "n": 3}
+    assert flat == {
+        "opt": "adam",
+        "opt=adam/lr": 0.1,
+        "opt=adam/beta": "b1",
+        "opt=adam/beta=b1/v": 2,
+        "w": "[1, 2]",
+        "n": 3,
+    }
     assert MISSING  # the name the UI shows for an absent conditional value
+
+
+def test_branches_never_share_a_column_and_plain_dicts_nest() -> None:
+    rf = flatten_params({"model": {"_name": "rf", "depth": 3}, "opt": {"beta": 0.9, "eps": {"v": 1e-8}}})
+    gbm = flatten_params({"model": {"_name": "gbm", "depth": 5}, "empty": {}})
+    assert rf == {"model": "rf", "model=rf/depth": 3, "opt/beta": 0.9, "opt/eps/v": 1e-8}
+    assert gbm == {"model": "gbm", "model=gbm/depth": 5, "empty": "{}"}
 
 
 def test_best_so_far_by_mode() -> None:

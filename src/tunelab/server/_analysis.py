@@ -1,5 +1,6 @@
-"""Pure functions behind the dashboard's charts: flat parameters, best-so-far, concurrency
-slots and a variance-based parameter importance. Arrays in, arrays out; no storage."""
+"""Pure functions behind the dashboard's charts: best-so-far, concurrency
+slots and a variance-based parameter importance. Arrays in, arrays out; no storage.
+Parameter names (``model=rf/max_depth``) come from :mod:`tunelab.server._names`."""
 
 from __future__ import annotations
 
@@ -9,30 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from tunelab.server._names import MISSING, SEPARATOR, flatten_params
 from tunelab.storage import TrialState, competes, is_better
 
-#: Joins the parts of a nested parameter's name, as the search space does.
-SEPARATOR = "/"
-#: The group of trials in which a conditional parameter is absent.
-MISSING = "(absent)"
-
-
-def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """One level of names: a nested choice ``{"_name": "adam", "lr": 0.1}`` under ``opt``
-    becomes ``opt = "adam"`` and ``opt/lr = 0.1``; other dicts and lists become their JSON text."""
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        name = prefix + str(key)
-        if isinstance(value, Mapping) and "_name" in value:
-            flat[name] = value["_name"]
-            flat.update(flatten_params({k: v for k, v in value.items() if k != "_name"}, name + SEPARATOR))
-        elif isinstance(value, (Mapping, list, tuple)):
-            import json
-
-            flat[name] = json.dumps(value, default=str, sort_keys=True)
-        else:
-            flat[name] = value
-    return flat
+__all__ = ["MISSING", "SEPARATOR", "assign_slots", "best_so_far", "flatten_params", "importance", "is_number"]
 
 
 def is_number(value: Any) -> bool:

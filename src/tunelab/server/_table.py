@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunelab.server._analysis import flatten_params, is_number
+from tunelab.server._analysis import is_number
+from tunelab.server._names import flatten_params
 from tunelab.storage import ExperimentRecord, Phase, Storage, TrialRecord, TrialState
 
 #: Sort keys besides ``param:NAME`` and ``metric:NAME``.
