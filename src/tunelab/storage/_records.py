@@ -72,8 +72,9 @@ class TrialRecord:
     recorded about the trial, such as report lines it could not read (oldest first).
 
     With several objectives, ``values`` maps each objective's name to the trial's value of
-    it (in the declared order) and ``value`` repeats the first one; ``feasible`` says whether
-    the trial met the experiment's constraints (None: it has none, or the trial has no result).
+    it (in the declared order) and ``value`` repeats the first one; ``violation`` says by how
+    much the trial broke the experiment's constraints (0 or less: it met them; None: there are
+    none, or the trial has no result).
     """
 
     experiment_id: str
@@ -98,7 +99,7 @@ class TrialRecord:
     intermediate: tuple[IntermediateResult, ...] = ()
     warnings: tuple[str, ...] = ()
     values: Mapping[str, float | None] | None = None
-    feasible: bool | None = None
+    violation: float | None = None
 
     @property
     def id(self) -> str:
@@ -111,6 +112,11 @@ class TrialRecord:
             return None
         end = self.ended_at
         return None if end is None else end - self.started_at
+
+    @property
+    def feasible(self) -> bool:
+        """Whether it met the experiment's constraints (True when there are none); an infeasible trial is never best."""
+        return self.violation is None or self.violation <= 0
 
 
 @dataclass(frozen=True)

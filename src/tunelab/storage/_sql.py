@@ -47,9 +47,9 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
     ),
     4: (
         # Several objectives: each trial's and each report's values by objective name (NULL for
-        # one objective, as every older row has), and whether the trial met its constraints.
+        # one objective, as every older row has), and by how much the trial broke its constraints.
         "ALTER TABLE trials ADD COLUMN objective_values TEXT",
-        "ALTER TABLE trials ADD COLUMN feasible INTEGER",
+        "ALTER TABLE trials ADD COLUMN violation REAL",
         "ALTER TABLE intermediate ADD COLUMN objective_values TEXT",
     ),
 }
@@ -66,7 +66,7 @@ _EXPERIMENT_FIELDS = {
 }  # fmt: skip
 _TRIAL_FIELDS = {
     "state", "params", "value", "metrics", "attempt", "seed", "started_at", "ended_at", "message",
-    "wait_reason", "trial_dir", "pid", "pid_start", "values", "feasible",
+    "wait_reason", "trial_dir", "pid", "pid_start", "values", "violation",
 }  # fmt: skip
 #: Record fields stored under another column name (``values`` is an SQL keyword).
 _COLUMNS = {"values": "objective_values"}
@@ -506,7 +506,7 @@ def _trial(row: Mapping[str, Any], curve: tuple[IntermediateResult, ...]) -> Tri
         intermediate=curve,
         warnings=_warnings(row),
         values=_values(row["objective_values"]),
-        feasible=None if row["feasible"] is None else bool(row["feasible"]),
+        violation=row["violation"],
     )
 
 

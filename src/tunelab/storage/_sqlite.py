@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS trials (
     warnings TEXT NOT NULL DEFAULT '[]',
     warnings_dropped INTEGER NOT NULL DEFAULT 0,
     objective_values TEXT,
-    feasible INTEGER,
+    violation REAL,
     PRIMARY KEY (experiment_id, number)
 );
 CREATE TABLE IF NOT EXISTS intermediate (

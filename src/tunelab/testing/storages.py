@@ -212,19 +212,19 @@ class StorageContract:
         storage.update_trial("e1", 0, value=0.1 + 0.2)
         assert storage.get_trial("e1", 0).value == 0.1 + 0.2  # double precision, not float4
 
-    def test_objective_values_keep_their_order_and_feasibility(self, storage: Storage) -> None:
+    def test_objective_values_keep_their_order_and_violation(self, storage: Storage) -> None:
         make_experiment(storage)
         storage.create_trial(TrialRecord("e1", 0, TrialState.RUNNING, {}))
         storage.create_trial(TrialRecord("e1", 1, TrialState.RUNNING, {}))
         values = {"latency_ms": 12.5, "accuracy": 0.93, "size": float("inf")}
-        storage.update_trial("e1", 0, state=TrialState.SUCCEEDED, value=12.5, values=values, feasible=False)
+        storage.update_trial("e1", 0, state=TrialState.SUCCEEDED, value=12.5, values=values, violation=2.5)
         storage.update_trial("e1", 1, state=TrialState.SUCCEEDED, value=1.0)
         mo, single = storage.get_trials("e1")
         assert mo.values == values and list(mo.values) == ["latency_ms", "accuracy", "size"]
-        assert mo.feasible is False and mo.value == 12.5
-        assert single.values is None and single.feasible is None
-        storage.update_trial("e1", 0, feasible=True, values={"latency_ms": float("nan"), "accuracy": 0.5})
-        assert storage.get_trial("e1", 0).feasible is True
+        assert mo.violation == 2.5 and not mo.feasible and mo.value == 12.5
+        assert single.values is None and single.violation is None and single.feasible
+        storage.update_trial("e1", 0, violation=0.0, values={"latency_ms": float("nan"), "accuracy": 0.5})
+        assert storage.get_trial("e1", 0).feasible and storage.get_trial("e1", 0).violation == 0.0
         assert storage.get_trial("e1", 0).values == {"latency_ms": None, "accuracy": 0.5}  # NaN as None, as value
 
     def test_intermediate_reports_keep_their_objective_values(self, storage: Storage) -> None:
