@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tunelab.errors import SearchSpaceError
-from tunelab.space import Branch, Choice, Domain, Float, Int, Normal, SearchSpace, parse_search_space
+from tunelab.space import Branch, Choice, Domain, Float, Int, LogitFloat, Normal, SearchSpace, parse_search_space
 from tunelab.space._domains import _is_integral, show
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "lognormal",
     "loguniform",
     "lograndint",
+    "logituniform",
     "normal",
     "qloguniform",
     "qnormal",
@@ -60,6 +61,11 @@ def loguniform(low: float, high: float, base: float = 10) -> Domain:
 
 def qloguniform(low: float, high: float, q: float, base: float = 10) -> Domain:
     return _build("qloguniform", Float, low, high, log=True, q=q)
+
+
+def logituniform(low: float, high: float) -> Domain:
+    """A rate or fraction in ``[low, high]`` inside ``(0, 1)``, uniform on the logit scale ``log(p / (1 - p))``."""
+    return _build("logituniform", LogitFloat, low, high)
 
 
 def randint(low: int, high: int) -> Domain:

@@ -1,6 +1,6 @@
 """Search spaces: parameter domains, sampling, the flat view for tuners, and the parsers."""
 
-from tunelab.space._domains import Branch, Choice, Domain, Fixed, Float, Int, Normal, QuantizedValues
+from tunelab.space._domains import Branch, Choice, Domain, Fixed, Float, Int, LogitFloat, Normal, QuantizedValues
 from tunelab.space._parsers import parse_auptimizer, parse_nni, parse_search_space
 from tunelab.space._space import KEY_SEPARATOR, MAX_NESTING, MAX_PARAMETERS, Leaf, SearchSpace, fixed_space
 
@@ -13,6 +13,7 @@ __all__ = [
     "Float",
     "Int",
     "Leaf",
+    "LogitFloat",
     "MAX_NESTING",
     "MAX_PARAMETERS",
     "Normal",

@@ -291,6 +291,50 @@ class Float(Domain):
 
 
 @dataclass(frozen=True)
+class LogitFloat(Float):
+    """A real in ``[low, high]`` inside ``(0, 1)`` searched on the logit scale (``logituniform``).
+
+    For rates and fractions, where 0.001 and 0.01 differ as much as 0.99 and 0.999: the
+    internal coordinate is ``log(p / (1 - p))``, and draws are uniform on it.
+    """
+
+    def __post_init__(self) -> None:
+        if self.log or self.q is not None:
+            raise ValueError("logituniform takes no log or q")
+        for label in ("low", "high"):
+            value = getattr(self, label)
+            if _is_finite_real(value) and not 0 < float(value) < 1:
+                raise ValueError(f"a logit-scaled range lies inside (0, 1), but got {label}={value}")
+        super().__post_init__()
+
+    @property
+    def internal_low(self) -> float:
+        return _logit(float(self.low))
+
+    @property
+    def internal_high(self) -> float:
+        return _logit(float(self.high))
+
+    def to_internal(self, value: Any) -> float:
+        return _logit(min(max(float(value), self.low), self.high))
+
+    def from_internal(self, x: float) -> float:
+        x = _finite_or(x, self.internal_low)
+        if x <= self.internal_low:
+            return float(self.low)
+        if x >= self.internal_high:
+            return float(self.high)
+        return float(min(max(1.0 / (1.0 + math.exp(-x)), self.low), self.high))
+
+    def describe(self) -> dict[str, Any]:
+        return {"_type": "logituniform", "_value": [self.low, self.high]}
+
+
+def _logit(p: float) -> float:
+    return math.log(p) - math.log1p(-p)
+
+
+@dataclass(frozen=True)
 class Normal(Domain):
     """An unbounded real with a Gaussian prior: NNI ``normal``, ``qnormal``, ``lognormal``, ``qlognormal``.
 

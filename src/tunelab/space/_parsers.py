@@ -35,6 +35,7 @@ from tunelab.space._domains import (
     Fixed,
     Float,
     Int,
+    LogitFloat,
     Normal,
     _is_finite_real,
     _is_integral,
@@ -58,6 +59,10 @@ def _loguniform(v: list[Any]) -> Domain:
 
 def _qloguniform(v: list[Any]) -> Domain:
     return Float(v[0], v[1], log=True, q=v[2])
+
+
+def _logituniform(v: list[Any]) -> Domain:
+    return LogitFloat(v[0], v[1])
 
 
 def _normal(v: list[Any]) -> Domain:
@@ -103,12 +108,14 @@ def _integer_bounds(v: list[Any]) -> tuple[int, int, int]:
 
 
 #: NNI ``_type`` -> (number of ``_value`` items, builder). ``integer`` and ``logint``
-#: ([low, high, step], both ends included) are tunelab's own additions.
+#: ([low, high, step], both ends included) and ``logituniform`` ([low, high] inside (0, 1),
+#: uniform on the logit scale) are tunelab's own additions.
 NNI_TYPES: dict[str, tuple[int, Callable[[list[Any]], Domain]]] = {
     "uniform": (2, _uniform),
     "quniform": (3, _quniform),
     "loguniform": (2, _loguniform),
     "qloguniform": (3, _qloguniform),
+    "logituniform": (2, _logituniform),
     "normal": (2, _normal),
     "qnormal": (3, _qnormal),
     "lognormal": (2, _lognormal),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.space import KEY_SEPARATOR, Branch, Choice, Fixed, Float, Int, Normal, SearchSpace
+from tunelab.space import KEY_SEPARATOR, Branch, Choice, Fixed, Float, Int, LogitFloat, Normal, SearchSpace
 from tunelab.tuners._base import Observation, Tuner
 from tunelab.tuners._checks import check_int
 
@@ -117,6 +117,8 @@ def _decode(space: SearchSpace, vals: dict[str, Any], prefix: str) -> dict[str, 
             params[name] = option
         elif isinstance(d, Int) and not d.log:
             params[name] = d.low + d.step * int(vals[key])
+        elif isinstance(d, LogitFloat):  # drawn uniformly on the logit itself
+            params[name] = d.from_internal(float(vals[key]))
         elif isinstance(d, (Float, Int)):
             value = min(max(float(vals[key]), d.low), d.high)
             params[name] = d.from_internal(d.to_internal(value))
@@ -141,6 +143,8 @@ def _encode(space: SearchSpace, params: Any, prefix: str) -> dict[str, Any]:
                 raw.update(_encode(option.space, sub, f"{key}{KEY_SEPARATOR}{option.name}{KEY_SEPARATOR}"))
         elif isinstance(d, Int) and not d.log:
             raw[key] = (int(value) - d.low) // d.step
+        elif isinstance(d, LogitFloat):
+            raw[key] = d.to_internal(value)
         else:
             raw[key] = float(value)
     return raw

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.space import KEY_SEPARATOR, Branch, Choice, Fixed, Float, Int, Normal, SearchSpace
+from tunelab.space import KEY_SEPARATOR, Branch, Choice, Fixed, Float, Int, LogitFloat, Normal, SearchSpace
 from tunelab.tuners._base import Observation, Tuner
 
 _NORMAL_SPAN = 3.9  # standard deviations each side
@@ -110,6 +110,8 @@ def _quiet() -> Iterator[None]:
 def _distribution(domain: Any) -> Any:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+    if isinstance(domain, LogitFloat):  # Optuna has no logit scale: it searches the logit itself
+        return FloatDistribution(domain.internal_low, domain.internal_high)
     if isinstance(domain, Float):
         if domain.q is not None and not domain.log and _divides(domain.high - domain.low, domain.q):
             return FloatDistribution(domain.low, domain.high, step=domain.q)
@@ -136,7 +138,7 @@ def _to_value(domain: Any, raw: Any) -> Any:
         return domain.options[int(raw)]
     if isinstance(domain, Int) and domain.log and domain.step != 1:
         return domain.from_internal(raw)
-    if isinstance(domain, Normal):
+    if isinstance(domain, (Normal, LogitFloat)):
         return domain.from_internal(raw)
     return domain.from_internal(domain.to_internal(raw))
 
@@ -144,7 +146,7 @@ def _to_value(domain: Any, raw: Any) -> Any:
 def _to_raw(domain: Any, value: Any) -> Any:
     if isinstance(domain, Choice):
         return domain.index(value)
-    if isinstance(domain, Normal) or (isinstance(domain, Int) and domain.log and domain.step != 1):
+    if isinstance(domain, (Normal, LogitFloat)) or (isinstance(domain, Int) and domain.log and domain.step != 1):
         dist = _distribution(domain)
         return min(max(domain.to_internal(value), dist.low), dist.high)
     return value
