@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from tunelab.runners import GpuAllocator, GpuRunner, LocalRunner
+from tunelab.runners._inline import InlineRunner
 from tunelab.testing._runners import FakeClock, FakeRunner, RunnerCase, RunnerContract, contract_behaviour
 
 pytestmark = pytest.mark.timeout(300)
@@ -30,6 +31,7 @@ CASES = [
     RunnerCase("local-command", LocalRunner),
     RunnerCase("local-function", LocalRunner, kind="function"),
     RunnerCase("local-function-threaded", _ThreadedLocalRunner, kind="function"),
+    RunnerCase("inline-function", InlineRunner, kind="function", processes=False, isolated=False, stoppable=False),
     RunnerCase("gpu-command", lambda: GpuRunner(LocalRunner(), GpuAllocator([0, 1], gpus_per_trial=0.5))),
     RunnerCase(
         "fake",

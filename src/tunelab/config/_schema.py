@@ -119,6 +119,11 @@ class TrialConfig(_Strict):
     stop_grace: Duration = 5.0
     #: Several processes per trial, each with its framework's environment (command trials only).
     distributed: DistributedConfig | None = None
+    #: How a function trial runs: ``worker`` (the default: in one of a few reused worker processes),
+    #: ``process`` (a fresh forked process per trial) or ``inline`` (in the engine's own process:
+    #: the cheapest, but a crash takes the experiment down and a running trial cannot be stopped).
+    #: Command trials always run as processes (``process``, the default for them).
+    isolation: Literal["process", "worker", "inline"] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> TrialConfig:
@@ -132,6 +137,8 @@ class TrialConfig(_Strict):
                     )
         if self.command is not None and self.function is not None:
             raise ValueError("give either command or function, not both")
+        if self.isolation in ("worker", "inline") and (self.command is not None or self.distributed is not None):
+            raise ValueError(f"isolation: {self.isolation!r} runs function trials; a command trial runs as a process")
         if self.command is not None and not self.command.strip():
             raise ValueError("command is empty")
         if self.function is not None and not re.fullmatch(r"[\w.]+:[\w.]+", self.function):

@@ -80,7 +80,7 @@ class Experiment:
         if config is not None and settings:
             raise ConfigError("Experiment: give either a config or keyword settings, not both")
         if config is None:
-            config = settings
+            config = _with_isolation(settings)
         if isinstance(config, Mapping):
             config = build_config(dict(config), source="Experiment")
         if objective is not None and not callable(objective):
@@ -331,6 +331,21 @@ def _hostname() -> str:
     return socket.gethostname()
 
 
+def _with_isolation(settings: dict[str, Any]) -> dict[str, Any]:
+    """``isolation=...`` is short for ``trial={"isolation": ...}`` (how function trials run)."""
+    if "isolation" not in settings:
+        return settings
+    settings = dict(settings)
+    isolation = settings.pop("isolation")
+    trial = settings.get("trial") or {}
+    if isinstance(trial, str):
+        trial = {"command": trial}
+    elif not isinstance(trial, Mapping):
+        trial = trial.model_dump(exclude_unset=True)
+    settings["trial"] = {**trial, "isolation": isolation}
+    return settings
+
+
 def _unavailable_objective(params: dict[str, Any]) -> Any:
     raise RuntimeError("the objective of this experiment was not given")
 
@@ -348,8 +363,9 @@ def optimize(
 ) -> Result:
     """Tune ``objective(params) -> value`` over ``search_space`` and return the result.
 
-    Each call runs in its own process (crash-isolated) and is stored like any experiment;
-    the other keyword arguments are those of :class:`Experiment`.
+    Each call runs in one of a few reused worker processes (crash-isolated; ``isolation="process"``
+    forks one per call, ``isolation="inline"`` runs it in this process) and is stored like any
+    experiment; the other keyword arguments are those of :class:`Experiment`.
     """
     experiment = Experiment(
         objective=objective,

@@ -12,8 +12,17 @@ if TYPE_CHECKING:
     from tunelab.config import ExperimentConfig
 
 
+def isolation_of(config: ExperimentConfig) -> str:
+    """How the experiment's trials run: ``trial.isolation``, else ``worker`` for functions, ``process`` for commands."""
+    trial = config.trial
+    if trial.isolation is not None:
+        return trial.isolation
+    return "process" if trial.command is not None or trial.distributed is not None else "worker"
+
+
 def create_runner(config: ExperimentConfig) -> Runner:
-    """``runner: local`` (GPU-aware when ``gpus_per_trial`` is set) or ``runner: ray``."""
+    """``runner: local`` (GPU-aware when ``gpus_per_trial`` is set; function trials inline, in reused
+    workers or in a process each, as ``trial.isolation`` says) or ``runner: ray``."""
     if config.runner == "ray":
         from tunelab.runners._ray import RayRunner
 
@@ -26,6 +35,11 @@ def create_runner(config: ExperimentConfig) -> Runner:
             runtime_env=config.ray.runtime_env,
             stop_grace=config.trial.stop_grace or 5.0,
         )
+    isolation = isolation_of(config)
+    if isolation == "inline":
+        from tunelab.runners._inline import InlineRunner
+
+        return InlineRunner()
     runner: Runner = LocalRunner()
     if config.gpus_per_trial:
         gpus = config.gpu_indices if config.gpu_indices is not None else discover_gpus()

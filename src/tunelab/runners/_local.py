@@ -15,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import pickle
-import random
 import re
 import select
 import shlex
@@ -28,7 +27,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Literal
 
-from tunelab.errors import TrialFailed, TrialStartError
+from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import (
     AUP_CONFIG_FILE,
@@ -50,8 +49,8 @@ from tunelab.runners._files import (
     trial_environment,
     write_pid_file,
 )
+from tunelab.runners._function_trial import call_function, seed_generators, trial_context, trial_variables
 from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
-from tunelab.trial import _context
 from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
 
 logger = logging.getLogger("tunelab")
@@ -384,17 +383,9 @@ def _import_numpy_random() -> None:
 def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[str] | None, import_numpy: bool) -> None:
     """Body of a function trial's process: own session, own logs, the trial context, then the call."""
     os.setsid()
-    status = 0
+    status = 1
     try:
-        out = os.open(trial_dir / STDOUT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        err = os.open(trial_dir / STDERR_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
-        sys.stdout = open(1, "w", buffering=1, closefd=False)
-        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        redirect_output(trial_dir)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         if sys_path is not None:
@@ -402,41 +393,30 @@ def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[s
         job: TrialJob = pickle.loads(payload) if isinstance(payload, bytes) else payload
         if str(job.code_dir) not in sys.path:  # what the function imports when called, from its own folder
             sys.path.insert(0, str(job.code_dir))
-        trial_env = trial_environment(job)
-        os.environ.update({k: v for k, v in trial_env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env})
-        context = _context.TrialContext(
-            params=job.trial_params(),
-            trial_dir=job.trial_dir,
-            number=job.number,
-            experiment_id=job.experiment_id,
-            seed=job.seed,
-            result_labels=list(job.result_labels),
-            budget=job.budget,
-            checkpoint_dir=job.checkpoint_dir,
-            attempt=job.attempt,
-        )
-        _context.activate(context)
-        if job.seed is not None:
-            random.seed(job.seed)
-            if import_numpy:
-                import numpy  # noqa: F401
-            if "numpy" in sys.modules:
-                sys.modules["numpy"].random.seed(job.seed % 2**32)
+        os.environ.update(trial_variables(job))
+        seed_generators(job.seed, import_numpy)
         os.chdir(job.code_dir)
-        assert job.function is not None
-        result = job.function(job.trial_params())
-        if result is not None:
-            context.report_final(result)
-    except TrialFailed as exc:
-        print(f"trial failed: {exc}", file=sys.stderr)
-        status = 1
-    except BaseException:  # noqa: BLE001 - a trial's crash is reported, never raised in the engine
+        status = call_function(job, trial_context(job))
+    except BaseException:  # noqa: BLE001 - setting the trial up failed: its failure, never the engine's
         traceback.print_exc()
-        status = 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
+
+
+def redirect_output(trial_dir: Path) -> None:
+    """Point this process's stdout and stderr (descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``) at the
+    trial's log files."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for fd, name in ((1, STDOUT_FILE), (2, STDERR_FILE)):
+        log = os.open(trial_dir / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(log, fd)
+        os.close(log)
+    # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
 
 
 class LocalRunner(Runner):

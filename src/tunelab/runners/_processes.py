@@ -77,8 +77,11 @@ def stop_orphan(pid: int, start_time: str | None, grace: float) -> bool:
     """Stop a trial process this engine did not start: SIGTERM to its group, SIGKILL after ``grace`` s.
 
     Returns whether it was alive. Blocks for at most ``grace`` seconds plus a moment (it
-    polls /proc); used on resume, before the loop starts.
+    polls /proc); used on resume, before the loop starts. This process itself (an inline
+    trial's pid, when the engine is resumed in the process it ran in) is never signalled.
     """
+    if pid == os.getpid():
+        return False
     if not is_same_process_alive(pid, start_time):
         if start_time is not None and process_start_time(pid) == start_time:  # our trial, a zombie
             signal_group(pid, signal.SIGKILL)  # what it started may still run

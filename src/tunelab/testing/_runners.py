@@ -258,7 +258,12 @@ class FakeRunner(Runner):
 
 
 # The contract. Trials are chosen by ``params["script"]``:
-#   quick     reports 0.0 and 1.0 (steps 0, 1), writes a line to stderr, final 2.0, exits params["exit"] (0)
+#   quick     reports 0.0 and 1.0 (steps 0, 1), writes a line to stderr, final 2.0, sys.exit(params["exit"]) (0)
+#   exit      os._exit(params["exit"]) at once (no clean-up: a crash isolation check)
+#   raise     raises ValueError("boom")
+#   leak      changes its process (an environment variable, the working folder, SIGTERM's handler,
+#             the random seed), reports final 1.0
+#   probe     reports final 0.0 with metrics describing its process (what a leak would have changed)
 #   forever   reports 0.0, then runs until it is killed (SIGTERM's default action: -15)
 #   stubborn  ignores SIGTERM, reports 0.0, runs until SIGKILL (-9)
 #   graceful  on SIGTERM reports final 5.0 and exits 0; reports 0.0, runs until then
@@ -278,7 +283,31 @@ def main(params):
         print("quick trial: something went wrong", file=sys.stderr, flush=True)
         tunelab.report_final(2.0)
         sys.stdout.flush()
-        os._exit(int(params.get("exit", 0)))
+        sys.exit(int(params.get("exit", 0)))
+    if script == "exit":
+        os._exit(int(params["exit"]))
+    if script == "raise":
+        raise ValueError("boom")
+    if script == "leak":
+        import random
+        os.environ["TUNELAB_CONTRACT_LEAK"] = "1"
+        os.chdir(os.path.dirname(os.getcwd()))
+        if params.get("signals"):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        random.seed(12345)
+        tunelab.report_final(1.0)
+        return
+    if script == "probe":
+        import random
+        tunelab.report_final(
+            0.0,
+            leaked=os.environ.get("TUNELAB_CONTRACT_LEAK"),
+            cwd=os.getcwd(),
+            sigterm=str(signal.getsignal(signal.SIGTERM)),
+            random=random.random(),
+            number=tunelab.get_trial_id(),
+        )
+        return
     if script == "params":
         print(json.dumps(params), flush=True)
         tunelab.report_final(float(params["x"]))
@@ -325,6 +354,10 @@ def contract_behaviour(job: TrialJob) -> FakeTrial:
         return FakeTrial(final=(1.0, float(job.params["x"])))
     if script == "suicide":
         return FakeTrial(end=1.0, exit_code=-signal.SIGKILL)
+    if script == "exit":
+        return FakeTrial(end=1.0, exit_code=int(job.params["exit"]))
+    if script == "raise":
+        return FakeTrial(end=1.0, exit_code=1, stderr="Traceback (most recent call last): | ValueError: boom")
     if script == "unstartable":
         return FakeTrial(fail_to_start="no such program")
     forever = 10.0**9
@@ -362,6 +395,10 @@ class RunnerCase:
     recovers_live_trials: bool = True
     #: ``start`` raises TrialStartError for a missing program (remote runners learn it later, as exit 127).
     start_errors: bool = True
+    #: A trial's crash (``os._exit``, a signal) ends only that trial (false for ``trial.isolation: inline``).
+    isolated: bool = True
+    #: A running trial can be stopped (false when ``start`` returns only once the trial has ended).
+    stoppable: bool = True
 
     def job(self, folder: Path, script: str, number: int = 0, attempt: int = 1, **params: Any) -> TrialJob:
         code_dir = folder / "code"
@@ -454,7 +491,46 @@ def check_exit_codes(case: RunnerCase, folder: Path) -> None:
     runner = case.make_runner()
     try:
         assert _Run(case, runner, case.job(folder, "quick", 0, exit=3)).end() == 3
-        assert _Run(case, runner, case.job(folder, "suicide", 1)).end() == -signal.SIGKILL
+        if case.isolated:
+            assert _Run(case, runner, case.job(folder, "suicide", 1)).end() == -signal.SIGKILL
+            assert _Run(case, runner, case.job(folder, "exit", 2, exit=4)).end() == 4
+        run = _Run(case, runner, case.job(folder, "params", 3, x=1.5))  # the runner still runs trials
+        assert run.end() == 0 and _values(run.reports) == [("final", None, 1.5)]
+    finally:
+        runner.close()
+
+
+def check_an_exception_fails_only_its_trial(case: RunnerCase, folder: Path) -> None:
+    runner = case.make_runner()
+    try:
+        run = _Run(case, runner, case.job(folder, "raise"))
+        assert run.end() == 1
+        assert "ValueError: boom" in run.handle.failure_detail()
+        assert [r for r in run.reports if isinstance(r, Report)] == []
+        run = _Run(case, runner, case.job(folder, "params", 1, x=0.5))
+        assert run.end() == 0 and _values(run.reports) == [("final", None, 0.5)]
+    finally:
+        runner.close()
+
+
+def check_a_trial_does_not_see_what_an_earlier_one_changed(case: RunnerCase, folder: Path) -> None:
+    """A runner that reuses a process (a worker, the engine's own) puts back what a trial changed in it."""
+    if case.kind == "fake":
+        raise NotApplicable("fake trials change nothing")
+    runner = case.make_runner()
+    try:
+        first = dataclasses.replace(case.job(folder, "probe", 0), seed=7)  # each trial seeds random with its seed
+        fresh = _Run(case, runner, first)
+        assert fresh.end() == 0, fresh.handle.failure_detail()
+        assert _Run(case, runner, case.job(folder, "leak", 1, signals=case.isolated)).end() == 0
+        again = _Run(case, runner, first)
+        assert again.end() == 0, again.handle.failure_detail()
+        before, after = (run.reports[-1] for run in (fresh, again))
+        assert isinstance(before, Report) and isinstance(after, Report)
+        ignored = {"random"} if case.kind == "command" else set()  # a command seeds its generators itself
+        shown = [{k: v for k, v in report.metrics.items() if k not in ignored} for report in (before, after)]
+        assert shown[0] == shown[1], shown
+        assert after.metrics["leaked"] is None and after.metrics["cwd"] == str(first.code_dir)
     finally:
         runner.close()
 
@@ -485,6 +561,7 @@ def check_params_reach_the_trial(case: RunnerCase, folder: Path) -> None:
 
 
 def check_stop_is_sigterm(case: RunnerCase, folder: Path) -> None:
+    _needs_stop(case)
     runner = case.make_runner()
     try:
         run = _Run(case, runner, case.job(folder, "forever"))
@@ -497,6 +574,7 @@ def check_stop_is_sigterm(case: RunnerCase, folder: Path) -> None:
 
 
 def check_a_trial_ignoring_sigterm_is_killed_after_the_grace_period(case: RunnerCase, folder: Path) -> None:
+    _needs_stop(case)
     runner = case.make_runner()
     try:
         run = _Run(case, runner, case.job(folder, "stubborn"))
@@ -508,6 +586,7 @@ def check_a_trial_ignoring_sigterm_is_killed_after_the_grace_period(case: Runner
 
 
 def check_sigterm_lets_a_trial_report_before_it_ends(case: RunnerCase, folder: Path) -> None:
+    _needs_stop(case)
     runner = case.make_runner()
     try:
         run = _Run(case, runner, case.job(folder, "graceful"))
@@ -520,6 +599,7 @@ def check_sigterm_lets_a_trial_report_before_it_ends(case: RunnerCase, folder: P
 
 
 def check_request_stop_lets_the_trial_end_by_itself(case: RunnerCase, folder: Path) -> None:
+    _needs_stop(case)
     runner = case.make_runner()
     try:
         run = _Run(case, runner, case.job(folder, "polite"))
@@ -529,6 +609,11 @@ def check_request_stop_lets_the_trial_end_by_itself(case: RunnerCase, folder: Pa
         assert _values(run.reports)[-1] == ("final", None, 1.0)
     finally:
         runner.close()
+
+
+def _needs_stop(case: RunnerCase) -> None:
+    if not case.stoppable:
+        raise NotApplicable("its trials cannot be stopped while they run")
 
 
 def check_recover_stops_a_live_orphan_with_sigterm_and_returns_all_it_wrote(case: RunnerCase, folder: Path) -> None:
@@ -543,7 +628,7 @@ def _check_recover_live_orphan(case: RunnerCase, folder: Path, *, pid_stored: bo
     """The engine died while a trial ran: nobody calls its handle again; the runner finds it (by its pid, or
     by its attempt when the engine died before storing the pid), stops it with SIGTERM first, and returns
     everything it wrote."""
-    if not case.recovers_live_trials:
+    if not case.recovers_live_trials or not case.stoppable:
         raise NotApplicable("its trials end with the engine")
     runner = case.make_runner()
     try:
@@ -704,6 +789,8 @@ def runner_checks() -> list[Callable[[RunnerCase, Path], None]]:
     return [
         check_reports_are_incremental_and_the_exit_code_is_kept,
         check_exit_codes,
+        check_an_exception_fails_only_its_trial,
+        check_a_trial_does_not_see_what_an_earlier_one_changed,
         check_failure_detail_shows_stderr,
         check_params_reach_the_trial,
         check_stop_is_sigterm,

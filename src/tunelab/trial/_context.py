@@ -177,6 +177,11 @@ def current() -> TrialContext:
     return _current
 
 
+def peek() -> TrialContext | None:
+    """The installed context, without reading one from the environment."""
+    return _current
+
+
 def activate(context: TrialContext | None) -> None:
     """Install a context (function trials do this in their child process); None resets."""
     global _current

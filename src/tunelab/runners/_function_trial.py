@@ -1,0 +1,148 @@
+"""One call of a trial function, wherever it runs: a forked child, a reused worker, or the engine itself.
+
+Every function runner sets a call up the same way (the trial's environment variables,
+its context, its seeds, its working folder) and turns how the call ended into an exit
+status the same way: a return value is the final result (unless the trial reported one),
+an exception or :class:`~tunelab.errors.TrialFailed` is status 1 with its reason on the
+trial's stderr, ``sys.exit(n)`` is status ``n``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tunelab.errors import TrialFailed
+from tunelab.runners._base import TrialJob
+from tunelab.runners._files import trial_environment
+from tunelab.trial import _context
+
+__all__ = ["borrowed_process", "call_function", "exit_status", "seed_generators", "trial_context", "trial_variables"]
+
+
+def trial_variables(job: TrialJob) -> dict[str, str]:
+    """The environment variables a function trial adds to its process: ``TUNELAB_*``, ``NNI_*`` and the job's."""
+    env = trial_environment(job)
+    return {k: v for k, v in env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env}
+
+
+def trial_context(job: TrialJob) -> _context.TrialContext:
+    """The context ``tunelab.report`` and friends write through during the call."""
+    return _context.TrialContext(
+        params=job.trial_params(),
+        trial_dir=job.trial_dir,
+        number=job.number,
+        experiment_id=job.experiment_id,
+        seed=job.seed,
+        result_labels=list(job.result_labels),
+        budget=job.budget,
+        checkpoint_dir=job.checkpoint_dir,
+        attempt=job.attempt,
+    )
+
+
+def seed_generators(seed: int | None, import_numpy: bool) -> None:
+    """Seed :mod:`random` and numpy's global generator with the trial's seed (numpy only if it is imported)."""
+    if seed is None:
+        return
+    random.seed(seed)
+    if import_numpy:
+        import numpy  # noqa: F401
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed % 2**32)
+
+
+def exit_status(exc: BaseException) -> int:
+    """The exit status of a call that raised ``exc``; its reason is printed to ``sys.stderr``."""
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code if 0 <= code < 256 else 1
+        print(code, file=sys.stderr)
+        return 1
+    if isinstance(exc, TrialFailed):
+        print(f"trial failed: {exc}", file=sys.stderr)
+    else:
+        traceback.print_exception(exc)
+    return 1
+
+
+@contextmanager
+def active_context(context: _context.TrialContext) -> Iterator[None]:
+    """Install ``context`` for the block and put back the one before (a worker runs many trials)."""
+    previous = _context.peek()
+    _context.activate(context)
+    try:
+        yield
+    finally:
+        _context.activate(previous)
+
+
+def call_function(job: TrialJob, context: _context.TrialContext) -> int:
+    """Call the job's function under ``context``; its exit status (0: it returned). Never raises."""
+    if job.function is None:
+        print("the trial has no function to call (trial.function)", file=sys.stderr)
+        return 1
+    try:
+        with active_context(context):
+            result = job.function(job.trial_params())
+            if result is not None:
+                context.report_final(result)
+    except BaseException as exc:  # noqa: BLE001 - a trial's crash is its failure, never the runner's
+        return exit_status(exc)
+    return 0
+
+
+@contextmanager
+def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
+    """Run one trial in a process that runs others too (a worker, the engine's own), and put back afterwards
+    what the trial may have changed in it: the environment (with the trial's variables for the block), the
+    working folder (``job.code_dir`` for the block), :mod:`random`'s and numpy's global generators (seeded
+    with the trial's seed for the block), ``sys.path`` and, with ``signals``, every signal's handler, a
+    pending alarm and the interval timers.
+
+    What cannot be put back (imported modules, threads the trial left running, memory it holds) stays.
+    """
+    saved_env = dict(os.environ)
+    saved_path = list(sys.path)
+    saved_random = random.getstate()
+    numpy: Any = sys.modules.get("numpy")
+    saved_numpy = numpy.random.get_state() if numpy is not None and job.seed is not None else None
+    handlers = {sig: signal.getsignal(sig) for sig in _RESETTABLE} if signals else {}
+    cwd = os.getcwd()
+    try:
+        os.environ.update(trial_variables(job))
+        seed_generators(job.seed, import_numpy=False)
+        if str(job.code_dir) != cwd:
+            os.chdir(job.code_dir)
+        yield
+    finally:
+        os.chdir(cwd)
+        for name in [name for name in os.environ if name not in saved_env]:
+            del os.environ[name]
+        for name, value in saved_env.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+        sys.path[:] = saved_path
+        random.setstate(saved_random)
+        if saved_numpy is not None:
+            numpy.random.set_state(saved_numpy)
+        if signals:
+            signal.alarm(0)
+            for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+                signal.setitimer(timer, 0)
+            for sig, handler in handlers.items():
+                if signal.getsignal(sig) is not handler and handler is not None:
+                    signal.signal(sig, handler)
+
+
+#: The signals a trial may set a handler for (SIGKILL and SIGSTOP take none).
+_RESETTABLE = tuple(sorted(set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}))
