@@ -23,6 +23,14 @@ a trial that reaches its budget has done its share and is asked to end (SUCCEEDE
 Values arrive as reported; :attr:`Scheduler.mode` says which direction is better and
 :meth:`Scheduler.loss` turns a value into "smaller is better". Schedulers are not
 thread-safe: one engine thread drives each.
+
+Several objectives: a scheduler whose class sets ``multi_objective`` takes ``objectives``
+(``{"accuracy": "max", "params": "min"}``, see :mod:`tunelab.objectives`) and then gets,
+wherever a value goes (:meth:`Scheduler.on_result`, :meth:`Scheduler.on_end`, the curve
+and value of :meth:`Scheduler.restore`), a mapping of objective name to the value as
+reported (a :data:`Reported`). :meth:`Scheduler.losses_of` turns it into a tuple of losses
+(None when some value is missing or not finite: the report is ignored, as NaN is for one
+objective); each :class:`TrialView` keeps them in ``vectors`` and ``final_vector``.
 """
 
 from __future__ import annotations
@@ -31,11 +39,15 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
-from tunelab.tuners._base import normalize_mode
+from tunelab.tuners._base import Mode, normalize_mode
+
+#: A reported value as a scheduler gets it: a number (one objective), a mapping of objective
+#: name to number (several objectives), or None (no usable value).
+Reported: TypeAlias = float | Mapping[str, Any] | None
 
 
 class Decision(str, enum.Enum):
@@ -98,6 +110,9 @@ class TrialView:
     losses: list[float] = field(default_factory=list)
     outcome: Outcome | None = None
     final_loss: float | None = None
+    #: Every objective's loss per report, parallel to ``resources`` (``(loss,)`` for one objective).
+    vectors: list[tuple[float, ...]] = field(default_factory=list)
+    final_vector: tuple[float, ...] | None = None
 
     @property
     def running(self) -> bool:
@@ -124,10 +139,20 @@ class Scheduler:
     name = "fifo"
     #: True when the scheduler gives budgets (its trials should honour ``get_budget()``).
     assigns_budgets = False
+    #: True when the scheduler takes ``objectives`` (ranks trials on several objectives).
+    multi_objective: ClassVar[bool] = False
 
-    def __init__(self, *, mode: str = "min", seed: int | None = None) -> None:
+    def __init__(
+        self, *, mode: str = "min", seed: int | None = None, objectives: Mapping[str, str] | None = None
+    ) -> None:
         self.mode = normalize_mode(mode)
         self.seed = seed
+        #: The objectives (name -> direction, in order), or None for the one-objective form.
+        self.objectives: dict[str, Mode] | None = None
+        if objectives is not None:
+            from tunelab.objectives import normalize_objectives
+
+            self.objectives = normalize_objectives(objectives)
         self.rng = np.random.default_rng(seed)
         self.trials: dict[int, TrialView] = {}
 
@@ -143,22 +168,21 @@ class Scheduler:
     def on_unused(self, action: NewTrial | Resume) -> None:
         """An action from :meth:`next_trial` that the engine could not carry out (the tuner had nothing left)."""
 
-    def on_result(self, number: int, resource: int, value: float | None) -> Decision:
+    def on_result(self, number: int, resource: int, value: Reported) -> Decision:
         """An intermediate result; record it and decide."""
         view = self._view(number)
-        usable = _usable(value)
-        if usable is None:
+        losses = self.losses_of(value)
+        if losses is None:
             return Decision.CONTINUE
-        view.resources.append(int(resource))
-        view.losses.append(self.loss(usable))
+        self._record(view, int(resource), losses)
         return self._decide(view, int(resource))
 
-    def on_end(self, number: int, outcome: Outcome, value: float | None) -> None:
+    def on_end(self, number: int, outcome: Outcome, value: Reported) -> None:
         """The trial ended; ``value`` is its result (None when it failed)."""
         view = self._view(number)
         view.outcome = outcome
-        usable = _usable(value)
-        view.final_loss = None if usable is None else self.loss(usable)
+        view.final_vector = self.losses_of(value)
+        view.final_loss = None if view.final_vector is None else view.final_vector[0]
         self._ended(view)
 
     def restore(
@@ -193,9 +217,8 @@ class Scheduler:
             if outcome is Outcome.STOPPED:
                 if self.on_result(number, resource, v) is Decision.STOP:
                     break
-            elif (usable := _usable(v)) is not None:
-                view.resources.append(int(resource))
-                view.losses.append(self.loss(usable))
+            elif (losses := self.losses_of(v)) is not None:
+                self._record(view, int(resource), losses)
         if outcome is not None:
             self.on_end(number, outcome, value)
 
@@ -217,6 +240,32 @@ class Scheduler:
 
     def _ended(self, view: TrialView) -> None:
         """Hook for schedulers that act when a trial ends."""
+
+    def losses_of(self, value: Reported) -> tuple[float, ...] | None:
+        """A reported value as losses, one per objective; None when it is not usable.
+
+        One objective: ``(loss,)``, None for None or NaN. Several: a mapping (or a sequence in
+        the objectives' order) with a finite value for each; None otherwise.
+        """
+        if self.objectives is None:
+            if isinstance(value, Mapping):
+                raise TypeError(f"scheduler {self.name!r} was given several objective values without objectives")
+            usable = _usable(value)
+            return None if usable is None else (self.loss(usable),)
+        if value is None:
+            return None
+        from tunelab.errors import ReportError
+        from tunelab.objectives import objective_losses
+
+        try:
+            return objective_losses(value, self.objectives).losses
+        except ReportError:
+            return None
+
+    def _record(self, view: TrialView, resource: int, losses: tuple[float, ...]) -> None:
+        view.resources.append(resource)
+        view.losses.append(losses[0])
+        view.vectors.append(losses)
 
     def loss(self, value: float) -> float:
         value = float(value)
@@ -244,16 +293,19 @@ class FIFOScheduler(Scheduler):
     """No early stopping: trials run in submission order to their end (the default)."""
 
     name = "fifo"
+    multi_objective = True
 
-    def __init__(self, *, mode: str = "min", seed: int | None = None) -> None:
-        super().__init__(mode=mode, seed=seed)
+    def __init__(
+        self, *, mode: str = "min", seed: int | None = None, objectives: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(mode=mode, seed=seed, objectives=objectives)
 
 
 class Combined(Scheduler):
     """A budget scheduler plus an assessor: the scheduler decides what starts, either may stop."""
 
     def __init__(self, scheduler: Scheduler, assessor: Scheduler) -> None:
-        super().__init__(mode=scheduler.mode, seed=scheduler.seed)
+        super().__init__(mode=scheduler.mode, seed=scheduler.seed, objectives=scheduler.objectives)
         self.scheduler, self.assessor = scheduler, assessor
         self.assigns_budgets = scheduler.assigns_budgets
         self.name = f"{scheduler.name}+{assessor.name}"
@@ -268,12 +320,12 @@ class Combined(Scheduler):
     def on_unused(self, action: NewTrial | Resume) -> None:
         self.scheduler.on_unused(action)
 
-    def on_result(self, number: int, resource: int, value: float | None) -> Decision:
+    def on_result(self, number: int, resource: int, value: Reported) -> Decision:
         first = self.scheduler.on_result(number, resource, value)
         second = self.assessor.on_result(number, resource, value)
         return Decision.STOP if Decision.STOP in (first, second) else Decision.CONTINUE
 
-    def on_end(self, number: int, outcome: Outcome, value: float | None) -> None:
+    def on_end(self, number: int, outcome: Outcome, value: Reported) -> None:
         self.scheduler.on_end(number, outcome, value)
         self.assessor.on_end(number, outcome, value)
 

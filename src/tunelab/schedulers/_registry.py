@@ -39,6 +39,9 @@ SCHEDULERS: dict[str, type[Scheduler]] = {
     "pbt": PBTScheduler,
 }
 
+#: Schedulers that rank trials on several objectives.
+MULTI_OBJECTIVE_SCHEDULERS = ("moasha", "mohyperband", "momedian")
+
 #: Rules that only stop trials (NNI's assessors); the others may also assign budgets.
 ASSESSORS = ("median", "curvefitting", "bandit", "truncation")
 
@@ -149,7 +152,9 @@ def scheduler_arguments(name: str) -> dict[str, inspect.Parameter]:
     cls = SCHEDULERS[resolve_scheduler_name(name)]
     parameters = inspect.signature(cls.__init__).parameters
     return {
-        k: p for k, p in parameters.items() if k not in ("self", "space", "mode", "seed") and p.kind == p.KEYWORD_ONLY
+        k: p
+        for k, p in parameters.items()
+        if k not in ("self", "space", "mode", "seed", "objectives") and p.kind == p.KEYWORD_ONLY
     }
 
 
@@ -161,14 +166,26 @@ def create_scheduler(
     seed: int | None = None,
     space: Any = None,
     what: str = "scheduler",
+    objectives: Mapping[str, str] | None = None,
     **args: Any,
 ) -> Scheduler:
-    """An assessor or scheduler by name; NNI ``classArgs`` and Ray/Orca ``scheduler_params`` are accepted as is."""
-    return _create(name, args, mode=mode, seed=seed, space=space, what=what)
+    """An assessor or scheduler by name; NNI ``classArgs`` and Ray/Orca ``scheduler_params`` are accepted as is.
+
+    ``objectives`` (name -> direction) declares several objectives: only schedulers whose class
+    sets ``multi_objective`` take more than one; one objective is the same as its ``mode``.
+    """
+    return _create(name, args, mode=mode, seed=seed, space=space, what=what, objectives=objectives)
 
 
 def _create(
-    name: str, args: Mapping[str, Any], *, mode: str | None, seed: int | None, space: Any, what: str
+    name: str,
+    args: Mapping[str, Any],
+    *,
+    mode: str | None,
+    seed: int | None,
+    space: Any,
+    what: str,
+    objectives: Mapping[str, str] | None = None,
 ) -> Scheduler:
     canonical = resolve_scheduler_name(name, what=what)
     label = f"{what} {name!r}"
@@ -208,6 +225,18 @@ def _create(
         resolved.setdefault("worse_middle", True)  # NNI's median of an even count: the worse middle value
     cls = SCHEDULERS[canonical]
     kwargs: dict[str, Any] = {"mode": mode or "min", "seed": seed, **resolved}
+    if objectives is not None:
+        from tunelab.objectives import normalize_objectives
+
+        declared = normalize_objectives(objectives)
+        if cls.multi_objective:
+            kwargs["objectives"] = declared
+        elif len(declared) > 1:
+            raise ConfigError(
+                f"{label} ranks one objective; with several use {', '.join(MULTI_OBJECTIVE_SCHEDULERS)} or fifo"
+            )
+        else:
+            kwargs["mode"] = next(iter(declared.values()))
     if "space" in inspect.signature(cls.__init__).parameters:
         if space is None:
             raise ConfigError(f"{label}: needs the search space")
@@ -223,18 +252,33 @@ def _create(
 def build_scheduler(config: Any) -> Scheduler:
     """The scheduler an :class:`~tunelab.config.ExperimentConfig` asks for: ``scheduler`` and ``assessor`` combined."""
     mode, seed = config.mode, config.seed
+    objectives = getattr(config, "objectives", None)
     scheduler_cfg = getattr(config, "scheduler", None)
     space = config.space()
     scheduler = None
     if scheduler_cfg is not None:
-        scheduler = _create(scheduler_cfg.name, scheduler_cfg.args, mode=mode, seed=seed, space=space, what="scheduler")
+        scheduler = _create(
+            scheduler_cfg.name,
+            scheduler_cfg.args,
+            mode=mode,
+            seed=seed,
+            space=space,
+            what="scheduler",
+            objectives=objectives,
+        )
     assessor = None
     if config.assessor is not None:
         assessor = _create(
-            config.assessor.name, config.assessor.args, mode=mode, seed=seed, space=space, what="assessor"
+            config.assessor.name,
+            config.assessor.args,
+            mode=mode,
+            seed=seed,
+            space=space,
+            what="assessor",
+            objectives=objectives,
         )
     if scheduler is None:
-        return assessor or FIFOScheduler(mode=mode, seed=seed)
+        return assessor or FIFOScheduler(mode=mode, seed=seed, objectives=objectives)
     if assessor is None or isinstance(assessor, FIFOScheduler):
         return scheduler
     if isinstance(scheduler, FIFOScheduler):

@@ -52,8 +52,40 @@ def choose(space: SearchSpace, max_trials: int | None, concurrency: int) -> tupl
     return ("gp", {}, f"{dims} {shape}mostly numeric parameters and a budget of {max_trials} trials suit a GP")
 
 
+#: With several objectives, a GP (ParEGO) pays off up to this many trials; MOTPE beyond.
+MOGP_MAX_TRIALS = 200
+
+
+def choose_multi(
+    space: SearchSpace, n_objectives: int, max_trials: int | None, concurrency: int
+) -> tuple[str, dict[str, Any], str]:
+    """``(tuner name, its arguments, why)`` for an experiment with several objectives."""
+    unit = UnitSpace(space)
+    n_num = int(np.sum(unit.kinds == NUMERIC))
+    n_cat = int(np.sum(unit.kinds == CATEGORICAL))
+    dims = n_num + n_cat
+    if dims == 0:
+        return ("random", {}, "the search space has no parameter to model")
+    if n_objectives >= 4:
+        return ("nsga3", {}, f"{n_objectives} objectives: NSGA-III's reference directions keep the front spread")
+    if (
+        max_trials is not None
+        and max_trials <= MOGP_MAX_TRIALS
+        and n_num >= n_cat
+        and dims <= GP_MAX_DIMS
+        and concurrency <= GP_MAX_CONCURRENCY
+    ):
+        return ("mogp", {}, f"{dims} mostly numeric parameters and a budget of {max_trials} trials suit a GP")
+    return ("motpe", {}, f"{n_objectives} objectives over {dims} parameters: MOTPE stays fast on long histories")
+
+
 class AutoTuner(Tuner):
-    """Delegates every call to the tuner :func:`choose` picks; ``.chosen`` and ``.reason`` say which and why."""
+    """Delegates every call to the tuner :func:`choose` (:func:`choose_multi` for several objectives) picks.
+
+    ``.chosen`` and ``.reason`` say which and why.
+    """
+
+    multi_objective = True
 
     def __init__(
         self,
@@ -61,31 +93,46 @@ class AutoTuner(Tuner):
         *,
         mode: str = "min",
         seed: int | None = None,
+        objectives: Mapping[str, str] | None = None,
         max_trials: int | None = None,
         concurrency: int = 1,
     ) -> None:
-        super().__init__(space, mode=mode, seed=seed)
+        super().__init__(space, mode=mode, seed=seed, objectives=objectives)
         self.max_trials = None if max_trials is None else check_int("auto", "max_trials", max_trials, 1)
         self.concurrency = check_int("auto", "concurrency", concurrency, 1)
         from tunelab.tuners._registry import create_tuner
 
-        name, args, reason = choose(space, self.max_trials, self.concurrency)
+        if self.objectives is not None and len(self.objectives) > 1:
+            name, args, reason = choose_multi(space, len(self.objectives), self.max_trials, self.concurrency)
+            args = {**args, "objectives": dict(self.objectives)}
+        else:
+            name, args, reason = choose(space, self.max_trials, self.concurrency)
+            if self.objectives is not None:
+                mode = next(iter(self.objectives.values()))
         self.chosen: str = name
         self.reason: str = reason
-        self.inner: Tuner = create_tuner(name, space, mode=mode, seed=seed, **args)
+        self.inner: Tuner = create_tuner(name, space, mode=None if "objectives" in args else mode, seed=seed, **args)
         logger.info("auto tuner picked %s: %s", name, reason)
 
     def suggest(self) -> tuple[int, dict[str, Any]]:
         return self.inner.suggest()
 
-    def observe(self, trial_id: int, value: Any) -> None:
-        self.inner.observe(trial_id, value)
+    def observe(self, trial_id: int, value: Any, *, violation: float = 0.0) -> None:
+        self.inner.observe(trial_id, value, violation=violation)
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
         self.inner.enqueue(params)
 
-    def restore(self, trial_id: int, params: Mapping[str, Any], value: Any = None, *, pending: bool = False) -> None:
-        self.inner.restore(trial_id, params, value, pending=pending)
+    def restore(
+        self,
+        trial_id: int,
+        params: Mapping[str, Any],
+        value: Any = None,
+        *,
+        pending: bool = False,
+        violation: float = 0.0,
+    ) -> None:
+        self.inner.restore(trial_id, params, value, pending=pending, violation=violation)
 
     def forget(self, trial_id: int) -> None:
         self.inner.forget(trial_id)

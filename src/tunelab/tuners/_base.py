@@ -6,6 +6,9 @@ processes or clocks. The engine (or a user of :func:`tunelab.create_tuner`) call
 with the result. Several suggestions may be pending at once; subclasses see them in
 :attr:`Tuner.pending` and should avoid proposing near-duplicates of them.
 
+:meth:`Tuner.suggest_batch` asks for several at once; when a finite space runs out
+part-way it returns what was left (and says so) instead of raising.
+
 Subclasses implement one method, :meth:`Tuner._propose`, and read the history through
 :attr:`Tuner.history` (immutable :class:`Observation` records whose ``loss`` is always
 "smaller is better", whatever the experiment's mode). The base class assigns trial ids,
@@ -13,6 +16,14 @@ serves enqueued configurations first, refuses configurations already tried, dete
 exhausted finite space and derives a per-suggestion random generator from the seed, so
 the same seed and the same history give the same suggestion, in this process or after a
 resume in another one.
+
+Several objectives: a tuner whose class sets ``multi_objective`` takes ``objectives``
+(``{"accuracy": "max", "latency_ms": "min"}``, see :mod:`tunelab.objectives`), and
+:meth:`Tuner.observe` then takes a mapping (or a sequence) with a value per objective;
+each observation's ``losses`` holds them turned to "smaller is better". Without
+``objectives`` every observation's ``losses`` is ``(loss,)``, so a multi-objective tuner
+also runs one objective. ``violation`` (> 0: by how much a trial broke its constraints)
+marks an infeasible trial, which is never on the Pareto front.
 
 Tuners are not thread-safe: one engine thread drives each tuner.
 """
@@ -23,7 +34,7 @@ import math
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
@@ -46,6 +57,10 @@ class Observation:
     ``loss`` is the main metric turned so that smaller is better, or None when the trial
     failed or reported NaN. ``value`` is the main metric as reported; ``metrics`` holds
     the secondary ones.
+
+    ``losses`` holds every objective's loss in the objectives' order (``(loss,)`` for one
+    objective), None when the trial failed or a loss is infinite; with several objectives ``value`` and ``loss``
+    are the first objective's. ``violation`` > 0 marks an infeasible trial.
     """
 
     trial_id: int
@@ -53,10 +68,36 @@ class Observation:
     value: float | None
     loss: float | None
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    losses: tuple[float, ...] | None = None
+    violation: float = 0.0
 
     @property
     def failed(self) -> bool:
         return self.loss is None
+
+    @property
+    def feasible(self) -> bool:
+        return self.violation <= 0
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What :meth:`Tuner.suggest_batch` hands out: up to ``n`` new ``(trial_id, params)`` pairs, all pending.
+
+    ``exhausted`` is True when the search space ran out before ``n`` (``trials`` then holds
+    what was left, possibly nothing), with ``reason`` saying why.
+    """
+
+    trials: tuple[tuple[int, dict[str, Any]], ...]
+    exhausted: bool = False
+    reason: str = ""
+
+    def __len__(self) -> int:
+        return len(self.trials)
+
+    @property
+    def params(self) -> list[dict[str, Any]]:
+        return [params for _, params in self.trials]
 
 
 def normalize_mode(mode: str) -> Mode:
@@ -94,8 +135,17 @@ class Tuner(ABC):
     #: True for tuners that only replay a fixed list (batch): their proposals are not
     #: checked against the search space.
     validates_params: ClassVar[bool] = True
+    #: True for tuners that take ``objectives`` (several of them).
+    multi_objective: ClassVar[bool] = False
 
-    def __init__(self, space: SearchSpace, *, mode: str = "min", seed: int | None = None) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        mode: str = "min",
+        seed: int | None = None,
+        objectives: Mapping[str, str] | None = None,
+    ) -> None:
         if not isinstance(space, SearchSpace):
             raise TunerError(f"space: expected a SearchSpace, got {type(space).__name__}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
@@ -103,6 +153,12 @@ class Tuner(ABC):
         self.space = space
         self.mode: Mode = normalize_mode(mode)
         self.seed = None if seed is None else int(seed)
+        #: The objectives (name -> direction, in order), or None for the one-objective form.
+        self.objectives: Mapping[str, Mode] | None = None
+        if objectives is not None:
+            from tunelab.objectives import normalize_objectives
+
+            self.objectives = MappingProxyType(normalize_objectives(objectives))
         # Without a seed, fresh entropy as numpy's SeedSequence() draws it (128 bits from the OS).
         self._entropy = secrets.randbits(128) if seed is None else int(seed)
         self._history: list[Observation] = []
@@ -121,14 +177,33 @@ class Tuner(ABC):
         self._seen.add(SearchSpace.fingerprint(params))
         return trial_id, params
 
-    def observe(self, trial_id: int, value: Any) -> None:
-        """Record a pending trial's result: a number, an NNI dict with ``default``, or None if it failed."""
+    def suggest_batch(self, n: int) -> Batch:
+        """Up to ``n`` suggestions at once, pending together; never raises for an exhausted space.
+
+        When the space runs out part-way, the batch holds what was left and says so
+        (``exhausted``), so a caller never loses the suggestions it was already handed.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise TunerError(f"n: expected a positive integer, got {n!r}")
+        trials: list[tuple[int, dict[str, Any]]] = []
+        for _ in range(int(n)):
+            try:
+                trials.append(self.suggest())
+            except SearchSpaceExhausted as exc:
+                return Batch(tuple(trials), exhausted=True, reason=str(exc))
+        return Batch(tuple(trials))
+
+    def observe(self, trial_id: int, value: Any, *, violation: float = 0.0) -> None:
+        """Record a pending trial's result: a number, an NNI dict with ``default``, or None if it failed.
+
+        With ``objectives``: a mapping (or a sequence) with a value per objective, or None.
+        """
         if trial_id not in self._pending:
             raise TunerError(f"trial {trial_id} is not pending (unknown, or observed already)")
-        main, metrics = split_value(value)
-        params = self._pending.pop(trial_id)
-        self._history.append(self._observation(trial_id, params, main, metrics))
-        self._after_observe(self._history[-1])
+        observation = self._make_observation(trial_id, self._pending[trial_id], value, violation)
+        del self._pending[trial_id]
+        self._history.append(observation)
+        self._after_observe(observation)
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
         """Run these parameters before any the tuner proposes (Optuna's enqueue_trial, Auptimizer's passive mode)."""
@@ -137,7 +212,15 @@ class Tuner(ABC):
             self.space.validate(params)
         self._queue.append(params)
 
-    def restore(self, trial_id: int, params: Mapping[str, Any], value: Any = None, *, pending: bool = False) -> None:
+    def restore(
+        self,
+        trial_id: int,
+        params: Mapping[str, Any],
+        value: Any = None,
+        *,
+        pending: bool = False,
+        violation: float = 0.0,
+    ) -> None:
         """Replay a trial recorded before (on resume): finished with ``value``, or still ``pending``."""
         params = dict(params)
         self._seen.add(SearchSpace.fingerprint(params))
@@ -145,8 +228,7 @@ class Tuner(ABC):
         if pending:
             self._pending[trial_id] = params
             return
-        main, metrics = split_value(value)
-        self._history.append(self._observation(trial_id, params, main, metrics))
+        self._history.append(self._make_observation(trial_id, params, value, violation))
         self._after_observe(self._history[-1])
 
     def forget(self, trial_id: int) -> None:
@@ -188,6 +270,26 @@ class Tuner(ABC):
         return SearchSpace.fingerprint(params) in self._seen
 
     # ---------------------------------------------------------------- internals
+    def _make_observation(self, trial_id: int, params: dict[str, Any], value: Any, violation: float) -> Observation:
+        violation = float(violation)
+        if math.isnan(violation):
+            raise TunerError(f"trial {trial_id}: violation must be a number, got nan")
+        if self.objectives is None or value is None:
+            main, metrics = split_value(value)
+            observation = self._observation(trial_id, params, main, metrics)
+            losses: tuple[float, ...] | None = None
+            if observation.loss is not None and math.isfinite(observation.loss):
+                losses = (observation.loss,)
+        else:
+            from tunelab.objectives import objective_losses
+
+            result = objective_losses(value, self.objectives)
+            losses = result.losses
+            main = None if result.values is None else result.values[0]
+            loss = None if losses is None else losses[0]
+            observation = Observation(trial_id, MappingProxyType(params), main, loss, MappingProxyType(result.metrics))
+        return replace(observation, losses=losses, violation=violation)
+
     def _observation(
         self, trial_id: int, params: dict[str, Any], main: float | None, metrics: dict[str, Any]
     ) -> Observation:

@@ -8,6 +8,7 @@ Orca users expect: trial ``k`` gets the ``k``-th combination of the grid values
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,17 @@ from tunelab.tuners._base import Tuner
 
 
 class RandomTuner(Tuner):
-    def __init__(self, space: SearchSpace, *, mode: str = "min", seed: int | None = None) -> None:
-        super().__init__(space, mode=mode, seed=seed)
+    multi_objective = True  # it ignores results, so any number of objectives
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        mode: str = "min",
+        seed: int | None = None,
+        objectives: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(space, mode=mode, seed=seed, objectives=objectives)
         grids = [(n, d) for n, d in space.items() if isinstance(d, Choice) and d.grid_search]
         self._grid_names = [n for n, _ in grids]
         # The combinations are numbered, never listed: 30 grids of 10 values are 10**30 of them.

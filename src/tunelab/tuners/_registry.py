@@ -212,8 +212,14 @@ def tuner_arguments(name: str) -> dict[str, inspect.Parameter]:
     cls = _load(TUNERS[resolve_tuner_name(name)])
     parameters = inspect.signature(cls.__init__).parameters
     return {
-        k: p for k, p in parameters.items() if k not in ("self", "space", "mode", "seed") and p.kind == p.KEYWORD_ONLY
+        k: p
+        for k, p in parameters.items()
+        if k not in ("self", "space", "mode", "seed", "objectives") and p.kind == p.KEYWORD_ONLY
     }
+
+
+#: Tuners that optimise several objectives (named in the error a one-objective tuner gives).
+MULTI_OBJECTIVE_TUNERS = ("motpe", "nsga2", "mogp", "random", "auto")
 
 
 def nni_default_mode(name: str) -> str | None:
@@ -226,14 +232,19 @@ def create_tuner(
     search_space: SearchSpace | Mapping[str, Any] | list[Any],
     mode: str | None = None,
     seed: int | None = None,
+    objectives: Mapping[str, str] | None = None,
     **args: Any,
 ) -> Tuner:
-    """Build a tuner by name; NNI ``classArgs`` (``optimize_mode``, ``tpe_args``...) are accepted as they are."""
+    """Build a tuner by name; NNI ``classArgs`` (``optimize_mode``, ``tpe_args``...) are accepted as they are.
+
+    ``objectives`` (``{"accuracy": "max", "latency_ms": "min"}``) declares several objectives;
+    a tuner that optimises one refuses more than one, and one objective is its ``mode``.
+    """
     note = substitute_note(name)
     if note is not None:
         _LOG.warning("%s", note)
     space = parse_search_space(search_space)
-    cls, kwargs = check_tuner_arguments(name, space, mode=mode, seed=seed, **args)
+    cls, kwargs = check_tuner_arguments(name, space, mode=mode, seed=seed, objectives=objectives, **args)
     try:
         return cls(space, **kwargs)
     except TunerError:
@@ -247,6 +258,7 @@ def check_tuner_arguments(
     search_space: SearchSpace | Mapping[str, Any] | list[Any],
     mode: str | None = None,
     seed: int | None = None,
+    objectives: Mapping[str, str] | None = None,
     **args: Any,
 ) -> tuple[type[Tuner], dict[str, Any]]:
     """Check a tuner name and its arguments against the constructor's signature, without building it.
@@ -286,6 +298,8 @@ def check_tuner_arguments(
                 f"tuner {name!r}: unknown argument {key!r}{did_you_mean(key, accepted)} (accepted: {listed})"
             )
     kwargs = {"mode": normalize_mode(mode or "min"), "seed": seed, **args}
+    if objectives is not None:
+        kwargs.update(_objective_arguments(canonical, cls, mode, objectives))
     try:
         inspect.signature(cls.__init__).bind(None, space, **kwargs)
     except TypeError as exc:
@@ -293,3 +307,17 @@ def check_tuner_arguments(
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise TunerError(f"seed: expected a non-negative integer, got {seed!r}")
     return cls, kwargs
+
+
+def _objective_arguments(canonical: str, cls: type[Tuner], mode: str | None, objectives: Any) -> dict[str, Any]:
+    """What ``objectives`` adds to a tuner's arguments: themselves, or for one objective its ``mode``."""
+    from tunelab.objectives import normalize_objectives
+
+    declared = normalize_objectives(objectives)
+    if mode is not None and (len(declared) > 1 or normalize_mode(mode) != next(iter(declared.values()))):
+        raise TunerError(f"tuner {canonical!r}: give either mode={mode!r} or objectives, not both")
+    if cls.multi_objective:
+        return {"objectives": declared}
+    if len(declared) > 1:
+        raise TunerError(f"{canonical} optimises one objective; use {', '.join(MULTI_OBJECTIVE_TUNERS[:-1])} or auto")
+    return {"mode": next(iter(declared.values()))}

@@ -1,0 +1,284 @@
+"""Pareto utilities for several objectives: pure functions over ``(n, m)`` arrays of losses.
+
+Every function takes losses, each objective turned so that *smaller is better* (an
+objective to maximise is negated first; :func:`tunelab.objectives.objective_losses` does
+it), one row per trial. Rows must be finite: a failed or non-finite trial is the caller's
+to leave out, as are infeasible ones (they are never on the front; see
+:func:`constrained_ranks` for tuners that still rank them).
+
+``a`` dominates ``b`` when ``a`` is no worse in every objective and better in at least one;
+equal rows do not dominate each other, so duplicates share a rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "as_loss_matrix",
+    "constrained_ranks",
+    "crowding_distance",
+    "dominates",
+    "front_indices",
+    "hypervolume",
+    "hypervolume_contributions",
+    "knee_index",
+    "nondominated_ranks",
+    "pareto_front_mask",
+    "reference_point",
+]
+
+#: Rows compared at once when building the domination matrix (bounds memory to ~chunk * n * m).
+_CHUNK = 1024
+
+
+def _as_losses(losses: ArrayLike, *, name: str = "losses") -> NDArray[np.float64]:
+    array = np.asarray(losses, dtype=float)
+    if array.ndim == 1 and array.size == 0:
+        array = array.reshape(0, 1)
+    if array.ndim != 2:
+        raise ValueError(f"{name}: expected an (n, m) array of losses, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.argwhere(~np.isfinite(array))[0][0])
+        raise ValueError(f"{name}: row {bad} is not finite ({array[bad].tolist()}); leave failed trials out")
+    return array
+
+
+def dominates(a: ArrayLike, b: ArrayLike) -> bool:
+    """Whether loss vector ``a`` dominates ``b`` (no worse everywhere, better somewhere)."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return bool(np.all(x <= y) and np.any(x < y))
+
+
+def _domination_counts(points: NDArray[np.float64]) -> tuple[NDArray[np.int64], list[NDArray[np.int64]]]:
+    """How many rows dominate each row, and for each row the rows it dominates."""
+    n = len(points)
+    counts = np.zeros(n, dtype=np.int64)
+    dominated: list[NDArray[np.int64]] = []
+    for start in range(0, n, _CHUNK):
+        block = points[start : start + _CHUNK, None, :]
+        no_worse = np.all(block <= points[None, :, :], axis=2)
+        better = np.any(block < points[None, :, :], axis=2)
+        mask = no_worse & better  # mask[i, j]: row start+i dominates row j
+        counts += mask.sum(axis=0)
+        dominated.extend(np.flatnonzero(row) for row in mask)
+    return counts, dominated
+
+
+def nondominated_ranks(losses: ArrayLike) -> NDArray[np.int64]:
+    """Each row's non-domination rank: 0 for the Pareto front, 1 for the front without it, and so on.
+
+    Deb's fast non-dominated sort (NSGA-II): O(m n^2) comparisons, vectorised.
+    """
+    points = _as_losses(losses)
+    n = len(points)
+    ranks = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return ranks
+    if points.shape[1] == 1:  # one objective: ranks of the distinct values
+        _, inverse = np.unique(points[:, 0], return_inverse=True)
+        return inverse.astype(np.int64).reshape(n)
+    counts, dominated = _domination_counts(points)
+    current = np.flatnonzero(counts == 0)
+    rank = 0
+    while current.size:
+        ranks[current] = rank
+        following: list[int] = []
+        for i in current:
+            for j in dominated[i]:
+                counts[j] -= 1
+                if counts[j] == 0:
+                    following.append(int(j))
+        current = np.asarray(following, dtype=np.int64)
+        rank += 1
+    return ranks
+
+
+def pareto_front_mask(losses: ArrayLike) -> NDArray[np.bool_]:
+    """True for the rows no other row dominates (the Pareto front; duplicates of a front point included)."""
+    return nondominated_ranks(losses) == 0
+
+
+def constrained_ranks(losses: ArrayLike, violations: ArrayLike) -> NDArray[np.int64]:
+    """Ranks under Deb's constrained domination (NSGA-II's constraint handling).
+
+    A feasible row (violation <= 0) beats every infeasible one; feasible rows are ranked by
+    :func:`nondominated_ranks`; infeasible rows come after all of them, ordered by their
+    total violation (equal violations share a rank).
+    """
+    points = _as_losses(losses)
+    violation = np.asarray(violations, dtype=float).reshape(-1)
+    if violation.shape != (len(points),):
+        raise ValueError(f"violations: expected {len(points)} values, got {violation.shape[0]}")
+    if np.any(np.isnan(violation)):
+        raise ValueError("violations: NaN is not a violation amount")
+    feasible = violation <= 0
+    ranks = np.zeros(len(points), dtype=np.int64)
+    if feasible.any():
+        ranks[feasible] = nondominated_ranks(points[feasible])
+    start = int(ranks[feasible].max()) + 1 if feasible.any() else 0
+    if (~feasible).any():
+        _, order = np.unique(violation[~feasible], return_inverse=True)
+        ranks[~feasible] = start + order.reshape(-1)
+    return ranks
+
+
+def reference_point(losses: ArrayLike, *, margin: float = 0.1) -> NDArray[np.float64]:
+    """The default reference point for hypervolume: the worst value of each objective plus ``margin`` of its range.
+
+    An objective whose values are all equal gets ``margin * max(1, |value|)`` instead, so the
+    reference point is always strictly worse than every row.
+    """
+    points = _as_losses(losses)
+    if len(points) == 0:
+        raise ValueError("losses: a reference point needs at least one row")
+    worst, best = points.max(axis=0), points.min(axis=0)
+    spread = worst - best
+    flat = spread <= 0
+    spread[flat] = np.maximum(1.0, np.abs(worst[flat]))
+    return np.asarray(worst + margin * spread, dtype=float)
+
+
+def _check_reference(points: NDArray[np.float64], reference: ArrayLike) -> NDArray[np.float64]:
+    ref = np.asarray(reference, dtype=float).reshape(-1)
+    if ref.shape != (points.shape[1],):
+        raise ValueError(f"reference: expected {points.shape[1]} values (one per objective), got {ref.shape[0]}")
+    if not np.all(np.isfinite(ref)):
+        raise ValueError(f"reference: must be finite, got {ref.tolist()}")
+    return ref
+
+
+def hypervolume(losses: ArrayLike, reference: ArrayLike) -> float:
+    """The volume dominated by the rows and bounded by ``reference`` (exact).
+
+    Rows not strictly better than the reference in every objective add nothing. Two
+    objectives: an O(n log n) sweep; more: slicing along the last objective (HSO), each slice
+    a hypervolume of one dimension less over the front of the rows below it.
+    """
+    points = _as_losses(losses)
+    ref = _check_reference(points, reference)
+    inside = points[np.all(points < ref, axis=1)]
+    return _hv(inside, ref)
+
+
+def _hv(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
+    if len(points) == 0:
+        return 0.0
+    m = points.shape[1]
+    if m == 1:
+        return float(ref[0] - points[:, 0].min())
+    if m == 2:
+        return _hv2(points, ref)
+    points = points[nondominated_ranks(points) == 0]
+    points = np.unique(points, axis=0)
+    order = np.argsort(points[:, -1], kind="stable")
+    points = points[order]
+    volume = 0.0
+    for i in range(len(points)):
+        top = ref[-1] if i + 1 == len(points) else points[i + 1, -1]
+        height = top - points[i, -1]
+        if height > 0:
+            volume += height * _hv(points[: i + 1, :-1], ref[:-1])
+    return float(volume)
+
+
+def _hv2(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
+    order = np.lexsort((points[:, 1], points[:, 0]))
+    volume, best_y = 0.0, ref[1]
+    for x, y in points[order]:
+        if y < best_y:
+            volume += (ref[0] - x) * (best_y - y)
+            best_y = y
+    return float(volume)
+
+
+def hypervolume_contributions(losses: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:
+    """Each row's exclusive hypervolume: how much :func:`hypervolume` drops without it.
+
+    Dominated rows and duplicates contribute 0 (another row covers what they cover).
+    """
+    points = _as_losses(losses)
+    ref = _check_reference(points, reference)
+    n = len(points)
+    contributions = np.zeros(n)
+    if n == 0:
+        return contributions
+    candidates = np.flatnonzero((nondominated_ranks(points) == 0) & np.all(points < ref, axis=1))
+    if points.shape[1] == 2:
+        return _contributions2(points, ref, candidates, contributions)
+    total = hypervolume(points[candidates], ref)
+    for position, i in enumerate(candidates):
+        others = np.delete(candidates, position)
+        contributions[i] = total - hypervolume(points[others], ref)
+    return np.maximum(contributions, 0.0)
+
+
+def _contributions2(
+    points: NDArray[np.float64], ref: NDArray[np.float64], front: NDArray[np.int64], out: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Two objectives: on a front sorted by the first loss, a point owns the box to its neighbours."""
+    order = front[np.lexsort((points[front, 1], points[front, 0]))]
+    for k, i in enumerate(order):
+        x, y = points[i]
+        right = ref[0] if k + 1 == len(order) else points[order[k + 1], 0]
+        above = ref[1] if k == 0 else points[order[k - 1], 1]
+        out[i] = max(0.0, right - x) * max(0.0, above - y)
+    return out
+
+
+def crowding_distance(losses: ArrayLike) -> NDArray[np.float64]:
+    """NSGA-II's crowding distance of each row among the rows given (usually one front).
+
+    Per objective, the rows are sorted; the two extremes get infinity and every other row
+    the gap between its neighbours divided by the objective's range; the distances are
+    summed over objectives. An objective whose values are all equal adds nothing.
+    """
+    points = _as_losses(losses)
+    n, m = points.shape
+    distance = np.zeros(n)
+    if n <= 2:
+        distance[:] = np.inf
+        return distance
+    for k in range(m):
+        order = np.argsort(points[:, k], kind="stable")
+        column = points[order, k]
+        spread = column[-1] - column[0]
+        distance[order[0]] = distance[order[-1]] = np.inf
+        if spread <= 0:
+            continue
+        distance[order[1:-1]] += (column[2:] - column[:-2]) / spread
+    return distance
+
+
+def knee_index(losses: ArrayLike) -> int:
+    """The "knee" of the front: the suggested single choice among trade-offs.
+
+    The rule: take the Pareto front, scale each objective to [0, 1] over the front (best 0,
+    worst 1; an objective equal on the whole front scales to 0), and pick the front point
+    closest (Euclidean) to the ideal point (0, ..., 0). Ties go to the lowest row index.
+    Returns the row index in ``losses``.
+    """
+    points = _as_losses(losses)
+    if len(points) == 0:
+        raise ValueError("losses: the knee needs at least one row")
+    front = np.flatnonzero(pareto_front_mask(points))
+    sub = points[front]
+    low, high = sub.min(axis=0), sub.max(axis=0)
+    spread = np.where(high > low, high - low, 1.0)
+    scaled = (sub - low) / spread
+    return int(front[int(np.argmin(np.sqrt((scaled**2).sum(axis=1))))])
+
+
+def front_indices(losses: ArrayLike) -> list[int]:
+    """Row indices of the Pareto front, in row order."""
+    return [int(i) for i in np.flatnonzero(pareto_front_mask(losses))]
+
+
+def as_loss_matrix(rows: Sequence[Sequence[float]], n_objectives: int) -> NDArray[np.float64]:
+    """Rows of losses as an ``(n, n_objectives)`` array (an empty history included)."""
+    if not rows:
+        return np.zeros((0, n_objectives))
+    return _as_losses(np.asarray(rows, dtype=float).reshape(len(rows), n_objectives))
