@@ -35,6 +35,7 @@ _LAZY = {
     "optimize": "tunelab.engine",
     "create_tuner": "tunelab.tuners",
     "SearchSpace": "tunelab.space",
+    "HyperParameters": "tunelab.space",
     "load_best": "tunelab.artifacts",
     "hp": "tunelab.hp",
     "errors": "tunelab.errors",
@@ -43,6 +44,7 @@ _LAZY = {
 __all__ = [
     "AutoEstimator",
     "Experiment",
+    "HyperParameters",
     "Result",
     "SearchSpace",
     "__version__",
@@ -82,5 +84,5 @@ if TYPE_CHECKING:
     from tunelab.artifacts import load_best
     from tunelab.engine import Experiment, Result, optimize
     from tunelab.integrations.estimator import AutoEstimator
-    from tunelab.space import SearchSpace
+    from tunelab.space import HyperParameters, SearchSpace
     from tunelab.tuners import create_tuner
