@@ -33,12 +33,9 @@ class TunelabDriver(Driver):
         self._ids: list[int] = []
 
     def ask(self, q: int) -> list[dict[str, Any]]:
-        out = []
-        for _ in range(q):
-            trial_id, params = self.tuner.suggest()
-            self._ids.append(trial_id)
-            out.append(params)
-        return out
+        batch = self.tuner.suggest_batch(q)
+        self._ids.extend(trial_id for trial_id, _ in batch.trials)
+        return batch.params
 
     def tell(self, results: list[tuple[dict[str, Any], float]]) -> None:
         for trial_id, (_, loss) in zip(self._ids, results, strict=True):

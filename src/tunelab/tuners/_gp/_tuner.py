@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,8 @@ class GPTuner(Tuner):
             post = Posterior.fit(theta, x, y)
         best = float(np.min(y[: len(keep)]))
         top = rows[keep][np.argsort(y[: len(keep)])[:5]]
-        return self._unit.decode(self._maximize(post, best, top, pending_rows, rng))
+        tried = _row_keys(np.vstack([rows, pending_rows]))
+        return self._unit.decode(self._maximize(post, best, top, pending_rows, tried, rng))
 
     def _initial(self, rng: np.random.Generator) -> dict[str, Any]:
         index = self.n_suggested
@@ -84,7 +86,8 @@ class GPTuner(Tuner):
             return self.space.sample(rng)
         m = max(1, int(np.ceil(np.log2(self.n_initial_points))))
         sobol = qmc.Sobol(self._unit.dim, scramble=True, seed=self._entropy % 2**32).random_base2(m)
-        return self._unit.decode(self._unit.snap(sobol[index]))
+        params = self._unit.decode(self._unit.snap(sobol[index]))
+        return self.space.sample(rng) if self._is_seen(params) else params
 
     def _update_theta(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The kernel hyperparameters for ``(x, y)``: refitted every few observations, else the last fit."""
@@ -101,19 +104,35 @@ class GPTuner(Tuner):
         return theta
 
     def _maximize(
-        self, post: Posterior, best: float, top: np.ndarray, pending: np.ndarray, rng: np.random.Generator
+        self,
+        post: Posterior,
+        best: float,
+        top: np.ndarray,
+        pending: np.ndarray,
+        tried: set[bytes],
+        rng: np.random.Generator,
     ) -> np.ndarray:
         """The snapped unit row with the highest log-EI found by sampling, then gradient refinement.
 
         Rows within ``MIN_GAP`` of a pending trial are ruled out: when the GP is sure of
-        the optimum, the kriging believer alone still lets a batch crowd around it.
+        the optimum, the kriging believer alone still lets a batch crowd around it. Rows
+        tried before are ruled out too, inside the search, so that a filling finite space
+        never costs repeated searches; once every candidate is a tried row, the untried
+        configurations themselves are the candidates.
         """
         unit, feats = self._unit, self._features
         local = _perturb(top, unit, rng, max(1, self.n_candidates // (4 * max(len(top), 1))))
         cands = np.vstack([unit.random(rng, self.n_candidates), local])
         cands = cands[unit.active(cands).any(axis=1)] if unit.is_conditional else cands
         cands = np.where(unit.active(cands), cands, np.nan)
+        fresh = _untried(cands, tried)
+        if not fresh.any() and self.space.cardinality is not None:
+            cands = self._untried_configurations(2 * self.n_candidates)
+            fresh = np.ones(len(cands), dtype=bool)
+        if not len(cands):
+            return unit.random(rng, 1)[0]  # nothing left: the base class reports the space exhausted
         scores = _exclude_near(log_ei(*post.predict(feats(cands)), best), cands, pending)
+        scores = np.where(fresh, scores, -np.inf)
         order = np.argsort(-scores)
         starts = cands[order[: self.n_restarts]]
         best_row, best_score = cands[order[0]], scores[order[0]]
@@ -121,10 +140,16 @@ class GPTuner(Tuner):
             refined = unit.snap(self._refine(post, best, starts))
             refined = np.where(unit.active(refined), refined, np.nan)
             refined_scores = _exclude_near(log_ei(*post.predict(feats(refined)), best), refined, pending)
+            refined_scores = np.where(_untried(refined, tried), refined_scores, -np.inf)
             i = int(np.argmax(refined_scores))
             if refined_scores[i] > best_score:
                 best_row = refined[i]
         return best_row
+
+    def _untried_configurations(self, limit: int) -> np.ndarray:
+        """Unit rows of up to ``limit`` configurations of a finite space that were never suggested."""
+        rows = [self._unit.encode(p) for p in itertools.islice(self.space.grid(), _GRID_SCAN) if not self._is_seen(p)]
+        return np.vstack(rows[:limit]) if rows else np.empty((0, self._unit.dim))
 
     def _refine(self, post: Posterior, best: float, starts: np.ndarray) -> np.ndarray:
         """L-BFGS-B on the active numeric leaves of each start, all starts in one problem."""
@@ -153,6 +178,23 @@ class GPTuner(Tuner):
 
 #: How close (largest coordinate difference in the unit cube) a suggestion may come to a pending one.
 MIN_GAP = 0.02
+
+#: How many configurations of a finite space are scanned for untried ones once random candidates find none.
+_GRID_SCAN = 100_000
+
+
+def _row_keys(rows: np.ndarray) -> set[bytes]:
+    """Hashable keys of snapped unit rows (rounded, NaN as -1), to tell tried rows in O(1)."""
+    return {row.tobytes() for row in _rounded(rows)}
+
+
+def _rounded(rows: np.ndarray) -> np.ndarray:
+    return np.round(np.nan_to_num(np.atleast_2d(rows), nan=-1.0), 9) + 0.0
+
+
+def _untried(rows: np.ndarray, tried: set[bytes]) -> np.ndarray:
+    """Mask of the rows that are not tried rows."""
+    return np.array([row.tobytes() not in tried for row in _rounded(rows)], dtype=bool)
 
 
 def _exclude_near(scores: np.ndarray, rows: np.ndarray, pending: np.ndarray) -> np.ndarray:
