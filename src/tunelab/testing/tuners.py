@@ -216,6 +216,23 @@ class TunerContract:
             baseline.append(min(sphere(p) for p in run(create_tuner("random", SPHERE, seed=seed), sphere, 30)))
         assert np.median(tuned) < np.median(baseline)
 
+    def test_a_batch_on_a_finite_space_hands_out_what_is_left(self, make_tuner: TunerFactory) -> None:
+        space = {"a": {"_type": "choice", "_value": [0, 1, 2]}, "b": {"_type": "randint", "_value": [0, 2]}}
+        tuner = make_tuner(space, seed=0)
+        first = tuner.suggest_batch(4)
+        assert len(first) == 4 and not first.exhausted and set(tuner.pending) == {i for i, _ in first.trials}
+        for trial_id, params in first.trials:
+            tuner.observe(trial_id, params["a"] + params["b"])
+        second = tuner.suggest_batch(4)  # 2 of the 6 configurations are left
+        assert len(second) == 2 and second.exhausted and "6 configurations" in second.reason
+        assert set(tuner.pending) == {i for i, _ in second.trials}
+        everything = {(p["a"], p["b"]) for p in first.params + second.params}
+        assert everything == {(a, b) for a in range(3) for b in range(2)}
+        third = tuner.suggest_batch(2)
+        assert len(third) == 0 and third.exhausted
+        with pytest.raises(TunerError, match="n: expected a positive integer"):
+            tuner.suggest_batch(0)
+
     def test_logit_parameters_are_searched_on_the_logit_scale(self, make_tuner: TunerFactory) -> None:
         # The optimum sits at 0.998: on a linear scale 1 draw in 200 comes that close, on the logit scale 1 in 6.
         space = {

@@ -2,7 +2,7 @@
 
 from tunelab.tuners._anneal import AnnealTuner
 from tunelab.tuners._auto import AutoTuner
-from tunelab.tuners._base import Mode, Observation, Tuner, normalize_mode, split_value
+from tunelab.tuners._base import Batch, Mode, Observation, Tuner, normalize_mode, split_value
 from tunelab.tuners._batch import BatchTuner
 from tunelab.tuners._cmaes import CMAESTuner
 from tunelab.tuners._evolution import EvolutionTuner
@@ -25,6 +25,7 @@ __all__ = [
     "TUNERS",
     "AnnealTuner",
     "AutoTuner",
+    "Batch",
     "BatchTuner",
     "CMAESTuner",
     "EvolutionTuner",
