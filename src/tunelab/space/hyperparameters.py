@@ -265,7 +265,9 @@ class Int(_Numerical):
     def domain(self) -> Domain:
         if self.min_value == self.max_value:
             return FixedDomain(self.min_value)
-        if self.sampling == "linear" or self.step is None:
+        if self.sampling == "linear":
+            return _domain(self, IntDomain, self.min_value, self.max_value, step=self.step or 1)
+        if self.step is None:
             # reverse_log has no tunelab prior: searched as its linear (or log, unstepped) range.
             return _domain(self, IntDomain, self.min_value, self.max_value, log=self.sampling == "log", step=1)
         return ChoiceDomain(tuple(sorted({round(v) for v in self._stepped() or []})))
