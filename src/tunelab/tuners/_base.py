@@ -9,9 +9,6 @@ with the result. Several suggestions may be pending at once; subclasses see them
 :meth:`Tuner.suggest_batch` asks for several at once; when a finite space runs out
 part-way it returns what was left (and says so) instead of raising.
 
-:meth:`Tuner.suggest_batch` asks for several at once; when a finite space runs out
-part-way it returns what was left (and says so) instead of raising.
-
 Subclasses implement one method, :meth:`Tuner._propose`, and read the history through
 :attr:`Tuner.history` (immutable :class:`Observation` records whose ``loss`` is always
 "smaller is better", whatever the experiment's mode). The base class assigns trial ids,
@@ -81,26 +78,6 @@ class Observation:
     @property
     def feasible(self) -> bool:
         return self.violation <= 0
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What :meth:`Tuner.suggest_batch` hands out: up to ``n`` new ``(trial_id, params)`` pairs, all pending.
-
-    ``exhausted`` is True when the search space ran out before ``n`` (``trials`` then holds
-    what was left, possibly nothing), with ``reason`` saying why.
-    """
-
-    trials: tuple[tuple[int, dict[str, Any]], ...]
-    exhausted: bool = False
-    reason: str = ""
-
-    def __len__(self) -> int:
-        return len(self.trials)
-
-    @property
-    def params(self) -> list[dict[str, Any]]:
-        return [params for _, params in self.trials]
 
 
 @dataclass(frozen=True)
@@ -199,22 +176,6 @@ class Tuner(ABC):
         self._pending[trial_id] = params
         self._seen.add(SearchSpace.fingerprint(params))
         return trial_id, params
-
-    def suggest_batch(self, n: int) -> Batch:
-        """Up to ``n`` suggestions at once, pending together; never raises for an exhausted space.
-
-        When the space runs out part-way, the batch holds what was left and says so
-        (``exhausted``), so a caller never loses the suggestions it was already handed.
-        """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise TunerError(f"n: expected a positive integer, got {n!r}")
-        trials: list[tuple[int, dict[str, Any]]] = []
-        for _ in range(int(n)):
-            try:
-                trials.append(self.suggest())
-            except SearchSpaceExhausted as exc:
-                return Batch(tuple(trials), exhausted=True, reason=str(exc))
-        return Batch(tuple(trials))
 
     def suggest_batch(self, n: int) -> Batch:
         """Up to ``n`` suggestions at once, pending together; never raises for an exhausted space.
