@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -368,7 +368,7 @@ def show(experiment_id: str, storage: str | None, as_json: bool) -> None:
     show_experiment(summary)
 
 
-@main.command(short_help="List an experiment's trials.")
+@main.command(short_help="List an experiment's trials, one column per parameter.")
 @click.argument("experiment_id")
 @storage_option
 @click.option(
@@ -378,54 +378,169 @@ def show(experiment_id: str, storage: str | None, as_json: bool) -> None:
     default="table",
     help="table: for reading; csv: one column per parameter and metric; json: everything, with intermediate reports.",
 )
+@click.option(
+    "--columns",
+    default=None,
+    metavar="A,B,...",
+    help="Only these columns, in this order (table and csv): number, state, value, budget, attempt, duration, "
+    "started, message, a parameter (lr, opt/beta, model=rf/max_depth) or a metric.",
+)
+@click.option("--sort", default=None, metavar="COLUMN", help="Order by this column; -COLUMN for descending.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    metavar="STATE[,STATE]",
+    help="Only trials in these states (succeeded, failed, early_stopped, ...); repeatable.",
+)
 @_friendly
-def trials(experiment_id: str, storage: str | None, fmt: str) -> None:
-    """List an experiment's trials.
+def trials(
+    experiment_id: str, storage: str | None, fmt: str, columns: str | None, sort: str | None, states: tuple[str, ...]
+) -> None:
+    """List an experiment's trials: one column per parameter (nested ones as opt/beta, the
+    branches of a nested choice as model=rf/max_depth) and metric, and a budget column when
+    a scheduler gave budgets.
 
-    Example: tunelab trials latest --format csv > trials.csv
+    Example: tunelab trials latest --state succeeded --sort -value --columns number,value,lr
     """
-    from tunelab.cli._views import trial_rows, trials_table
+    from tunelab.cli import _trials as view
+    from tunelab.storage import open_storage
+
+    wanted = view.parse_states(states)
+    if fmt == "json" and columns is not None:
+        raise TunelabError("--columns: only for --format table or csv (json has every field)")
+    store = open_storage(storage, create=False)
+    record = resolve_experiment(store, experiment_id, storage)
+    records = store.get_trials(record.id, with_intermediate=fmt == "json")
+    shown = [t for t in records if wanted is None or t.state in wanted]
+    all_columns, rows = view.rows_of(shown)
+    order = {row["number"]: i for i, row in enumerate(view.sort_rows(rows, all_columns, sort))}
+    if fmt == "json":
+        ordered = sorted(shown, key=lambda t: order[t.number])
+        click.echo(json.dumps([view.trial_json(t) for t in ordered], indent=2, default=str))
+        return
+    rows = sorted(rows, key=lambda row: order[row["number"]])
+    picked = view.pick_columns(all_columns, columns, table=fmt == "table")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        if rows:
+            writer = csv.writer(buffer)
+            writer.writerow([c.key for c in picked])
+            writer.writerows([[row[c.key] for c in picked] for row in rows])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    count = f"{len(shown)} of {len(records)}" if wanted is not None else str(len(records))
+    view.print_table(f"trials of {record.id} ({escape(record.name, 60)}): {count}", picked, rows)
+
+
+@main.command(short_help="Show one trial: parameters, value, metrics, state history, logs.")
+@click.argument("experiment_id")
+@click.argument("number", type=click.IntRange(min=0))
+@storage_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_friendly
+def trial(experiment_id: str, number: int, storage: str | None, as_json: bool) -> None:
+    """Show trial NUMBER of an experiment: its parameters, value, metrics, state history and
+    where its logs are.
+
+    Example: tunelab trial latest 3
+    """
+    from tunelab.cli._trials import trial_details, trial_lines
     from tunelab.storage import open_storage
 
     store = open_storage(storage, create=False)
     record = resolve_experiment(store, experiment_id, storage)
-    records = store.get_trials(record.id, with_intermediate=fmt == "json")
-    if fmt == "json":
-        click.echo(json.dumps([_trial_json(t) for t in records], indent=2, default=str))
-    elif fmt == "csv":
-        rows = trial_rows(records)
-        buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        click.echo(buffer.getvalue(), nl=False)
-    else:
-        trials_table(records)
+    details = trial_details(store, record, number)
+    if as_json:
+        click.echo(json.dumps(details, indent=2, default=str))
+        return
+    for line in trial_lines(details):
+        click.echo(line)
 
 
-def _trial_json(t: Any) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "number": t.number,
-        "state": t.state.value,
-        "params": t.params,
-        "value": t.value,
-        "metrics": t.metrics,
-        "attempt": t.attempt,
-        "seed": t.seed,
-        "budget": t.budget,
-        "parent": t.parent,
-        "checkpoint_from": t.checkpoint_from,
-        "started_at": t.started_at,
-        "ended_at": t.ended_at,
-        "message": t.message,
-        "trial_dir": t.trial_dir,
-        "intermediate": [
-            {"step": r.step, "value": r.value, "metrics": r.metrics, "time": r.time} for r in t.intermediate
-        ],
-        "warnings": list(t.warnings),
-    }
+@main.command(short_help="Print a trial's log (stdout, or --stderr); --follow while it runs.")
+@click.argument("experiment_id")
+@click.argument("number", type=click.IntRange(min=0))
+@storage_option
+@click.option("--stderr", "use_stderr", is_flag=True, help="The trial's stderr instead of its stdout.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing what the trial writes until it ends.")
+@_friendly
+def logs(experiment_id: str, number: int, storage: str | None, use_stderr: bool, follow: bool) -> None:
+    """Print the log a trial wrote (its current attempt's stdout, or stderr with --stderr).
+
+    Example: tunelab logs latest 3 --stderr --follow
+    """
+    from tunelab.cli._logs import copy_from
+    from tunelab.cli._logs import follow as follow_log
+    from tunelab.cli._trials import trial_details
+    from tunelab.runners._files import trial_log_path
+    from tunelab.storage import open_storage
+
+    store = open_storage(storage, create=False)
+    record = resolve_experiment(store, experiment_id, storage)
+    details = trial_details(store, record, number)
+    stream: Literal["stdout", "stderr"] = "stderr" if use_stderr else "stdout"
+    if not details["trial_dir"]:
+        raise TunelabError(f"trial {number} of {escape(record.id)} has not started yet ({details['state']}): no logs")
+    path = trial_log_path(details["trial_dir"], stream)
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    if not follow:
+        if not path.is_file():
+            raise TunelabError(
+                f"trial {number} of {escape(record.id)} wrote no {stream} log ({escape(path)} is missing)"
+            )
+        copy_from(path, 0, out)
+        return
+
+    def ended() -> bool:
+        state = store.get_trial(record.id, number).state
+        return state.is_final or store.get_experiment(record.id).phase.is_final
+
+    try:
+        follow_log(path, out, ended, note=lambda text: click.echo(text, err=True))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command(short_help="Delete an experiment from storage, with its folder.")
+@click.argument("experiment_id")
+@storage_option
+@click.option("-y", "--yes", is_flag=True, help="Do not ask.")
+@_friendly
+def delete(experiment_id: str, storage: str | None, yes: bool) -> None:
+    """Delete an experiment: its records in storage and its folder (trial folders, best_params.json).
+
+    A folder the config chose (experiment_dir) keeps any file tunelab did not write there.
+    A running experiment is refused: stop it first.
+
+    Example: tunelab delete y64i --yes
+    """
+    from tunelab.cli._delete import remove_folder
+    from tunelab.server._liveness import engine_liveness
+    from tunelab.storage import open_storage
+
+    store = open_storage(storage, create=False)
+    record = resolve_experiment(store, experiment_id, storage)
+    eid = escape(record.id)
+    if not record.phase.is_final and engine_liveness(record).responding and record.phase.value != "PENDING":
+        raise TunelabError(f"experiment {eid} is running; `tunelab stop {eid}` first, then delete it")
+    count = len(store.get_trials(record.id))
+    what = (
+        f"experiment {eid} ({escape(record.name, 60)}, {record.phase.value}, {count} trial{'' if count == 1 else 's'})"
+    )
+    if not yes:
+        folder = f" and its folder {escape(record.experiment_dir)}" if record.experiment_dir else ""
+        click.confirm(f"delete {what}{folder}?", abort=True, err=True)
+    others = [r for r in store.list_experiments() if r.id != record.id]
+    store.delete_experiment(record.id)
+    removal = remove_folder(record, others)
+    click.echo(f"deleted {what}", err=True)
+    if removal.removed:
+        gone = removal.removed[-1] if removal.kept is None else ", ".join(p.name for p in removal.removed)
+        click.echo(f"  removed {escape(gone)}", err=True)
+    if removal.kept is not None:
+        click.echo(f"  kept {escape(removal.kept)}: {removal.reason}", err=True)
 
 
 @main.command(short_help="The best parameters and value found so far.")
