@@ -186,47 +186,29 @@ def _hv(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
 
 
 def _hv2(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
-    order = np.lexsort((points[:, 1], points[:, 0]))
-    volume, best_y = 0.0, ref[1]
-    for x, y in points[order]:
-        if y < best_y:
-            volume += (ref[0] - x) * (best_y - y)
-            best_y = y
-    return float(volume)
+    """Sorted by the first loss, each point adds the strip between its second loss and the best one before it."""
+    ordered = points[np.lexsort((points[:, 1], points[:, 0]))]
+    best_before = np.minimum.accumulate(np.concatenate([[ref[1]], ordered[:-1, 1]]))
+    strips = (ref[0] - ordered[:, 0]) * np.maximum(best_before - ordered[:, 1], 0.0)
+    return float(strips.sum())
 
 
 def hypervolume_contributions(losses: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:
     """Each row's exclusive hypervolume: how much :func:`hypervolume` drops without it.
 
-    Dominated rows and duplicates contribute 0 (another row covers what they cover).
+    A row's exclusive part is its box minus the other rows' boxes, computed as its box's
+    volume less the hypervolume of the others clipped to it (``max(row, other)``). Dominated
+    rows and duplicates contribute 0; a front row also loses what only it dominated.
     """
     points = _as_losses(losses)
     ref = _check_reference(points, reference)
     n = len(points)
     contributions = np.zeros(n)
-    if n == 0:
-        return contributions
-    candidates = np.flatnonzero((nondominated_ranks(points) == 0) & np.all(points < ref, axis=1))
-    if points.shape[1] == 2:
-        return _contributions2(points, ref, candidates, contributions)
-    total = hypervolume(points[candidates], ref)
-    for position, i in enumerate(candidates):
-        others = np.delete(candidates, position)
-        contributions[i] = total - hypervolume(points[others], ref)
+    for i in np.flatnonzero((nondominated_ranks(points) == 0) & np.all(points < ref, axis=1)):
+        others = np.delete(points, i, axis=0)
+        clipped = np.maximum(others, points[i])
+        contributions[i] = float(np.prod(ref - points[i])) - hypervolume(clipped, ref)
     return np.maximum(contributions, 0.0)
-
-
-def _contributions2(
-    points: NDArray[np.float64], ref: NDArray[np.float64], front: NDArray[np.int64], out: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Two objectives: on a front sorted by the first loss, a point owns the box to its neighbours."""
-    order = front[np.lexsort((points[front, 1], points[front, 0]))]
-    for k, i in enumerate(order):
-        x, y = points[i]
-        right = ref[0] if k + 1 == len(order) else points[order[k + 1], 0]
-        above = ref[1] if k == 0 else points[order[k - 1], 1]
-        out[i] = max(0.0, right - x) * max(0.0, above - y)
-    return out
 
 
 def crowding_distance(losses: ArrayLike) -> NDArray[np.float64]:

@@ -1,0 +1,168 @@
+"""tunelab.pareto against hand-computed cases, brute-force references and Optuna's implementations."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from tunelab.pareto import (
+    constrained_ranks,
+    crowding_distance,
+    dominates,
+    front_indices,
+    hypervolume,
+    hypervolume_contributions,
+    knee_index,
+    nondominated_ranks,
+    pareto_front_mask,
+    reference_point,
+)
+
+
+def brute_ranks(points: np.ndarray) -> np.ndarray:
+    """Peel fronts by the definition: a row is on the current front if no remaining row dominates it."""
+    remaining = set(range(len(points)))
+    ranks = np.full(len(points), -1)
+    rank = 0
+    while remaining:
+        front = [i for i in remaining if not any(dominates(points[j], points[i]) for j in remaining)]
+        ranks[front] = rank
+        remaining -= set(front)
+        rank += 1
+    return ranks
+
+
+def brute_hypervolume(points: np.ndarray, ref: np.ndarray) -> float:
+    """Volume of the union of boxes, cell by cell on the grid of all coordinates."""
+    axes = [np.unique(np.append(points[:, k][points[:, k] < ref[k]], ref[k])) for k in range(points.shape[1])]
+    volume = 0.0
+    for cell in itertools.product(*(range(len(a) - 1) for a in axes)):
+        low = np.array([axes[k][c] for k, c in enumerate(cell)])
+        high = np.array([axes[k][c + 1] for k, c in enumerate(cell)])
+        if np.any(np.all(points <= low, axis=1)):
+            volume += float(np.prod(high - low))
+    return volume
+
+
+def test_ranks_hand_computed() -> None:
+    losses = [[1, 4], [2, 2], [4, 1], [3, 3], [2, 2], [4, 4], [5, 5]]
+    assert nondominated_ranks(losses).tolist() == [0, 0, 0, 1, 0, 2, 3]
+    assert pareto_front_mask(losses).tolist() == [True, True, True, False, True, False, False]
+    assert front_indices(losses) == [0, 1, 2, 4]
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+def test_ranks_match_the_definition(m: int) -> None:
+    rng = np.random.default_rng(m)
+    points = rng.integers(0, 6, size=(60, m)).astype(float)  # many ties and duplicates
+    assert nondominated_ranks(points).tolist() == brute_ranks(points).tolist()
+
+
+def test_ranks_of_nothing_and_of_bad_input() -> None:
+    assert nondominated_ranks(np.zeros((0, 2))).tolist() == []
+    with pytest.raises(ValueError, match="row 1 is not finite"):
+        nondominated_ranks([[1.0, 2.0], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match=r"\(n, m\) array"):
+        nondominated_ranks([[[1.0]]])
+
+
+def test_hypervolume_two_objectives_by_hand() -> None:
+    # boxes to (5, 5): (1,4) -> 4x1, (2,2) adds 3x2, (4,1) adds 1x1
+    assert hypervolume([[1, 4], [2, 2], [4, 1], [3, 3]], [5, 5]) == pytest.approx(11.0)
+    assert hypervolume([[6, 1], [1, 5]], [5, 5]) == 0.0  # none strictly inside the reference
+    assert hypervolume(np.zeros((0, 2)), [1, 1]) == 0.0
+    assert hypervolume([[0, 0]], [2, 3]) == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize(("m", "n"), [(2, 12), (3, 9), (3, 1), (4, 6)])
+def test_hypervolume_matches_brute_force(m: int, n: int) -> None:
+    rng = np.random.default_rng(10 * m + n)
+    for _ in range(5):
+        points = rng.random((n, m))
+        ref = np.full(m, 1.05)
+        assert hypervolume(points, ref) == pytest.approx(brute_hypervolume(points, ref), rel=1e-12)
+
+
+def test_hypervolume_three_objectives_by_hand() -> None:
+    # two unit-cube corners: boxes 2x2x1 and 1x1x2 overlapping in 1x1x1 -> 4 + 2 - 1
+    assert hypervolume([[0, 0, 1], [1, 1, 0]], [2, 2, 2]) == pytest.approx(5.0)
+
+
+def test_hypervolume_rejects_a_bad_reference() -> None:
+    with pytest.raises(ValueError, match="reference: expected 2 values"):
+        hypervolume([[1, 2]], [3, 3, 3])
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_contributions_are_leave_one_out(m: int) -> None:
+    rng = np.random.default_rng(m)
+    points = rng.random((10, m))
+    points[3] = points[2]  # a duplicate contributes nothing
+    ref = np.full(m, 1.1)
+    total = hypervolume(points, ref)
+    expected = [total - hypervolume(np.delete(points, i, axis=0), ref) for i in range(len(points))]
+    assert hypervolume_contributions(points, ref) == pytest.approx(expected, abs=1e-12)
+    assert hypervolume_contributions(points, ref)[[2, 3]].tolist() == [0.0, 0.0]
+
+
+def test_contributions_by_hand() -> None:
+    contributions = hypervolume_contributions([[1, 4], [2, 2], [4, 1], [3, 3]], [5, 5])
+    # (2,2) alone covers [2,4)x[2,4) less the corner [3,4)x[3,4) that the dominated (3,3) also covers
+    assert contributions.tolist() == pytest.approx([1.0, 3.0, 1.0, 0.0])
+
+
+def test_crowding_distance_by_hand() -> None:
+    # sorted by f1: a(0,4) b(1,2) c(3,1) d(4,0); ranges 4 and 4
+    distance = crowding_distance([[1, 2], [0, 4], [4, 0], [3, 1]])
+    assert distance[1] == np.inf and distance[2] == np.inf
+    assert distance[0] == pytest.approx((3 - 0) / 4 + (4 - 1) / 4)  # b: neighbours a and c
+    assert distance[3] == pytest.approx((4 - 1) / 4 + (2 - 0) / 4)  # c: neighbours b and d
+    assert crowding_distance([[1, 1], [2, 2]]).tolist() == [np.inf, np.inf]
+
+
+def test_crowding_ignores_a_constant_objective() -> None:
+    distance = crowding_distance([[0, 5], [1, 5], [3, 5]])
+    assert distance[1] == pytest.approx(1.0)
+
+
+def test_knee_is_the_front_point_nearest_the_ideal_after_scaling() -> None:
+    # front (0,10), (1,2), (10,0); scaled (0,1), (0.1,0.2), (1,0): (1,2) is nearest to (0,0)
+    losses = [[0, 10], [5, 5], [1, 2], [10, 0]]
+    assert knee_index(losses) == 2
+    # the scale matters, not the units: multiplying an objective by 1000 changes nothing
+    scaled = np.array(losses, dtype=float) * [1000.0, 1.0]
+    assert knee_index(scaled) == 2
+    assert knee_index([[3, 3]]) == 0
+    assert knee_index([[1, 1], [1, 1]]) == 0  # ties go to the first row
+
+
+def test_reference_point_is_worse_than_every_row() -> None:
+    losses = np.array([[0.0, 2.0], [1.0, 2.0]])
+    ref = reference_point(losses)
+    assert ref.tolist() == pytest.approx([1.1, 2.2])  # range 1 -> +0.1; constant 2 -> +0.1 * 2
+    assert np.all(ref > losses.max(axis=0))
+    assert reference_point([[0.0, -3.0]]).tolist() == pytest.approx([0.1, -2.7])
+
+
+def test_constrained_ranks_put_every_feasible_row_first() -> None:
+    losses = [[1, 1], [2, 2], [0, 0], [0, 0], [3, 0]]
+    violations = [0, 0, 2.0, 0.5, 0]
+    # feasible: (1,1) rank 0, (2,2) rank 1, (3,0) rank 0; infeasible by violation: 0.5 -> 2, 2.0 -> 3
+    assert constrained_ranks(losses, violations).tolist() == [0, 1, 3, 2, 0]
+    with pytest.raises(ValueError, match="violations: expected 5 values"):
+        constrained_ranks(losses, [0, 0])
+
+
+def test_against_optunas_hypervolume_and_sort() -> None:
+    optuna_hv = pytest.importorskip("optuna._hypervolume", reason="Optuna is not installed")
+    from optuna.study._multi_objective import _fast_non_domination_rank
+
+    rng = np.random.default_rng(7)
+    for m in (2, 3, 4):
+        points = rng.random((40, m))
+        ref = np.full(m, 1.2)
+        assert hypervolume(points, ref) == pytest.approx(optuna_hv.compute_hypervolume(points, ref), rel=1e-10)
+        coarse = np.round(points * 4)
+        assert nondominated_ranks(coarse).tolist() == _fast_non_domination_rank(coarse).tolist()
