@@ -39,6 +39,7 @@ _LAZY = {
     "load_best": "tunelab.artifacts",
     "hp": "tunelab.hp",
     "errors": "tunelab.errors",
+    "keras_tuner": "tunelab.keras_tuner",
 }
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "get_trial_id",
     "get_trial_seed",
     "hp",
+    "keras_tuner",
     "load_best",
     "optimize",
     "report",
@@ -80,7 +82,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from tunelab import errors, hp
+    from tunelab import errors, hp, keras_tuner
     from tunelab.artifacts import load_best
     from tunelab.engine import Experiment, Result, optimize
     from tunelab.integrations.estimator import AutoEstimator

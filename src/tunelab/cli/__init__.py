@@ -24,6 +24,7 @@ from tunelab.cli._errors import TunelabGroup, resolve_experiment
 from tunelab.cli._errors import friendly as _friendly
 from tunelab.cli._options import dashboard_options, serve_options, storage_option, view_options
 from tunelab.cli._python import python as _python_command
+from tunelab.cli._tfx import tfx_tune as _tfx_tune_command
 from tunelab.errors import TunelabError, escape
 
 EXIT_OK_PHASES = {"DONE", "TIMEOUT", "STOPPED"}
@@ -48,6 +49,7 @@ def main(verbose: bool, debug: bool) -> None:
 
 
 main.add_command(_python_command)
+main.add_command(_tfx_tune_command)
 
 
 def _hints(store: Any, record: Any) -> list[str]:

@@ -1,0 +1,226 @@
+"""Trials run by the caller's thread: a tunelab engine whose trials a KerasTuner-style driver executes.
+
+KerasTuner trains in the process that calls ``search()`` (a Keras model cannot, in general, be
+pickled into another process), and a real ``keras_tuner.Tuner`` asks its oracle for one trial at
+a time (``create_trial``), reports epochs (``update_trial``) and ends it (``end_trial``). Both are
+*driver-driven*: the caller decides when a trial runs. tunelab's engine is the other way round: it
+asks the tuner and hands the trial to a runner. :class:`DriverRunner` joins the two. The engine runs
+in a thread of its own (:class:`Session`) and "starts" a trial by queueing its job; the driver takes
+the job (:meth:`Session.next_trial`), runs it, writes its reports through the ordinary trial channel
+(the trial's ``reports.jsonl``, so a SIGKILL of the driver loses nothing the trial reported) and ends
+it (:meth:`DriverTrial.finish`). Everything else (tuner, scheduler, failure policy, storage, resume)
+is the engine's, unchanged: the driver never writes to storage.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from tunelab.engine import Engine, Experiment
+from tunelab.errors import TrialStartError
+from tunelab.runners import Recovered, Runner, TrialHandle, TrialJob
+from tunelab.runners._files import STDERR_FILE, STOP_FILE, prepare_trial_dir
+from tunelab.runners._function_trial import active_context, trial_context
+from tunelab.trial import _context
+from tunelab.trial._channel import REPORTS_FILE, BadReport, Report, ReportReader, read_all
+
+__all__ = ["DriverRunner", "DriverTrial", "Session"]
+
+#: Exit codes a driver-side trial ends with: success, an exception, stopped before or while it ran.
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, -15
+
+
+class DriverTrial(TrialHandle):
+    """One attempt the engine started and the driver runs; the engine's handle and the driver's trial at once.
+
+    The engine's thread calls the :class:`TrialHandle` methods; the driver's thread calls
+    :meth:`context`, :meth:`finish` and reads :attr:`stop_requested`.
+    """
+
+    def __init__(self, job: TrialJob, runner: DriverRunner) -> None:
+        self.job = job
+        self.pid = os.getpid()
+        self._runner = runner
+        self._reader = ReportReader(job.trial_dir / REPORTS_FILE, attempt=job.attempt)
+        self._exit_code: int | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.taken = False
+
+    # ------------------------------------------------------------------ engine side
+    def poll(self) -> int | None:
+        return self._exit_code
+
+    def read_reports(self) -> list[Report | BadReport]:
+        return self._reader.finish() if self._exit_code is not None else self._reader.read()
+
+    def stop(self, grace: float) -> None:
+        """Ask the driver to end the trial; one it has not taken yet ends now, unrun."""
+        self.request_stop()
+        with self._lock:
+            if not self.taken and self._exit_code is None:
+                self._exit_code = EXIT_STOPPED
+        self._runner.wake()
+
+    def request_stop(self) -> None:
+        if self._exit_code is None:
+            self._stop.set()
+            (self.job.trial_dir / STOP_FILE).touch()
+
+    def failure_detail(self) -> str:
+        from tunelab.runners._files import stderr_tail
+
+        return stderr_tail(self.job.trial_dir)
+
+    # ------------------------------------------------------------------ driver side
+    @property
+    def stop_requested(self) -> bool:
+        """True once the engine asked this trial to end (a stop, a timeout, an early stop): end it soon."""
+        return self._stop.is_set()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.job.trial_params()
+
+    def take(self) -> bool:
+        """Claim the trial for running; False if the engine stopped it first."""
+        with self._lock:
+            if self._exit_code is not None:
+                return False
+            self.taken = True
+            return True
+
+    @contextmanager
+    def context(self) -> Iterator[_context.TrialContext]:
+        """The trial API (``tunelab.report``, ``get_budget``, ``get_checkpoint_dir``) for this trial while it runs."""
+        context = trial_context(self.job)
+        with active_context(context):
+            yield context
+
+    def fail(self, exc: BaseException) -> None:
+        """End the trial as failed by ``exc``; its traceback goes to the trial's stderr log."""
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        with open(self.job.trial_dir / STDERR_FILE, "a", encoding="utf-8") as log:
+            log.write(text)
+        self.finish(EXIT_FAILED)
+
+    def finish(self, exit_code: int = EXIT_OK) -> None:
+        """End the trial; the engine reads its last reports and settles it."""
+        with self._lock:
+            if self._exit_code is None:
+                self._exit_code = EXIT_STOPPED if self._stop.is_set() and exit_code == EXIT_OK else exit_code
+        self._runner.wake()
+
+
+class DriverRunner(Runner):
+    """A runner whose trials the driver's thread runs (see the module docstring). One driver thread."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[DriverTrial | None] = queue.Queue()
+        self._news = threading.Event()
+
+    def start(self, job: TrialJob) -> TrialHandle:
+        try:
+            prepare_trial_dir(job)
+        except OSError as exc:
+            raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
+        trial = DriverTrial(job, self)
+        self._jobs.put(trial)
+        return trial
+
+    def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
+        self._news.wait(timeout)
+        self._news.clear()
+
+    def wake(self) -> None:
+        self._news.set()
+
+    def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        # The trial ran in the driver that died with the engine: nothing of it still runs.
+        return Recovered(reports=tuple(read_all(job.trial_dir / REPORTS_FILE, attempt=job.attempt)), was_alive=False)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def next_trial(self) -> DriverTrial | None:
+        """The next trial to run (blocking); None once the engine has ended."""
+        while True:
+            trial = self._jobs.get()
+            if trial is None:
+                self._jobs.put(None)  # every later call sees the end too
+                return None
+            if trial.take():
+                return trial
+
+
+class Session:
+    """An experiment whose engine runs in a thread while the caller runs its trials.
+
+    >>> with Session(experiment, resume=False) as session:
+    ...     while (trial := session.next_trial()) is not None:
+    ...         with trial.context():
+    ...             ...  # train, tunelab.report(...), tunelab.report_final(...)
+    ...         trial.finish()
+    """
+
+    def __init__(self, experiment: Experiment, *, resume: bool) -> None:
+        self.experiment = experiment
+        self.resume = resume
+        self.runner = DriverRunner()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Session:
+        experiment = self.experiment
+        experiment_id = experiment.create()
+        engine = Engine(
+            storage=experiment.storage,
+            experiment_id=experiment_id,
+            config=experiment.config,
+            objective=experiment.objective,
+            runner=self.runner,
+        )
+        self._thread = threading.Thread(target=self._run, args=(engine,), name=f"tunelab-engine-{experiment_id}")
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def _run(self, engine: Engine) -> None:
+        try:
+            engine.run(resume=self.resume)
+        except BaseException as exc:  # noqa: BLE001 - handed to the driver's thread, raised there
+            self._error = exc
+        finally:
+            self.runner.close()
+
+    def next_trial(self) -> DriverTrial | None:
+        return self.runner.next_trial()
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        assert self._thread is not None
+        if exc is not None:
+            # The driver is leaving (Ctrl-C, an error outside a trial): the engine stops the experiment.
+            self.experiment.stop()
+            self.runner.wake()
+            self._drain()
+        self._thread.join()
+        if self._error is not None and exc is None:
+            raise self._error
+
+    def _drain(self) -> None:
+        """End every trial still queued, so the stopping engine need not wait for the driver."""
+        while self._thread is not None and self._thread.is_alive():
+            try:
+                trial = self.runner._jobs.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if trial is None:
+                self.runner._jobs.put(None)
+                return
+            trial.finish(EXIT_STOPPED)

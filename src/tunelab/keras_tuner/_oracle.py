@@ -1,0 +1,341 @@
+"""``Oracle``: what a search tries and how it is kept, by tunelab, for tunelab's tuners and the real KerasTuner.
+
+An :class:`Oracle` holds a search's settings (objective, ``max_trials``, seed, the tunelab tuner,
+a scheduler, the failure policy) and its tunelab experiment, stored in tunelab's storage like any
+other (``tunelab list``, the dashboard) in the project folder ``directory/project_name``.
+
+The same object can be handed to a real ``keras_tuner.Tuner(oracle=..., hypermodel=...)``: it then
+subclasses the real ``keras_tuner.Oracle`` and answers its calls (``create_trial``, ``update_trial``,
+``end_trial``, ``get_best_trials``) from a tunelab engine running beside the tuner
+(:mod:`tunelab.keras_tuner._bridge`), so KerasTuner users keep their tuner and get tunelab's
+tuners, storage and dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tunelab._atomic import write_json
+from tunelab.engine import Experiment
+from tunelab.errors import ConfigError, TrialFailed
+from tunelab.keras_tuner._bridge import DriverTrial, Session
+from tunelab.keras_tuner._objective import create_objective
+from tunelab.keras_tuner._trial import Trial, ranked
+from tunelab.space import DiscoveredSpace, HyperParameters
+from tunelab.storage import Phase, TrialRecord, TrialState
+
+try:  # a real KerasTuner, when installed, so that a real Tuner accepts this oracle
+    import keras_tuner as _kt
+
+    _Base: Any = _kt.Oracle
+except ImportError:  # pragma: no cover - keras-tuner is in the test extra
+    _kt = None
+    _Base = object
+
+__all__ = ["MARKER_FILE", "Oracle", "check_count"]
+
+logger = logging.getLogger("tunelab")
+
+#: In a project folder: which tunelab experiment holds the search (its id and storage).
+MARKER_FILE = "tunelab_experiment.json"
+
+
+def _placeholder(params: dict[str, Any]) -> Any:
+    """The experiment's objective: its trials run in the driver (the tuner's ``search``), never through this."""
+    raise RuntimeError("a KerasTuner search runs its trials in the process that called search()")
+
+
+class Oracle(_Base):
+    """A search's settings and its tunelab experiment (see the module docstring).
+
+    Arguments are KerasTuner's ``Oracle`` arguments, plus ``tuner`` (any tunelab tuner name, or
+    ``{"name": ..., "args": {...}}``; default ``"auto"``), ``scheduler`` (a tunelab scheduler, as in
+    a config file) and ``storage`` (a tunelab storage URL; default tunelab's own database).
+    """
+
+    #: The tunelab tuner a subclass searches with (``RandomSearchOracle``: ``"random"``).
+    default_tuner: str = "auto"
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = None,
+        hyperparameters: Any = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        *,
+        tuner: str | Mapping[str, Any] | None = None,
+        scheduler: Mapping[str, Any] | None = None,
+        storage: str | None = None,
+    ) -> None:
+        if not hyperparameters and not (tune_new_entries and allow_new_entries):
+            raise ConfigError(
+                "hyperparameters: give the search space when tune_new_entries or allow_new_entries is False"
+            )
+        check_count("max_trials", max_trials, 1, allow_none=True)
+        check_count("max_retries_per_trial", max_retries_per_trial, 0)
+        check_count("max_consecutive_failed_trials", max_consecutive_failed_trials, 1)
+        if seed is not None:
+            check_count("seed", seed, 0)
+        space = HyperParameters() if not hyperparameters else HyperParameters.from_config(hyperparameters.get_config())
+        if _kt is not None:
+            super().__init__(
+                objective=_real_objective(objective),
+                max_trials=max_trials,
+                hyperparameters=_kt.HyperParameters.from_config(space.get_config()) if hyperparameters else None,
+                allow_new_entries=allow_new_entries,
+                tune_new_entries=tune_new_entries,
+                seed=seed,
+                max_retries_per_trial=max_retries_per_trial,
+                max_consecutive_failed_trials=max_consecutive_failed_trials,
+            )
+        else:
+            self.objective = create_objective(objective)
+            self.hyperparameters = space
+            self.max_trials = max_trials
+            self.allow_new_entries = allow_new_entries
+            self.tune_new_entries = tune_new_entries
+            self.max_retries_per_trial = max_retries_per_trial
+            self.max_consecutive_failed_trials = max_consecutive_failed_trials
+        create_objective(objective)  # the same checks and messages either way
+        self.seed = seed
+        self.tuner = tuner or self.default_tuner
+        self.scheduler = dict(scheduler) if scheduler else None
+        self.storage = storage
+        self.experiment: Experiment | None = None
+        #: The search space the experiment searches (known once the search has started).
+        self.space: DiscoveredSpace | None = None
+        self._session: Session | None = None
+        self._current: DriverTrial | None = None
+        self._consecutive_failures = 0
+
+    # ------------------------------------------------------------------ the experiment
+    @property
+    def mode(self) -> str:
+        return str(self.objective.direction)
+
+    def open_experiment(
+        self,
+        space_config: Mapping[str, Any],
+        project_dir: Path,
+        *,
+        name: str,
+        overwrite: bool,
+        concurrency: int = 1,
+        max_trials: int | None = None,
+        scheduler: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Make (or, without ``overwrite``, find again) the experiment of ``project_dir``; True when it resumes."""
+        marker = project_dir / MARKER_FILE
+        if overwrite and project_dir.exists():
+            shutil.rmtree(project_dir)
+        if marker.is_file():
+            data = json.loads(marker.read_text())
+            stored = data.get("storage")
+            self.experiment = Experiment.load(data["experiment_id"], storage=stored, objective=_placeholder)
+            # The space the search started with, so a resumed search proposes in the same one.
+            self.space = DiscoveredSpace.from_config(data["space"])
+            logger.info("reloading the search of %s (experiment %s)", project_dir, self.experiment.id)
+            return True
+        self.space = DiscoveredSpace.from_config(space_config.get("space", []))
+        limit = max_trials if max_trials is not None else self.max_trials
+        tuner = {"name": self.tuner} if isinstance(self.tuner, str) else dict(self.tuner)
+        self.experiment = Experiment(
+            objective=_placeholder,
+            name=name,
+            search_space=self.space.space if len(self.space) else {"_": 0},
+            tuner=tuner,
+            scheduler=scheduler if scheduler is not None else self.scheduler,
+            mode=self.mode,
+            max_trials=limit,
+            seed=self.seed,
+            concurrency=concurrency,
+            failure={"retries": self.max_retries_per_trial, "ignore": True},
+            experiment_dir=str(project_dir),
+            storage=self.storage,
+        )
+        experiment_id = self.experiment.create()
+        project_dir.mkdir(parents=True, exist_ok=True)
+        write_json(marker, {"experiment_id": experiment_id, "storage": self.storage, "space": self.space.get_config()})
+        return False
+
+    def records(self) -> list[TrialRecord]:
+        return [] if self.experiment is None or self.experiment.id is None else self.experiment.trials
+
+    def hyperparameters_of(self, params: Mapping[str, Any], *, real: bool = False) -> Any:
+        """A ``HyperParameters`` (tunelab's, or the real KerasTuner's) with the space and a trial's values."""
+        assert self.space is not None
+        hps = self.space.hyperparameters({k: v for k, v in params.items() if k != "_"})
+        if real and _kt is not None:
+            return _kt.HyperParameters.from_config(hps.get_config())
+        return hps
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Any]:
+        """The best trials, best first (tunelab's rule of "best"), as KerasTuner ``Trial`` objects."""
+        best = ranked(self.records(), self.mode)[:num_trials]
+        if self._session is not None or self._bridged:
+            return [self._real_trial(record) for record in best]
+        return [Trial.from_record(record, self.hyperparameters_of(record.params)) for record in best]
+
+    def remaining_trials(self) -> int | None:
+        return None if self.max_trials is None else max(0, self.max_trials - len(self.records()))
+
+    # ------------------------------------------------------------------ a real keras_tuner.Tuner's calls
+    _bridged = False
+
+    def _set_project_dir(self, directory: Any, project_name: Any) -> None:
+        self._directory = directory
+        self._project_name = project_name
+        self._bridged = True
+
+    def save(self) -> None:
+        """Nothing to save: tunelab's storage holds every trial as it happens."""
+
+    def reload(self) -> None:
+        """Nothing to reload here: the experiment is found again when the search starts (``create_trial``)."""
+
+    def create_trial(self, tuner_id: str) -> Any:
+        assert _kt is not None, "create_trial is called by a real keras_tuner.Tuner"
+        if self._current is not None and self._current.poll() is None:
+            self._current.fail(TrialFailed("the tuner asked for a new trial before ending this one"))
+        self._current = None
+        if self._session is None:
+            if self.experiment is None:
+                project = Path(str(self._directory)) / str(self._project_name)
+                resume = self.open_experiment(
+                    self.hyperparameters.get_config(), project, name=str(self._project_name), overwrite=False
+                )
+            else:
+                resume = self.experiment.phase != Phase.PENDING
+            self._session = Session(self.experiment, resume=resume).__enter__()  # type: ignore[arg-type]
+        handle = self._session.next_trial()
+        if handle is None:
+            self._close_session()
+            return _kt.engine.trial.Trial(self.get_space(), trial_id=None, status="STOPPED")
+        self._current = handle
+        hp = self.hyperparameters_of(handle.params, real=True)
+        trial = _kt.engine.trial.Trial(hyperparameters=hp, trial_id=str(handle.job.number), status="RUNNING")
+        self.trials[trial.trial_id] = trial
+        self.ongoing_trials[tuner_id] = trial
+        self.start_order.append(trial.trial_id)
+        self._display.on_trial_begin(trial)
+        return trial
+
+    def update_trial(self, trial_id: str, metrics: Mapping[str, Any], step: int = 0) -> Any:
+        trial = super().update_trial(trial_id, metrics, step)
+        handle = self._handle(trial_id)
+        if handle is not None and self.objective.has_value(metrics):
+            with handle.context() as context:
+                value = float(self.objective.get_value(metrics))
+                context.report(value, step=int(step), **{k: float(v) for k, v in metrics.items()})
+        return trial
+
+    def end_trial(self, trial: Any) -> None:
+        handle = self._handle(trial.trial_id)
+        kept = self.trials[trial.trial_id]
+        kept.hyperparameters, kept.status, kept.message = trial.hyperparameters, trial.status, trial.message
+        failed = True
+        if handle is not None:
+            if trial.status == "COMPLETED":
+                self.score_trial(kept)
+                score = kept.score
+                if score is not None and score == score and abs(score) != float("inf"):
+                    best = {name: kept.metrics.get_best_value(name) for name in kept.metrics.metrics}
+                    with handle.context() as context:
+                        context.report_final(float(score), **{k: float(v) for k, v in best.items() if v is not None})
+                    handle.finish()
+                    failed = False
+                else:
+                    kept.status = "INVALID"
+                    handle.fail(TrialFailed(f"the objective is {score}, not a finite number"))
+            else:
+                handle.fail(TrialFailed(trial.message or f"the trial ended {trial.status}"))
+        self.end_order.append(kept.trial_id)
+        for tuner_id, ongoing in list(self.ongoing_trials.items()):
+            if ongoing.trial_id == kept.trial_id:
+                self.ongoing_trials.pop(tuner_id)
+        self._current = None
+        self._display.on_trial_end(kept)
+        if failed:
+            final = handle is None or handle.job.attempt > self.max_retries_per_trial
+            self._consecutive_failures += 1 if final else 0
+            if self._consecutive_failures >= self.max_consecutive_failed_trials:
+                self._close_session(stop=True)
+                raise RuntimeError(
+                    f"Number of consecutive failures exceeded the limit of {self.max_consecutive_failed_trials}.\n"
+                    + (trial.message or "")
+                )
+        else:
+            self._consecutive_failures = 0
+
+    def get_trial(self, trial_id: str) -> Any:
+        if trial_id in self.trials:
+            return self.trials[trial_id]
+        for record in self.records():
+            if str(record.number) == trial_id:
+                return self._real_trial(record)
+        raise KeyError(trial_id)
+
+    def _handle(self, trial_id: str) -> DriverTrial | None:
+        current = self._current
+        return current if current is not None and str(current.job.number) == str(trial_id) else None
+
+    def _close_session(self, *, stop: bool = False) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        if stop:  # as when the driver leaves with an error: the engine stops the experiment
+            session.__exit__(RuntimeError, RuntimeError("stopped"), None)
+        else:
+            session.__exit__(None, None, None)
+
+    def _real_trial(self, record: TrialRecord) -> Any:
+        if str(record.number) in getattr(self, "trials", {}):
+            return self.trials[str(record.number)]
+        trial = _kt.engine.trial.Trial(
+            hyperparameters=self.hyperparameters_of(record.params, real=True),
+            trial_id=str(record.number),
+            status="COMPLETED" if record.state == TrialState.SUCCEEDED else "FAILED",
+        )
+        trial.score = record.value
+        for name, value in record.metrics.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if not trial.metrics.exists(name):
+                    trial.metrics.register(name, direction=_direction(self.objective, name))
+                trial.metrics.update(name, float(value))
+        return trial
+
+
+def _direction(objective: Any, name: str) -> str:
+    for item in getattr(objective, "objectives", [objective]):
+        if item.name == name:
+            return str(item.direction)
+    return "min"
+
+
+def _real_objective(objective: Any) -> Any:
+    """The objective as the real KerasTuner's own type (its Tuner checks it with isinstance)."""
+    if _kt is None:
+        return objective
+    if isinstance(objective, (list, tuple)):
+        return [_real_objective(item) for item in objective]
+    if hasattr(objective, "name") and hasattr(objective, "direction") and not isinstance(objective, _kt.Objective):
+        return _kt.Objective(objective.name, objective.direction)
+    if isinstance(objective, str):
+        return _kt.Objective(objective, create_objective(objective).direction)
+    return objective
+
+
+def check_count(name: str, value: Any, low: int, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{name}: must be an integer >= {low}, got {value!r}")

@@ -1,0 +1,1 @@
+"""``tfx.components``: the module paths older module files import ``FnArgs`` and ``TunerFnResult`` from."""
