@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tunelab.errors import ExperimentNotFound, TunelabError, did_you_mean, escape
+from tunelab.errors import ExperimentNotFound, TunelabError, escape
 
 LIST_HINT = "`tunelab list` shows the stored experiments"
 
@@ -121,30 +121,12 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def resolve_experiment(store: Any, ref: str, storage: str | None) -> Any:
     """The stored experiment ``ref`` names: its id, ``latest`` (the newest), a name (the
-    newest with that name) or a unique id prefix. An ambiguous prefix lists the candidates;
-    an unknown one names the closest stored id and how to list them."""
-    try:
-        return store.get_experiment(ref)
-    except ExperimentNotFound as exc:
-        missing = exc
-    records = store.list_experiments()  # newest first
-    if ref == "latest" and records:
-        return records[0]
-    named = [r for r in records if r.name == ref]
-    if named:
-        return named[0]
-    matches = [r for r in records if r.id.startswith(ref)] if ref else []
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        shown = ", ".join(f"{escape(r.id)} ({escape(r.name, 40)}, {r.phase.value})" for r in matches[:8])
-        more = f" and {len(matches) - 8} more" if len(matches) > 8 else ""
-        raise TunelabError(f"ambiguous: {escape(ref)!r} matches {shown}{more}; give more characters")
+    newest with that name) or a unique id prefix (:func:`tunelab.storage._refs.find_experiment`);
+    an unknown one also says how to list them."""
+    from tunelab.storage._refs import find_experiment
+
     where = "" if storage is None else f" --storage {escape(storage)}"
-    known = [r.id for r in records] + [r.name for r in records]
-    raise ExperimentNotFound(
-        f"{missing}{did_you_mean(ref, known)}; `tunelab list{where}` shows the stored experiments"
-    ) from None
+    return find_experiment(store, ref, hint=f"`tunelab list{where}` shows the stored experiments")
 
 
 #: The former name of :func:`resolve_experiment`.

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config, import_function
+from tunelab.engine._familiar import familiar_keywords, given
 from tunelab.engine._loop import Engine
 from tunelab.engine._progress import Listener
+from tunelab.engine._result import short_repr, summary, trials_dataframe
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
 from tunelab.runners import is_same_process_alive
 from tunelab.storage import (
@@ -38,9 +40,9 @@ def new_experiment_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Result:
-    """What an experiment found: the best configuration and every trial."""
+    """What an experiment found: the best configuration and every trial (``print(result)``: a summary)."""
 
     experiment_id: str
     phase: Phase
@@ -49,6 +51,18 @@ class Result:
     best_value: float | None
     best_trial: TrialRecord | None
     trials: list[TrialRecord]
+
+    def __str__(self) -> str:
+        """A short summary: how it ended, the best value and parameters, counts by state, the id."""
+        return summary(self)
+
+    def __repr__(self) -> str:
+        return short_repr(self)
+
+    def trials_dataframe(self) -> Any:
+        """The trials as a pandas DataFrame in the shape of Optuna's ``study.trials_dataframe()``
+        (:func:`tunelab.engine._result.trials_dataframe`); needs pandas."""
+        return trials_dataframe(self.trials)
 
 
 def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -> dict[str, Any]:
@@ -79,6 +93,7 @@ class Experiment:
     ) -> None:
         if config is not None and settings:
             raise ConfigError("Experiment: give either a config or keyword settings, not both")
+        settings = familiar_keywords(settings, source="Experiment")
         if config is None:
             config = _with_isolation(settings)
         if isinstance(config, Mapping):
@@ -116,9 +131,16 @@ class Experiment:
 
     @classmethod
     def load(cls, experiment_id: str, *, storage: str | None = None, objective: Objective | None = None) -> Experiment:
-        """An experiment from storage (to resume it, or to read its results)."""
+        """An experiment from storage (to resume it, or to read its results).
+
+        ``experiment_id`` is an id, a unique prefix of one, an experiment's name (the newest
+        with that name) or ``"latest"``, as on the command line.
+        """
+        from tunelab.storage._refs import find_experiment
+
         store = open_storage(storage)
-        record = store.get_experiment(experiment_id)
+        record = find_experiment(store, experiment_id, hint="`tunelab list` shows the stored experiments")
+        experiment_id = record.id
         data = dict(record.config)
         data.pop("objective", None)
         data.pop("storage", None)
@@ -147,7 +169,7 @@ class Experiment:
             directory = self.config.experiment_dir or tunelab_home() / "experiments" / self.id
             self.storage.create_experiment(
                 self.id,
-                name=self.config.name or self.id,
+                name=self.config.name or _objective_name(self.objective) or self.id,
                 config=_config_for_storage(self.config, self.objective),
                 format=self.format,
                 experiment_dir=str(Path(directory).expanduser().resolve()),
@@ -162,17 +184,20 @@ class Experiment:
         raise_on_error: bool = False,
         port: int | None = None,
         dashboard: ServeOptions | None = None,
+        verbose: bool = True,
     ) -> Result:
         """Run to a final phase and return the result; ``raise_on_error`` raises if it ends in ERROR.
 
         ``port`` (or ``dashboard`` options) serves the web dashboard while it runs, as NNI's ``run(8080)``.
+        Without a ``listener`` it shows its progress (a rich panel on a terminal, a line per
+        finished trial otherwise, text in Jupyter); ``verbose=False`` shows nothing.
         """
         experiment_id = self.create()
         record = self.storage.get_experiment(experiment_id)
         if record.phase != Phase.PENDING:
             raise StorageError(f"experiment {experiment_id} is {record.phase.value}; use resume() to continue it")
-        with self._serving(port, dashboard):
-            self._engine(listener).run()
+        with self._serving(port, dashboard), _display(experiment_id, listener, verbose) as shown:
+            self._engine(shown).run()
         if self.config.save_best_model:
             self.save_best_model()
         return self._result(raise_on_error)
@@ -185,12 +210,13 @@ class Experiment:
         port: int | None = None,
         dashboard: ServeOptions | None = None,
         limits: Mapping[str, Any] | None = None,
+        verbose: bool = True,
     ) -> Result:
         """Continue a stopped, timed-out, failed or killed experiment from what storage holds.
 
         ``limits`` (``max_trials``, ``max_duration``, ``concurrency``) replace the stored ones
         first, validated as the config file's are; a DONE or TIMEOUT experiment given room
-        that way runs new trials up to the new limits.
+        that way runs new trials up to the new limits. ``verbose`` as for :meth:`run`.
         """
         if self.id is None:
             raise StorageError("resume: this experiment was never run; call run()")
@@ -223,8 +249,8 @@ class Experiment:
                 f"experiment {self.id} is DONE: its trial limit ({self.config.max_trials}) is reached; "
                 f"raise it to continue (`tunelab resume {self.id} --max-trials N`)"
             )
-        with self._serving(port, dashboard):
-            self._engine(listener).run(resume=True)
+        with self._serving(port, dashboard), _display(self.id, listener, verbose) as shown:
+            self._engine(shown).run(resume=True)
         if self.config.save_best_model:
             self.save_best_model()
         return self._result(raise_on_error)
@@ -346,8 +372,38 @@ def _with_isolation(settings: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+@contextmanager
+def _display(experiment_id: str, listener: Listener | None, verbose: bool) -> Iterator[Listener | None]:
+    """The listener to give the engine: the caller's, else the progress display unless ``verbose`` is off."""
+    if listener is not None or not verbose:
+        yield listener
+        return
+    from tunelab.engine._display import make_progress
+
+    display = make_progress(experiment_id)
+    try:
+        yield display
+    finally:
+        if display is not None:
+            display.close()
+
+
+def _objective_name(objective: Objective | None) -> str | None:
+    """A readable default name for an experiment of a function: the function's name (not a lambda's)."""
+    name = getattr(objective, "__name__", None)
+    return name if isinstance(name, str) and name.isidentifier() and objective is not _unavailable_objective else None
+
+
 def _unavailable_objective(params: dict[str, Any]) -> Any:
     raise RuntimeError("the objective of this experiment was not given")
+
+
+class _DefaultTrials(int):
+    """The type of :data:`DEFAULT_TRIALS`: 20, told apart from a ``max_trials=20`` the caller wrote."""
+
+
+#: ``optimize``'s default trial limit (an alias such as ``n_trials=`` replaces it).
+DEFAULT_TRIALS = _DefaultTrials(20)
 
 
 def optimize(
@@ -355,10 +411,11 @@ def optimize(
     search_space: Any,
     *,
     tuner: str | Mapping[str, Any] = "auto",
-    max_trials: int | None = 20,
+    max_trials: int | None = DEFAULT_TRIALS,
     mode: str = "min",
     concurrency: int = 1,
     seed: int | None = None,
+    verbose: bool = True,
     **settings: Any,
 ) -> Result:
     """Tune ``objective(params) -> value`` over ``search_space`` and return the result.
@@ -367,14 +424,17 @@ def optimize(
     forks one per call, ``isolation="inline"`` runs it in this process) and is stored like any
     experiment; the other keyword arguments are those of :class:`Experiment`.
     """
+    if max_trials is not DEFAULT_TRIALS or not given(settings, "max_trials"):
+        settings["max_trials"] = max_trials
+    if concurrency != 1 or not given(settings, "concurrency"):
+        settings["concurrency"] = concurrency
+    if mode != "min" or not given(settings, "mode"):
+        settings["mode"] = mode
     experiment = Experiment(
         objective=objective,
         search_space=search_space,
         tuner=tuner,
-        max_trials=max_trials,
-        mode=mode,
-        concurrency=concurrency,
         seed=seed,
         **settings,
     )
-    return experiment.run()
+    return experiment.run(verbose=verbose)

@@ -15,15 +15,18 @@ import signal
 import sys
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Any
 
-from tunelab.errors import TrialFailed
+from tunelab.errors import ReportError, TrialFailed, escape
 from tunelab.runners._base import TrialJob
-from tunelab.runners._files import trial_environment
+from tunelab.runners._files import REPORTS_FILE, trial_environment
 from tunelab.trial import _context
 
-__all__ = ["borrowed_process", "call_function", "exit_status", "seed_generators", "trial_context", "trial_variables"]
+__all__ = [
+    "redirect_output",
+    "run_trial","borrowed_process", "call_function", "exit_status", "seed_generators", "trial_context", "trial_variables"]
 
 
 def trial_variables(job: TrialJob) -> dict[str, str]:
@@ -95,10 +98,35 @@ def call_function(job: TrialJob, context: _context.TrialContext) -> int:
         with active_context(context):
             result = job.function(job.trial_params())
             if result is not None:
-                context.report_final(result)
+                _report_returned(context, result)
+            elif not _reported(job):
+                raise TrialFailed(
+                    "the objective function returned None and reported nothing: return the value to optimize "
+                    "(a number), or report it with tunelab.report(value, step=...) as it runs"
+                )
     except BaseException as exc:  # noqa: BLE001 - a trial's crash is its failure, never the runner's
         return exit_status(exc)
     return 0
+
+
+def _report_returned(context: _context.TrialContext, result: Any) -> None:
+    """The function's return value as its final result; one that is no result fails the trial, saying so."""
+    try:
+        context.report_final(result)
+    except ReportError as exc:
+        reason = str(exc).removeprefix("tunelab: ")
+        raise TrialFailed(
+            f"the objective function returned {escape(repr(result), 80)} ({type(result).__name__}), which is no "
+            f"result ({reason}): return a number, or a dict of numbers with the main value under the metric's key"
+        ) from None
+
+
+def _reported(job: TrialJob) -> bool:
+    """Whether the call reported anything (an intermediate or final result) through the trial API."""
+    try:
+        return (job.trial_dir / REPORTS_FILE).stat().st_size > 0
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -146,3 +174,38 @@ def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
 
 #: The signals a trial may set a handler for (SIGKILL and SIGSTOP take none).
 _RESETTABLE = tuple(sorted(set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}))
+
+
+def run_trial(job: TrialJob) -> int:
+    """Run one function trial in this process (a forked child, a worker): its logs, its state, the call.
+
+    Returns its exit status; never raises. What the trial changed in the process is put back
+    (:func:`borrowed_process`), so a worker can run the next one.
+    """
+    status = 1
+    try:
+        redirect_output(job.trial_dir)
+        with borrowed_process(job, signals=True):
+            if str(job.code_dir) not in sys.path:  # what the function imports when called, from its own folder
+                sys.path.insert(0, str(job.code_dir))
+            status = call_function(job, trial_context(job))
+    except BaseException:  # noqa: BLE001 - setting the trial up failed: its failure, never the runner's
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return status
+
+
+def redirect_output(trial_dir: Path) -> None:
+    """Point this process's stdout and stderr (descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``) at the
+    trial's log files."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for fd, name in ((1, STDOUT_FILE), (2, STDERR_FILE)):
+        log = os.open(trial_dir / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(log, fd)
+        os.close(log)
+    # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - it lives as long as the process
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
