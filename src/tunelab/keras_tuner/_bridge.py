@@ -124,6 +124,8 @@ class DriverRunner(Runner):
     def __init__(self) -> None:
         self._jobs: queue.Queue[DriverTrial | None] = queue.Queue()
         self._news = threading.Event()
+        self._left = False
+        self._current: DriverTrial | None = None
 
     def start(self, job: TrialJob) -> TrialHandle:
         try:
@@ -131,12 +133,20 @@ class DriverRunner(Runner):
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         trial = DriverTrial(job, self)
-        self._jobs.put(trial)
+        if self._left:
+            trial.finish(EXIT_STOPPED)
+        else:
+            self._jobs.put(trial)
         return trial
 
     def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
-        self._news.wait(timeout)
+        # Without a trial to wait for the engine asks for no wait at all; once the driver has left, that
+        # would spin until the engine notices the stop, so it waits a little.
+        self._news.wait(max(timeout, 0.05) if self._left else timeout)
         self._news.clear()
+
+    def wait_reason(self) -> str:
+        return "the driver stopped running trials" if self._left else ""
 
     def wake(self) -> None:
         self._news.set()
@@ -148,6 +158,7 @@ class DriverRunner(Runner):
     def close(self) -> None:
         self._jobs.put(None)
 
+    # ------------------------------------------------------------------ driver side
     def next_trial(self) -> DriverTrial | None:
         """The next trial to run (blocking); None once the engine has ended."""
         while True:
@@ -156,7 +167,24 @@ class DriverRunner(Runner):
                 self._jobs.put(None)  # every later call sees the end too
                 return None
             if trial.take():
+                self._current = trial
                 return trial
+
+    def leave(self) -> None:
+        """The driver runs no more trials: the one it was running and those queued end as stopped."""
+        self._left = True
+        if self._current is not None:
+            self._current.finish(EXIT_STOPPED)
+        while True:
+            try:
+                trial = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if trial is None:
+                self._jobs.put(None)
+                break
+            trial.finish(EXIT_STOPPED)
+        self.wake()
 
 
 class Session:
@@ -207,20 +235,7 @@ class Session:
         if exc is not None:
             # The driver is leaving (Ctrl-C, an error outside a trial): the engine stops the experiment.
             self.experiment.stop()
-            self.runner.wake()
-            self._drain()
+            self.runner.leave()
         self._thread.join()
         if self._error is not None and exc is None:
             raise self._error
-
-    def _drain(self) -> None:
-        """End every trial still queued, so the stopping engine need not wait for the driver."""
-        while self._thread is not None and self._thread.is_alive():
-            try:
-                trial = self.runner._jobs.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if trial is None:
-                self.runner._jobs.put(None)
-                return
-            trial.finish(EXIT_STOPPED)

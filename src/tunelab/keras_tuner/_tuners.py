@@ -16,6 +16,7 @@ KerasTuner                 tunelab
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import pickle
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.errors import ConfigError
+from tunelab.errors import ConfigError, did_you_mean
 from tunelab.keras_tuner._callbacks import WEIGHTS_FILE
 from tunelab.keras_tuner._oracle import Oracle, check_count
 from tunelab.keras_tuner._trial import Trial
@@ -135,12 +136,21 @@ def _oracle_tuner(oracle_class: type[Oracle]) -> Any:
             oracle = kwargs.pop("oracle", None)
             tuner_args = {k: kwargs.pop(k) for k in list(kwargs) if k in _TUNER_ONLY}
             if oracle is None:
+                known = [*_arguments(oracle_class), *_arguments(Oracle)]
+                for key in kwargs:
+                    if key not in known:
+                        hint = did_you_mean(key, [*known, *_TUNER_ONLY])
+                        raise ConfigError(f"{type(self).__name__}: unknown argument {key!r}{hint}")
                 oracle = oracle_class(*args, **kwargs)
             elif args or kwargs:
                 raise ConfigError(f"{type(self).__name__}: give the search's arguments to the oracle, or no oracle")
             super().__init__(oracle=oracle, hypermodel=hypermodel, **tuner_args)
 
     return _Tuner
+
+
+def _arguments(cls: type) -> list[str]:
+    return [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "kwargs")]
 
 
 #: The arguments a built-in tuner passes on to :class:`Tuner` (the rest are its oracle's).
