@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -82,3 +83,21 @@ def test_a_bad_isolation_is_a_one_line_error_naming_the_field(tmp_path):
     with pytest.raises(ConfigError, match="isolation: 'inline' runs function trials") as info:
         Experiment(search_space=SPACE, trial={"command": "true", "code_dir": str(tmp_path), "isolation": "inline"})
     assert "\n" not in str(info.value)
+
+
+def _killed_on_second(params):
+    if tunelab.get_trial_id().endswith("-1"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return float(os.getpid())
+
+
+@pytest.mark.parametrize("isolation", ["worker", "process"])
+def test_a_sigkilled_worker_fails_only_its_trial(isolation):
+    result = optimize(
+        _killed_on_second, SPACE, tuner="random", max_trials=5, seed=0, isolation=isolation, failure={"ignore": True}
+    )
+    states = [t.state for t in result.trials]
+    assert states == [TrialState.SUCCEEDED, TrialState.FAILED] + [TrialState.SUCCEEDED] * 3
+    assert result.trials[1].message == "killed by signal 9"
+    pids = {t.value for t in result.trials if t.state is TrialState.SUCCEEDED}
+    assert len(pids) == (2 if isolation == "worker" else 4)  # a new worker after the kill; else one per trial

@@ -8,12 +8,17 @@ from tunelab.config import build_config
 from tunelab.errors import ConfigError
 from tunelab.runners import GpuRunner, LocalRunner, create_runner
 from tunelab.runners._ray import task_options
+from tunelab.runners._workers import WorkerRunner
 
 SPACE = {"x": {"_type": "uniform", "_value": [0, 1]}}
 
 
 def test_local_is_the_default_and_gpus_wrap_it():
-    assert isinstance(create_runner(build_config({"search_space": SPACE})), LocalRunner)
+    assert isinstance(create_runner(build_config({"search_space": SPACE})), WorkerRunner)  # function trials
+    command = {"search_space": SPACE, "trial": {"command": "true"}}
+    assert type(create_runner(build_config(command))) is LocalRunner
+    process = {"search_space": SPACE, "trial": {"isolation": "process"}}
+    assert type(create_runner(build_config(process))) is LocalRunner
     runner = create_runner(build_config({"search_space": SPACE, "gpus_per_trial": 0.5, "gpu_indices": [1, 3]}))
     assert isinstance(runner, GpuRunner) and runner.allocator.gpus == [1, 3]
 

@@ -8,9 +8,29 @@ import pytest
 
 from tunelab.runners import GpuAllocator, GpuRunner, LocalRunner
 from tunelab.runners._inline import InlineRunner
+from tunelab.runners._workers import WorkerRunner
 from tunelab.testing._runners import FakeClock, FakeRunner, RunnerCase, RunnerContract, contract_behaviour
 
 pytestmark = pytest.mark.timeout(300)
+
+
+class _Threaded:
+    """A runner in a process with another thread running (as with the dashboard): fork-server children."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[call-arg]
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._done.wait, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        super().close()  # type: ignore[misc]
+        self._done.set()
+        self._thread.join()
+
+
+class _ThreadedWorkerRunner(_Threaded, WorkerRunner):
+    pass
 
 
 class _ThreadedLocalRunner(LocalRunner):
@@ -31,6 +51,9 @@ CASES = [
     RunnerCase("local-command", LocalRunner),
     RunnerCase("local-function", LocalRunner, kind="function"),
     RunnerCase("local-function-threaded", _ThreadedLocalRunner, kind="function"),
+    RunnerCase("worker-function", WorkerRunner, kind="function"),
+    RunnerCase("worker-function-threaded", _ThreadedWorkerRunner, kind="function"),
+    RunnerCase("worker-command", WorkerRunner),
     RunnerCase("inline-function", InlineRunner, kind="function", processes=False, isolated=False, stoppable=False),
     RunnerCase("gpu-command", lambda: GpuRunner(LocalRunner(), GpuAllocator([0, 1], gpus_per_trial=0.5))),
     RunnerCase(

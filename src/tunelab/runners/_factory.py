@@ -7,17 +7,22 @@ from typing import TYPE_CHECKING
 from tunelab.runners._base import Runner
 from tunelab.runners._gpus import GpuAllocator, GpuRunner, discover_gpus
 from tunelab.runners._local import LocalRunner
+from tunelab.runners._workers import WorkerRunner
 
 if TYPE_CHECKING:
     from tunelab.config import ExperimentConfig
 
 
 def isolation_of(config: ExperimentConfig) -> str:
-    """How the experiment's trials run: ``trial.isolation``, else ``worker`` for functions, ``process`` for commands."""
+    """How the experiment's trials run: ``trial.isolation``; by default ``worker`` for functions (``process``
+    when trials get GPUs), ``process`` for commands."""
     trial = config.trial
     if trial.isolation is not None:
         return trial.isolation
-    return "process" if trial.command is not None or trial.distributed is not None else "worker"
+    if trial.command is not None or trial.distributed is not None:
+        return "process"
+    # A trial's CUDA_VISIBLE_DEVICES takes effect only in a process that has not used a GPU yet.
+    return "process" if config.gpus_per_trial else "worker"
 
 
 def create_runner(config: ExperimentConfig) -> Runner:
@@ -40,7 +45,7 @@ def create_runner(config: ExperimentConfig) -> Runner:
         from tunelab.runners._inline import InlineRunner
 
         return InlineRunner()
-    runner: Runner = LocalRunner()
+    runner: Runner = WorkerRunner() if isolation == "worker" else LocalRunner()
     if config.gpus_per_trial:
         gpus = config.gpu_indices if config.gpu_indices is not None else discover_gpus()
         runner = GpuRunner(runner, GpuAllocator(gpus, config.gpus_per_trial, config.max_trials_per_gpu))

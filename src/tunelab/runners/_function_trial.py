@@ -14,19 +14,26 @@ import random
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from tunelab.errors import ReportError, TrialFailed, escape
 from tunelab.runners._base import TrialJob
-from tunelab.runners._files import REPORTS_FILE, trial_environment
+from tunelab.runners._files import REPORTS_FILE, STDERR_FILE, STDOUT_FILE, trial_environment
 from tunelab.trial import _context
 
 __all__ = [
     "redirect_output",
-    "run_trial","borrowed_process", "call_function", "exit_status", "seed_generators", "trial_context", "trial_variables"]
+    "run_trial",
+    "borrowed_process",
+    "call_function",
+    "exit_status",
+    "seed_generators",
+    "trial_context",
+    "trial_variables",
+]
 
 
 def trial_variables(job: TrialJob) -> dict[str, str]:
@@ -89,8 +96,11 @@ def active_context(context: _context.TrialContext) -> Iterator[None]:
         _context.activate(previous)
 
 
-def call_function(job: TrialJob, context: _context.TrialContext) -> int:
-    """Call the job's function under ``context``; its exit status (0: it returned). Never raises."""
+def call_function(job: TrialJob, context: _context.TrialContext, reported: Callable[[], bool] | None = None) -> int:
+    """Call the job's function under ``context``; its exit status (0: it returned). Never raises.
+
+    ``reported`` says whether the call reported anything (default: its reports file is not empty).
+    """
     if job.function is None:
         print("the trial has no function to call (trial.function)", file=sys.stderr)
         return 1
@@ -99,7 +109,7 @@ def call_function(job: TrialJob, context: _context.TrialContext) -> int:
             result = job.function(job.trial_params())
             if result is not None:
                 _report_returned(context, result)
-            elif not _reported(job):
+            elif not (reported() if reported is not None else _reported(job)):
                 raise TrialFailed(
                     "the objective function returned None and reported nothing: return the value to optimize "
                     "(a number), or report it with tunelab.report(value, step=...) as it runs"
@@ -207,5 +217,5 @@ def redirect_output(trial_dir: Path) -> None:
         os.dup2(log, fd)
         os.close(log)
     # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - it lives as long as the process
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # it lives as long as the process
+    sys.stderr = open(2, "w", buffering=1, closefd=False)

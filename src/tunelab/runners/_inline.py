@@ -103,7 +103,7 @@ class InlineRunner(Runner):
         context = _MemoryContext(trial_context(job))
         out, err = io.StringIO(), io.StringIO()
         with borrowed_process(job, signals=False), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = call_function(job, context)
+            status = call_function(job, context, reported=lambda: bool(context.reports))
         for text, name in ((out.getvalue(), STDOUT_FILE), (err.getvalue(), STDERR_FILE)):
             if text:
                 with open(job.trial_dir / name, "a", encoding="utf-8", errors="replace") as log:

@@ -49,7 +49,7 @@ from tunelab.runners._files import (
     trial_environment,
     write_pid_file,
 )
-from tunelab.runners._function_trial import call_function, seed_generators, trial_context, trial_variables
+from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
 from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
 
@@ -381,42 +381,25 @@ def _import_numpy_random() -> None:
 
 
 def _function_child(trial_dir: Path, payload: TrialJob | bytes, sys_path: list[str] | None, import_numpy: bool) -> None:
-    """Body of a function trial's process: own session, own logs, the trial context, then the call."""
+    """Body of a function trial's process: own session, then the trial (:func:`run_trial`), then exit."""
     os.setsid()
     status = 1
     try:
-        redirect_output(trial_dir)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         if sys_path is not None:
             sys.path[:] = sys_path
         job: TrialJob = pickle.loads(payload) if isinstance(payload, bytes) else payload
-        if str(job.code_dir) not in sys.path:  # what the function imports when called, from its own folder
-            sys.path.insert(0, str(job.code_dir))
-        os.environ.update(trial_variables(job))
-        seed_generators(job.seed, import_numpy)
-        os.chdir(job.code_dir)
-        status = call_function(job, trial_context(job))
-    except BaseException:  # noqa: BLE001 - setting the trial up failed: its failure, never the engine's
+        if import_numpy:  # seeded as a forked child would find it: imported when the engine had it
+            import numpy  # noqa: F401
+        status = run_trial(job)
+    except BaseException:  # noqa: BLE001 - unpickling the job failed: its failure, never the engine's
+        redirect_output(trial_dir)
         traceback.print_exc()
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
-
-
-def redirect_output(trial_dir: Path) -> None:
-    """Point this process's stdout and stderr (descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``) at the
-    trial's log files."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    for fd, name in ((1, STDOUT_FILE), (2, STDERR_FILE)):
-        log = os.open(trial_dir / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.dup2(log, fd)
-        os.close(log)
-    # The engine's sys.stdout may be a wrapper (pytest, notebooks); the trial writes to its own files.
-    sys.stdout = open(1, "w", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", buffering=1, closefd=False)
 
 
 class LocalRunner(Runner):

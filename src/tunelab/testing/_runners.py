@@ -259,6 +259,7 @@ class FakeRunner(Runner):
 
 # The contract. Trials are chosen by ``params["script"]``:
 #   quick     reports 0.0 and 1.0 (steps 0, 1), writes a line to stderr, final 2.0, sys.exit(params["exit"]) (0)
+#             (os._exit with params["hard"]: its process ends with it, even a reused worker)
 #   exit      os._exit(params["exit"]) at once (no clean-up: a crash isolation check)
 #   raise     raises ValueError("boom")
 #   leak      changes its process (an environment variable, the working folder, SIGTERM's handler,
@@ -283,7 +284,7 @@ def main(params):
         print("quick trial: something went wrong", file=sys.stderr, flush=True)
         tunelab.report_final(2.0)
         sys.stdout.flush()
-        sys.exit(int(params.get("exit", 0)))
+        (os._exit if params.get("hard") else sys.exit)(int(params.get("exit", 0)))
     if script == "exit":
         os._exit(int(params["exit"]))
     if script == "raise":
@@ -649,7 +650,7 @@ def check_recover_finds_a_finished_trial_dead_even_as_a_zombie(case: RunnerCase,
         raise NotApplicable("no processes, no zombies")
     runner = case.make_runner()
     try:
-        job = case.job(folder, "quick")
+        job = case.job(folder, "quick", hard=True)
         run = _Run(case, runner, job)
         pid, pid_start = run.handle.pid, case.pid_start(run.handle)
         # Wait without polling (polling would reap it): the exited child stays a zombie of this process.

@@ -1,0 +1,302 @@
+"""Reusable trial workers (``trial.isolation: worker``, the default for function trials).
+
+A small pool of worker processes per experiment runs many function trials each, so a
+cheap trial pays for a pipe message instead of a fork. A worker is forked from the
+engine once (or started by a fork server when other threads run here: see
+:func:`~tunelab.runners._local.start_method`), in its own session, and then waits for
+jobs on a pipe. For each trial it points its stdout and stderr at the trial's logs,
+installs the trial's context, environment, seed and working folder, calls the function,
+puts back what the trial changed in the process (:func:`~tunelab.runners._function_trial.borrowed_process`:
+environment, working folder, ``sys.path``, random generators, signal handlers and
+timers), and writes the exit status to a second pipe. Reports travel through the trial
+channel (the trial's reports file), as from any process, so nothing is lost when a
+worker dies.
+
+Crash isolation is kept: a trial that crashes its worker (a segfault, ``os._exit``, a
+signal) ends with that exit code as a process trial would, and the worker is replaced
+for the next trial; a stop or a timeout is SIGTERM to the worker's process group, then
+SIGKILL after the grace period, and that worker is not reused. A worker whose memory
+(resident set) has grown by more than ``memory_growth`` bytes since its first trial
+retires after the trial that made it grow, so a leak in the objective cannot grow
+without bound. Idle workers exit when the engine's end of their pipe closes (the engine
+closed the runner, or died). What a worker cannot put back (modules the trial imported,
+threads it left running) stays for its next trials; ``trial.isolation: process`` forks a
+fresh process per trial instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from tunelab.errors import TrialStartError
+from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
+from tunelab.runners._files import prepare_trial_dir, write_pid_file
+from tunelab.runners._function_trial import run_trial
+from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
+from tunelab.runners._processes import process_start_time, signal_group
+
+__all__ = ["DEFAULT_MEMORY_GROWTH", "WorkerRunner"]
+
+logger = logging.getLogger("tunelab")
+
+#: A worker that has grown by more than this since its first trial is replaced (bytes).
+DEFAULT_MEMORY_GROWTH = 1 << 30
+_CLOSE_GRACE = 2.0
+#: The second byte of a worker's status message: it takes another job, or it ends now.
+_READY, _RETIRING = 1, 2
+
+
+class _Worker:
+    """The engine's end of one worker process: its job pipe, its status pipe and the process."""
+
+    def __init__(self, function: Callable[..., Any], method: str, others: list[_Worker], memory_growth: int) -> None:
+        context: Any = multiprocessing.get_context(method)
+        jobs_r, jobs_w = context.Pipe(duplex=False)
+        done_r, done_w = context.Pipe(duplex=False)
+        if method == "fork":
+            _import_numpy_random()
+            close = [fd for worker in others for fd in (worker.jobs.fileno(), worker.done.fileno())]
+            payload: Any = function
+            args: tuple[Any, ...] = (jobs_r, done_w, payload, None, False, close, memory_growth)
+        else:  # a fork server's child imports the function's module again, from the same path
+            path = list(sys.path)
+            args = (jobs_r, done_w, pickle.dumps(function), path, "numpy" in sys.modules, [], memory_growth)
+        self.process = context.Process(target=_worker_main, args=args, daemon=False)
+        try:
+            self.process.start()
+        except OSError as exc:
+            raise TrialStartError(f"cannot start a worker process for the trial function: {exc}") from exc
+        finally:
+            jobs_r.close()
+            done_w.close()
+        self.jobs: Connection = jobs_w
+        self.done: Connection = done_r
+        os.set_blocking(done_r.fileno(), False)
+        assert self.process.pid is not None
+        self.pid: int = self.process.pid
+        self.start_time = process_start_time(self.pid)
+        self.function = function
+        self.method = method
+
+    def send(self, job: TrialJob) -> bool:
+        """Hand the worker a job; False when it has died (its pipe is closed)."""
+        try:
+            self.jobs.send_bytes(pickle.dumps(dataclasses.replace(job, function=None)))
+        except OSError:
+            return False
+        return True
+
+    def idle_and_alive(self) -> bool:
+        """It waits for a job: not ended, and nothing (not even an end of file) in its status pipe."""
+        if self.process.exitcode is not None:
+            return False
+        try:
+            os.read(self.done.fileno(), 1)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False  # a status with no trial running, or its end of file: either way, not reusable
+
+    def close(self) -> None:
+        """Let it end (end of file on its job pipe); SIGTERM, then SIGKILL, if it does not."""
+        self.jobs.close()
+        self.process.join(_CLOSE_GRACE if self.process.exitcode is None else 0)
+        if self.process.exitcode is None:
+            signal_group(self.pid, signal.SIGTERM)
+            self.process.join(_CLOSE_GRACE)
+        if self.process.exitcode is None:
+            signal_group(self.pid, signal.SIGKILL)
+            self.process.join(_CLOSE_GRACE)
+        self.done.close()
+
+
+class _WorkerHandle(_LocalHandle):
+    """One trial running in a worker: it ends when the worker writes its status, or when the worker dies."""
+
+    def __init__(self, runner: WorkerRunner, worker: _Worker, job: TrialJob) -> None:
+        super().__init__(job)
+        self._runner = runner
+        self._worker = worker
+        self.pid = worker.pid
+        self._fd = worker.done.fileno()
+
+    def poll(self) -> int | None:
+        if self._exit_code is None:
+            self._exit_code = self._poll_process()
+            if self._exit_code is None and self._kill_at is not None and time.monotonic() >= self._kill_at:
+                signal_group(self.pid, signal.SIGKILL)
+        return self._exit_code
+
+    def _poll_process(self) -> int | None:
+        worker = self._worker
+        try:
+            data = os.read(worker.done.fileno(), 2)
+        except BlockingIOError:
+            return None
+        except OSError:
+            data = b""
+        if data:
+            # The trial ended by itself. A worker that was sent SIGTERM for it may be dying now: not reused.
+            ready = data[1:] == bytes([_READY])
+            self._runner._ended(worker, reuse=ready and self._kill_at is None)
+            return data[0]
+        code = worker.process.exitcode  # its status pipe closed: the worker died with the trial
+        if code is None:
+            self._fd = worker.process.sentinel  # readable once it can be reaped (a moment from now)
+            return None
+        signal_group(self.pid, signal.SIGKILL)  # what the trial started goes with it
+        self._runner._ended(worker, reuse=False)
+        return code
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+class WorkerRunner(Runner):
+    """Function trials in reused worker processes; command trials (and recovery) as :class:`LocalRunner` does.
+
+    ``memory_growth``: bytes a worker may grow by before it is replaced (None: no limit).
+    """
+
+    def __init__(self, *, memory_growth: int | None = DEFAULT_MEMORY_GROWTH) -> None:
+        self.memory_growth = memory_growth
+        self._processes = LocalRunner()
+        self._idle: list[_Worker] = []
+        self._busy: list[_Worker] = []
+        self._fork_reasons: set[str] = set()
+
+    @property
+    def workers(self) -> list[int]:
+        """The pids of the live workers (idle or running a trial)."""
+        return [worker.pid for worker in (*self._idle, *self._busy)]
+
+    def start(self, job: TrialJob) -> TrialHandle:
+        if job.function is None:
+            return self._processes.start(job)
+        try:
+            prepare_trial_dir(job)
+        except OSError as exc:
+            raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
+        worker = self._idle_worker(job.function)
+        while worker is None or not worker.send(job):
+            if worker is not None:
+                self._retire(worker)
+            worker = self._spawn(job)
+        self._busy.append(worker)
+        handle = _WorkerHandle(self, worker, job)
+        write_pid_file(job.trial_dir, job.attempt, worker.pid, worker.start_time)
+        return handle
+
+    def _idle_worker(self, function: Callable[..., Any]) -> _Worker | None:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.function is function and worker.idle_and_alive():
+                return worker
+            self._retire(worker)
+        return None
+
+    def _spawn(self, job: TrialJob) -> _Worker:
+        assert job.function is not None
+        method, why = start_method(job)
+        if method == "fork" and threading.active_count() > 1 and why not in self._fork_reasons:
+            self._fork_reasons.add(why)
+            logger.info("trial workers are forked although other threads run: %s", why)
+        return _Worker(job.function, method, [*self._idle, *self._busy], self.memory_growth or 0)
+
+    def _ended(self, worker: _Worker, *, reuse: bool) -> None:
+        if worker in self._busy:
+            self._busy.remove(worker)
+        if reuse:
+            self._idle.append(worker)
+        else:
+            self._retire(worker)
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.jobs.close()  # an idle worker ends at once; a dying one is reaped below
+        if worker.process.exitcode is None:
+            signal_group(worker.pid, signal.SIGKILL)
+        worker.process.join(_CLOSE_GRACE)
+        worker.done.close()
+
+    def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
+        return self._processes.recover(job, pid, pid_start, grace)
+
+    def close(self) -> None:
+        workers, self._idle, self._busy = [*self._idle, *self._busy], [], []
+        for worker in workers:
+            worker.jobs.close()  # every idle worker starts ending at once
+        for worker in workers:
+            worker.close()
+        self._processes.close()
+
+
+def _worker_main(
+    jobs: Connection,
+    done: Connection,
+    payload: Callable[..., Any] | bytes,
+    sys_path: list[str] | None,
+    import_numpy: bool,
+    close: list[int],
+    memory_growth: int,
+) -> None:
+    """Body of a worker process: take jobs until the engine's end of the pipe closes."""
+    os.setsid()
+    for fd in close:  # the other workers' pipes: their ends must close when the engine's do
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    status_fd = done.fileno()
+    try:
+        if sys_path is not None:
+            sys.path[:] = sys_path
+        function = pickle.loads(payload) if isinstance(payload, bytes) else payload
+        if import_numpy:
+            import numpy  # noqa: F401
+    except BaseException:  # noqa: BLE001 - the worker cannot run trials: the engine sees it die
+        traceback.print_exc()
+        os._exit(1)
+    baseline: int | None = None
+    while True:
+        try:
+            job: TrialJob = dataclasses.replace(pickle.loads(jobs.recv_bytes()), function=function)
+        except (EOFError, OSError):
+            break
+        status = run_trial(job)
+        rss = _resident_bytes()
+        baseline = rss if baseline is None else baseline
+        grown = memory_growth > 0 and rss - baseline > memory_growth
+        if grown:
+            print(
+                f"tunelab: this trial's worker grew by {(rss - baseline) >> 20} MiB (more than "
+                f"{memory_growth >> 20} MiB); it is replaced",
+                file=sys.stderr,
+                flush=True,
+            )
+        os.write(status_fd, bytes([status & 0xFF, _RETIRING if grown else _READY]))  # one write: atomic
+        if grown:
+            break
+    os._exit(0)
+
+
+def _resident_bytes() -> int:
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

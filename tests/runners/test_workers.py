@@ -1,0 +1,140 @@
+"""Reusable trial workers: many trials per process, a crashed, stopped or grown worker replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import tunelab
+from tunelab import hp, optimize
+from tunelab.runners import TrialJob
+from tunelab.runners._workers import WorkerRunner
+from tunelab.storage import Phase, TrialState
+from tunelab.trial._channel import Report
+
+pytestmark = pytest.mark.timeout(300)
+
+PATIENCE = 120.0
+
+
+def pid_and_params(params):
+    tunelab.report_final(float(os.getpid()), **params)
+
+
+def crash_on_odd(params):
+    if params["n"] % 2:
+        os._exit(7)
+    tunelab.report_final(float(os.getpid()))
+
+
+def hog(params):
+    global _HELD
+    _HELD = bytearray(params["mb"] << 20)  # kept after the trial, as a leak is
+    tunelab.report_final(float(os.getpid()))
+
+
+def sleeper(params):
+    tunelab.report(0.0, step=0)
+    time.sleep(600)
+
+
+def _job(tmp_path: Path, number: int, function, **params) -> TrialJob:
+    code = tmp_path / "code"
+    code.mkdir(exist_ok=True)
+    return TrialJob("w", number, 1, params, tmp_path / "trials" / str(number), code, function=function)
+
+
+def _run(runner: WorkerRunner, job: TrialJob) -> tuple[int, list]:
+    handle = runner.start(job)
+    deadline = time.monotonic() + PATIENCE
+    reports = []
+    while (code := handle.poll()) is None:
+        assert time.monotonic() < deadline, "the trial never ended"
+        runner.wait([handle], 1.0)
+        reports += handle.read_reports()
+    reports += handle.read_reports()
+    return code, [r for r in reports if isinstance(r, Report)]
+
+
+def test_one_worker_runs_many_trials_with_their_own_params(tmp_path):
+    runner = WorkerRunner()
+    try:
+        pids = set()
+        for number in range(5):
+            code, reports = _run(runner, _job(tmp_path, number, pid_and_params, n=number))
+            assert code == 0 and reports[-1].metrics == {"n": number}
+            pids.add(int(reports[-1].value))
+        assert len(pids) == 1 and pids != {os.getpid()}
+        assert runner.workers == list(pids)
+    finally:
+        runner.close()
+    assert runner.workers == []
+
+
+def test_a_crashed_worker_fails_only_its_trial_and_is_replaced(tmp_path):
+    runner = WorkerRunner()
+    try:
+        results = [_run(runner, _job(tmp_path, n, crash_on_odd, n=n)) for n in range(4)]
+        assert [code for code, _ in results] == [0, 7, 0, 7]
+        survivors = [int(reports[-1].value) for code, reports in results if code == 0]
+        assert len(set(survivors)) == 2  # the second even trial had a new worker
+    finally:
+        runner.close()
+
+
+def test_a_worker_that_grew_past_the_limit_is_replaced_after_its_trial(tmp_path):
+    runner = WorkerRunner(memory_growth=16 << 20)
+    try:
+        first = _run(runner, _job(tmp_path, 0, hog, mb=1))
+        grown = _run(runner, _job(tmp_path, 1, hog, mb=64))
+        after = _run(runner, _job(tmp_path, 2, hog, mb=1))
+        assert [first[0], grown[0], after[0]] == [0, 0, 0]  # the trial that grew it still succeeded
+        assert first[1][-1].value == grown[1][-1].value != after[1][-1].value
+        assert "it is replaced" in (tmp_path / "trials" / "1" / "stderr.log").read_text()
+    finally:
+        runner.close()
+
+
+def test_a_stopped_trial_takes_its_worker_and_the_next_trial_gets_a_new_one(tmp_path):
+    runner = WorkerRunner()
+    try:
+        handle = runner.start(_job(tmp_path, 0, sleeper))
+        deadline = time.monotonic() + PATIENCE
+        while not handle.read_reports():
+            assert time.monotonic() < deadline
+            runner.wait([handle], 0.5)
+        stopped = handle.pid
+        handle.stop(60.0)
+        while handle.poll() is None:
+            assert time.monotonic() < deadline
+            runner.wait([handle], 1.0)
+        assert handle.poll() == -signal.SIGTERM
+        code, reports = _run(runner, _job(tmp_path, 1, pid_and_params))
+        assert code == 0 and int(reports[-1].value) != stopped
+    finally:
+        runner.close()
+
+
+def test_optimize_runs_function_trials_in_workers_by_default():
+    def objective(params):
+        return float(os.getpid())
+
+    result = optimize(objective, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=8, concurrency=2, seed=0)
+    assert result.phase == Phase.DONE
+    assert [t.state for t in result.trials] == [TrialState.SUCCEEDED] * 8
+    pids = {t.value for t in result.trials}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2  # two workers at most, each ran several trials
+
+
+def test_an_objective_defined_in_a_closure_runs_in_workers():
+    offset = 0.5
+
+    def objective(params):  # not picklable: it reaches the workers by fork
+        return params["x"] + offset
+
+    result = optimize(objective, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=4, seed=0)
+    assert result.phase == Phase.DONE and all(t.value >= 0.5 for t in result.trials)
