@@ -56,6 +56,9 @@ TUNER_CASES: list[tuple[str, str, dict[str, Any], str | None]] = [
     ("optuna", "optuna", {}, "optuna"),
     ("hyperopt", "hyperopt", {"n_startup_jobs": 5}, "hyperopt"),
     ("smac", "smac", {"n_initial_points": 5, "n_candidates": 500}, "sklearn"),
+    ("motpe", "motpe", {"n_startup_jobs": 5}, None),
+    ("nsga2", "nsga2", {"population_size": 8}, None),
+    ("nsga3", "nsga3", {"population_size": 8}, None),
 ]
 
 TunerFactory = Callable[..., Tuner]

@@ -56,6 +56,18 @@ TUNERS: dict[str, TunerEntry] = {
     ),
     "cmaes": TunerEntry("tunelab.tuners._cmaes", "CMAESTuner", summary="CMA-ES"),
     "auto": TunerEntry("tunelab.tuners._auto", "AutoTuner", summary="picks an algorithm per experiment"),
+    "nsga2": TunerEntry(
+        "tunelab.tuners._nsga", "NSGATuner", nni_default_mode="min", summary="NSGA-II (several objectives)"
+    ),
+    "nsga3": TunerEntry(
+        "tunelab.tuners._nsga", "NSGA3Tuner", nni_default_mode="min", summary="NSGA-III (4 or more objectives)"
+    ),
+    "motpe": TunerEntry(
+        "tunelab.tuners._motpe",
+        "MOTPETuner",
+        nni_default_mode="min",
+        summary="multi-objective TPE (several objectives)",
+    ),
     "optuna": TunerEntry("tunelab.tuners._optuna", "OptunaTuner", summary="any Optuna sampler (extra)"),
     "hyperopt": TunerEntry(
         "tunelab.tuners._hyperopt", "HyperoptTuner", nni_default_mode="min", summary="Hyperopt TPE (extra)"
@@ -91,6 +103,10 @@ ALIASES: dict[str, str] = {
     "cma": "cmaes",
     "cmaestuner": "cmaes",
     "hyperopttuner": "hyperopt",
+    "nsgaii": "nsga2",
+    "nsga": "nsga2",
+    "nsgaiii": "nsga3",
+    "multiobjectivetpe": "motpe",
     # NNI 3.0's built-in tuners (nni/runtime/default_config/builtin_algorithms.yml: each
     # builtinName and alias) and their "...Tuner" spellings. NNI matches them ignoring case.
     "randomtuner": "random",

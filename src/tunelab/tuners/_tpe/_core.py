@@ -53,6 +53,40 @@ def propose(
     of the other groups, as Hyperopt does for the nodes of a conditional space.
     """
     below, above = split(losses, gamma, linear_forgetting)
+    return propose_from_split(
+        rows,
+        below,
+        above,
+        kinds,
+        n_options,
+        groups,
+        rng,
+        snap,
+        n_candidates=n_candidates,
+        weights=lambda part: forgetting_weights(len(part), linear_forgetting),
+        prior_weight=prior_weight,
+    )
+
+
+def propose_from_split(
+    rows: np.ndarray,
+    below: np.ndarray,
+    above: np.ndarray,
+    kinds: np.ndarray,
+    n_options: np.ndarray,
+    groups: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    snap: Snap,
+    *,
+    n_candidates: int,
+    weights: Callable[[np.ndarray], np.ndarray],
+    prior_weight: float,
+) -> np.ndarray:
+    """The TPE step once the history is split into the good rows ``below`` and the bad ``above``.
+
+    ``weights(indices)`` gives the kernels' weights of those rows (multi-objective TPE weighs
+    the good ones by their hypervolume contributions).
+    """
     out = np.full(rows.shape[1], np.nan)
     for cols in groups:
         sub = rows[:, cols]
@@ -60,13 +94,7 @@ def propose(
         b = below[active[below]]
         a = above[active[above]]
         good, bad = (
-            fit_parzen(
-                sub[part],
-                forgetting_weights(len(part), linear_forgetting),
-                kinds[cols],
-                n_options[cols],
-                prior_weight=prior_weight,
-            )
+            fit_parzen(sub[part], weights(part), kinds[cols], n_options[cols], prior_weight=prior_weight)
             for part in (b, a)
         )
         candidates = snap(sample(good, rng, n_candidates), cols)
