@@ -57,6 +57,16 @@ def _optional_int(minimum: int) -> Callable[[str, str, Any], None]:
     return rule
 
 
+def _optional(rule: Callable[[str, str, Any], None]) -> Callable[[str, str, Any], None]:
+    """``rule``, or None (the tuner's default)."""
+
+    def optional(tuner: str, name: str, value: Any) -> None:
+        if value is not None:
+            rule(tuner, name, value)
+
+    return optional
+
+
 def _float(low: float, high: float = float("inf"), *, open_low: bool = False) -> Callable[[str, str, Any], None]:
     def rule(tuner: str, name: str, value: Any) -> None:
         from tunelab.tuners._checks import check_float
@@ -114,6 +124,24 @@ _VALUE_RULES: dict[str, dict[str, Callable[[str, str, Any], None]]] = {
     "cmaes": {"sigma0": _float(0.0, 1.0, open_low=True), "population_size": _optional_int(2)},
     "hyperopt": {"n_startup_jobs": _int(0)},
     "auto": {"max_trials": _optional_int(1), "concurrency": _int(1)},
+    "motpe": {
+        "n_startup_jobs": _int(0),
+        "n_ei_candidates": _int(1),
+        "gamma": _float(0.0, 1.0, open_low=True),
+        "max_good": _int(1),
+        "prior_weight": _float(0.0, open_low=True),
+        "constant_liar": _one_of(("worst", "none")),
+    },
+    **{
+        name: {
+            "population_size": _int(2),
+            "crossover_prob": _float(0.0, 1.0),
+            "swapping_prob": _float(0.0, 1.0),
+            "mutation_prob": _optional(_float(0.0, 1.0)),
+            "selection": _optional(_one_of(("auto", "crowding", "reference"))),
+        }
+        for name in ("nsga2", "nsga3")
+    },
     "smac": {
         "n_initial_points": _optional_int(0),
         "max_trials": _optional_int(1),
