@@ -81,9 +81,13 @@ def stderr_tail(trial_dir: str | os.PathLike[str], name: str = STDERR_FILE) -> s
     return " | ".join(escape(line, 500) for line in lines)
 
 
-def prepare_trial_dir(job: TrialJob) -> None:
+def prepare_trial_dir(job: TrialJob, *, called: bool = False) -> None:
     """Write the parameters file and set aside the logs and reports of an earlier attempt.
 
+    ``called``: a function called in a process that is already running (a worker, the engine),
+    which gets its parameters with the call; no parameters file is written then, and the
+    checkpoint folder is made by ``tunelab.get_checkpoint_dir()`` when the trial asks for it
+    (here only when it starts from another trial's checkpoint, or its params name the folder).
     Raises ``OSError`` when the folder cannot be written; runners turn it into a
     :class:`~tunelab.errors.TrialStartError`.
     """
@@ -95,8 +99,10 @@ def prepare_trial_dir(job: TrialJob) -> None:
                 stem, dot, suffix = name.partition(".")
                 old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
     (job.trial_dir / STOP_FILE).unlink(missing_ok=True)
-    if job.checkpoint_dir is not None:
+    if job.checkpoint_dir is not None and (not called or job.checkpoint_from or job.checkpoint_params):
         _prepare_checkpoint(job.checkpoint_dir, job.checkpoint_from)
+    if called:
+        return
     data = {
         "experiment_id": job.experiment_id,
         "number": job.number,

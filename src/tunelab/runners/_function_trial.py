@@ -38,7 +38,7 @@ __all__ = [
 
 def trial_variables(job: TrialJob) -> dict[str, str]:
     """The environment variables a function trial adds to its process: ``TUNELAB_*``, ``NNI_*`` and the job's."""
-    env = trial_environment(job)
+    env = trial_environment(job, base={})  # the variables it adds, without copying this process's environment
     return {k: v for k, v in env.items() if k.startswith(("TUNELAB_", "NNI_")) or k in job.env}
 
 
@@ -149,7 +149,7 @@ def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
 
     What cannot be put back (imported modules, threads the trial left running, memory it holds) stays.
     """
-    saved_env = dict(os.environ)
+    saved_env = _environment()
     saved_path = list(sys.path)
     saved_random = random.getstate()
     numpy: Any = sys.modules.get("numpy")
@@ -164,11 +164,7 @@ def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
         yield
     finally:
         os.chdir(cwd)
-        for name in [name for name in os.environ if name not in saved_env]:
-            del os.environ[name]
-        for name, value in saved_env.items():
-            if os.environ.get(name) != value:
-                os.environ[name] = value
+        _restore_environment(saved_env)
         sys.path[:] = saved_path
         random.setstate(saved_random)
         if saved_numpy is not None:
@@ -180,6 +176,25 @@ def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
             for sig, handler in handlers.items():
                 if signal.getsignal(sig) is not handler and handler is not None:
                     signal.signal(sig, handler)
+
+
+def _environment() -> dict[Any, Any]:
+    """A snapshot of the environment: the undecoded mapping ``os.environ`` keeps (a fast copy), else a decoded one."""
+    data = getattr(os.environ, "_data", None)
+    return dict(data) if isinstance(data, dict) else dict(os.environ)
+
+
+def _restore_environment(saved: dict[Any, Any]) -> None:
+    """Put the environment back as :func:`_environment` saw it, changing only what differs."""
+    now = _environment()
+    if now == saved:
+        return
+    decode = os.fsdecode if isinstance(getattr(os.environ, "_data", None), dict) else str
+    for key in now.keys() - saved.keys():
+        del os.environ[decode(key)]
+    for key, value in saved.items():
+        if now.get(key) != value:
+            os.environ[decode(key)] = decode(value)
 
 
 #: The signals a trial may set a handler for (SIGKILL and SIGSTOP take none).

@@ -97,7 +97,7 @@ class InlineRunner(Runner):
         if job.function is None:
             raise TrialStartError("trial.isolation: 'inline' runs function trials; this trial is a command")
         try:
-            prepare_trial_dir(job)
+            prepare_trial_dir(job, called=True)
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         context = _MemoryContext(trial_context(job))

@@ -68,7 +68,10 @@ class _Worker:
         done_r, done_w = context.Pipe(duplex=False)
         if method == "fork":
             _import_numpy_random()
+            # The engine's ends of this worker's pipes and of the others': a worker must see end of file on its
+            # job pipe once the engine's end closes, so it holds no copy of any engine end.
             close = [fd for worker in others for fd in (worker.jobs.fileno(), worker.done.fileno())]
+            close += [jobs_w.fileno(), done_r.fileno()]
             payload: Any = function
             args: tuple[Any, ...] = (jobs_r, done_w, payload, None, False, close, memory_growth)
         else:  # a fork server's child imports the function's module again, from the same path
@@ -188,7 +191,7 @@ class WorkerRunner(Runner):
         if job.function is None:
             return self._processes.start(job)
         try:
-            prepare_trial_dir(job)
+            prepare_trial_dir(job, called=True)
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         worker = self._idle_worker(job.function)

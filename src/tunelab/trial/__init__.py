@@ -75,4 +75,7 @@ def get_checkpoint_dir() -> Path | None:
     Save what is needed to continue training here; a trial that continues this one (a
     Hyperband promotion, a PBT generation) starts with a copy of the folder.
     """
-    return current().checkpoint_dir
+    folder = current().checkpoint_dir
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)  # made when first asked for (a function trial's)
+    return folder
