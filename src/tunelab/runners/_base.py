@@ -33,12 +33,17 @@ SINGLE_ROLES = ("master", "chief")
 
 @dataclass(frozen=True)
 class Replica:
-    """``count`` processes of one role of a distributed trial; ``command`` None runs the trial's command."""
+    """``count`` processes of one role of a distributed trial; ``command`` None runs the trial's command.
+
+    ``gpus``: what each of these processes gets on the Ray runner (its placement-group bundle);
+    the local runner gives every replica all of the trial's GPUs.
+    """
 
     role: str
     count: int = 1
     command: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    gpus: float = 0.0
 
 
 @dataclass(frozen=True)

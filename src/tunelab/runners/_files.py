@@ -221,13 +221,13 @@ def ports_needed(distributed: Distributed) -> int:
     return 1
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports free on 127.0.0.1 now (the replicas bind them a moment later)."""
+def free_ports(count: int, host: str = _HOST) -> list[int]:
+    """``count`` distinct TCP ports free on ``host`` now (the replicas bind them a moment later)."""
     sockets = []
     try:
         for _ in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((_HOST, 0))
+            sock.bind((host, 0))
             sockets.append(sock)
         return [sock.getsockname()[1] for sock in sockets]
     finally:
@@ -235,28 +235,41 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def replica_processes(distributed: Distributed, command: str, ports: Sequence[int]) -> list[ReplicaProcess]:
+def replica_processes(
+    distributed: Distributed,
+    command: str,
+    ports: Sequence[int],
+    hosts: Sequence[str] | None = None,
+    local_ranks: Sequence[int] | None = None,
+) -> list[ReplicaProcess]:
     """Every process of a distributed trial in rank order, each with its framework's environment.
 
     Ranks follow the framework's role order (:data:`REPLICA_ROLES`: PyTorch's and XGBoost's
     ``master`` first, TensorFlow's ``chief``), then the index within the role. PyTorch and
     XGBoost get ``MASTER_ADDR``, ``MASTER_PORT`` (``ports[0]``), ``RANK``, ``WORLD_SIZE`` and
-    ``LOCAL_RANK`` (all on this machine, so the local rank is the rank); TensorFlow gets
+    ``LOCAL_RANK`` (on one machine, the local rank is the rank); TensorFlow gets
     ``TF_CONFIG`` with the cluster (every role but ``evaluator``, one port each) and its task.
+    ``hosts`` and ``local_ranks`` (one per rank) place the replicas on several machines (a Ray
+    placement group): ``ports`` are then on their ranks' hosts (rank 0's for ``MASTER_PORT``).
     """
     order = REPLICA_ROLES[distributed.framework]
     replicas: list[Replica] = sorted(distributed.replicas, key=lambda r: order.index(r.role))
     needed = ports_needed(distributed)
     if len(ports) < needed:
         raise ValueError(f"{distributed.framework} needs {needed} ports, got {len(ports)}")
+    world = distributed.world_size
+    where = list(hosts) if hosts is not None else [_HOST] * world
+    local = list(local_ranks) if local_ranks is not None else list(range(world))
+    if len(where) != world or len(local) != world:
+        raise ValueError(f"{world} replicas need {world} hosts and local ranks, got {len(where)} and {len(local)}")
     cluster: dict[str, list[str]] = {}
     if distributed.framework == "tensorflow":
-        free = iter(ports)
+        free, first = iter(ports), 0
         for replica in replicas:
             if replica.role != "evaluator":
-                cluster[replica.role] = [f"{_HOST}:{next(free)}" for _ in range(replica.count)]
+                cluster[replica.role] = [f"{where[first + i]}:{next(free)}" for i in range(replica.count)]
+            first += replica.count
     processes: list[ReplicaProcess] = []
-    world = distributed.world_size
     for replica in replicas:
         for index in range(replica.count):
             rank = len(processes)
@@ -266,11 +279,11 @@ def replica_processes(distributed: Distributed, command: str, ports: Sequence[in
                 env = {"TF_CONFIG": json.dumps({"cluster": cluster, "task": task}, sort_keys=True)}
             else:
                 env = {
-                    "MASTER_ADDR": _HOST,
+                    "MASTER_ADDR": where[0],
                     "MASTER_PORT": str(ports[0]),
                     "RANK": str(rank),
                     "WORLD_SIZE": str(world),
-                    "LOCAL_RANK": str(rank),
+                    "LOCAL_RANK": str(local[rank]),
                 }
             env.update(replica.env)
             processes.append(ReplicaProcess(rank, replica.role, index, replica.command or command, env))
@@ -304,5 +317,5 @@ def distributed_job(trial: Any) -> Distributed | None:
     spec = trial.distributed
     if spec is None:
         return None
-    replicas = tuple(Replica(r.role, r.count, r.command, dict(r.env)) for r in spec.replicas)
+    replicas = tuple(Replica(r.role, r.count, r.command, dict(r.env), r.gpus) for r in spec.replicas)
     return Distributed(spec.framework, replicas, float(trial.stop_grace or 0.0))

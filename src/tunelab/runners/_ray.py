@@ -14,7 +14,9 @@ failure policy handles (retry or not), and the experiment goes on. Trials are ta
 this driver; if the driver dies Ray ends them, and ``tunelab resume`` reconnects (the
 address is in the stored config) and runs them again.
 
-This is the only module that imports ``ray`` (``pip install tunelab[ray]``).
+A trial with several replicas runs one task per replica in a placement group
+(:mod:`tunelab.runners._ray_replicas`). This module and that one are the only ones that
+import ``ray`` (``pip install tunelab[ray]``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -227,50 +229,54 @@ class _StopBoard:
         self._wanted.pop(key, None)
 
 
-class _RayHandle(TrialHandle):
-    """A trial running as a Ray task; ``pid`` is 0 because the process is not on this machine."""
+class _Stream:
+    """One Ray task running a trial (or one replica of it): what it sends is appended to files of the trial's folder.
 
-    def __init__(self, runner: RayRunner, job: TrialJob) -> None:
-        self.job = job
-        self.pid = 0
+    A thread follows the task's messages; ``on_output`` is called when reports arrived, ``on_exit``
+    once with the exit code, after everything the task sent has been written.
+    """
+
+    def __init__(
+        self,
+        runner: RayRunner,
+        task_job: TrialJob,
+        key: str,
+        grace: float,
+        files: tuple[Path, Path, Path],
+        on_output: Callable[[], None],
+        on_exit: Callable[[int], None],
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.key = key
         self.node: str | None = None
         self.host: str | None = None
-        self._runner = runner
-        self._key = f"{job.experiment_id}/{job.number}/{job.attempt}"
-        self._reader = ReportReader(job.trial_dir / REPORTS_FILE, attempt=job.attempt)
-        self._exit: int | None = None
-        self._started = threading.Event()
-        self._kill_at: float | None = None
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
-        self._generator = runner.task.remote(job, runner.board_name, self._key, runner.stop_grace)
-        self._thread = threading.Thread(target=self._follow, name=f"tunelab-ray-{job.number}", daemon=True)
+        self.exit: int | None = None
+        self.started = threading.Event()
+        self._ray = runner.ray
+        self._stdout, self._stderr, self._reports = files
+        self._on_output, self._on_exit = on_output, on_exit
+        task = runner.remote_trial.options(**options) if options else runner.task
+        self.generator = task.remote(task_job, runner.board_name, key, grace)
+        self._thread = threading.Thread(target=self._follow, name=f"tunelab-ray-{key}", daemon=True)
         self._thread.start()
 
     def _follow(self) -> None:
-        """Append what the remote trial sends to the trial's folder; note its end."""
-        ray = self._runner.ray
+        ray = self._ray
         code = 1
-        folder = self.job.trial_dir
         try:
-            for ref in self._generator:
+            for ref in self.generator:
                 message = ray.get(ref)
                 if "node" in message:
                     self.node, self.host = message["node"], message["host"]
-                    self._started.set()
-                    with open(folder / STDERR_FILE, "ab") as handle:
+                    self.started.set()
+                    with open(self._stderr, "ab") as handle:
                         handle.write(f"tunelab: running on Ray node {self.node} ({self.host})\n".encode())
-                for name, stream in (
-                    ("stdout", STDOUT_FILE),
-                    ("stderr", STDERR_FILE),
-                    ("reports", REPORTS_FILE),
-                ):
+                for name, path in (("stdout", self._stdout), ("stderr", self._stderr), ("reports", self._reports)):
                     if message.get(name):
-                        with open(folder / stream, "ab") as handle:
+                        with open(path, "ab") as handle:
                             handle.write(message[name])
                 if message.get("reports"):
-                    self._wake()
+                    self._on_output()
                 if "exit" in message:
                     code = message["exit"]
         except Exception as exc:  # noqa: BLE001 - a lost node or a cancelled task ends the trial, not the engine
@@ -278,18 +284,40 @@ class _RayHandle(TrialHandle):
             code = -15 if cancelled else 1
             if not cancelled:
                 where = f" on {self.host}" if self.host else ""
-                with open(folder / STDERR_FILE, "ab") as handle:
+                with open(self._stderr, "ab") as handle:
                     handle.write(
                         f"tunelab: the Ray task running this trial{where} was lost: {type(exc).__name__}: "
                         f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}\n".encode()
                     )
         finally:
-            self._exit = code
-            self._started.set()
-            self._wake()
+            self.exit = code
+            self.started.set()
+            self._on_exit(code)
+
+    def cancel(self, force: bool) -> None:
+        self._ray.cancel(self.generator, force=force)
+
+    def join(self) -> None:
+        self._thread.join()
+
+
+class _WakingHandle(TrialHandle):
+    """A trial whose news come from threads: they make :meth:`fileno` readable (:meth:`RayRunner.wait` drains it)."""
+
+    def __init__(self, runner: RayRunner, job: TrialJob) -> None:
+        self.job = job
+        self.pid = 0  # the process is not on this machine
+        self._runner = runner
+        self._key = f"{job.experiment_id}/{job.number}/{job.attempt}"
+        self._reader = ReportReader(job.trial_dir / REPORTS_FILE, attempt=job.attempt)
+        self._exit: int | None = None
+        self._kill_at: float | None = None
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
 
     def _wake(self) -> None:
-        """Make :meth:`fileno` readable: the trial reported or ended (:meth:`RayRunner.wait` drains it)."""
+        """Make :meth:`fileno` readable: the trial reported or ended."""
         with contextlib.suppress(OSError):
             os.write(self._wake_write, b"x")
 
@@ -299,22 +327,63 @@ class _RayHandle(TrialHandle):
             with contextlib.suppress(BlockingIOError, OSError):
                 os.read(self._wake_read, 4096)
 
-    def poll(self) -> int | None:
-        if self._exit is None and self._kill_at is not None and time.monotonic() >= self._kill_at:
-            self._kill_at = None
-            self._runner.ray.cancel(self._generator, force=True)
-        if self._exit is not None:
-            self._thread.join()
-            self._close()
-        return self._exit
-
     def read_reports(self) -> list[Report | BadReport]:
-        if self._exit is not None:  # the follower thread wrote everything before setting the exit code
+        if self._exit is not None:  # the follower threads wrote everything before setting the exit code
             return self._reader.finish()
         return self._reader.read()
 
     def failure_detail(self) -> str:
         return stderr_tail(self.job.trial_dir)
+
+    def fileno(self) -> int:
+        return self._wake_read
+
+    def _close(self, keys: Sequence[str]) -> None:
+        if self._wake_read >= 0:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            self._wake_read = self._wake_write = -1
+            if self._runner.has_board:
+                for key in keys:
+                    self._runner.board().forget.remote(key)
+
+
+class _RayHandle(_WakingHandle):
+    """A trial running as one Ray task."""
+
+    def __init__(self, runner: RayRunner, job: TrialJob) -> None:
+        super().__init__(runner, job)
+        folder = job.trial_dir
+        self._stream = _Stream(
+            runner,
+            job,
+            self._key,
+            runner.stop_grace,
+            (folder / STDOUT_FILE, folder / STDERR_FILE, folder / REPORTS_FILE),
+            on_output=self._wake,
+            on_exit=self._ended,
+        )
+
+    @property
+    def node(self) -> str | None:
+        return self._stream.node
+
+    @property
+    def host(self) -> str | None:
+        return self._stream.host
+
+    def _ended(self, code: int) -> None:
+        self._exit = code
+        self._wake()
+
+    def poll(self) -> int | None:
+        if self._exit is None and self._kill_at is not None and time.monotonic() >= self._kill_at:
+            self._kill_at = None
+            self._stream.cancel(force=True)
+        if self._exit is not None:
+            self._stream.join()
+            self._close([self._key])
+        return self._exit
 
     def request_stop(self) -> None:
         self._runner.board().stop.remote(self._key, "ask")
@@ -322,28 +391,19 @@ class _RayHandle(TrialHandle):
     def stop(self, grace: float) -> None:
         if self._exit is not None:
             return
-        if not self._started.is_set():  # still queued in Ray: nothing ran yet
-            self._runner.ray.cancel(self._generator)
+        if not self._stream.started.is_set():  # still queued in Ray: nothing ran yet
+            self._stream.cancel(force=False)
         self._runner.board().stop.remote(self._key, "stop")
         if self._kill_at is None:
             self._kill_at = time.monotonic() + grace + 5.0  # the node's own SIGKILL comes first
-
-    def fileno(self) -> int:
-        return self._wake_read
-
-    def _close(self) -> None:
-        if self._wake_read >= 0:
-            os.close(self._wake_read)
-            os.close(self._wake_write)
-            self._wake_read = self._wake_write = -1
-            if self._runner.has_board:
-                self._runner.board().forget.remote(self._key)
 
 
 class RayRunner(Runner):
     """Runs trials as Ray tasks.
 
     ``address``: ``auto``, ``ray://host:port``, ``host:port``, or None to start a local cluster.
+    ``placement_strategy``: how a distributed trial's replicas are placed (Ray's ``PACK``,
+    ``SPREAD``, ``STRICT_PACK``, ``STRICT_SPREAD``).
     """
 
     def __init__(
@@ -354,8 +414,10 @@ class RayRunner(Runner):
         runtime_env: Mapping[str, Any] | None = None,
         stop_grace: float = 5.0,
         init_kwargs: Mapping[str, Any] | None = None,
+        placement_strategy: str = "PACK",
     ) -> None:
         self.ray = _ray()
+        self.placement_strategy = placement_strategy
         self.address = address
         self.resources_per_trial = dict(resources_per_trial or {"cpu": 1})
         self.options = task_options(self.resources_per_trial)
@@ -373,7 +435,8 @@ class RayRunner(Runner):
                 self.ray.init(**{**kwargs, **(init_kwargs or {})})
             self._owns_ray = True
         self._check_fits()
-        self.task = self.ray.remote(max_retries=0)(_remote_trial).options(**self.options)
+        self.remote_trial = self.ray.remote(max_retries=0)(_remote_trial)
+        self.task = self.remote_trial.options(**self.options)
         self.board_name = f"tunelab-stop-board-{uuid.uuid4().hex}"
         self._board: Any = None
 
@@ -409,11 +472,15 @@ class RayRunner(Runner):
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         if job.function is not None:
             _ship_by_value(job.function)
+        if job.distributed is not None and job.distributed.world_size > 1:
+            from tunelab.runners._ray_replicas import ReplicaGroupHandle
+
+            return ReplicaGroupHandle(self, job)
         return _RayHandle(self, job)
 
     def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
         """Block until a trial reported or ended (its follower thread wakes a pipe), or ``timeout`` passes."""
-        ray_handles = [h for h in handles if isinstance(h, _RayHandle)]
+        ray_handles = [h for h in handles if isinstance(h, _WakingHandle)]
         if any(h._exit is not None for h in ray_handles):
             return
         fds = [h.fileno() for h in ray_handles if h.fileno() >= 0]
