@@ -114,7 +114,7 @@ class DriverTrial(TrialHandle):
         """End the trial; the engine reads its last reports and settles it."""
         with self._lock:
             if self._exit_code is None:
-                self._exit_code = EXIT_STOPPED if self._stop.is_set() and exit_code == EXIT_OK else exit_code
+                self._exit_code = exit_code
         self._runner.wake()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,7 @@ from tunelab.keras_tuner._trial import Trial, ranked
 from tunelab.space import DiscoveredSpace, HyperParameters
 from tunelab.storage import Phase, TrialRecord, TrialState
 
-try:  # a real KerasTuner, when installed, so that a real Tuner accepts this oracle
-    import keras_tuner as _kt
-
-    _Base: Any = _kt.Oracle
-except ImportError:  # pragma: no cover - keras-tuner is in the test extra
-    _kt = None
-    _Base = object
-
-__all__ = ["MARKER_FILE", "Oracle", "check_count"]
+__all__ = ["MARKER_FILE", "KerasTunerCalls", "Oracle", "check_count"]
 
 logger = logging.getLogger("tunelab")
 
@@ -50,8 +43,20 @@ def _placeholder(params: dict[str, Any]) -> Any:
     raise RuntimeError("a KerasTuner search runs its trials in the process that called search()")
 
 
-class Oracle(_Base):
+def _real_keras_tuner() -> Any:
+    """The real ``keras_tuner`` package when this process has imported it (never imported here: it costs seconds)."""
+    module = sys.modules.get("keras_tuner")
+    return module if module is not None and isinstance(getattr(module, "Oracle", None), type) else None
+
+
+_BRIDGED: dict[tuple[type, type], type] = {}
+
+
+class Oracle:
     """A search's settings and its tunelab experiment (see the module docstring).
+
+    Made after ``import keras_tuner``, an oracle is also an instance of the real
+    ``keras_tuner.Oracle``, so that a real ``keras_tuner.Tuner`` accepts it.
 
     Arguments are KerasTuner's ``Oracle`` arguments, plus ``tuner`` (any tunelab tuner name, or
     ``{"name": ..., "args": {...}}``; default ``"auto"``), ``scheduler`` (a tunelab scheduler, as in
@@ -60,6 +65,15 @@ class Oracle(_Base):
 
     #: The tunelab tuner a subclass searches with (``RandomSearchOracle``: ``"random"``).
     default_tuner: str = "auto"
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Oracle:
+        kt = _real_keras_tuner()
+        if kt is not None and not issubclass(cls, kt.Oracle):
+            key = (cls, kt.Oracle)
+            if key not in _BRIDGED:
+                _BRIDGED[key] = type(cls.__name__, (cls, KerasTunerCalls, kt.Oracle), {"__module__": cls.__module__})
+            cls = _BRIDGED[key]
+        return object.__new__(cls)
 
     def __init__(
         self,
@@ -86,11 +100,14 @@ class Oracle(_Base):
         if seed is not None:
             check_count("seed", seed, 0)
         space = HyperParameters() if not hyperparameters else HyperParameters.from_config(hyperparameters.get_config())
-        if _kt is not None:
-            super().__init__(
-                objective=_real_objective(objective),
+        kt = _real_keras_tuner()
+        self._kt = kt if kt is not None and isinstance(self, kt.Oracle) else None
+        if self._kt is not None:
+            self._kt.Oracle.__init__(
+                self,
+                objective=_real_objective(self._kt, objective),
                 max_trials=max_trials,
-                hyperparameters=_kt.HyperParameters.from_config(space.get_config()) if hyperparameters else None,
+                hyperparameters=self._kt.HyperParameters.from_config(space.get_config()) if hyperparameters else None,
                 allow_new_entries=allow_new_entries,
                 tune_new_entries=tune_new_entries,
                 seed=seed,
@@ -174,27 +191,53 @@ class Oracle(_Base):
         """A ``HyperParameters`` (tunelab's, or the real KerasTuner's) with the space and a trial's values."""
         assert self.space is not None
         hps = self.space.hyperparameters({k: v for k, v in params.items() if k != "_"})
-        if real and _kt is not None:
-            return _kt.HyperParameters.from_config(hps.get_config())
+        if real and self._kt is not None:
+            return self._kt.HyperParameters.from_config(hps.get_config())
         return hps
 
     def get_best_trials(self, num_trials: int = 1) -> list[Any]:
         """The best trials, best first (tunelab's rule of "best"), as KerasTuner ``Trial`` objects."""
         best = ranked(self.records(), self.mode)[:num_trials]
-        if self._session is not None or self._bridged:
+        if isinstance(self, KerasTunerCalls):
             return [self._real_trial(record) for record in best]
         return [Trial.from_record(record, self.hyperparameters_of(record.params)) for record in best]
 
     def remaining_trials(self) -> int | None:
         return None if self.max_trials is None else max(0, self.max_trials - len(self.records()))
 
-    # ------------------------------------------------------------------ a real keras_tuner.Tuner's calls
-    _bridged = False
+
+class KerasTunerCalls:
+    """What a real ``keras_tuner.Tuner`` calls on its oracle, answered by a tunelab engine (see the module docstring).
+
+    Mixed into an :class:`Oracle` together with the real ``keras_tuner.Oracle`` (whose state,
+    ``trials``, ``ongoing_trials`` and the display, it keeps up to date) by ``Oracle.__new__``.
+    """
+
+    _kt: Any
+    _directory: Any
+    _project_name: Any
+    _session: Session | None
+    _current: DriverTrial | None
+    _consecutive_failures: int
+    experiment: Experiment | None
+    trials: Any
+    ongoing_trials: Any
+    start_order: Any
+    end_order: Any
+    hyperparameters: Any
+    objective: Any
+    max_retries_per_trial: int
+    max_consecutive_failed_trials: int
+    _display: Any
+    open_experiment: Any
+    hyperparameters_of: Any
+    records: Any
+    get_space: Any
+    score_trial: Any
 
     def _set_project_dir(self, directory: Any, project_name: Any) -> None:
         self._directory = directory
         self._project_name = project_name
-        self._bridged = True
 
     def save(self) -> None:
         """Nothing to save: tunelab's storage holds every trial as it happens."""
@@ -203,7 +246,8 @@ class Oracle(_Base):
         """Nothing to reload here: the experiment is found again when the search starts (``create_trial``)."""
 
     def create_trial(self, tuner_id: str) -> Any:
-        assert _kt is not None, "create_trial is called by a real keras_tuner.Tuner"
+        kt = self._kt
+        assert kt is not None, "create_trial is called by a real keras_tuner.Tuner"
         if self._current is not None and self._current.poll() is None:
             self._current.fail(TrialFailed("the tuner asked for a new trial before ending this one"))
         self._current = None
@@ -219,10 +263,10 @@ class Oracle(_Base):
         handle = self._session.next_trial()
         if handle is None:
             self._close_session()
-            return _kt.engine.trial.Trial(self.get_space(), trial_id=None, status="STOPPED")
+            return kt.engine.trial.Trial(self.get_space(), trial_id=None, status="STOPPED")
         self._current = handle
         hp = self.hyperparameters_of(handle.params, real=True)
-        trial = _kt.engine.trial.Trial(hyperparameters=hp, trial_id=str(handle.job.number), status="RUNNING")
+        trial = kt.engine.trial.Trial(hyperparameters=hp, trial_id=str(handle.job.number), status="RUNNING")
         self.trials[trial.trial_id] = trial
         self.ongoing_trials[tuner_id] = trial
         self.start_order.append(trial.trial_id)
@@ -230,7 +274,7 @@ class Oracle(_Base):
         return trial
 
     def update_trial(self, trial_id: str, metrics: Mapping[str, Any], step: int = 0) -> Any:
-        trial = super().update_trial(trial_id, metrics, step)
+        trial = self._kt.Oracle.update_trial(self, trial_id, metrics, step)
         handle = self._handle(trial_id)
         if handle is not None and self.objective.has_value(metrics):
             with handle.context() as context:
@@ -300,7 +344,7 @@ class Oracle(_Base):
     def _real_trial(self, record: TrialRecord) -> Any:
         if str(record.number) in getattr(self, "trials", {}):
             return self.trials[str(record.number)]
-        trial = _kt.engine.trial.Trial(
+        trial = self._kt.engine.trial.Trial(
             hyperparameters=self.hyperparameters_of(record.params, real=True),
             trial_id=str(record.number),
             status="COMPLETED" if record.state == TrialState.SUCCEEDED else "FAILED",
@@ -321,16 +365,14 @@ def _direction(objective: Any, name: str) -> str:
     return "min"
 
 
-def _real_objective(objective: Any) -> Any:
+def _real_objective(kt: Any, objective: Any) -> Any:
     """The objective as the real KerasTuner's own type (its Tuner checks it with isinstance)."""
-    if _kt is None:
-        return objective
     if isinstance(objective, (list, tuple)):
-        return [_real_objective(item) for item in objective]
-    if hasattr(objective, "name") and hasattr(objective, "direction") and not isinstance(objective, _kt.Objective):
-        return _kt.Objective(objective.name, objective.direction)
+        return [_real_objective(kt, item) for item in objective]
+    if hasattr(objective, "name") and hasattr(objective, "direction") and not isinstance(objective, kt.Objective):
+        return kt.Objective(objective.name, objective.direction)
     if isinstance(objective, str):
-        return _kt.Objective(objective, create_objective(objective).direction)
+        return kt.Objective(objective, create_objective(objective).direction)
     return objective
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import tunelab
 from tunelab.engine import Experiment
 from tunelab.errors import ConfigError, ExperimentFailed, TrialFailed, did_you_mean
-from tunelab.keras_tuner._bridge import EXIT_FAILED, EXIT_OK, EXIT_STOPPED, DriverTrial, Session
+from tunelab.keras_tuner._bridge import EXIT_FAILED, EXIT_OK, DriverTrial, Session
 from tunelab.keras_tuner._callbacks import WEIGHTS_FILE, reporting_callback
 from tunelab.keras_tuner._hypermodel import get_hypermodel
 from tunelab.keras_tuner._oracle import Oracle, check_count
@@ -240,7 +240,7 @@ class Tuner:
             return EXIT_FAILED
         trial.status = TrialStatus.COMPLETED
         handle.finish(EXIT_OK)
-        return EXIT_STOPPED if handle.stop_requested else EXIT_OK
+        return EXIT_OK
 
     def _execute(self, trial: Trial, should_stop: Callable[[], bool], fit_args: Any, fit_kwargs: Any) -> Scored:
         """Run the trial and report its score (inside the trial's context)."""

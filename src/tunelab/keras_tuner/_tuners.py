@@ -150,7 +150,8 @@ def _oracle_tuner(oracle_class: type[Oracle]) -> Any:
 
 
 def _arguments(cls: type) -> list[str]:
-    return [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "kwargs")]
+    init = next(vars(c)["__init__"] for c in cls.__mro__ if "__init__" in vars(c))
+    return [name for name in inspect.signature(init).parameters if name not in ("self", "kwargs")]
 
 
 #: The arguments a built-in tuner passes on to :class:`Tuner` (the rest are its oracle's).
