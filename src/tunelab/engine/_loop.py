@@ -23,6 +23,7 @@ from typing import Any
 from tunelab._clock import SYSTEM_CLOCK, Clock
 from tunelab.config import ExperimentConfig
 from tunelab.engine._attempt import Attempt
+from tunelab.engine._discovery import Discovery, with_space
 from tunelab.engine._intake import Intake
 from tunelab.engine._ledger import Ledger
 from tunelab.engine._outcome import (
@@ -47,6 +48,7 @@ from tunelab.storage import (
     TrialNumberTaken,
     TrialState,
 )
+from tunelab.trial._channel import Report
 
 logger = logging.getLogger("tunelab")
 
@@ -79,6 +81,7 @@ class Engine:
         workers: Workers | None = None,
         poll_interval: float = 0.1,
         stop_grace: float | None = None,
+        discovery: Discovery | None = None,
     ) -> None:
         self.storage = storage
         self.experiment_id = experiment_id
@@ -93,6 +96,10 @@ class Engine:
         record = storage.get_experiment(experiment_id)
         self.experiment_dir = Path(record.experiment_dir)
         self._elapsed_before = record.elapsed
+        #: The space a define-by-run objective declares as it runs (None for a declared space).
+        self.discovery = discovery
+        if discovery is not None:
+            self.config = config = with_space(config, discovery.space.space)
         self.tuner = build_tuner(config)
         self.scheduler = build_scheduler(config)
         seed = config.seed if config.seed is not None else self.tuner.seed
@@ -104,6 +111,7 @@ class Engine:
         self.tally = Tally(config.mode)
         self.ledger = Ledger(storage, experiment_id, clock, self.tuner, self.scheduler, self.tally, config.failure)
         self.intake = Intake(storage, experiment_id, self.scheduler, clock, config.metric, self.stop_grace)
+        self.intake.on_space = self.on_space
         self.limits = Limits(config.max_trials, config.max_duration, config.concurrency)
         self._error: str | None = None
         self._interrupted = False
@@ -271,6 +279,9 @@ class Engine:
                     self.tuner.enqueue(action.params)
                 number, params = self.tuner.suggest()
             except SearchSpaceExhausted as exc:
+                if self.discovery is not None and self.active:  # a running trial may still grow the space
+                    self.scheduler.on_unused(action)
+                    return False
                 logger.info("%s", exc)
                 self.exhausted = True
                 self.scheduler.on_unused(action)
@@ -297,7 +308,7 @@ class Engine:
             code_dir=Path(trial.code_dir),
             seed=trial_seed(self.seed, number),
             command=trial.command,
-            function=self.objective,
+            function=self._function(),
             env=trial.env,
             compat=tuple(trial.compat),
             params_as_argv=trial.params_as_argv,
@@ -309,6 +320,16 @@ class Engine:
             checkpoint_params=self.config.scheduler is not None and self.config.scheduler.checkpoint_params,
             distributed=distributed_job(trial),
         )
+
+    def _function(self) -> Callable[..., Any] | None:
+        if self.discovery is None or self.objective is None:
+            return self.objective
+        return self.discovery.function(self.objective, self.seed)
+
+    def on_space(self, attempt: Attempt, report: Report) -> None:
+        """A define-by-run trial declared parameters: grow the space, keep the values it drew."""
+        if self.discovery is not None:
+            attempt.params = self.discovery.absorb(self, attempt.number, attempt.params, report)
 
     def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
         """Start one attempt. It is stored RUNNING first, so a resume after a kill at any moment knows of it."""

@@ -14,7 +14,12 @@ to NaN is the trial's result, not a bug in its code) and :func:`decode` turns in
 :class:`BadReport` of that kind, so a NaN final result fails the trial with a message):
 
 * a line is a JSON object of at most :data:`MAX_LINE_BYTES` bytes;
-* ``kind`` is ``"intermediate"`` or ``"final"``;
+* ``kind`` is ``"intermediate"``, ``"final"`` or ``"space"``;
+* a space report (a define-by-run objective declaring parameters the engine did not give
+  it) has no step and no value, a ``declared`` list of 1 to :data:`MAX_DECLARATIONS`
+  KerasTuner-style ``{"class_name": str, "config": object}`` declarations and a ``drawn``
+  object of the values the trial drew for them; the engine checks the declarations
+  themselves (:mod:`tunelab.engine._discovery`);
 * an intermediate report has an integer ``step`` with ``0 <= step <= MAX_STEP``;
 * ``value`` is a finite number or null, ``metrics`` a JSON object of at most
   :data:`MAX_METRICS_BYTES` bytes when encoded;
@@ -38,16 +43,21 @@ REPORTS_FILE = "reports.jsonl"
 MAX_LINE_BYTES = 64 * 1024
 MAX_METRICS_BYTES = 16 * 1024
 MAX_STEP = 2**63 - 1
+MAX_DECLARATIONS = 100
 
 
 class ReportKind(str, enum.Enum):
     INTERMEDIATE = "intermediate"
     FINAL = "final"
+    SPACE = "space"
 
 
 @dataclass(frozen=True)
 class Report:
-    """One valid report. ``step`` is None for a final report; ``value`` None when only metrics were sent."""
+    """One valid report. ``step`` is None for a final report; ``value`` None when only metrics were sent.
+
+    A space report carries ``declared`` (declarations) and ``drawn`` (their values) instead.
+    """
 
     kind: ReportKind
     value: float | None
@@ -55,6 +65,8 @@ class Report:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     time: float = 0.0
     attempt: int = 1
+    declared: tuple[Mapping[str, Any], ...] = ()
+    drawn: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,8 @@ def encode(report: Report) -> bytes:
         problem = f"attempt must be a positive integer, got {_show(report.attempt)}"
     if problem is None and not isinstance(report.metrics, Mapping):
         problem = f"metrics must be a mapping of names to values, got {type(report.metrics).__name__}"
+    if problem is None:
+        problem = _check_space(list(report.declared), report.drawn, report.kind, report.value)
     if problem is not None:
         raise ReportError(problem)
     try:
@@ -108,7 +122,17 @@ def encode(report: Report) -> bytes:
     record["metrics"] = json.loads(metrics)
     record["time"] = float(report.time)
     record["attempt"] = report.attempt
-    line = json.dumps(record, allow_nan=True, separators=(",", ":")).encode()
+    if report.kind is ReportKind.SPACE:
+        record["declared"] = [dict(item) for item in report.declared]
+        record["drawn"] = dict(report.drawn)
+    try:
+        line = json.dumps(record, allow_nan=False, separators=(",", ":")).encode()
+    except ValueError:
+        line = json.dumps(record, allow_nan=True, separators=(",", ":")).encode()
+        if report.kind is ReportKind.SPACE:
+            raise ReportError("a declaration or a drawn value is not finite") from None
+    except TypeError as exc:
+        raise ReportError(f"declarations must be JSON values: {exc}") from None
     if len(line) > MAX_LINE_BYTES:
         raise ReportError(f"a report takes {len(line)} bytes; at most {MAX_LINE_BYTES} are allowed")
     return line + b"\n"
@@ -179,10 +203,43 @@ def _decode(line: bytes) -> Report | BadReport:
     attempt = data.get("attempt", 1)
     if type(attempt) is not int or attempt < 1:
         return BadReport(f"attempt must be a positive integer, got {_show(attempt)}", excerpt, kind)
-    return Report(kind=kind, value=value, step=step, metrics=metrics, time=float(raw_time), attempt=attempt)
+    declared, drawn = data.get("declared", []), data.get("drawn", {})
+    problem = _check_space(declared, drawn, kind, value)
+    if problem is not None:
+        return BadReport(problem, excerpt, kind)
+    return Report(
+        kind=kind,
+        value=value,
+        step=step,
+        metrics=metrics,
+        time=float(raw_time),
+        attempt=attempt,
+        declared=tuple(declared) if kind is ReportKind.SPACE else (),
+        drawn=drawn if kind is ReportKind.SPACE else {},
+    )
+
+
+def _check_space(declared: Any, drawn: Any, kind: ReportKind, value: Any) -> str | None:
+    """Why a space report's shape is wrong (None when right); other kinds must carry no declarations."""
+    if kind is not ReportKind.SPACE:
+        return "only a space report carries declarations" if declared or drawn else None
+    if value is not None:
+        return "a space report has no value"
+    if not isinstance(declared, (list, tuple)) or not 1 <= len(declared) <= MAX_DECLARATIONS:
+        return f"declared must be a list of 1 to {MAX_DECLARATIONS} declarations, got {_show(declared)}"
+    for item in declared:
+        if not isinstance(item, Mapping) or not isinstance(item.get("class_name"), str):
+            return f"a declaration must be an object with a class_name, got {_show(item)}"
+        if not isinstance(item.get("config"), Mapping) or not isinstance(item["config"].get("name"), str):
+            return "a declaration needs a config object with a name"
+    if not isinstance(drawn, Mapping) or not all(isinstance(k, str) for k in drawn):
+        return f"drawn must be an object of parameter values, got {_show(drawn)}"
+    return None
 
 
 def _check_step(step: Any, kind: ReportKind) -> str | None:
+    if kind is ReportKind.SPACE:
+        return None if step is None else "a space report has no step"
     if step is None:
         return "an intermediate report needs a step" if kind is ReportKind.INTERMEDIATE else None
     if type(step) is not int:

@@ -1,0 +1,134 @@
+"""Define-by-run in the engine: the space grows from what trials declare, and the tuner is rebuilt on it.
+
+An objective without a search space declares its parameters while it runs
+(:mod:`tunelab.trial._define_by_run`). A parameter the engine did not give a trial is
+drawn in the trial and comes back as a space report; :class:`Discovery` checks it (a bad
+or conflicting declaration is a warning on the trial, never an engine crash), adds the
+drawn values to the trial's stored parameters, and when the space grew stores it (the
+experiment's ``search_space``, shown by the dashboard, and the declarations under
+``define_by_run``, read back on resume) and has the engine rebuild its tuner on the new
+space with every trial so far replayed. Tuners never see a space change under them: each
+is built for one space, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tunelab.config import ExperimentConfig
+from tunelab.errors import SearchSpaceError, escape
+from tunelab.space import DiscoveredSpace, Float, SearchSpace
+from tunelab.space.hyperparameters import deserialize
+from tunelab.storage import TrialState
+from tunelab.trial._channel import Report
+from tunelab.trial._define_by_run import DefineByRun
+
+if TYPE_CHECKING:
+    from tunelab.engine._loop import Engine
+
+logger = logging.getLogger("tunelab")
+
+#: The key of the stored config that holds a discovered space's declarations (KerasTuner's format).
+CONFIG_KEY = "define_by_run"
+
+#: What a define-by-run config's tuner arguments are checked against before any parameter is known.
+PLACEHOLDER_SPACE = SearchSpace({"x": Float(0.0, 1.0)})
+
+
+def with_space(config: ExperimentConfig, space: SearchSpace) -> ExperimentConfig:
+    """``config`` searching ``space`` (parsed already: the config does not parse it again)."""
+    copy = config.model_copy(update={"search_space": space.describe()})
+    copy._space_cache = (copy.search_space, space)
+    return copy
+
+
+class Discovery:
+    """The discovered space of one experiment; the engine's thread only."""
+
+    def __init__(self, space: DiscoveredSpace) -> None:
+        self.space = space
+
+    def function(self, objective: Callable[..., Any], seed: int) -> DefineByRun:
+        """What a trial runs: the objective with the declarations known now and the experiment's seed."""
+        return DefineByRun(objective, self.space.get_config(), seed)
+
+    def absorb(self, engine: Engine, number: int, params: Mapping[str, Any], report: Report) -> dict[str, Any]:
+        """Take in one space report of trial ``number``; returns the trial's parameters with the values it drew."""
+        try:
+            declared = [deserialize(item) for item in report.declared]
+            grown = self.space.grown(declared)
+        except SearchSpaceError as exc:
+            engine.storage.add_trial_warning(engine.experiment_id, number, f"declaration ignored: {escape(exc)}")
+            return dict(params)
+        before = self.space
+        values = {**before.values(params), **{k: v for k, v in report.drawn.items() if _known(grown, k)}}
+        self.space = grown
+        try:
+            full = grown.params(values)
+            grown.space.validate(full)
+        except SearchSpaceError as exc:
+            self.space = before
+            engine.storage.add_trial_warning(engine.experiment_id, number, f"declaration ignored: {escape(exc)}")
+            return dict(params)
+        if grown is not before:
+            self._grow(engine)
+        engine.storage.update_trial(engine.experiment_id, number, params=full)
+        engine.tuner.forget(number)
+        engine.tuner.restore(number, full, pending=True)
+        return full
+
+    def _grow(self, engine: Engine) -> None:
+        """Store the grown space and rebuild the tuner on it, replaying every trial so far."""
+        from tunelab.engine._setup import build_tuner
+
+        space = self.space.space
+        engine.config = with_space(engine.config, space)
+        stored = dict(engine.storage.get_experiment(engine.experiment_id).config)
+        stored.update(search_space=space.describe(), **{CONFIG_KEY: self.space.get_config()})
+        engine.storage.update_experiment(engine.experiment_id, config=stored)
+        keys = ", ".join(leaf.key for leaf in space.leaves)
+        logger.info("the search space grew to %d parameters: %s", space.n_parameters, keys)
+        tuner = build_tuner(engine.config)
+        for record in engine.storage.get_trials(engine.experiment_id):
+            params = self.space.params(self.space.values(record.params))
+            if record.state.is_final:
+                ok = record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)
+                value = record.value if ok else None
+                told = value if tuner.objectives is None else (dict(record.values) if ok and record.values else None)
+                tuner.restore(record.number, params, told, violation=record.violation or 0.0)
+            else:
+                tuner.restore(record.number, params, pending=True)
+        engine.tuner = engine.ledger.tuner = tuner
+        engine.exhausted = False
+        grow = getattr(engine.scheduler, "grow", None)
+        if callable(grow):
+            grow(space)
+
+
+def _known(space: DiscoveredSpace, name: str) -> bool:
+    return any(hp.name == name for hp in space.declarations)
+
+
+def stored_discovery(config: Mapping[str, Any]) -> DiscoveredSpace | None:
+    """The discovered space a stored experiment config holds (None for a declared space)."""
+    declarations = config.get(CONFIG_KEY)
+    if declarations is None:
+        return None
+    return DiscoveredSpace.from_config(declarations)
+
+
+def define_by_run_config(data: Mapping[str, Any], space: DiscoveredSpace, *, source: str) -> ExperimentConfig:
+    """A config without a search space (or with a discovered one) for an objective that declares its parameters.
+
+    The tuner's and scheduler's arguments are checked against a one-float placeholder, since
+    nothing may be known yet; the discovered space itself is checked when the tuner is built on it.
+    """
+    from tunelab.config import build_config
+
+    rest = {k: v for k, v in data.items() if k != CONFIG_KEY}
+    config = build_config(
+        {**rest, "search_space": PLACEHOLDER_SPACE.describe()}, source=source, space=PLACEHOLDER_SPACE
+    )
+    return with_space(config, space.space)

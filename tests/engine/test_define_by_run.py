@@ -1,0 +1,97 @@
+"""Define-by-run objectives in the engine: the space grows from what trials declare, is stored and survives resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import tunelab
+from tunelab import Experiment, hp, optimize
+from tunelab.space import HyperParameters
+from tunelab.storage import Phase, TrialState, open_storage
+
+DECLARED = {
+    "x": hp.uniform(-5, 5),
+    "kind": {"_type": "choice", "_value": ["a", {"_name": "b", "y": {"_type": "randint", "_value": [1, 4]}}]},
+}
+
+
+def by_run(trial: HyperParameters) -> float:
+    """The space of DECLARED, declared while it runs: KerasTuner's and Optuna's words mixed."""
+    x = trial.suggest_float("x", -5, 5)
+    kind = trial.Choice("kind", ["a", "b"])
+    with trial.conditional_scope("kind", ["b"]):
+        y = trial.Int("y", 1, 3)
+    return (x - 1) ** 2 + (y if kind == "b" else 0.5)
+
+
+def declared(params: dict) -> float:
+    kind = params["kind"]
+    x = params["x"]
+    return (x - 1) ** 2 + (kind["y"] if isinstance(kind, dict) else 0.5)
+
+
+def test_optimize_without_a_space_grows_it_and_stores_it():
+    result = optimize(by_run, max_trials=8, mode="min", seed=3, tuner="tpe", isolation="inline")
+    assert result.phase is Phase.DONE
+    assert all(t.state is TrialState.SUCCEEDED for t in result.trials)
+    for trial in result.trials:  # every trial's stored parameters hold what it used
+        assert set(trial.params) == {"x", "kind"}
+        assert -5 <= trial.params["x"] <= 5
+    assert result.best_value == min(t.value for t in result.trials)
+    record = open_storage().get_experiment(result.experiment_id)
+    assert record.config["search_space"] == tunelab.SearchSpace.describe(tunelab.space.parse_search_space(DECLARED))
+    assert [d["config"]["name"] for d in record.config["define_by_run"]] == ["x", "kind", "y"]
+
+
+@pytest.mark.parametrize("tuner", ["random", "tpe", "anneal", "evolution"])
+def test_a_declared_space_and_the_same_space_declared_by_run_give_the_same_trials(tuner):
+    common = dict(max_trials=8, mode="min", seed=11, tuner=tuner, isolation="inline")
+    ours = optimize(by_run, **common)
+    theirs = optimize(declared, DECLARED, **common)
+    assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
+    assert [t.value for t in ours.trials] == [t.value for t in theirs.trials]
+
+
+def test_parallel_trials_wait_only_until_the_first_declares_and_get_distinct_values():
+    result = optimize(by_run, max_trials=10, mode="min", seed=5, tuner="tpe", concurrency=3)
+    assert result.phase is Phase.DONE and len(result.trials) == 10
+    fingerprints = {json.dumps(t.params, sort_keys=True) for t in result.trials}
+    assert len(fingerprints) == 10
+
+
+def test_the_discovered_space_survives_resume():
+    experiment = Experiment(objective=by_run, max_trials=4, seed=2, tuner="tpe", isolation="inline")
+    experiment.run()
+    again = Experiment.load(experiment.id, objective=by_run)
+    assert again.discovered is not None and [hp.name for hp in again.discovered.declarations] == ["x", "kind", "y"]
+    result = again.resume(limits={"max_trials": 9})
+    assert result.phase is Phase.DONE and len(result.trials) == 9
+    assert all(t.state is TrialState.SUCCEEDED and set(t.params) == {"x", "kind"} for t in result.trials)
+
+
+def test_a_declaration_that_changes_between_trials_fails_that_trial_with_a_one_line_reason():
+    def moving(trial: HyperParameters) -> float:
+        return trial.suggest_int("n", 1, 3 + trial.number)
+
+    result = optimize(moving, max_trials=3, seed=0, isolation="inline", failure={"ignore": True})
+    states = [t.state for t in result.trials]
+    assert states[0] is TrialState.SUCCEEDED and TrialState.FAILED in states[1:]
+    failed = next(t for t in result.trials if t.state is TrialState.FAILED)
+    assert "'n' is declared twice with different ranges" in failed.message
+
+
+def test_a_bad_declaration_fails_every_trial_and_the_experiment_is_not_done():
+    def bad(trial: HyperParameters) -> float:
+        return trial.suggest_float("lr", 1.0, 0.1)
+
+    result = optimize(bad, max_trials=2, seed=0, isolation="inline", failure={"ignore": True})
+    assert result.phase is not Phase.DONE and result.best_value is None
+    assert "hyperparameter 'lr': min_value <= max_value must hold" in result.trials[0].message
+
+
+def test_an_objective_that_declares_nothing_runs_once():
+    result = optimize(lambda trial: 1.5, max_trials=5, seed=0, isolation="inline")
+    assert result.phase is Phase.DONE and [t.value for t in result.trials] == [1.5]
+    assert "exhausted" in result.message
