@@ -123,7 +123,7 @@ def test_worker_replicas_become_a_distributed_trial_and_the_warning_names_what_i
     assert distributed is not None and distributed.framework == "tensorflow"
     assert [(r.role, r.count, r.command) for r in distributed.replicas] == [("worker", 4, "python3 dist_mnist.py")]
     warnings = "\n".join(loaded.warnings)
-    assert "each trial runs 4 local processes" in warnings and "placement groups) is not supported" in warnings
+    assert "placement groups) is not supported" not in warnings and "local processes" not in warnings
     assert "replicas requested; each trial runs one local process" not in warnings
 
 
@@ -147,7 +147,12 @@ def test_a_pytorch_master_and_workers_keep_their_own_commands_env_and_gpus():
         ("worker", 2, "python3 train.py --worker", {"ROLE": "w"}),
     ]
     assert loaded.config.gpus_per_trial == 3
-    assert any("GPUs per replica are not assigned separately" in w for w in loaded.warnings)
+    assert [r.gpus for r in trial.distributed.replicas] == [1, 1]  # each replica's own, on Ray
+    assert any(
+        "on the local runner the trial gets 3 GPUs for all its replicas" in w
+        and "on the Ray runner (runner: ray) each replica gets its own" in w
+        for w in loaded.warnings
+    )
 
 
 @pytest.mark.parametrize(

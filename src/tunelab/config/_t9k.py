@@ -1,7 +1,8 @@
 """T9k ``AutoTuneExperiment`` resources, run on this machine.
 
 The first container of each task becomes a local command; tasks with several replicas between
-them run each trial as that many local processes (``trial.distributed``). What only a Kubernetes
+them run each trial as that many processes (``trial.distributed``): local ones, or on the Ray
+runner one Ray task per replica in a placement group, with each task's GPUs. What only a Kubernetes
 cluster can honour (images, security contexts, resources, AIStore) is reported as a warning
 rather than dropped in silence. T9k's tuners and trials are NNI's, so ``classArgs``
 and the trial API follow NNI.
@@ -121,7 +122,8 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
 
     Tasks with several replicas between them (a PyTorch ``master`` and ``worker`` tasks, a
     TensorFlow job with ``worker`` replicas > 1, an XGBoost job) become ``trial.distributed``:
-    each trial runs that many local processes with its framework's environment.
+    each trial runs that many processes with its framework's environment, each replica with its
+    task's GPUs (``replicas[].gpus``, honoured by the Ray runner's placement group).
     """
     where = "spec.trainingConfig"
     if raw is None:
@@ -143,26 +145,24 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
                 f"expected one of {', '.join(_FRAMEWORKS)} for tasks with several replicas, got {framework!r}{hint}",
             )
         replicas = []
-        for position, (task_command, task_dir, task_env, _, count, role) in enumerate(parsed):
+        for position, (task_command, task_dir, task_env, task_gpus, count, role) in enumerate(parsed):
             if task_dir != code_dir:
                 ctx.warn(
                     f"{where}.tasks[{position}].workingDir",
                     f"every replica runs in the first task's folder {str(code_dir)!r}",
                 )
-            replicas.append({"role": role, "count": count, "command": task_command, "env": task_env})
+            replica = {"role": role, "count": count, "command": task_command, "env": task_env}
+            replicas.append({**replica, "gpus": task_gpus} if task_gpus else replica)
         distributed = {"framework": framework, "replicas": replicas}
-        # The GPUs of every replica are the trial's; each replica sees all of them.
+        # On the local runner the GPUs of every replica are the trial's, and each replica sees all of
+        # them; on the Ray runner each replica's bundle of the placement group holds its own.
         gpus = sum(task_gpus * count for _, _, _, task_gpus, count, _ in parsed)
         if gpus:
             ctx.warn(
                 f"{where}.tasks",
-                f"the trial gets {gpus:g} GPUs for all its replicas; GPUs per replica are not assigned separately",
+                f"on the local runner the trial gets {gpus:g} GPUs for all its replicas and each replica sees "
+                "all of them; on the Ray runner (runner: ray) each replica gets its own",
             )
-        ctx.warn(
-            f"{where}.tasks",
-            f"each trial runs {total} local processes on this machine; spreading them over a Ray cluster "
-            "(placement groups) is not supported",
-        )
     elif framework is not None and framework not in _FRAMEWORKS:
         ctx.warn(f"{where}.type", f"{framework!r} training jobs become one local process per trial")
     trial: dict[str, Any] = {"command": command, "code_dir": code_dir, "env": env, "compat": ["nni"]}
