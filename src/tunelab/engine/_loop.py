@@ -119,6 +119,8 @@ class Engine:
         self._waiting_reason = ""
         self._started = 0.0
         self._next_heartbeat = 0.0
+        self._ticking = self._told_late = False
+        self._unstored_pids: list[tuple[int, int]] = []
         self.controls = Controls(storage, experiment_id, clock, self)
 
     @property
@@ -197,7 +199,7 @@ class Engine:
 
     def _loop(self) -> tuple[Phase, str]:
         while True:
-            self._collect()
+            self._tick()
             if self._error is not None:
                 self._stop_all("another trial failed")
                 return Phase.ERROR, self._error
@@ -358,7 +360,8 @@ class Engine:
         timeout = self.config.trial.timeout
         deadline = self.clock.monotonic() + timeout if timeout else None
         self.active[number] = Attempt(number, attempt, params, handle, deadline, budget=job.budget)
-        self.storage.update_trial(self.experiment_id, number, pid=handle.pid, pid_start=process_start_time(handle.pid))
+        # Stored with the next tick's writes; until then a resume finds the trial's process by its pid file.
+        self._unstored_pids.append((number, handle.pid))
         self._notify()
 
     # ------------------------------------------------------------------ trial events
@@ -465,5 +468,25 @@ class Engine:
         )
 
     def _notify(self, phase: Phase | None = None) -> None:
-        if self.listener is not None:
+        if self._ticking:  # told once what the tick recorded is durable
+            self._told_late = True
+        elif self.listener is not None:
             self.listener.on_progress(self.progress(phase))
+
+    def _tick(self) -> None:
+        """Take in what every running trial did, as one storage transaction (:meth:`Storage.batch`).
+
+        Nothing recorded in the tick is acted on before it is durable: new trials start, and the
+        listener hears that a trial ended, only after the batch has been committed.
+        """
+        self._ticking, self._told_late = True, False
+        try:
+            with self.storage.batch():
+                for number, pid in self._unstored_pids:
+                    self.storage.update_trial(self.experiment_id, number, pid=pid, pid_start=process_start_time(pid))
+                self._unstored_pids.clear()
+                self._collect()
+        finally:
+            self._ticking = False
+        if self._told_late:
+            self._notify()

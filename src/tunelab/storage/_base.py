@@ -6,7 +6,8 @@ it had recorded. Only the engine writes trial data; other processes (the CLI's `
 the dashboard) may only read, set an experiment's ``stop_requested`` flag, or queue a
 :class:`Request` that the engine carries out and closes.
 
-Implementations must make each method call atomic and durable once it returns, and
+Implementations must make each method call atomic and durable once it returns (or, inside
+:meth:`Storage.batch`, once the batch ends), and
 must be usable from several processes at once (readers beside one writer). Storage
 shared by several engines (``shared: true`` experiments, PostgreSQL) must also keep
 concurrent writers apart: :meth:`Storage.create_trial` refuses a number that is taken,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from tunelab.errors import StorageError
@@ -144,6 +146,17 @@ class Storage(ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook
         """Release connections; the default does nothing."""
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group the writes made inside the block into one transaction: all of them are durable when the block
+        ends (none if it raises), and readers see them together.
+
+        The engine batches what it records in one tick (the reports it read, the trials that ended) and
+        acts on them (starts the next trial, says a trial has finished) only after the block. A write
+        that fails inside the block (:class:`TrialNumberTaken`) undoes only itself. Only the thread that
+        opened a batch writes in it; others wait for it. The default makes each call its own transaction.
+        """
+        return nullcontext()
 
     def set_phase(self, experiment_id: str, phase: Phase, message: str = "", **fields: Any) -> None:
         self.update_experiment(experiment_id, phase=phase, message=message, **fields)

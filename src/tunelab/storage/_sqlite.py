@@ -2,7 +2,12 @@
 
 Write-ahead logging with ``synchronous=NORMAL`` makes every committed write survive a
 killed process (only a power cut may lose the last transactions), lets readers such as
-``tunelab show`` or the dashboard read while an engine writes, and keeps writes cheap.
+``tunelab show`` or the dashboard read while an engine writes, and keeps writes cheap: a
+commit appends to the log without waiting for the disk (``synchronous=FULL`` would add an
+fsync per commit, a few milliseconds on most disks, for protection against power loss only).
+:meth:`SQLiteStorage.batch` makes the engine's writes of one tick one transaction (a
+savepoint per write inside it), so a commit is paid per tick, not per write. See
+docs/isolation.md.
 """
 
 from __future__ import annotations
@@ -125,6 +130,7 @@ class SQLiteStorage(SQLStorage):
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"storage: cannot open {str(self.path)!r}: {exc}") from None
         self._lock = threading.RLock()
+        self._batches = 0  # depth of the batch() blocks open (the lock's holder's)
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -152,12 +158,43 @@ class SQLiteStorage(SQLStorage):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._batches:  # inside a batch: a savepoint, so a failed write undoes only itself
+                self._conn.execute("SAVEPOINT write")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK TO write")
+                    self._conn.execute("RELEASE write")
+                    raise
+                self._conn.execute("RELEASE write")
+                return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        with self._lock:
+            if self._batches:  # nested: part of the outer batch
+                self._batches += 1
+                try:
+                    yield
+                finally:
+                    self._batches -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._batches = 1
+            try:
+                yield
+            except BaseException:
+                self._batches = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._batches = 0
             self._conn.execute("COMMIT")
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
