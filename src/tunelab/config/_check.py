@@ -168,11 +168,12 @@ def tuner_problem(
     args: Mapping[str, Any],
     *,
     space: Any,
-    mode: str,
+    mode: str | None,
     seed: int | None,
     max_trials: int | None = None,
     concurrency: int = 1,
     packages: bool = True,
+    objectives: Mapping[str, str] | None = None,
 ) -> None:
     """Raise the :class:`TunerError` building this tuner would raise, without building it.
 
@@ -194,7 +195,7 @@ def tuner_problem(
         args.setdefault("max_trials", max_trials)
     if "concurrency" in accepted:
         args.setdefault("concurrency", concurrency)
-    cls, kwargs = check_tuner_arguments(name, space, mode=mode, seed=seed, **args)
+    cls, kwargs = check_tuner_arguments(name, space, mode=mode, seed=seed, objectives=objectives, **args)
     label = canonical
     for key, rule in _VALUE_RULES.get(canonical, {}).items():
         if key in kwargs:
@@ -276,11 +277,12 @@ def check_algorithms(config: ExperimentConfig, source: str = "config") -> None:
             config.tuner.name,
             tuner_args,
             space=space,
-            mode=config.mode,
+            mode=None if config.objectives else config.mode,
             seed=seed,
             max_trials=config.max_trials,
             concurrency=config.concurrency,
             packages=False,
+            objectives=config.objectives,
         )
     except TunerError as exc:
         text = str(exc).removeprefix("tuner: ")
@@ -304,7 +306,15 @@ def check_algorithms(config: ExperimentConfig, source: str = "config") -> None:
         mode = args.pop("mode", None) or args.pop("optimize_mode", None) or config.mode
         args.pop("optimize_mode", None)
         try:
-            create_scheduler(algorithm.name, mode=mode, seed=config.seed, space=space, what=section, **args)
+            create_scheduler(
+                algorithm.name,
+                mode=mode,
+                seed=config.seed,
+                space=space,
+                what=section,
+                objectives=config.objectives,
+                **args,
+            )
         except ConfigError as exc:
             raise ConfigError(f"{source}: {section}: {_one_line(exc)}") from None
     if config.enqueue:

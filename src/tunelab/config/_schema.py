@@ -70,8 +70,6 @@ class ReplicaConfig(_Strict):
     #: None runs ``trial.command``.
     command: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
-    #: GPUs of each of these processes on the Ray runner (its placement-group bundle); locally, the trial's are shared.
-    gpus: float = Field(default=0.0, ge=0)
 
 
 class DistributedConfig(_Strict):
@@ -215,6 +213,11 @@ class ExperimentConfig(_Strict):
     scheduler: Annotated[SchedulerConfig | None, BeforeValidator(_algorithm)] = None
     mode: Literal["min", "max"] = "min"
     metric: str = Field(default="default", description="which reported key is the main metric")
+    #: Several objectives, in order: ``{accuracy: max, latency_ms: min}``; the trial reports a dict of them.
+    #: ``mode`` (with ``metric``) is the one-objective form; one entry here means just that.
+    objectives: dict[str, Literal["min", "max"]] | None = None
+    #: Bounds a feasible trial's reported metrics meet, ``{model_mb: "<= 50"}`` (with ``objectives``).
+    constraints: dict[str, str] = Field(default_factory=dict)
     max_trials: int | None = Field(default=None, ge=1)
     max_duration: Duration = None
     concurrency: int = Field(default=1, ge=1)
@@ -266,6 +269,10 @@ class ExperimentConfig(_Strict):
                 raise ValueError(
                     f"{where}: {mode!r} contradicts {known[0][0]}: {known[0][1]!r}; state the direction once"
                 )
+        if data.get("objectives") is not None:
+            return _several_objectives(data, stated)
+        if data.get("constraints"):
+            raise ValueError("constraints: only for several objectives (declare them in objectives)")
         if known and data.get("mode") is None:
             data = {**data, "mode": known[0][1]}
         return data
@@ -302,6 +309,33 @@ class ExperimentConfig(_Strict):
 
 
 _MODES = {"min": "min", "max": "max", "minimize": "min", "maximize": "max"}
+
+
+def _several_objectives(data: dict[str, Any], stated: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Check ``objectives`` against ``mode`` and ``metric``, and the constraints; one objective is metric + mode."""
+    from tunelab.config._constraints import parse_constraint
+    from tunelab.errors import ConfigError
+    from tunelab.objectives import normalize_objectives
+
+    if stated:
+        raise ValueError(f"{stated[0][0]}: give either mode (one objective) or objectives (several), not both")
+    if data.get("metric", "default") != "default":
+        raise ValueError("metric: give either metric (one objective) or objectives (several), not both")
+    try:
+        objectives = normalize_objectives(data["objectives"])
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    constraints = data.get("constraints") or {}
+    if not isinstance(constraints, dict):
+        raise ValueError(f'constraints: expected a mapping like {{model_mb: "<= 50"}}, got {constraints!r:.80}')
+    if len(objectives) == 1:
+        if constraints:
+            raise ValueError("constraints: only for several objectives (declare them in objectives)")
+        [(name, mode)] = objectives.items()
+        return {**data, "objectives": None, "metric": name, "mode": mode}
+    for metric, bound in constraints.items():
+        parse_constraint(str(metric), bound)
+    return {**data, "objectives": objectives}
 
 
 def format_validation_error(exc: ValidationError, *, source: str = "config") -> str:

@@ -6,20 +6,17 @@ import secrets
 import string
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config, import_function
-from tunelab.engine._discovery import CONFIG_KEY as DISCOVERED_KEY
-from tunelab.engine._discovery import Discovery, define_by_run_config, stored_discovery
 from tunelab.engine._familiar import familiar_keywords, given
 from tunelab.engine._loop import Engine
 from tunelab.engine._progress import Listener
 from tunelab.engine._result import short_repr, summary, trials_dataframe
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
 from tunelab.runners import is_same_process_alive
-from tunelab.space import DiscoveredSpace
 from tunelab.storage import (
     ExperimentRecord,
     Phase,
@@ -27,13 +24,14 @@ from tunelab.storage import (
     TrialRecord,
     best_trial,
     open_storage,
+    pareto_front,
     tunelab_home,
 )
 
 if TYPE_CHECKING:
     from tunelab.server import ServeOptions
 
-Objective = Callable[[Any], Any]  # params -> value, or a HyperParameters -> value (define-by-run)
+Objective = Callable[[dict[str, Any]], Any]
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -45,7 +43,14 @@ def new_experiment_id() -> str:
 
 @dataclass(frozen=True, repr=False)
 class Result:
-    """What an experiment found: the best configuration and every trial (``print(result)``: a summary)."""
+    """What an experiment found: the best configuration and every trial (``print(result)``: a summary).
+
+    With several objectives ``pareto_front`` holds the trials of the Pareto front (finished,
+    feasible, by number) and ``best_trial``/``best_params`` its knee, the suggested single
+    choice (:data:`tunelab.storage.KNEE_RULE`); ``best_value`` is then None and
+    ``best_values`` the knee's value of each objective. With one objective the front is the
+    best trial alone.
+    """
 
     experiment_id: str
     phase: Phase
@@ -54,6 +59,8 @@ class Result:
     best_value: float | None
     best_trial: TrialRecord | None
     trials: list[TrialRecord]
+    pareto_front: list[TrialRecord] = field(default_factory=list)
+    best_values: dict[str, float | None] | None = None
 
     def __str__(self) -> str:
         """A short summary: how it ended, the best value and parameters, counts by state, the id."""
@@ -68,13 +75,9 @@ class Result:
         return trials_dataframe(self.trials)
 
 
-def _config_for_storage(
-    config: ExperimentConfig, objective: Objective | None, discovered: DiscoveredSpace | None = None
-) -> dict[str, Any]:
+def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -> dict[str, Any]:
     data = config.model_dump(mode="json", exclude={"search_space"})
     data["search_space"] = config.space().describe()
-    if discovered is not None:
-        data[DISCOVERED_KEY] = discovered.get_config()
     if objective is not None:
         data["objective"] = (
             f"{getattr(objective, '__module__', '?')}.{getattr(objective, '__qualname__', repr(objective))}"
@@ -103,11 +106,6 @@ class Experiment:
         settings = familiar_keywords(settings, source="Experiment")
         if config is None:
             config = _with_isolation(settings)
-        #: The space a define-by-run objective declares (no ``search_space`` given); None for a declared space.
-        self.discovered: DiscoveredSpace | None = None
-        if isinstance(config, Mapping) and "search_space" not in config and objective is not None:
-            self.discovered = DiscoveredSpace()
-            config = define_by_run_config(dict(config), self.discovered, source="Experiment")
         if isinstance(config, Mapping):
             config = build_config(dict(config), source="Experiment")
         if objective is not None and not callable(objective):
@@ -156,16 +154,10 @@ class Experiment:
         data = dict(record.config)
         data.pop("objective", None)
         data.pop("storage", None)
-        discovered = stored_discovery(data)
-        source = f"stored config of {experiment_id}"
-        if discovered is None:
-            config = build_config(data, source=source)
-        else:
-            config = define_by_run_config(data, discovered, source=source)
+        config = build_config(data, source=f"stored config of {experiment_id}")
         if objective is None and config.trial.command is None and config.trial.function is None:
             objective = _unavailable_objective
         experiment = cls(config, objective=objective, format=record.format, warnings=record.warnings)
-        experiment.discovered = discovered
         experiment.id = experiment_id
         experiment._storage = store
         return experiment
@@ -188,7 +180,7 @@ class Experiment:
             self.storage.create_experiment(
                 self.id,
                 name=self.config.name or _objective_name(self.objective) or self.id,
-                config=_config_for_storage(self.config, self.objective, self.discovered),
+                config=_config_for_storage(self.config, self.objective),
                 format=self.format,
                 experiment_dir=str(Path(directory).expanduser().resolve()),
                 warnings=self.warnings,
@@ -259,11 +251,7 @@ class Experiment:
             if unknown:
                 raise ConfigError(f"resume: {unknown[0]!r} is not a limit (max_trials, max_duration, concurrency)")
             data = {k: v for k, v in record.config.items() if k not in ("objective", "storage")}
-            discovered = stored_discovery(data)
-            if discovered is None:
-                self.config = build_config({**data, **limits}, source=f"resume {self.id}")
-            else:
-                self.config = define_by_run_config({**data, **limits}, discovered, source=f"resume {self.id}")
+            self.config = build_config({**data, **limits}, source=f"resume {self.id}")
             changed = {key: getattr(self.config, key) for key in limits}
             self.storage.update_experiment(self.id, config={**record.config, **changed})
         if record.phase == Phase.DONE and not self._can_continue(record):
@@ -309,10 +297,6 @@ class Experiment:
             from tunelab.engine._shared import Workers
 
             kwargs["workers"] = Workers(join=join)
-        if self.discovered is not None:
-            # What the previous run of this experiment discovered, if any: storage has the latest.
-            stored = stored_discovery(self.storage.get_experiment(self.id).config)
-            kwargs["discovery"] = Discovery(stored if stored is not None else self.discovered)
         return Engine(**kwargs)
 
     def work(self, *, listener: Listener | None = None) -> Result:
@@ -348,7 +332,19 @@ class Experiment:
 
     @property
     def best_trial(self) -> TrialRecord | None:
-        return best_trial(self.trials, self.config.mode)
+        """The best trial; with several objectives the Pareto front's knee."""
+        return best_trial(self.trials, self.config.mode, self.config.objectives)
+
+    @property
+    def pareto_front(self) -> list[TrialRecord]:
+        """The trials of the Pareto front (several objectives), or the best trial alone (one)."""
+        return self._front(self.trials)
+
+    def _front(self, trials: list[TrialRecord]) -> list[TrialRecord]:
+        if self.config.objectives:
+            return pareto_front(trials, self.config.objectives)
+        best = best_trial(trials, self.config.mode)
+        return [] if best is None else [best]
 
     @property
     def best_params(self) -> dict[str, Any] | None:
@@ -357,13 +353,15 @@ class Experiment:
 
     @property
     def best_value(self) -> float | None:
+        """The best trial's value (None with several objectives: see :attr:`pareto_front`)."""
         best = self.best_trial
-        return None if best is None else best.value
+        return None if best is None or self.config.objectives else best.value
 
     def _result(self, raise_on_error: bool) -> Result:
         record = self.record
         trials = self.trials
-        best = best_trial(trials, self.config.mode)
+        best = best_trial(trials, self.config.mode, self.config.objectives)
+        several = bool(self.config.objectives)
         if raise_on_error and record.phase == Phase.ERROR:
             raise ExperimentFailed(f"experiment {record.id} ended in ERROR: {record.message}")
         return Result(
@@ -371,9 +369,11 @@ class Experiment:
             phase=record.phase,
             message=record.message,
             best_params=None if best is None else dict(best.params),
-            best_value=None if best is None else best.value,
+            best_value=None if best is None or several else best.value,
             best_trial=best,
             trials=trials,
+            pareto_front=self._front(trials),
+            best_values=None if best is None or not several or best.values is None else dict(best.values),
         )
 
 
@@ -434,11 +434,11 @@ DEFAULT_TRIALS = _DefaultTrials(20)
 
 def optimize(
     objective: Objective,
-    search_space: Any = None,
+    search_space: Any,
     *,
     tuner: str | Mapping[str, Any] = "auto",
     max_trials: int | None = DEFAULT_TRIALS,
-    mode: str = "min",
+    mode: str | None = None,
     concurrency: int = 1,
     seed: int | None = None,
     verbose: bool = True,
@@ -446,23 +446,21 @@ def optimize(
 ) -> Result:
     """Tune ``objective(params) -> value`` over ``search_space`` and return the result.
 
-    Without ``search_space`` the objective declares its parameters while it runs: it gets one
-    :class:`~tunelab.space.HyperParameters` argument (``hp.Float(...)``, ``trial.suggest_float(...)``).
-
     Each call runs in one of a few reused worker processes (crash-isolated; ``isolation="process"``
     forks one per call, ``isolation="inline"`` runs it in this process) and is stored like any
-    experiment; the other keyword arguments are those of :class:`Experiment`.
+    experiment; the other keyword arguments are those of :class:`Experiment`. ``mode`` is
+    ``"min"`` unless given; ``objectives={"accuracy": "max", "latency_ms": "min"}`` declares
+    several instead (the objective then returns a dict of them).
     """
     if max_trials is not DEFAULT_TRIALS or not given(settings, "max_trials"):
         settings["max_trials"] = max_trials
     if concurrency != 1 or not given(settings, "concurrency"):
         settings["concurrency"] = concurrency
-    if mode != "min" or not given(settings, "mode"):
+    if mode is not None:
         settings["mode"] = mode
-    if search_space is not None:
-        settings["search_space"] = search_space
     experiment = Experiment(
         objective=objective,
+        search_space=search_space,
         tuner=tuner,
         seed=seed,
         **settings,

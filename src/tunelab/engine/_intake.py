@@ -11,14 +11,14 @@ final result.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from tunelab._clock import Clock
-from tunelab.engine._attempt import Attempt, score
+from tunelab.engine._attempt import Attempt, Scoring, score
 from tunelab.engine._outcome import Scored, StopCause
 from tunelab.schedulers import Decision, Scheduler
+from tunelab.schedulers._base import Reported
 from tunelab.storage import IntermediateResult, Storage
-from tunelab.trial._channel import BadReport, Report, ReportKind
+from tunelab.trial._channel import BadReport, ReportKind
 
 logger = logging.getLogger("tunelab")
 
@@ -27,16 +27,20 @@ class Intake:
     """Reads attempts for one experiment; the engine's thread only."""
 
     def __init__(
-        self, storage: Storage, experiment_id: str, scheduler: Scheduler, clock: Clock, metric: str, grace: float
+        self,
+        storage: Storage,
+        experiment_id: str,
+        scheduler: Scheduler,
+        clock: Clock,
+        scoring: Scoring,
+        grace: float,
     ) -> None:
         self.storage = storage
         self.experiment_id = experiment_id
         self.scheduler = scheduler
         self.clock = clock
-        self.metric = metric
+        self.scoring = scoring
         self.grace = grace
-        #: Takes a define-by-run trial's space reports (the engine's discovery); None ignores them.
-        self.on_space: Callable[[Attempt, Report], None] | None = None
 
     def read(self, attempt: Attempt, *, exited: bool = False) -> None:
         """Take in what ``attempt`` reported since the last look (``exited``: it has ended, so nothing is decided)."""
@@ -49,22 +53,21 @@ class Intake:
                 if report.kind is ReportKind.FINAL:
                     attempt.final, attempt.final_before_stop = Scored(None, {}, report.reason), attempt.stop is None
                 continue
-            if report.kind is ReportKind.SPACE:
-                if self.on_space is not None:
-                    self.on_space(attempt, report)
-                continue
-            scored = score(report, self.metric)
+            scored = score(report, self.scoring)
             if report.kind is ReportKind.FINAL:
                 attempt.final, attempt.final_before_stop = scored, attempt.stop is None
                 continue
             step = report.step or 0
-            result = IntermediateResult(step, scored.value, scored.metrics, report.time, attempt.attempt)
+            result = IntermediateResult(
+                step, scored.value, scored.metrics, report.time, attempt.attempt, values=scored.values
+            )
             self.storage.add_intermediate(self.experiment_id, attempt.number, result)
             if scored.problem:
                 self._warn(attempt, f"step {step}: {scored.problem}")
             elif scored.value is not None:
                 attempt.last_intermediate, attempt.last_metrics = scored.value, scored.metrics
-                self._assess(attempt, step, scored.value, decides)
+                attempt.last_scored = scored
+                self._assess(attempt, step, scored.value if scored.values is None else scored.values, decides)
 
     def enforce(self, attempt: Attempt, timeout: float | None) -> None:
         """Stop an attempt past its ``trial.timeout``, or one that reached its budget and did not end by itself."""
@@ -77,7 +80,7 @@ class Intake:
             message = f"reached its budget ({attempt.budget}) and was stopped after {self.grace:g} s"
             attempt.stop_for(StopCause.BUDGET, message, self.grace)
 
-    def _assess(self, attempt: Attempt, step: int, value: float, decides: bool) -> None:
+    def _assess(self, attempt: Attempt, step: int, value: Reported, decides: bool) -> None:
         if attempt.stop is not None:  # being stopped already: what it reports now changes nothing
             return
         resource = step + 1

@@ -9,6 +9,7 @@ the experiment) it returns as a :class:`Settled`, so it never touches the engine
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,9 @@ class Ledger:
             raise ValueError("finish() needs a final state")
         note = self.note(number)
         message = f"{note}; {verdict.message}" if note and verdict.message else note or verdict.message
+        objectives: dict[str, Any] = {}
+        if verdict.values is not None or verdict.violation is not None:
+            objectives = {"values": verdict.values, "violation": verdict.violation}
         self.storage.update_trial(
             self.experiment_id,
             number,
@@ -127,10 +131,18 @@ class Ledger:
             metrics=dict(verdict.metrics),
             message=message,
             ended_at=self.clock.time(),
+            **objectives,
         )
-        self.tally.add(number, state, verdict.value, params, message)
-        self.scheduler.on_end(number, scheduler_outcome(state), verdict.value)
+        self.tally.add(number, state, verdict.value, params, message, verdict.values, verdict.violation)
+        told = self.told(verdict.value, verdict.values)
+        self.scheduler.on_end(number, scheduler_outcome(state), told)
         if state == TrialState.CANCELED:
             self.tuner.forget(number)
         else:
-            self.tuner.observe(number, verdict.value)
+            self.tuner.observe(number, told, violation=verdict.violation or 0.0)
+
+    def told(self, value: float | None, values: Mapping[str, float | None] | None) -> Any:
+        """What the tuner and the scheduler hear of a result: the value, or with several objectives each one's."""
+        if self.tuner.objectives is None:
+            return value
+        return None if value is None or values is None else dict(values)

@@ -54,6 +54,8 @@ class Scored:
     value: float | None
     metrics: Mapping[str, Any] = field(default_factory=dict)
     problem: str = ""
+    values: Mapping[str, float] | None = None  # several objectives: each one's value (``value`` is the first)
+    violation: float | None = None  # by how much it broke the constraints (None: there are none)
 
     @property
     def usable(self) -> bool:
@@ -69,6 +71,8 @@ class TrialEnd:
     final_before_stop: bool = True  # the final report was read before any stop was asked for
     last_intermediate: float | None = None  # the last finite intermediate value
     last_metrics: Mapping[str, Any] = field(default_factory=dict)  # and the metrics reported with it
+    last_values: Mapping[str, float] | None = None  # and its objective values, with several objectives
+    last_violation: float | None = None
     stop: StopCause | None = None
     stop_message: str = ""
 
@@ -81,6 +85,8 @@ class Verdict:
     value: float | None = None
     metrics: Mapping[str, Any] = field(default_factory=dict)
     message: str = ""
+    values: Mapping[str, float] | None = None
+    violation: float | None = None
 
     @property
     def failure(self) -> bool:
@@ -98,7 +104,7 @@ def classify(end: TrialEnd) -> Verdict:
         return Verdict(TrialState.CANCELED, message=end.stop_message or "canceled by the user")
     if final is not None and (end.final_before_stop or end.stop is None):
         if end.exit_code == 0 or end.stop is not None:
-            return Verdict(TrialState.SUCCEEDED, final.value, final.metrics)
+            return _valued(TrialState.SUCCEEDED, final)
         return Verdict(
             TrialState.FAILED, metrics=final.metrics, message=f"{_how(end.exit_code)} after reporting its final result"
         )
@@ -106,8 +112,8 @@ def classify(end: TrialEnd) -> Verdict:
         return Verdict(None, message=end.stop_message or "interrupted; runs again on resume")
     if end.stop is StopCause.SCHEDULER:
         if final is not None:
-            return Verdict(TrialState.EARLY_STOPPED, final.value, final.metrics, end.stop_message)
-        return Verdict(TrialState.EARLY_STOPPED, end.last_intermediate, end.last_metrics, end.stop_message)
+            return _valued(TrialState.EARLY_STOPPED, final, end.stop_message)
+        return _last(TrialState.EARLY_STOPPED, end, end.stop_message)
     if end.stop is StopCause.TIMEOUT:
         return Verdict(TrialState.FAILED, message=end.stop_message or "timed out")
     if end.exit_code != 0 and end.stop is None:
@@ -115,21 +121,25 @@ def classify(end: TrialEnd) -> Verdict:
     if end.final is not None and final is None:
         return Verdict(TrialState.FAILED, metrics=end.final.metrics, message=_unusable(end.final))
     if final is not None:
-        return Verdict(TrialState.SUCCEEDED, final.value, final.metrics, end.stop_message)
+        return _valued(TrialState.SUCCEEDED, final, end.stop_message)
     if end.stop is StopCause.BUDGET:
         if end.last_intermediate is not None:
-            return Verdict(TrialState.SUCCEEDED, end.last_intermediate, end.last_metrics, end.stop_message)
+            return _last(TrialState.SUCCEEDED, end, end.stop_message)
         return Verdict(
             TrialState.FAILED, message=f"{end.stop_message or 'stopped at its budget'}; {_how(end.exit_code)}"
         )
     if end.last_intermediate is not None:
-        return Verdict(
-            TrialState.SUCCEEDED,
-            end.last_intermediate,
-            end.last_metrics,
-            "no final result reported; the last intermediate result counts",
-        )
+        return _last(TrialState.SUCCEEDED, end, "no final result reported; the last intermediate result counts")
     return Verdict(TrialState.FAILED, message="exited without reporting a result (call tunelab.report_final)")
+
+
+def _valued(state: TrialState, final: Scored, message: str = "") -> Verdict:
+    return Verdict(state, final.value, final.metrics, message, final.values, final.violation)
+
+
+def _last(state: TrialState, end: TrialEnd, message: str) -> Verdict:
+    """Valued by the last intermediate result."""
+    return Verdict(state, end.last_intermediate, end.last_metrics, message, end.last_values, end.last_violation)
 
 
 def _unusable(final: Scored) -> str:

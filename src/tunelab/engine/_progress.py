@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from tunelab._atomic import write_json
-from tunelab.storage import Phase, TrialState, competes, is_better
+from tunelab.storage import KNEE_RULE, Phase, TrialState, competes, is_better
+from tunelab.storage._best import front_positions, value_losses
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Progress:
     best_params: dict[str, Any] | None = None
     best_number: int | None = None
     waiting_reason: str = ""
+    #: With several objectives: how many trials are on the Pareto front (``best_*`` is its knee, no single value).
+    front_size: int | None = None
 
     @property
     def finished(self) -> int:
@@ -43,9 +46,14 @@ class Listener(Protocol):
 
 @dataclass
 class Tally:
-    """Counts of ended trials and the best one, kept as trials end (no pass over the history)."""
+    """Counts of ended trials and the best one, kept as trials end (no pass over the history).
+
+    With ``objectives`` the best is the Pareto front of the competing trials (``front``, by
+    trial number) and its knee (``best_number`` and ``best_params``; ``best_value`` stays None).
+    """
 
     mode: str
+    objectives: Mapping[str, str] | None = None
     succeeded: int = 0
     failed: int = 0
     early_stopped: int = 0
@@ -54,8 +62,20 @@ class Tally:
     best_number: int | None = None
     best_value: float | None = None
     best_params: dict[str, Any] | None = None
+    #: Several objectives: every competing trial's number -> (values, losses, params), in number order.
+    competing: dict[int, tuple[dict[str, float], tuple[float, ...], dict[str, Any]]] = field(default_factory=dict)
+    front: list[int] = field(default_factory=list)
 
-    def add(self, number: int, state: TrialState, value: float | None, params: Mapping[str, Any], message: str) -> None:
+    def add(
+        self,
+        number: int,
+        state: TrialState,
+        value: float | None,
+        params: Mapping[str, Any],
+        message: str,
+        values: Mapping[str, float | None] | None = None,
+        violation: float | None = None,
+    ) -> None:
         if state == TrialState.SUCCEEDED:
             self.succeeded += 1
         elif state == TrialState.FAILED:
@@ -65,12 +85,37 @@ class Tally:
             self.early_stopped += 1
         elif state == TrialState.CANCELED:
             self.canceled += 1
-        if value is not None and competes(state, value):
+        if self.objectives is not None:
+            self._add_to_front(number, state, values, violation, params)
+        elif value is not None and competes(state, value):
             current = (
                 None if self.best_value is None or self.best_number is None else (self.best_value, self.best_number)
             )
             if is_better(value, number, current, self.mode):
                 self.best_number, self.best_value, self.best_params = number, value, dict(params)
+
+    def _add_to_front(
+        self,
+        number: int,
+        state: TrialState,
+        values: Mapping[str, float | None] | None,
+        violation: float | None,
+        params: Mapping[str, Any],
+    ) -> None:
+        losses = value_losses(values, self.objectives or {})
+        if state != TrialState.SUCCEEDED or losses is None or (violation is not None and violation > 0):
+            return
+        self.competing[number] = (
+            {k: float(v) for k, v in (values or {}).items() if v is not None},
+            losses,
+            dict(params),
+        )
+        self.competing = dict(sorted(self.competing.items()))
+        numbers = list(self.competing)
+        front, knee = front_positions([entry[1] for entry in self.competing.values()])
+        self.front = [numbers[i] for i in front]
+        if knee is not None:
+            self.best_number, self.best_params = numbers[knee], self.competing[numbers[knee]][2]
 
     @property
     def ended(self) -> int:
@@ -82,7 +127,7 @@ def write_best(directory: Path, experiment_id: str, tally: Tally, metric: str) -
     """``best_params.json``: the best trial under the one rule (:mod:`tunelab.storage._best`), written atomically."""
     if tally.best_number is None:
         return
-    artifact = {
+    artifact: dict[str, Any] = {
         "experiment_id": experiment_id,
         "trial": tally.best_number,
         "value": tally.best_value,
@@ -90,5 +135,19 @@ def write_best(directory: Path, experiment_id: str, tally: Tally, metric: str) -
         "metric": metric,
         "params": tally.best_params,
     }
+    if tally.objectives is not None:
+        # The front, and its knee as the suggested single choice (``trial``/``params``, which load_best reads).
+        knee = tally.competing[tally.best_number]
+        artifact = {
+            "experiment_id": experiment_id,
+            "objectives": dict(tally.objectives),
+            "trial": tally.best_number,
+            "values": knee[0],
+            "params": knee[2],
+            "rule": f"suggested single choice: {KNEE_RULE}",
+            "front": [
+                {"trial": n, "values": tally.competing[n][0], "params": tally.competing[n][2]} for n in tally.front
+            ],
+        }
     directory.mkdir(parents=True, exist_ok=True)
     write_json(directory / "best_params.json", artifact)

@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tunelab.engine._attempt import score
-from tunelab.engine._outcome import Scored, TrialEnd, Verdict, classify
+from tunelab.engine._outcome import Scored, StopCause, TrialEnd, Verdict, classify
 from tunelab.engine._setup import scheduler_outcome
 from tunelab.schedulers import NewTrial, Resume
 from tunelab.storage import IntermediateResult, TrialRecord, TrialState
@@ -49,11 +49,13 @@ def restore(engine: Engine) -> None:
         plan = stored_plan(record)
         engine.plans[number] = plan
         if record.state.is_final:
-            curve = [(r.step + 1, r.value) for r in record.intermediate]
+            curve = [(r.step + 1, engine.ledger.told(r.value, r.values)) for r in record.intermediate]
             value = record.value if record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) else None
-            engine.tuner.restore(number, params, value)
-            engine.scheduler.restore(number, params, curve, scheduler_outcome(record.state), value, plan)
-            engine.tally.add(number, record.state, record.value, params, record.message)
+            values = record.values if value is not None else None
+            told = engine.ledger.told(value, values)
+            engine.tuner.restore(number, params, told, violation=record.violation or 0.0)
+            engine.scheduler.restore(number, params, curve, scheduler_outcome(record.state), told, plan)
+            engine.tally.add(number, record.state, record.value, params, record.message, values, record.violation)
             continue
         engine.tuner.restore(number, params, pending=True)
         verdict, curve = _recover(engine, record) if record.state == TrialState.RUNNING else (None, [])
@@ -75,8 +77,7 @@ def _recover(engine: Engine, record: TrialRecord) -> tuple[Verdict | None, list[
     stored = len(record.intermediate)  # rows of this attempt already in storage
     seen = 0
     final: Scored | None = None
-    last: float | None = None
-    last_metrics: Mapping[str, Any] = {}
+    last: Scored | None = None
     curve: list[tuple[int, float | None]] = []
     for report in found.reports:
         if isinstance(report, BadReport):
@@ -87,25 +88,34 @@ def _recover(engine: Engine, record: TrialRecord) -> tuple[Verdict | None, list[
             if report.kind is ReportKind.FINAL:
                 final = Scored(None, {}, report.reason)
             continue
-        if report.kind is ReportKind.SPACE:  # what it declared was taken in when it ran, or it runs again
-            continue
-        scored = score(report, engine.config.metric)
+        scored = score(report, engine.intake.scoring)
         if report.kind is ReportKind.FINAL:
             final = scored
             continue
         seen += 1
-        curve.append(((report.step or 0) + 1, scored.value))
+        curve.append(((report.step or 0) + 1, engine.ledger.told(scored.value, scored.values)))
         if seen > stored:
-            result = IntermediateResult(report.step or 0, scored.value, scored.metrics, report.time, record.attempt)
+            result = IntermediateResult(
+                report.step or 0, scored.value, scored.metrics, report.time, record.attempt, values=scored.values
+            )
             engine.storage.add_intermediate(engine.experiment_id, record.number, result)
         if scored.usable:
-            last, last_metrics = scored.value, scored.metrics
+            last = scored
+    end = TrialEnd(
+        exit_code=0,
+        final=final,
+        last_intermediate=None if last is None else last.value,
+        last_metrics={} if last is None else last.metrics,
+        last_values=None if last is None else last.values,
+        last_violation=None if last is None else last.violation,
+    )
     if final is None:
         if record.budget is not None and last is not None and curve and curve[-1][0] >= record.budget:
             # It trained to its budget before the interruption: as when the engine sees it end at its budget.
-            return Verdict(TrialState.SUCCEEDED, last, last_metrics, "reached its budget before an interruption"), curve
+            verdict = classify(dataclasses.replace(end, stop=StopCause.BUDGET))
+            return dataclasses.replace(verdict, message="reached its budget before an interruption"), curve
         return None, curve  # interrupted before it finished: it runs again
-    verdict = classify(TrialEnd(exit_code=0, final=final, last_intermediate=last, last_metrics=last_metrics))
+    verdict = classify(end)
     if verdict.state == TrialState.SUCCEEDED:
-        verdict = Verdict(verdict.state, verdict.value, verdict.metrics, "recovered after an interruption")
+        verdict = dataclasses.replace(verdict, message="recovered after an interruption")
     return verdict, curve

@@ -69,11 +69,21 @@ class Workers:
             return
         if record.state.is_final:
             value = record.value if record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) else None
+            told = engine.ledger.told(value, record.values)
+            violation = record.violation or 0.0
             if seen is None:
-                engine.tuner.restore(record.number, record.params, value)
+                engine.tuner.restore(record.number, record.params, told, violation=violation)
             else:
-                engine.tuner.observe(record.number, value)
-            engine.tally.add(record.number, record.state, record.value, record.params, record.message)
+                engine.tuner.observe(record.number, told, violation=violation)
+            engine.tally.add(
+                record.number,
+                record.state,
+                record.value,
+                record.params,
+                record.message,
+                record.values,
+                record.violation,
+            )
         elif seen is None:
             engine.tuner.restore(record.number, record.params, pending=True)
         self._foreign[record.number] = record.state

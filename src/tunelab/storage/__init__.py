@@ -6,7 +6,16 @@ import os
 from pathlib import Path
 
 from tunelab.storage._base import Storage, TrialNumberTaken
-from tunelab.storage._best import best_trial, competes, is_better
+from tunelab.storage._best import (
+    KNEE_RULE,
+    best_trial,
+    competes,
+    is_better,
+    knee_trial,
+    objectives_of,
+    pareto_front,
+    trial_losses,
+)
 from tunelab.storage._records import (
     ExperimentRecord,
     IntermediateResult,
@@ -19,6 +28,7 @@ from tunelab.storage._records import (
 from tunelab.storage._sqlite import SCHEMA_VERSION, SQLiteStorage, StorageNotFound
 
 __all__ = [
+    "KNEE_RULE",
     "SCHEMA_VERSION",
     "ExperimentRecord",
     "IntermediateResult",
@@ -35,7 +45,11 @@ __all__ = [
     "competes",
     "default_storage_path",
     "is_better",
+    "knee_trial",
+    "objectives_of",
     "open_storage",
+    "pareto_front",
+    "trial_losses",
     "tunelab_home",
 ]
 

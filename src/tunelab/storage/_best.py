@@ -4,12 +4,17 @@ Only a trial that ended SUCCEEDED with a finite value competes: an early-stopped
 value is its last intermediate result (one epoch, one fold), not a finished score, and a
 failed or canceled trial has none. Among equal values the earlier trial (lower number) wins,
 so every reader of the same history names the same trial.
+
+With several objectives (``objectives`` in the config) "best" is the Pareto front of the
+finished, feasible trials (:func:`pareto_front`, computed with :mod:`tunelab.pareto`), and
+the single best trial, where one is asked for, is its knee (:func:`knee_trial`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from tunelab.storage._records import TrialRecord, TrialState
 
@@ -29,8 +34,12 @@ def is_better(value: float, number: int, than: tuple[float, int] | None, mode: s
     return number < best_number
 
 
-def best_trial(trials: Iterable[TrialRecord], mode: str) -> TrialRecord | None:
-    """The best of ``trials`` under the rule above, or None when none competes."""
+def best_trial(
+    trials: Iterable[TrialRecord], mode: str, objectives: Mapping[str, str] | None = None
+) -> TrialRecord | None:
+    """The best of ``trials`` under the rule above (the knee with ``objectives``), or None when none competes."""
+    if objectives:
+        return knee_trial(trials, objectives)
     best: TrialRecord | None = None
     key: tuple[float, int] | None = None
     for trial in trials:
@@ -38,3 +47,71 @@ def best_trial(trials: Iterable[TrialRecord], mode: str) -> TrialRecord | None:
             if is_better(trial.value, trial.number, key, mode):
                 best, key = trial, (trial.value, trial.number)
     return best
+
+
+# ---------------------------------------------------------------- several objectives
+#: How the one suggested choice among the front's trade-offs is picked (``best_params.json`` states it).
+KNEE_RULE = (
+    "the knee of the Pareto front: each objective scaled to [0, 1] over the front (best 0, worst 1), "
+    "the front trial closest to the ideal point (0, ..., 0); ties go to the lower trial number"
+)
+
+
+def objectives_of(config: Mapping[str, Any]) -> dict[str, str] | None:
+    """The objectives a stored config declares (name -> "min"/"max", in order); None for one objective (``mode``)."""
+    found = config.get("objectives")
+    return dict(found) if isinstance(found, Mapping) and found else None
+
+
+def value_losses(values: Mapping[str, float | None] | None, objectives: Mapping[str, str]) -> tuple[float, ...] | None:
+    """Objective values as losses (smaller is better), or None unless every objective's value is finite."""
+    if values is None:
+        return None
+    losses = []
+    for name, direction in objectives.items():
+        value = values.get(name)
+        if value is None or not math.isfinite(value):
+            return None
+        losses.append(value if direction == "min" else -value)
+    return tuple(losses)
+
+
+def trial_losses(trial: TrialRecord, objectives: Mapping[str, str]) -> tuple[float, ...] | None:
+    """A trial's values as losses, or None when it may not be on the front.
+
+    Only a trial that ended SUCCEEDED, met the constraints and has a finite value of every
+    objective competes, by the same rule as one objective's :func:`competes`.
+    """
+    if trial.state != TrialState.SUCCEEDED or not trial.feasible:
+        return None
+    return value_losses(trial.values, objectives)
+
+
+def front_positions(losses: Sequence[tuple[float, ...]]) -> tuple[list[int], int | None]:
+    """The positions in ``losses`` (competing trials in number order) on the front, and the knee's position."""
+    from tunelab.pareto import front_indices, knee_index
+
+    if not losses:
+        return [], None
+    return front_indices(losses), knee_index(losses)
+
+
+def _front(
+    trials: Iterable[TrialRecord], objectives: Mapping[str, str]
+) -> tuple[list[TrialRecord], TrialRecord | None]:
+    competing = sorted(
+        ((t, losses) for t in trials if (losses := trial_losses(t, objectives)) is not None),
+        key=lambda pair: pair[0].number,
+    )
+    front, knee = front_positions([losses for _, losses in competing])
+    return [competing[i][0] for i in front], None if knee is None else competing[knee][0]
+
+
+def pareto_front(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -> list[TrialRecord]:
+    """The competing trials no other competing trial dominates (equal ones all stay), by trial number."""
+    return _front(trials, objectives)[0]
+
+
+def knee_trial(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -> TrialRecord | None:
+    """The front's suggested single choice under :data:`KNEE_RULE`, or None when no trial competes."""
+    return _front(trials, objectives)[1]

@@ -76,12 +76,6 @@ class TrialContext:
         value, metrics = _split(value, metrics, self.result_labels)
         self._write(Report(ReportKind.FINAL, value, None, metrics, time.time(), self.attempt))
 
-    def declare(self, declarations: list[dict[str, Any]], drawn: dict[str, Any]) -> None:
-        """Tell the engine of parameters a define-by-run objective declared, and the values it drew for them."""
-        if self.trial_dir is None:  # outside an experiment nobody grows a space
-            return
-        self._write(Report(ReportKind.SPACE, None, None, {}, time.time(), self.attempt, tuple(declarations), drawn))
-
     def should_stop(self) -> bool:
         return self.trial_dir is not None and (self.trial_dir / STOP_FILE).exists()
 
@@ -149,13 +143,15 @@ def _number(value: Any) -> float | None:
 
 
 def _split(value: Any, metrics: dict[str, Any], labels: list[str]) -> tuple[float | None, dict[str, Any]]:
-    """Accept a number, NNI's ``{"default": v, ...}`` or Auptimizer's ``[v, x, y]`` with labels."""
+    """Accept a number, NNI's ``{"default": v, ...}``, Auptimizer's ``[v, x, y]`` with labels, or a dict of
+    several objectives' values (``{"accuracy": 0.93, "latency_ms": 12.1}``: no main value, every key a metric;
+    the engine reads the objectives the experiment declares from it, and fails the trial if one is missing)."""
     metrics = dict(metrics)
     if isinstance(value, dict):
-        if "default" not in value:
-            raise _ReportTypeError(f"tunelab: a dict result needs a 'default' key, got keys {sorted(map(str, value))}")
+        if not value:
+            raise _ReportTypeError("tunelab: a dict result needs a 'default' key or the objectives' values, got {}")
         metrics.update({str(k): v for k, v in value.items() if k != "default"})
-        value = value["default"]
+        value = value.get("default")
     elif isinstance(value, (list, tuple)):
         if not value:
             raise _ReportTypeError("tunelab: a list result needs at least the main value")
