@@ -234,6 +234,7 @@ class KerasTunerCalls:
     records: Any
     get_space: Any
     score_trial: Any
+    _check_objective_found: Any
 
     def _set_project_dir(self, directory: Any, project_name: Any) -> None:
         self._directory = directory
@@ -274,7 +275,12 @@ class KerasTunerCalls:
         return trial
 
     def update_trial(self, trial_id: str, metrics: Mapping[str, Any], step: int = 0) -> Any:
-        trial = self._kt.Oracle.update_trial(self, trial_id, metrics, step)
+        trial = self.trials[trial_id]
+        self._check_objective_found(metrics)
+        for name, value in metrics.items():
+            if not trial.metrics.exists(name):
+                trial.metrics.register(name, direction=_direction(self.objective, name))
+            trial.metrics.update(name, value, step=step)
         handle = self._handle(trial_id)
         if handle is not None and self.objective.has_value(metrics):
             with handle.context() as context:
