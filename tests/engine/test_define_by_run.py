@@ -95,3 +95,39 @@ def test_an_objective_that_declares_nothing_runs_once():
     result = optimize(lambda trial: 1.5, max_trials=5, seed=0, isolation="inline")
     assert result.phase is Phase.DONE and [t.value for t in result.trials] == [1.5]
     assert "exhausted" in result.message
+
+
+def with_budget(trial: HyperParameters) -> float:
+    value = by_run(trial)
+    for step in range(tunelab.get_budget(3)):
+        tunelab.report(value + 1.0 / (step + 1), step=step)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("tuner", "scheduler"),
+    [
+        ("random", None),
+        ("grid", None),
+        ("tpe", None),
+        ("gp", None),
+        ("evolution", None),
+        ("anneal", None),
+        ("cmaes", None),
+        ("auto", None),
+        ("random", {"name": "bohb", "args": {"max_budget": 9, "min_budget": 1, "random_fraction": 0.0}}),
+        ("tpe", {"name": "pbt", "args": {"population_size": 4, "perturbation_interval": 1}}),
+    ],
+)
+def test_every_tuner_and_proposing_scheduler_searches_a_discovered_conditional_space_in_parallel(tuner, scheduler):
+    settings = {} if scheduler is None else {"scheduler": scheduler}
+    result = optimize(
+        with_budget, max_trials=14, seed=4, tuner=tuner, concurrency=2, isolation="inline", verbose=False, **settings
+    )
+    assert result.phase is Phase.DONE, result.message
+    space = tunelab.space.parse_search_space(DECLARED)
+    assert all(t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED) for t in result.trials)
+    for trial in result.trials:
+        space.validate(trial.params)
+    if scheduler is None:  # a tuner's trials are distinct configurations
+        assert len({json.dumps(t.params, sort_keys=True) for t in result.trials}) == len(result.trials)

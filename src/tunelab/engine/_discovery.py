@@ -77,6 +77,7 @@ class Discovery:
         engine.storage.update_trial(engine.experiment_id, number, params=full)
         engine.tuner.forget(number)
         engine.tuner.restore(number, full, pending=True)
+        engine.scheduler.on_space(grown.space, {number: full})
         return full
 
     def _grow(self, engine: Engine) -> None:
@@ -91,8 +92,9 @@ class Discovery:
         keys = ", ".join(leaf.key for leaf in space.leaves)
         logger.info("the search space grew to %d parameters: %s", space.n_parameters, keys)
         tuner = build_tuner(engine.config)
+        completed: dict[int, dict[str, Any]] = {}
         for record in engine.storage.get_trials(engine.experiment_id):
-            params = self.space.params(self.space.values(record.params))
+            params = completed[record.number] = self.space.params(self.space.values(record.params))
             if record.state.is_final:
                 ok = record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)
                 value = record.value if ok else None
@@ -102,9 +104,7 @@ class Discovery:
                 tuner.restore(record.number, params, pending=True)
         engine.tuner = engine.ledger.tuner = tuner
         engine.exhausted = False
-        grow = getattr(engine.scheduler, "grow", None)
-        if callable(grow):
-            grow(space)
+        engine.scheduler.on_space(space, completed)
 
 
 def _known(space: DiscoveredSpace, name: str) -> bool:

@@ -39,11 +39,14 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 
 from tunelab.tuners._base import Mode, normalize_mode
+
+if TYPE_CHECKING:
+    from tunelab.space import SearchSpace
 
 #: A reported value as a scheduler gets it: a number (one objective), a mapping of objective
 #: name to number (several objectives), or None (no usable value).
@@ -167,6 +170,16 @@ class Scheduler:
 
     def on_unused(self, action: NewTrial | Resume) -> None:
         """An action from :meth:`next_trial` that the engine could not carry out (the tuner had nothing left)."""
+
+    def on_space(self, space: SearchSpace, params: Mapping[int, Mapping[str, Any]]) -> None:
+        """A define-by-run space grew, or trials drew values for parameters it had not given them.
+
+        ``params`` holds those trials' complete parameters now. Schedulers that propose from the
+        space (BOHB, PBT) extend it here.
+        """
+        for number, complete in params.items():
+            if number in self.trials:
+                self.trials[number].params = dict(complete)
 
     def on_result(self, number: int, resource: int, value: Reported) -> Decision:
         """An intermediate result; record it and decide."""
@@ -319,6 +332,10 @@ class Combined(Scheduler):
 
     def on_unused(self, action: NewTrial | Resume) -> None:
         self.scheduler.on_unused(action)
+
+    def on_space(self, space: SearchSpace, params: Mapping[int, Mapping[str, Any]]) -> None:
+        self.scheduler.on_space(space, params)
+        self.assessor.on_space(space, params)
 
     def on_result(self, number: int, resource: int, value: Reported) -> Decision:
         first = self.scheduler.on_result(number, resource, value)

@@ -95,6 +95,11 @@ class BOHBScheduler(HyperbandScheduler):
         self.min_bandwidth = check_float(label, "min_bandwidth", min_bandwidth, 0.0)
         self.model_proposals = 0
 
+    def on_space(self, space: SearchSpace, params: Mapping[int, Mapping[str, Any]]) -> None:
+        super().on_space(space, params)
+        if space != self.unit.space:
+            self.unit = UnitSpace(space)
+
     def _observations(self) -> dict[int, tuple[list[Mapping[str, Any]], list[float]]]:
         by_budget: dict[int, tuple[list[Mapping[str, Any]], list[float]]] = {}
         for view in self.trials.values():

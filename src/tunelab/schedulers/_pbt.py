@@ -146,6 +146,10 @@ class PBTScheduler(Scheduler):
         ended = sum(1 for n in self.latest.values() if not self.trials[n].running)
         return Wait(f"pbt: generation {self.generation} waits for its members ({ended} of {len(self.latest)} ended)")
 
+    def on_space(self, space: SearchSpace, params: Mapping[int, Mapping[str, Any]]) -> None:
+        super().on_space(space, params)
+        self.space = space
+
     def on_start(self, number: int, params: Mapping[str, Any], action: NewTrial | Resume) -> None:
         super().on_start(number, params, action)
         member = self._issued.pop(0)
