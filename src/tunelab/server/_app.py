@@ -124,6 +124,7 @@ def create_app(
                     elapsed=_elapsed(snap),
                     trials=len(snap.rows),
                     finished=sum(r.trial.state.is_final for r in snap.rows),
+                    failed=sum(r.trial.state == TrialState.FAILED for r in snap.rows),
                     max_trials=record.config.get("max_trials"),
                     best_value=None if best is None else best.value,
                     mode=mode,
@@ -163,7 +164,7 @@ def create_app(
             message=record.message,
             format=record.format,
             mode=mode,
-            metric=str(config.get("metric", "default")),
+            metric=metric_label(config),
             created_at=record.created_at,
             started_at=record.started_at,
             ended_at=record.ended_at,
@@ -468,8 +469,37 @@ def create_app(
     def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers=_PAGE_HEADERS)
 
+    swagger = _swagger_assets()
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        """FastAPI's Swagger UI over ``/api/openapi.json``, with its assets served from here (no CDN)."""
+        if swagger is None:
+            raise HTTPException(404, "the API docs need Swagger UI's files: pip install swagger-ui-bundle-v2")
+        return FileResponse(STATIC_DIR / "api-docs.html", headers=_DOCS_HEADERS)
+
+    if swagger is not None:
+        app.mount("/api/docs/assets", StaticFiles(directory=swagger), name="swagger-ui")
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def metric_label(config: Any) -> str:
+    """What charts call the objective: the reported key it is read from, or "value" (never "default")."""
+    metric = str(config.get("metric") or "default")
+    return "value" if metric == "default" else metric
+
+
+def _swagger_assets() -> Path | None:
+    """The folder of Swagger UI's files (the swagger-ui-bundle package), or None when it is not installed."""
+    import importlib
+
+    try:
+        bundle: Any = importlib.import_module("swagger_ui_bundle")
+    except ImportError:
+        return None
+    return Path(str(bundle.swagger_ui_path))
 
 
 _PAGE_HEADERS = {
@@ -563,3 +593,12 @@ def _log_path(trial_dir: str, experiment_dir: str, stream: Literal["stdout", "st
     if path.parent != folder or not path.is_file():
         return None
     return path
+
+
+#: The API docs page: Swagger UI sets style attributes, so inline styles are allowed there (scripts are not).
+_DOCS_HEADERS = {
+    **_PAGE_HEADERS,
+    "Content-Security-Policy": _PAGE_HEADERS["Content-Security-Policy"].replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}

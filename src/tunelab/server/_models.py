@@ -26,6 +26,7 @@ class ExperimentItem(BaseModel):
     elapsed: float
     trials: int
     finished: int
+    failed: int = Field(0, description="Trials that ended FAILED (all finished ones: the list shows a red badge).")
     max_trials: int | None
     best_value: float | str | None
     mode: str

@@ -64,6 +64,11 @@ function phaseBadge(e) {
   if (e.phase !== "RUNNING" || e.engine_alive !== false) return badge(e.phase);
   return h("span", { class: "badge STALE", title: engineNote(e) }, "running · engine not responding");
 }
+// Every finished trial failed (whatever the phase says): a red badge beside it.
+function allFailedBadge(e) {
+  if (!e.finished || e.failed !== e.finished) return null;
+  return h("span", { class: "badge FAILED all-failed", title: `all ${e.finished} finished trials failed` }, "all trials failed");
+}
 function engineNote(e) {
   const since = e.engine_silent_since ? " since " + when(e.engine_silent_since) : "";
   return `RUNNING (engine not responding${since}; \`tunelab resume ${e.id}\` continues it)`;
@@ -114,7 +119,7 @@ async function listPage(view) {
     clear(table, items.length ? items.map(e => h("tr", {},
       h("td", { class: "mono" }, h("a", { href: "#/e/" + enc(e.id) }, e.id)),
       h("td", {}, h("a", { href: "#/e/" + enc(e.id) }, e.name)),
-      h("td", {}, phaseBadge(e)),
+      h("td", {}, phaseBadge(e), allFailedBadge(e)),
       h("td", { class: "num" }, `${e.finished}${e.max_trials ? " / " + e.max_trials : ""}`),
       h("td", { class: "num" }, val(e.best_value)),
       h("td", { class: "num" }, duration(e.elapsed)),
@@ -498,10 +503,11 @@ async function trialPage(view, id, number) {
     logs: { stdout: h("pre", { class: "log", id: "log-stdout" }), stderr: h("pre", { class: "log stderr hidden", id: "log-stderr" }) },
     logInfo: h("span", { class: "muted small" }), follow: h("input", { type: "checkbox", checked: true, id: "follow" }),
   };
-  const tabs = ["stdout", "stderr"].map(s => h("span", { class: "tab" + (s === "stdout" ? " on" : ""), "data-stream": s, onclick: ev => {
-    st.stream = s; tabs.forEach(t => t.classList.toggle("on", t === ev.target));
+  const tabs = ["stdout", "stderr"].map(s => h("span", { class: "tab" + (s === "stdout" ? " on" : ""), "data-stream": s, onclick: () => st.showStream(s) }, s));
+  st.showStream = s => {
+    st.stream = s; tabs.forEach(t => t.classList.toggle("on", t.dataset.stream === s));
     el.logs.stdout.classList.toggle("hidden", s !== "stdout"); el.logs.stderr.classList.toggle("hidden", s !== "stderr"); showLogInfo(st);
-  } }, s));
+  };
   el.metricSelect.addEventListener("change", () => drawTrialCurve(st));
   clear(view, el.title,
     h("div", { class: "grid2" }, panel("Parameters", h("table", { class: "kv" }, el.params)), panel("Metrics", h("table", { class: "kv" }, el.metrics))),
@@ -519,6 +525,8 @@ async function refreshTrial(st) {
   if (page !== st) return;
   const wasEnded = st.ended;
   st.trial = t; st.ended = !["RUNNING", "WAITING"].includes(t.state);
+  // A failed trial's page opens on its stderr (where the reason is), once; the user's choice stands after.
+  if (t.state === "FAILED" && !st.openedOnFailure) { st.openedOnFailure = true; st.showStream("stderr"); }
   const el = st.el;
   clear(el.title, h("h1", {}, `Trial ${t.number}`), badge(t.state), h("span", { class: "msg" }, t.message || t.wait_reason),
     h("span", { class: "muted small" }, `attempt ${t.attempt} · seed ${t.seed ?? "–"}${lineage(t)} · ${duration(t.duration)}`),

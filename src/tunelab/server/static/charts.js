@@ -29,10 +29,12 @@ const Charts = (() => {
     return { ctx, w, h };
   }
 
-  function niceTicks(lo, hi, count) {
+  // Round ticks; on an integer axis (every value an integer) only integers, at least 1 apart.
+  function niceTicks(lo, hi, count, integer) {
     if (!(hi > lo)) { const d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
     const raw = (hi - lo) / Math.max(1, count), mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 2.5, 5, 10].map(s => s * mag).find(s => s >= raw) || raw;
+    let step = [1, 2, 2.5, 5, 10].filter(s => !integer || s !== 2.5).map(s => s * mag).find(s => s >= raw) || raw;
+    if (integer) step = Math.max(1, Math.round(step));
     const ticks = [];
     for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
     return ticks;
@@ -66,7 +68,8 @@ const Charts = (() => {
     if (max === min) { const d = Math.abs(min) * 0.1 || 1; min -= d; max += d; }
     const pad = (max - min) * 0.04; min -= pad; max += pad;
     const f = v => lo + (hi - lo) * ((v - min) / (max - min));
-    return { f, ticks: niceTicks(min, max, Math.max(2, Math.round(Math.abs(hi - lo) / 60))), label: fmt, min, max };
+    const integer = finite.length > 0 && finite.every(Number.isInteger);
+    return { f, ticks: niceTicks(min, max, Math.max(2, Math.round(Math.abs(hi - lo) / 60)), integer), label: fmt, min, max };
   }
 
   // ------------------------------------------------------------------ hover + click
@@ -271,5 +274,5 @@ const Charts = (() => {
     attach(canvas, { rects, tip: opts.tip, click: opts.click });
   }
 
-  return { xy, parallel, timeline, fmt, PALETTE, ramp };
+  return { xy, parallel, timeline, fmt, scale, PALETTE, ramp };
 })();
