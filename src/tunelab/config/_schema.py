@@ -70,6 +70,8 @@ class ReplicaConfig(_Strict):
     #: None runs ``trial.command``.
     command: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    #: GPUs of each of these processes on the Ray runner (its placement-group bundle); locally, the trial's are shared.
+    gpus: float = Field(default=0.0, ge=0)
 
 
 class DistributedConfig(_Strict):

@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config, import_function
+from tunelab.engine._discovery import CONFIG_KEY as DISCOVERED_KEY
+from tunelab.engine._discovery import Discovery, define_by_run_config, stored_discovery
 from tunelab.engine._familiar import familiar_keywords, given
 from tunelab.engine._loop import Engine
 from tunelab.engine._progress import Listener
 from tunelab.engine._result import short_repr, summary, trials_dataframe
 from tunelab.errors import ConfigError, ExperimentFailed, StorageError
 from tunelab.runners import is_same_process_alive
+from tunelab.space import DiscoveredSpace
 from tunelab.storage import (
     ExperimentRecord,
     Phase,
@@ -31,7 +34,7 @@ from tunelab.storage import (
 if TYPE_CHECKING:
     from tunelab.server import ServeOptions
 
-Objective = Callable[[dict[str, Any]], Any]
+Objective = Callable[[Any], Any]  # params -> value, or a HyperParameters -> value (define-by-run)
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -75,9 +78,13 @@ class Result:
         return trials_dataframe(self.trials)
 
 
-def _config_for_storage(config: ExperimentConfig, objective: Objective | None) -> dict[str, Any]:
+def _config_for_storage(
+    config: ExperimentConfig, objective: Objective | None, discovered: DiscoveredSpace | None = None
+) -> dict[str, Any]:
     data = config.model_dump(mode="json", exclude={"search_space"})
     data["search_space"] = config.space().describe()
+    if discovered is not None:
+        data[DISCOVERED_KEY] = discovered.get_config()
     if objective is not None:
         data["objective"] = (
             f"{getattr(objective, '__module__', '?')}.{getattr(objective, '__qualname__', repr(objective))}"
@@ -106,6 +113,11 @@ class Experiment:
         settings = familiar_keywords(settings, source="Experiment")
         if config is None:
             config = _with_isolation(settings)
+        #: The space a define-by-run objective declares (no ``search_space`` given); None for a declared space.
+        self.discovered: DiscoveredSpace | None = None
+        if isinstance(config, Mapping) and "search_space" not in config and objective is not None:
+            self.discovered = DiscoveredSpace()
+            config = define_by_run_config(dict(config), self.discovered, source="Experiment")
         if isinstance(config, Mapping):
             config = build_config(dict(config), source="Experiment")
         if objective is not None and not callable(objective):
@@ -154,10 +166,16 @@ class Experiment:
         data = dict(record.config)
         data.pop("objective", None)
         data.pop("storage", None)
-        config = build_config(data, source=f"stored config of {experiment_id}")
+        discovered = stored_discovery(data)
+        source = f"stored config of {experiment_id}"
+        if discovered is None:
+            config = build_config(data, source=source)
+        else:
+            config = define_by_run_config(data, discovered, source=source)
         if objective is None and config.trial.command is None and config.trial.function is None:
             objective = _unavailable_objective
         experiment = cls(config, objective=objective, format=record.format, warnings=record.warnings)
+        experiment.discovered = discovered
         experiment.id = experiment_id
         experiment._storage = store
         return experiment
@@ -180,7 +198,7 @@ class Experiment:
             self.storage.create_experiment(
                 self.id,
                 name=self.config.name or _objective_name(self.objective) or self.id,
-                config=_config_for_storage(self.config, self.objective),
+                config=_config_for_storage(self.config, self.objective, self.discovered),
                 format=self.format,
                 experiment_dir=str(Path(directory).expanduser().resolve()),
                 warnings=self.warnings,
@@ -251,7 +269,11 @@ class Experiment:
             if unknown:
                 raise ConfigError(f"resume: {unknown[0]!r} is not a limit (max_trials, max_duration, concurrency)")
             data = {k: v for k, v in record.config.items() if k not in ("objective", "storage")}
-            self.config = build_config({**data, **limits}, source=f"resume {self.id}")
+            discovered = stored_discovery(data)
+            if discovered is None:
+                self.config = build_config({**data, **limits}, source=f"resume {self.id}")
+            else:
+                self.config = define_by_run_config({**data, **limits}, discovered, source=f"resume {self.id}")
             changed = {key: getattr(self.config, key) for key in limits}
             self.storage.update_experiment(self.id, config={**record.config, **changed})
         if record.phase == Phase.DONE and not self._can_continue(record):
@@ -297,6 +319,10 @@ class Experiment:
             from tunelab.engine._shared import Workers
 
             kwargs["workers"] = Workers(join=join)
+        if self.discovered is not None:
+            # What the previous run of this experiment discovered, if any: storage has the latest.
+            stored = stored_discovery(self.storage.get_experiment(self.id).config)
+            kwargs["discovery"] = Discovery(stored if stored is not None else self.discovered)
         return Engine(**kwargs)
 
     def work(self, *, listener: Listener | None = None) -> Result:
@@ -434,7 +460,7 @@ DEFAULT_TRIALS = _DefaultTrials(20)
 
 def optimize(
     objective: Objective,
-    search_space: Any,
+    search_space: Any = None,
     *,
     tuner: str | Mapping[str, Any] = "auto",
     max_trials: int | None = DEFAULT_TRIALS,
@@ -445,6 +471,9 @@ def optimize(
     **settings: Any,
 ) -> Result:
     """Tune ``objective(params) -> value`` over ``search_space`` and return the result.
+
+    Without ``search_space`` the objective declares its parameters while it runs: it gets one
+    :class:`~tunelab.space.HyperParameters` argument (``hp.Float(...)``, ``trial.suggest_float(...)``).
 
     Each call runs in one of a few reused worker processes (crash-isolated; ``isolation="process"``
     forks one per call, ``isolation="inline"`` runs it in this process) and is stored like any
@@ -458,9 +487,10 @@ def optimize(
         settings["concurrency"] = concurrency
     if mode is not None:
         settings["mode"] = mode
+    if search_space is not None:
+        settings["search_space"] = search_space
     experiment = Experiment(
         objective=objective,
-        search_space=search_space,
         tuner=tuner,
         seed=seed,
         **settings,

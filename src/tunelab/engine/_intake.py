@@ -11,6 +11,7 @@ final result.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from tunelab._clock import Clock
 from tunelab.engine._attempt import Attempt, Scoring, score
@@ -18,7 +19,7 @@ from tunelab.engine._outcome import Scored, StopCause
 from tunelab.schedulers import Decision, Scheduler
 from tunelab.schedulers._base import Reported
 from tunelab.storage import IntermediateResult, Storage
-from tunelab.trial._channel import BadReport, ReportKind
+from tunelab.trial._channel import BadReport, Report, ReportKind
 
 logger = logging.getLogger("tunelab")
 
@@ -41,6 +42,8 @@ class Intake:
         self.clock = clock
         self.scoring = scoring
         self.grace = grace
+        #: Takes a define-by-run trial's space reports (the engine's discovery); None ignores them.
+        self.on_space: Callable[[Attempt, Report], None] | None = None
 
     def read(self, attempt: Attempt, *, exited: bool = False) -> None:
         """Take in what ``attempt`` reported since the last look (``exited``: it has ended, so nothing is decided)."""
@@ -52,6 +55,10 @@ class Intake:
                 self._warn(attempt, f"report ignored: {report.reason}")
                 if report.kind is ReportKind.FINAL:
                     attempt.final, attempt.final_before_stop = Scored(None, {}, report.reason), attempt.stop is None
+                continue
+            if report.kind is ReportKind.SPACE:
+                if self.on_space is not None:
+                    self.on_space(attempt, report)
                 continue
             scored = score(report, self.scoring)
             if report.kind is ReportKind.FINAL:

@@ -88,6 +88,8 @@ def _recover(engine: Engine, record: TrialRecord) -> tuple[Verdict | None, list[
             if report.kind is ReportKind.FINAL:
                 final = Scored(None, {}, report.reason)
             continue
+        if report.kind is ReportKind.SPACE:  # what it declared was taken in when it ran, or it runs again
+            continue
         scored = score(report, engine.intake.scoring)
         if report.kind is ReportKind.FINAL:
             final = scored

@@ -17,7 +17,11 @@ def trial_seed(experiment_seed: int, number: int) -> int:
 
 
 def build_tuner(config: ExperimentConfig) -> Tuner:
-    """The configured tuner; tuners that plan by budget (``auto``) also get the limits."""
+    """The configured tuner; tuners that plan by budget (``auto``) also get the limits.
+
+    A define-by-run experiment before any parameter is declared has an empty space: random
+    search proposes its one (empty) configuration until the space grows.
+    """
     args = dict(config.tuner.args)
     # NNI puts the seed among the tuner's classArgs; the experiment's seed wins when both are set.
     seed = config.seed if config.seed is not None else args.pop("seed", None)
@@ -27,8 +31,11 @@ def build_tuner(config: ExperimentConfig) -> Tuner:
         args.setdefault("max_trials", config.max_trials)
     if "concurrency" in accepted:
         args.setdefault("concurrency", config.concurrency)
+    space = config.space()
+    if not space:
+        return create_tuner("random", space, mode=config.mode, seed=seed)
     mode = None if config.objectives else config.mode  # several objectives carry their own directions
-    return create_tuner(config.tuner.name, config.space(), mode=mode, seed=seed, objectives=config.objectives, **args)
+    return create_tuner(config.tuner.name, space, mode=mode, seed=seed, objectives=config.objectives, **args)
 
 
 def scheduler_outcome(state: TrialState) -> Outcome:

@@ -76,6 +76,12 @@ class TrialContext:
         value, metrics = _split(value, metrics, self.result_labels)
         self._write(Report(ReportKind.FINAL, value, None, metrics, time.time(), self.attempt))
 
+    def declare(self, declarations: list[dict[str, Any]], drawn: dict[str, Any]) -> None:
+        """Tell the engine of parameters a define-by-run objective declared, and the values it drew for them."""
+        if self.trial_dir is None:  # outside an experiment nobody grows a space
+            return
+        self._write(Report(ReportKind.SPACE, None, None, {}, time.time(), self.attempt, tuple(declarations), drawn))
+
     def should_stop(self) -> bool:
         return self.trial_dir is not None and (self.trial_dir / STOP_FILE).exists()
 
