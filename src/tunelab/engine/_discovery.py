@@ -14,7 +14,8 @@ is built for one space, as before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig
@@ -24,6 +25,7 @@ from tunelab.space.hyperparameters import deserialize
 from tunelab.storage import TrialState
 from tunelab.trial._channel import Report
 from tunelab.trial._define_by_run import DefineByRun
+from tunelab.tuners import Tuner
 
 if TYPE_CHECKING:
     from tunelab.engine._loop import Engine
@@ -91,20 +93,51 @@ class Discovery:
         engine.storage.update_experiment(engine.experiment_id, config=stored)
         keys = ", ".join(leaf.key for leaf in space.leaves)
         logger.info("the search space grew to %d parameters: %s", space.n_parameters, keys)
-        tuner = build_tuner(engine.config)
-        completed: dict[int, dict[str, Any]] = {}
+        several = engine.tuner.objectives is not None
+        trials = []
         for record in engine.storage.get_trials(engine.experiment_id):
-            params = completed[record.number] = self.space.params(self.space.values(record.params))
-            if record.state.is_final:
-                ok = record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)
-                value = record.value if ok else None
-                told = value if tuner.objectives is None else (dict(record.values) if ok and record.values else None)
-                tuner.restore(record.number, params, told, violation=record.violation or 0.0)
+            ok = record.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)
+            told: Any
+            if several:
+                told = dict(record.values) if ok and record.values else None
             else:
-                tuner.restore(record.number, params, pending=True)
+                told = record.value if ok else None
+            pending = not record.state.is_final
+            trials.append(Replayed(record.number, record.params, told, record.violation or 0.0, pending))
+        tuner, completed = rebuild_tuner(lambda _: build_tuner(engine.config), self.space, trials)
         engine.tuner = engine.ledger.tuner = tuner
         engine.exhausted = False
         engine.scheduler.on_space(space, completed)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A trial so far, as a rebuilt tuner hears of it: its result (None if it failed), or that it is pending."""
+
+    number: int
+    params: Mapping[str, Any]
+    value: Any = None
+    violation: float = 0.0
+    pending: bool = False
+
+
+def rebuild_tuner(
+    make: Callable[[SearchSpace], Tuner], space: DiscoveredSpace, trials: Iterable[Replayed]
+) -> tuple[Tuner, dict[int, dict[str, Any]]]:
+    """A tuner built by ``make`` for the grown ``space``, told every trial so far; and their complete parameters.
+
+    A trial's parameters from before the space grew lack what was declared since: each is
+    given its default (the trial did not use it), so every configuration is one of the new space.
+    """
+    tuner = make(space.space)
+    completed: dict[int, dict[str, Any]] = {}
+    for trial in trials:
+        params = completed[trial.number] = space.params(space.values(trial.params))
+        if trial.pending:
+            tuner.restore(trial.number, params, pending=True)
+        else:
+            tuner.restore(trial.number, params, trial.value, violation=trial.violation)
+    return tuner, completed
 
 
 def _known(space: DiscoveredSpace, name: str) -> bool:

@@ -113,6 +113,29 @@ def run(tuner: Tuner, loss: Callable[[dict[str, Any]], float], n: int) -> list[d
     return suggested
 
 
+def _grow_x(hp: Any) -> None:
+    hp.Float("x", -2.0, 2.0)
+
+
+def _grow_conditional(hp: Any) -> None:
+    hp.Choice("kind", ["a", "b"])
+    with hp.conditional_scope("kind", ["b"]):
+        hp.Int("y", 1, 4)
+    hp.Boolean("flag")
+
+
+def _grow_z(hp: Any) -> None:
+    hp.suggest_float("z", 1e-3, 1.0, log=True)
+
+
+#: A define-by-run space in three stages: a float, then a conditional choice and a boolean, then a log float.
+_GROWTH = [_grow_x, _grow_conditional, _grow_z]
+
+
+def _grown_loss(values: Mapping[str, Any]) -> float:
+    return values["x"] ** 2 + (values.get("y", 0) if values.get("kind") == "b" else 0.5) + values.get("z", 0.1)
+
+
 class TunerContract:
     """The checks every tuner passes; subclass it with a ``make_tuner`` fixture (see the module docstring)."""
 
@@ -120,6 +143,34 @@ class TunerContract:
     def beats_random_search(self) -> bool:
         """Whether the tuner should beat random search on an easy function (False for baselines)."""
         return True
+
+    def test_a_space_declared_by_run_grows_between_suggestions(self, make_tuner: TunerFactory) -> None:
+        """Define-by-run: the engine rebuilds the tuner on each grown space with the trials so far (two pending)."""
+        from tunelab.engine._discovery import Replayed, rebuild_tuner
+        from tunelab.space import DiscoveredSpace
+
+        trials: dict[int, Replayed] = {}
+        space = DiscoveredSpace()
+        tuner = None
+        for step in range(len(_GROWTH)):
+            hp = space.hyperparameters()
+            for earlier in _GROWTH[: step + 1]:
+                earlier(hp)
+            space = space.grown(hp.space)
+            tuner, _ = rebuild_tuner(lambda grown, seed=step: make_tuner(grown, seed=seed), space, trials.values())
+            fresh = [tuner.suggest() for _ in range(2)]  # pending together: no duplicates (constant liar)
+            for trial_id, params in fresh:
+                tuner.space.validate(params)
+                trials[trial_id] = Replayed(trial_id, params, pending=True)
+            for trial_id, params in fresh[:1] + [tuner.suggest() for _ in range(3)]:
+                tuner.space.validate(params)
+                loss = _grown_loss(space.values(params))
+                if trial_id in tuner.pending:
+                    tuner.observe(trial_id, loss)
+                trials[trial_id] = Replayed(trial_id, params, loss)
+        assert tuner is not None and [leaf.key for leaf in tuner.space.leaves] == ["x", "kind", "kind/b/y", "flag", "z"]
+        seen = [json.dumps(t.params, sort_keys=True) for t in trials.values()]
+        assert len(set(seen)) == len(seen)
 
     def test_every_parameter_type_stays_inside_the_space(self, make_tuner: TunerFactory) -> None:
         tuner = make_tuner(MIXED_SPACE, seed=3)
