@@ -112,7 +112,7 @@ def test_declarations_map_onto_the_space_model_and_back():
             "lr": tunelab.hp.loguniform(1e-4, 1e-1),
             "d": tunelab.hp.quniform(0, 0.5, 0.1),
             "m": {"_type": "choice", "_value": ["x", {"_name": "y", "u": {"_type": "randint", "_value": [1, 5]}}]},
-            "flag": tunelab.hp.choice([False, True]),
+            "flag": tunelab.hp.choice([True, False]),
             "f": 3,
         }
     )

@@ -391,10 +391,10 @@ class Boolean(HyperParameter):
             raise self._fail(f"default must be True or False, got {show(default)}")
 
     def domain(self) -> Domain:
-        return ChoiceDomain((False, True))
+        return ChoiceDomain((True, False))  # KerasTuner's order (Boolean.values)
 
     def discrete_values(self) -> list[Any] | None:
-        return [False, True]
+        return [True, False]
 
 
 class Fixed(HyperParameter):
