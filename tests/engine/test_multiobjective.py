@@ -174,3 +174,47 @@ def test_resume_after_an_interruption_keeps_the_front(fake):
     trials = exp.trials
     assert {t.number: t.values for t in trials if t.number in before} == before  # finished ones kept exactly
     assert [t.number for t in exp.experiment.pareto_front] == list(range(10))
+
+
+def test_tunelab_best_lists_the_whole_front_with_the_knee(fake):
+    from click.testing import CliRunner
+
+    from tunelab.cli import main
+
+    exp = fake(tradeoff, search_space=SPACE, tuner="random", seed=3, max_trials=5, objectives=OBJECTIVES)
+    exp.run()
+    url = str(exp.storage.path)
+    result = CliRunner().invoke(main, ["best", exp.id, "--storage", url, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    knee = exp.experiment.best_trial
+    assert knee is not None and data["trial"] == knee.number and data["params"] == knee.params
+    assert [e["trial"] for e in data["front"]] == list(range(5)) and data["objectives"] == OBJECTIVES
+    assert data["front"][0]["metrics"] == {"note": "extra"} and data["rule"].endswith(KNEE_RULE)
+    text = CliRunner().invoke(main, ["best", exp.id, "--storage", url])
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[0].startswith("Pareto front: 5 trials of 5 that succeeded; accuracy (max), size (min)")
+    assert sum("<- suggested (knee)" in line for line in lines) == 1
+    assert f"  trial {knee.number}: accuracy=" in text.output
+
+
+def test_tunelab_best_without_a_feasible_trial_is_an_error(fake):
+    from click.testing import CliRunner
+
+    from tunelab.cli import main
+
+    exp = fake(
+        lambda job: FakeTrial(raw_lines=[final(1.0, accuracy=0.5, size=1.0, model_mb=80.0)]),
+        search_space=SPACE,
+        tuner="random",
+        max_trials=2,
+        objectives=OBJECTIVES,
+        constraints={"model_mb": "<= 50"},
+    )
+    record = exp.run()
+    assert record.phase == Phase.ERROR  # nothing feasible was found: not DONE
+    assert record.message == "no trial met the constraints: all 2 trials that succeeded broke them"
+    result = CliRunner().invoke(main, ["best", exp.id, "--storage", str(exp.storage.path)])
+    assert result.exit_code != 0
+    assert "no successful feasible trial yet (2 succeeded but broke the constraints)" in result.output

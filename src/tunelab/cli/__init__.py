@@ -553,16 +553,24 @@ def delete(experiment_id: str, storage: str | None, yes: bool) -> None:
 def best(experiment_id: str, storage: str | None, as_json: bool) -> None:
     """The best parameters and value found so far.
 
-    Only trials that SUCCEEDED count; ties go to the earlier trial.
+    Only trials that SUCCEEDED count; ties go to the earlier trial. With several objectives:
+    every trial of the Pareto front (succeeded, within the constraints), the knee suggested.
 
     Example: tunelab best latest --json
     """
-    from tunelab.storage import TrialState, best_trial, open_storage
+    from tunelab.storage import TrialState, best_trial, objectives_of, open_storage
 
     store = open_storage(storage, create=False)
     record = resolve_experiment(store, experiment_id, storage)
     experiment_id = record.id
     trials = store.get_trials(experiment_id)
+    objectives = objectives_of(record.config)
+    if objectives:  # several objectives: the whole Pareto front, the knee suggested
+        from tunelab.cli._front import front_data, front_lines
+
+        front = front_data(record, trials, objectives)
+        click.echo(json.dumps(front, indent=2, default=str) if as_json else "\n".join(front_lines(front)))
+        return
     trial = best_trial(trials, str(record.config.get("mode", "min")))
     if trial is None:
         partial = sum(t.state == TrialState.EARLY_STOPPED for t in trials)

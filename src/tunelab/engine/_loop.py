@@ -179,6 +179,7 @@ class Engine:
             succeeded=self.tally.succeeded,
             failed=self.tally.failed,
             first_failure=self.tally.first_failure,
+            infeasible=self.tally.infeasible,
         )
         return self._end(phase, message)
 

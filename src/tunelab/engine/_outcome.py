@@ -163,8 +163,17 @@ def failure_action(failures: int, retries: int, ignore: bool) -> FailureAction:
     return FailureAction.FAIL if ignore else FailureAction.ABORT
 
 
-def final_phase(phase: Phase, message: str, *, succeeded: int, failed: int, first_failure: str) -> tuple[Phase, str]:
-    """An experiment that would end DONE with no successful trial ends in ERROR: nothing was found."""
+def final_phase(
+    phase: Phase, message: str, *, succeeded: int, failed: int, first_failure: str, infeasible: int = 0
+) -> tuple[Phase, str]:
+    """An experiment that would end DONE with no successful trial ends in ERROR: nothing was found.
+
+    ``infeasible``: how many of the ``succeeded`` broke the constraints (several objectives);
+    when all did, no trial can be on the Pareto front, and that is nothing found too.
+    """
+    if phase == Phase.DONE and succeeded > 0 and infeasible >= succeeded:
+        many = f"all {succeeded} trials that succeeded" if succeeded > 1 else "the only trial that succeeded"
+        return Phase.ERROR, f"no trial met the constraints: {many} broke them"
     if phase != Phase.DONE or succeeded > 0:
         return phase, message
     if failed:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tunelab._atomic import write_json
-from tunelab.storage import KNEE_RULE, Phase, TrialState, competes, is_better
-from tunelab.storage._best import front_positions, value_losses
+from tunelab.storage import Phase, TrialState, competes, is_better
+from tunelab.storage._best import front_positions, front_summary, value_losses
 
 
 @dataclass
@@ -65,6 +65,7 @@ class Tally:
     #: Several objectives: every competing trial's number -> (values, losses, params), in number order.
     competing: dict[int, tuple[dict[str, float], tuple[float, ...], dict[str, Any]]] = field(default_factory=dict)
     front: list[int] = field(default_factory=list)
+    _infeasible: int = 0
 
     def add(
         self,
@@ -102,6 +103,8 @@ class Tally:
         violation: float | None,
         params: Mapping[str, Any],
     ) -> None:
+        if state == TrialState.SUCCEEDED and violation is not None and violation > 0:
+            self._infeasible += 1
         losses = value_losses(values, self.objectives or {})
         if state != TrialState.SUCCEEDED or losses is None or (violation is not None and violation > 0):
             return
@@ -116,6 +119,11 @@ class Tally:
         self.front = [numbers[i] for i in front]
         if knee is not None:
             self.best_number, self.best_params = numbers[knee], self.competing[numbers[knee]][2]
+
+    @property
+    def infeasible(self) -> int:
+        """Succeeded trials that broke the constraints (several objectives), counted as they end."""
+        return self._infeasible
 
     @property
     def ended(self) -> int:
@@ -136,18 +144,7 @@ def write_best(directory: Path, experiment_id: str, tally: Tally, metric: str) -
         "params": tally.best_params,
     }
     if tally.objectives is not None:
-        # The front, and its knee as the suggested single choice (``trial``/``params``, which load_best reads).
-        knee = tally.competing[tally.best_number]
-        artifact = {
-            "experiment_id": experiment_id,
-            "objectives": dict(tally.objectives),
-            "trial": tally.best_number,
-            "values": knee[0],
-            "params": knee[2],
-            "rule": f"suggested single choice: {KNEE_RULE}",
-            "front": [
-                {"trial": n, "values": tally.competing[n][0], "params": tally.competing[n][2]} for n in tally.front
-            ],
-        }
+        front = [(n, tally.competing[n][0], tally.competing[n][2]) for n in tally.front]
+        artifact = front_summary(experiment_id, tally.objectives, front, tally.best_number)
     directory.mkdir(parents=True, exist_ok=True)
     write_json(directory / "best_params.json", artifact)

@@ -115,3 +115,23 @@ def pareto_front(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -
 def knee_trial(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -> TrialRecord | None:
     """The front's suggested single choice under :data:`KNEE_RULE`, or None when no trial competes."""
     return _front(trials, objectives)[1]
+
+
+def front_summary(
+    experiment_id: str,
+    objectives: Mapping[str, str],
+    front: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]],
+    knee: int,
+) -> dict[str, Any]:
+    """The front as ``best_params.json`` and ``tunelab best --json`` give it: each ``(trial, values, params)``,
+    and the knee as the suggested single choice (``trial``, ``values``, ``params``, which ``load_best`` reads)."""
+    by_number = {number: (dict(values), dict(params)) for number, values, params in front}
+    return {
+        "experiment_id": experiment_id,
+        "objectives": dict(objectives),
+        "trial": knee,
+        "values": by_number[knee][0],
+        "params": by_number[knee][1],
+        "rule": f"suggested single choice: {KNEE_RULE}",
+        "front": [{"trial": n, "values": v, "params": p} for n, (v, p) in by_number.items()],
+    }
