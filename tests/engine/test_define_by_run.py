@@ -131,3 +131,24 @@ def test_every_tuner_and_proposing_scheduler_searches_a_discovered_conditional_s
         space.validate(trial.params)
     if scheduler is None:  # a tuner's trials are distinct configurations
         assert len({json.dumps(t.params, sort_keys=True) for t in result.trials}) == len(result.trials)
+
+
+def test_the_dashboard_shows_the_discovered_space(tmp_path):
+    pytest.importorskip("fastapi", reason="the dashboard needs the server extra (fastapi)")
+    import warnings
+
+    from tunelab.server import create_app
+
+    with warnings.catch_warnings():  # starlette's TestClient warns about httpx at import
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    path = tmp_path / "db.sqlite"
+    result = optimize(by_run, max_trials=3, seed=1, isolation="inline", storage=str(path), verbose=False)
+    store = open_storage(str(path))
+    try:
+        overview = TestClient(create_app(store)).get(f"/api/experiments/{result.experiment_id}").json()
+    finally:
+        store.close()
+    space = overview["config"]["search_space"]
+    assert list(space) == ["x", "kind"] and space["kind"]["_value"][1]["_name"] == "b"
