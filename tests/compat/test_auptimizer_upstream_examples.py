@@ -199,30 +199,3 @@ def test_auptimizer_options_map_onto_tunelab_commands():
     assert command == ["run", "e.json"] and [w.split()[0] for w in warnings] == ["--aup_folder", "--sleep"]
     with pytest.raises(SystemExit, match="--dashboard_port given without --launch_dashboard"):
         tunelab_argv(["e.json", "--dashboard_port", "9000"])
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-@pytest.mark.filterwarnings("ignore")
-def test_rosenbrock_with_aup_args_on_ray(tmp_path, monkeypatch):
-    """The same upstream-style experiment with its trials as Ray tasks (a private local cluster)."""
-    ray = pytest.importorskip("ray")
-    if ray.is_initialized():
-        pytest.skip("this process is already connected to another Ray cluster")
-    from tunelab.engine import Experiment
-
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
-    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-    experiment = Experiment.from_file(
-        EXAMPLE / "experiment_random.json",
-        runner="ray",
-        ray={"address": None, "resources_per_trial": {"cpu": 0.5}},
-        storage=f"sqlite:///{tmp_path}/db.sqlite",
-    )
-    assert experiment.config.runner == "ray"
-    result = experiment.run()
-    assert not ray.is_initialized()  # the cluster it started is gone: later Ray tests start their own
-    assert result.phase == Phase.DONE and len(result.trials) == 8
-    for trial in result.trials:
-        assert trial.state == TrialState.SUCCEEDED, trial.message
-        assert trial.value == pytest.approx(rosenbrock(trial.params["x"], trial.params["y"]))

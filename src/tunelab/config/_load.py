@@ -8,6 +8,7 @@ problem is one :class:`ConfigError` line that names the file and the field.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -76,6 +77,8 @@ def load_config_dict(
         raise ConfigError(f"{label}: unknown config format {kind!r} (known: {', '.join(FORMATS)})")
     try:
         fields = _LOADERS[kind](ctx, data)
+        if kind != "tunelab":
+            fields = _runner_from_environment(fields)
         config = build_config(fields, source=label, space=ctx.space)
         if startup:
             check_startup(config, label, fields=ctx.fields)
@@ -89,6 +92,19 @@ def load_config_dict(
             raise type(exc)(escaped) from None
         raise
     return LoadedConfig(config, kind, tuple(ctx.warnings), Path(source) if source is not None else None)
+
+
+#: Runs the trials of an NNI, T9k or Auptimizer config (whose format cannot name a runner) on Ray:
+#: ``auto``, ``host:port``, ``ray://host:port``, or ``local`` for a private cluster on this machine.
+RAY_ADDRESS_ENV = "TUNELAB_RAY_ADDRESS"
+
+
+def _runner_from_environment(fields: dict[str, Any]) -> dict[str, Any]:
+    address = os.environ.get(RAY_ADDRESS_ENV, "").strip()
+    if not address:
+        return fields
+    ray = {**fields.get("ray", {}), "address": None if address == "local" else address}
+    return {**fields, "runner": "ray", "ray": ray}
 
 
 def detect_format(data: dict[str, Any]) -> Format:
