@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tunelab.engine import Engine, Experiment
+from tunelab.engine._discovery import Discovery, stored_discovery
 from tunelab.errors import TrialStartError
 from tunelab.runners import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import STDERR_FILE, STOP_FILE, prepare_trial_dir
@@ -87,6 +88,15 @@ class DriverTrial(TrialHandle):
     @property
     def params(self) -> dict[str, Any]:
         return self.job.trial_params()
+
+    def hyperparameters(self) -> Any:
+        """The trial's ``HyperParameters`` (inside :meth:`context`): the engine's values, and a parameter it
+        did not know drawn here and reported back, so the space grows (a define-by-run experiment)."""
+        function = self.job.function
+        make = getattr(function, "hyperparameters", None)
+        if make is None:
+            raise TypeError("the experiment is not define-by-run: its trials get parameters, not HyperParameters")
+        return make(self.job.trial_params())
 
     def take(self) -> bool:
         """Claim the trial for running; False if the engine stopped it first."""
@@ -207,12 +217,16 @@ class Session:
     def __enter__(self) -> Session:
         experiment = self.experiment
         experiment_id = experiment.create()
+        discovered = experiment.discovered
+        if discovered is not None:  # define-by-run: storage has what earlier runs discovered
+            discovered = stored_discovery(experiment.record.config) or discovered
         engine = Engine(
             storage=experiment.storage,
             experiment_id=experiment_id,
             config=experiment.config,
             objective=experiment.objective,
             runner=self.runner,
+            discovery=None if discovered is None else Discovery(discovered),
         )
         self._thread = threading.Thread(target=self._run, args=(engine,), name=f"tunelab-engine-{experiment_id}")
         self._thread.daemon = True

@@ -5,17 +5,22 @@ Keras is imported when the callback is made, so ``tunelab.keras_tuner`` imports 
 
 from __future__ import annotations
 
+import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
 import tunelab
+from tunelab._atomic import write_json
 from tunelab.keras_tuner._objective import Objective
 
-__all__ = ["WEIGHTS_FILE", "reporting_callback"]
+__all__ = ["BUILD_FILE", "WEIGHTS_FILE", "load_weights", "reporting_callback"]
 
 #: The best epoch's weights of a trial, in its checkpoint folder.
 WEIGHTS_FILE = "model.weights.h5"
+#: Beside them, the model's build config (its input shapes), so a model built later can take them.
+BUILD_FILE = "build_config.json"
 
 
 def reporting_callback(objective: Objective, checkpoint_dir: Path | None, report: bool, should_stop: Any) -> Any:
@@ -43,10 +48,26 @@ def reporting_callback(objective: Objective, checkpoint_dir: Path | None, report
                         self.best = value
                         checkpoint_dir.mkdir(parents=True, exist_ok=True)
                         self.model.save_weights(checkpoint_dir / WEIGHTS_FILE)
+                        write_json(checkpoint_dir / BUILD_FILE, self.model.get_build_config())
             if should_stop():
                 self.model.stop_training = True
 
     return TunelabCallback()
+
+
+def load_weights(model: Any, checkpoint_dir: Path) -> bool:
+    """Give ``model`` the weights a trial saved in ``checkpoint_dir`` (building it first if needed); False if none."""
+    weights = checkpoint_dir / WEIGHTS_FILE
+    if not weights.is_file():
+        return False
+    build = checkpoint_dir / BUILD_FILE
+    if not getattr(model, "built", True) and build.is_file():
+        model.build_from_config(json.loads(build.read_text()))
+    with warnings.catch_warnings():
+        # The checkpoint also holds the optimizer's state, which a rebuilt model does not have yet.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(weights)
+    return True
 
 
 def _scalar(value: Any) -> bool:

@@ -17,12 +17,13 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from tunelab._atomic import write_json
 from tunelab.engine import Experiment
+from tunelab.engine._discovery import stored_discovery, with_space
 from tunelab.errors import ConfigError, TrialFailed
 from tunelab.keras_tuner._bridge import DriverTrial, Session
 from tunelab.keras_tuner._objective import create_objective
@@ -38,7 +39,7 @@ logger = logging.getLogger("tunelab")
 MARKER_FILE = "tunelab_experiment.json"
 
 
-def _placeholder(params: dict[str, Any]) -> Any:
+def _placeholder(hp: Any) -> Any:
     """The experiment's objective: its trials run in the driver (the tuner's ``search``), never through this."""
     raise RuntimeError("a KerasTuner search runs its trials in the process that called search()")
 
@@ -128,8 +129,6 @@ class Oracle:
         self.scheduler = dict(scheduler) if scheduler else None
         self.storage = storage
         self.experiment: Experiment | None = None
-        #: The search space the experiment searches (known once the search has started).
-        self.space: DiscoveredSpace | None = None
         self._session: Session | None = None
         self._current: DriverTrial | None = None
         self._consecutive_failures = 0
@@ -146,30 +145,32 @@ class Oracle:
         *,
         name: str,
         overwrite: bool,
+        objective: Callable[[HyperParameters], Any] = _placeholder,
         concurrency: int = 1,
         max_trials: int | None = None,
         scheduler: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Make (or, without ``overwrite``, find again) the experiment of ``project_dir``; True when it resumes."""
+        """Make (or, without ``overwrite``, find again) the experiment of ``project_dir``; True when it resumes.
+
+        The experiment is define-by-run: it starts from the declarations of ``space_config``
+        (what ``build`` declared on an empty ``HyperParameters``), and grows with what trials
+        declare later (in ``fit``, under Python conditions), as KerasTuner's ``tune_new_entries``.
+        ``objective(hp)`` runs a trial in a worker process (``concurrency`` above 1).
+        """
         marker = project_dir / MARKER_FILE
         if overwrite and project_dir.exists():
             shutil.rmtree(project_dir)
         if marker.is_file():
             data = json.loads(marker.read_text())
             stored = data.get("storage")
-            self.experiment = Experiment.load(data["experiment_id"], storage=stored, objective=_placeholder)
-            # The space the search started with, so a resumed search proposes in the same one.
-            self.space = DiscoveredSpace.from_config(data["space"])
+            self.experiment = Experiment.load(data["experiment_id"], storage=stored, objective=objective)
             logger.info("reloading the search of %s (experiment %s)", project_dir, self.experiment.id)
             return True
-        self.space = DiscoveredSpace.from_config(space_config.get("space", []))
         limit = max_trials if max_trials is not None else self.max_trials
-        tuner = {"name": self.tuner} if isinstance(self.tuner, str) else dict(self.tuner)
         self.experiment = Experiment(
-            objective=_placeholder,
+            objective=objective,
             name=name,
-            search_space=self.space.space if len(self.space) else {"_": 0},
-            tuner=tuner,
+            tuner={"name": self.tuner} if isinstance(self.tuner, str) else dict(self.tuner),
             scheduler=scheduler if scheduler is not None else self.scheduler,
             mode=self.mode,
             max_trials=limit,
@@ -179,18 +180,33 @@ class Oracle:
             experiment_dir=str(project_dir),
             storage=self.storage,
         )
+        # KerasTuner's discovery (build on an empty HyperParameters) gives the space trials start from.
+        seeded = DiscoveredSpace.from_config(space_config.get("space", []))
+        self.experiment.discovered = seeded
+        self.experiment.config = with_space(self.experiment.config, seeded.space)
         experiment_id = self.experiment.create()
         project_dir.mkdir(parents=True, exist_ok=True)
-        write_json(marker, {"experiment_id": experiment_id, "storage": self.storage, "space": self.space.get_config()})
+        write_json(marker, {"experiment_id": experiment_id, "storage": self.storage})
         return False
+
+    @property
+    def space(self) -> DiscoveredSpace:
+        """The space searched now (it grows as trials declare parameters)."""
+        experiment = self.experiment
+        if experiment is None:
+            return DiscoveredSpace()
+        if experiment.id is not None:
+            stored = stored_discovery(experiment.record.config)
+            if stored is not None:
+                return stored
+        return experiment.discovered or DiscoveredSpace()
 
     def records(self) -> list[TrialRecord]:
         return [] if self.experiment is None or self.experiment.id is None else self.experiment.trials
 
     def hyperparameters_of(self, params: Mapping[str, Any], *, real: bool = False) -> Any:
         """A ``HyperParameters`` (tunelab's, or the real KerasTuner's) with the space and a trial's values."""
-        assert self.space is not None
-        hps = self.space.hyperparameters({k: v for k, v in params.items() if k != "_"})
+        hps = self.space.hyperparameters(params)
         if real and self._kt is not None:
             return self._kt.HyperParameters.from_config(hps.get_config())
         return hps
@@ -198,7 +214,7 @@ class Oracle:
     def get_best_trials(self, num_trials: int = 1) -> list[Any]:
         """The best trials, best first (tunelab's rule of "best"), as KerasTuner ``Trial`` objects."""
         best = ranked(self.records(), self.mode)[:num_trials]
-        if isinstance(self, KerasTunerCalls):
+        if isinstance(self, KerasTunerCalls) and self.driven:  # a real keras_tuner.Tuner asks
             return [self._real_trial(record) for record in best]
         return [Trial.from_record(record, self.hyperparameters_of(record.params)) for record in best]
 
@@ -232,13 +248,19 @@ class KerasTunerCalls:
     open_experiment: Any
     hyperparameters_of: Any
     records: Any
+    space: Any
+    tune_new_entries: bool
     get_space: Any
     score_trial: Any
     _check_objective_found: Any
 
+    #: True once a real ``keras_tuner.Tuner`` has taken this oracle (it sets the project folder).
+    driven = False
+
     def _set_project_dir(self, directory: Any, project_name: Any) -> None:
         self._directory = directory
         self._project_name = project_name
+        self.driven = True
 
     def save(self) -> None:
         """Nothing to save: tunelab's storage holds every trial as it happens."""
@@ -266,7 +288,8 @@ class KerasTunerCalls:
             self._close_session()
             return kt.engine.trial.Trial(self.get_space(), trial_id=None, status="STOPPED")
         self._current = handle
-        hp = self.hyperparameters_of(handle.params, real=True)
+        with handle.context():
+            hp = kt.HyperParameters.from_config(handle.hyperparameters().get_config())
         trial = kt.engine.trial.Trial(hyperparameters=hp, trial_id=str(handle.job.number), status="RUNNING")
         self.trials[trial.trial_id] = trial
         self.ongoing_trials[tuner_id] = trial
@@ -293,6 +316,8 @@ class KerasTunerCalls:
         kept = self.trials[trial.trial_id]
         kept.hyperparameters, kept.status, kept.message = trial.hyperparameters, trial.status, trial.message
         failed = True
+        if handle is not None and self.tune_new_entries:
+            self._declare_new(handle, trial.hyperparameters)
         if handle is not None:
             if trial.status == "COMPLETED":
                 self.score_trial(kept)
@@ -333,6 +358,19 @@ class KerasTunerCalls:
             if str(record.number) == trial_id:
                 return self._real_trial(record)
         raise KeyError(trial_id)
+
+    def _declare_new(self, handle: DriverTrial, hp: Any) -> None:
+        """Parameters the real Tuner's build declared for the first time: reported, so the space grows."""
+        known = {item["config"]["name"] for item in self.space.get_config()}
+        new = [item for item in hp.get_config()["space"] if item["config"]["name"] not in known]
+        if new:
+            drawn = {
+                item["config"]["name"]: hp.values[item["config"]["name"]]
+                for item in new
+                if item["config"]["name"] in hp.values
+            }
+            with handle.context() as context:
+                context.declare(new, drawn)
 
     def _handle(self, trial_id: str) -> DriverTrial | None:
         current = self._current

@@ -23,7 +23,7 @@ import tunelab
 from tunelab.engine import Experiment
 from tunelab.errors import ConfigError, ExperimentFailed, TrialFailed, did_you_mean
 from tunelab.keras_tuner._bridge import EXIT_FAILED, EXIT_OK, DriverTrial, Session
-from tunelab.keras_tuner._callbacks import WEIGHTS_FILE, reporting_callback
+from tunelab.keras_tuner._callbacks import load_weights, reporting_callback
 from tunelab.keras_tuner._hypermodel import get_hypermodel
 from tunelab.keras_tuner._oracle import Oracle, check_count
 from tunelab.keras_tuner._results import Scored, score_results
@@ -217,9 +217,15 @@ class Tuner:
         failures = 0
         with Session(experiment, resume=resume) as session:
             while (handle := session.next_trial()) is not None:
-                trial = self._trial_of(handle)
-                self.on_trial_begin(trial)
-                code = self._run(handle, trial, fit_args, fit_kwargs)
+                with handle.context() as context:
+                    trial = Trial(
+                        self._hyperparameters(handle.hyperparameters()),
+                        str(context.number),
+                        trial_dir=handle.job.trial_dir,
+                        budget=context.budget,
+                    )
+                    self.on_trial_begin(trial)
+                    code = self._run(handle, trial, fit_args, fit_kwargs)
                 self.on_trial_end(trial)
                 final = handle.job.attempt > self.oracle.max_retries_per_trial
                 failures = failures + 1 if code == EXIT_FAILED and final else (0 if code == EXIT_OK else failures)
@@ -229,11 +235,22 @@ class Tuner:
                         f"{self.oracle.max_consecutive_failed_trials}.\n{trial.message}"
                     )
 
+    def _hyperparameters(self, hp: HyperParameters) -> HyperParameters:
+        """A trial's ``hp`` under KerasTuner's rules for parameters first declared during the trial."""
+        if not self.oracle.allow_new_entries:
+
+            def refuse(declaration: Any, value: Any) -> None:
+                raise ConfigError(f"hyperparameter {declaration.name!r}: allow_new_entries is False")
+
+            hp.sampler, hp.on_declare = None, refuse
+        elif not self.oracle.tune_new_entries:
+            hp.sampler, hp.on_declare = None, None  # a new parameter keeps its default, untuned
+        return hp
+
     def _run(self, handle: DriverTrial, trial: Trial, fit_args: Any, fit_kwargs: Any) -> int:
-        """One attempt, in this process: run_trial, then its score as the final report. Returns the exit code."""
+        """One attempt, in this process and the trial's context: run_trial, then its score as the final report."""
         try:
-            with handle.context():
-                self._execute(trial, lambda: handle.stop_requested, fit_args, fit_kwargs)
+            self._execute(trial, lambda: handle.stop_requested, fit_args, fit_kwargs)
         except Exception as exc:  # noqa: BLE001 - a trial's failure is the trial's, recorded with its traceback
             trial.status, trial.message = TrialStatus.FAILED, f"{type(exc).__name__}: {exc}"
             handle.fail(exc)
@@ -254,9 +271,9 @@ class Tuner:
     def _search_in_processes(self, experiment: Experiment, resume: bool, fit_args: Any, fit_kwargs: Any) -> None:
         """``concurrency`` trials at once, each in a forked process (Keras models need not be picklable)."""
 
-        def objective(params: dict[str, Any]) -> None:
+        def objective(hp: HyperParameters) -> None:
             context = current()
-            trial = Trial(self.oracle.hyperparameters_of(params), str(context.number), trial_dir=context.trial_dir)
+            trial = Trial(self._hyperparameters(hp), str(context.number), trial_dir=context.trial_dir)
             trial.budget = context.budget
             self._execute(trial, tunelab.should_stop, fit_args, fit_kwargs)
 
@@ -265,11 +282,6 @@ class Tuner:
             experiment.resume()
         else:
             experiment.run()
-
-    def _trial_of(self, handle: DriverTrial) -> Trial:
-        job = handle.job
-        hp = self.oracle.hyperparameters_of(job.params)
-        return Trial(hp, str(job.number), trial_dir=job.trial_dir, budget=job.budget)
 
     # ------------------------------------------------------------------ one trial (override run_trial)
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
@@ -343,11 +355,8 @@ class Tuner:
         if self.hypermodel is None:
             raise ConfigError("load_model: this tuner has no hypermodel to build the model with")
         model = self._try_build(trial.hyperparameters)
-        weights = None if trial.trial_dir is None else trial.trial_dir / "checkpoint" / WEIGHTS_FILE
-        if weights is not None and weights.is_file():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model.load_weights(weights)
+        if trial.trial_dir is not None:
+            load_weights(model, trial.trial_dir / "checkpoint")
         return model
 
     def results_summary(self, num_trials: int = 10) -> None:

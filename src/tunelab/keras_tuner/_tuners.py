@@ -20,14 +20,12 @@ import inspect
 import json
 import math
 import pickle
-import warnings
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from tunelab.errors import ConfigError, did_you_mean
-from tunelab.keras_tuner._callbacks import WEIGHTS_FILE
+from tunelab.keras_tuner._callbacks import load_weights
 from tunelab.keras_tuner._oracle import Oracle, check_count
 from tunelab.keras_tuner._trial import Trial
 from tunelab.keras_tuner._tuner import TUNER_KEYWORDS, Tuner
@@ -182,13 +180,9 @@ class Hyperband(_oracle_tuner(HyperbandOracle)):  # type: ignore[misc]
         model = self._try_build(hp)
         checkpoint = None if trial.trial_dir is None else trial.trial_dir / "checkpoint"
         initial = 0
-        if checkpoint is not None and (checkpoint / EPOCHS_FILE).is_file() and (checkpoint / WEIGHTS_FILE).is_file():
+        if checkpoint is not None and (checkpoint / EPOCHS_FILE).is_file() and load_weights(model, checkpoint):
             # A promotion: the checkpoint folder is a copy of the parent's.
             initial = int(json.loads((checkpoint / EPOCHS_FILE).read_text())["epochs"])
-            _build_for_weights(model, args, kwargs)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model.load_weights(checkpoint / WEIGHTS_FILE)
         epochs = trial.budget or self.oracle.max_epochs
         if initial >= epochs:
             initial = 0
@@ -198,15 +192,6 @@ class Hyperband(_oracle_tuner(HyperbandOracle)):  # type: ignore[misc]
             checkpoint.mkdir(parents=True, exist_ok=True)
             (checkpoint / EPOCHS_FILE).write_text(json.dumps({"epochs": epochs}))
         return history
-
-
-def _build_for_weights(model: Any, args: Any, kwargs: Mapping[str, Any]) -> None:
-    """Create a subclassed or deferred model's weights (call it on one sample) so saved weights can load."""
-    if getattr(model, "built", True):
-        return
-    x = args[0] if args else kwargs.get("x")
-    if x is not None:
-        model(np.asarray(x)[:1])
 
 
 class SklearnTuner(Tuner):
