@@ -8,9 +8,7 @@ imported on first use.
 
 from __future__ import annotations
 
-import importlib
-import logging
-from typing import TYPE_CHECKING, Any
+import sys
 
 from tunelab.trial import (
     get_budget,
@@ -26,7 +24,26 @@ from tunelab.trial import (
 
 __version__ = "0.1.0"
 
-logging.getLogger("tunelab").addHandler(logging.NullHandler())
+TYPE_CHECKING = False  # typing's own flag costs an import of typing; a trial process needs none of it
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _quiet_logger() -> None:
+    """The library's logger gets a NullHandler (no output unless the application configures logging).
+
+    Done when the rest of tunelab is first used, or now if :mod:`logging` is loaded already: a trial
+    process that only reports never imports logging.
+    """
+    import logging
+
+    logger = logging.getLogger("tunelab")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
+if "logging" in sys.modules:
+    _quiet_logger()
 
 _LAZY = {
     "AutoEstimator": "tunelab.integrations.estimator",
@@ -71,6 +88,9 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'tunelab' has no attribute {name!r}")
+    import importlib
+
+    _quiet_logger()
     module = importlib.import_module(module_name)
     value = module if module_name.endswith("." + name) else getattr(module, name)
     globals()[name] = value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -175,7 +174,7 @@ def test_encode_either_refuses_with_a_report_error_or_writes_what_decodes_back(r
         assert back.reason.startswith("value is") and not math.isfinite(report.value)
     else:  # numbers travel as floats
         value = None if report.value is None else float(report.value)
-        assert back == dataclasses.replace(report, value=value, time=float(report.time))
+        assert back == report._replace(value=value, time=float(report.time))
 
 
 # Bytes near valid reports: the shapes a buggy trial or a torn write produces.

@@ -126,7 +126,7 @@ class _FakeHandle(TrialHandle):
         self._exit: int | None = None
 
     def _add(self, t: float, report: Report) -> None:
-        stamped = dataclasses.replace(report, time=self._wall + t, attempt=self.job.attempt)
+        stamped = report._replace(time=self._wall + t, attempt=self.job.attempt)
         self._events.append((self._start + t, decode(encode(stamped))))  # through the real channel
 
     @property
@@ -175,7 +175,7 @@ class _FakeHandle(TrialHandle):
             self._endings.append((at, 0))
 
     def _insert(self, at: float, report: Report) -> None:
-        stamped = dataclasses.replace(report, time=self._wall + (at - self._start), attempt=self.job.attempt)
+        stamped = report._replace(time=self._wall + (at - self._start), attempt=self.job.attempt)
         pending = [e for e in self._events[self._delivered :] if e[0] <= at]
         index = self._delivered + len(pending)
         self._events.insert(index, (at, decode(encode(stamped))))

@@ -6,10 +6,12 @@ it is given and reports are printed.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from tunelab.trial._context import TrialContext, activate, current
+
+TYPE_CHECKING = False  # a trial process imports only what the trial API needs (not typing, not pathlib)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 __all__ = [
     "TrialContext",

@@ -34,10 +34,13 @@ import enum
 import json
 import math
 import os
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+
+TYPE_CHECKING = False  # typing's own flag costs an import of typing; trial processes import this module
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 REPORTS_FILE = "reports.jsonl"
 MAX_LINE_BYTES = 64 * 1024
@@ -52,30 +55,51 @@ class ReportKind(str, enum.Enum):
     SPACE = "space"
 
 
-@dataclass(frozen=True)
-class Report:
+_NO_METRICS: Mapping[str, Any] = MappingProxyType({})
+
+# Reports are immutable records (tuples with named fields, built without the dataclasses module, which
+# costs a trial process an import of inspect). ``report._replace(value=...)`` gives a changed copy.
+if TYPE_CHECKING:
+
+    class _ReportFields(NamedTuple):
+        kind: ReportKind
+        value: float | None
+        step: int | None = None
+        metrics: Mapping[str, Any] = _NO_METRICS
+        time: float = 0.0
+        attempt: int = 1
+        declared: tuple[Mapping[str, Any], ...] = ()
+        drawn: Mapping[str, Any] = _NO_METRICS
+
+    class _BadReportFields(NamedTuple):
+        reason: str
+        excerpt: str = ""
+        kind: ReportKind | None = None
+else:
+    _ReportFields = namedtuple(
+        "Report",
+        ["kind", "value", "step", "metrics", "time", "attempt", "declared", "drawn"],
+        defaults=(None, _NO_METRICS, 0.0, 1, (), _NO_METRICS),
+    )
+    _BadReportFields = namedtuple("BadReport", ["reason", "excerpt", "kind"], defaults=("", None))
+
+
+class Report(_ReportFields):
     """One valid report. ``step`` is None for a final report; ``value`` None when only metrics were sent.
 
     A space report carries ``declared`` (declarations) and ``drawn`` (their values) instead.
     """
 
-    kind: ReportKind
-    value: float | None
-    step: int | None = None
-    metrics: Mapping[str, Any] = field(default_factory=dict)
-    time: float = 0.0
-    attempt: int = 1
-    declared: tuple[Mapping[str, Any], ...] = ()
-    drawn: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class BadReport:
-    """A line that is not a valid report: why (one line, control characters escaped) and its start."""
+class BadReport(_BadReportFields):
+    """A line that is not a valid report: why (one line, control characters escaped) and its start.
 
-    reason: str
-    excerpt: str = ""
-    kind: ReportKind | None = None  # when the line said which kind it meant to be
+    ``kind``: the kind the line said it meant to be, when it said.
+    """
+
+    __slots__ = ()
 
 
 _EXCERPT_CHARS = 80
@@ -313,6 +337,8 @@ class ReportReader:
     """
 
     def __init__(self, path: str | os.PathLike[str], attempt: int | None = None) -> None:
+        from pathlib import Path  # the engine's side: a trial process never reads reports
+
         self.path = Path(path)
         self.attempt = attempt
         self._offset = 0

@@ -20,12 +20,14 @@ import operator
 import os
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from tunelab.errors import ReportError, escape
 from tunelab.trial._channel import MAX_STEP, REPORTS_FILE, Report, ReportKind, encode
+
+TYPE_CHECKING = False  # typing's own flag costs an import of typing (and pathlib one of its own)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 __all__ = ["PARAMS_FILE", "REPORTS_FILE", "STOP_FILE", "TrialContext", "activate", "current"]
 
@@ -40,27 +42,56 @@ ENV_TRIAL_BUDGET = "TUNELAB_TRIAL_BUDGET"
 ENV_CHECKPOINT_DIR = "TUNELAB_CHECKPOINT_DIR"
 
 
-@dataclass
 class TrialContext:
-    """What a trial knows about itself. ``trial_dir`` is None outside an experiment."""
+    """What a trial knows about itself. ``trial_dir`` is None outside an experiment.
 
-    params: dict[str, Any]
-    trial_dir: Path | None = None
-    number: int = 0
-    experiment_id: str = "STANDALONE"
-    seed: int | None = None
-    result_labels: list[str] = field(default_factory=list)
-    #: The resource level to train up to when a scheduler gives budgets, else None.
-    budget: int | None = None
-    #: A folder for checkpoints; a promoted trial finds its predecessor's checkpoint here.
-    checkpoint_dir: Path | None = None
-    #: Which attempt of the trial this is (1 for the first run, 2 after one retry, ...).
-    attempt: int = 1
-    _last_step: int = -1
+    ``budget``: the resource level to train up to when a scheduler gives budgets, else None.
+    ``checkpoint_dir``: a folder for checkpoints (a promoted trial finds its predecessor's
+    checkpoint there). ``attempt``: which attempt of the trial this is (1 for the first run, 2
+    after one retry, ...). The folders are kept as strings and given as :class:`~pathlib.Path`
+    (imported when first asked for: a trial that only reports never imports pathlib).
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        trial_dir: str | os.PathLike[str] | None = None,
+        number: int = 0,
+        experiment_id: str = "STANDALONE",
+        seed: int | None = None,
+        result_labels: list[str] | None = None,
+        budget: int | None = None,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        attempt: int = 1,
+    ) -> None:
+        self.params = params
+        self._trial_dir = None if trial_dir is None else os.fspath(trial_dir)
+        self.number = number
+        self.experiment_id = experiment_id
+        self.seed = seed
+        self.result_labels = [] if result_labels is None else result_labels
+        self.budget = budget
+        self._checkpoint_dir = None if checkpoint_dir is None else os.fspath(checkpoint_dir)
+        self.attempt = attempt
+        self._last_step = -1
+
+    def __repr__(self) -> str:
+        return (
+            f"TrialContext(params={self.params!r}, trial_dir={self._trial_dir!r}, number={self.number!r}, "
+            f"experiment_id={self.experiment_id!r}, attempt={self.attempt!r})"
+        )
+
+    @property
+    def trial_dir(self) -> Path | None:
+        return None if self._trial_dir is None else _path(self._trial_dir)
+
+    @property
+    def checkpoint_dir(self) -> Path | None:
+        return None if self._checkpoint_dir is None else _path(self._checkpoint_dir)
 
     @property
     def in_experiment(self) -> bool:
-        return self.trial_dir is not None
+        return self._trial_dir is not None
 
     @property
     def trial_id(self) -> str:
@@ -83,17 +114,17 @@ class TrialContext:
         self._write(Report(ReportKind.SPACE, None, None, {}, time.time(), self.attempt, tuple(declarations), drawn))
 
     def should_stop(self) -> bool:
-        return self.trial_dir is not None and (self.trial_dir / STOP_FILE).exists()
+        return self._trial_dir is not None and os.path.exists(os.path.join(self._trial_dir, STOP_FILE))
 
     def _write(self, report: Report) -> None:
         line = encode(report)  # checks the report here, in the trial, where the mistake is
-        if self.trial_dir is None:
+        if self._trial_dir is None:
             label = "final result" if report.kind is ReportKind.FINAL else f"step {report.step}"
             extra = "".join(f", {k}={v}" for k, v in report.metrics.items())
             print(f"[tunelab] {label}: {report.value}{extra}", file=sys.stderr)
             return
         # One write() per line on an O_APPEND file: a reader never sees half a record.
-        fd = os.open(self.trial_dir / REPORTS_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(self._trial_dir, REPORTS_FILE), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
@@ -196,21 +227,27 @@ def activate(context: TrialContext | None) -> None:
     _current = context
 
 
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
+
+
 def _from_environment() -> TrialContext:
     trial_dir = os.environ.get(ENV_TRIAL_DIR)
     if not trial_dir:
         return TrialContext(params={})
-    folder = Path(trial_dir)
-    data = json.loads((folder / PARAMS_FILE).read_text())
+    with open(os.path.join(trial_dir, PARAMS_FILE), encoding="utf-8") as handle:
+        data = json.load(handle)
     seed = os.environ.get(ENV_TRIAL_SEED)
     return TrialContext(
         params=data["params"],
-        trial_dir=folder,
+        trial_dir=trial_dir,
         number=int(os.environ.get(ENV_TRIAL_NUMBER, data.get("number", 0))),
         experiment_id=os.environ.get(ENV_EXPERIMENT_ID, data.get("experiment_id", "")),
         seed=int(seed) if seed else None,
         result_labels=list(data.get("result_labels", [])),
         budget=data.get("budget"),
-        checkpoint_dir=Path(data["checkpoint_dir"]) if data.get("checkpoint_dir") else None,
+        checkpoint_dir=data.get("checkpoint_dir") or None,
         attempt=int(data.get("attempt") or 1),
     )

@@ -7,13 +7,13 @@ Also ``nni.trace``, ``nni.typehint`` and, for driver scripts run with ``tunelab 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from tunelab.trial import _context
 
-from ._trace import trace
-
+TYPE_CHECKING = False  # typing's own flag costs an import of typing; a trial's `import nni` stays light
 if TYPE_CHECKING:
+    from typing import Any
+
+    from ._trace import trace
     from .experiment import Experiment
 
 __all__ = [
@@ -32,6 +32,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "trace":  # it imports inspect: only for the scripts that trace
+        from ._trace import trace
+
+        return trace
     if name == "Experiment":
         from .experiment import Experiment
 
