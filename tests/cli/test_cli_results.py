@@ -167,6 +167,7 @@ def test_long_values_wrap_in_their_own_column_and_wide_tables_split(tmp_path: Pa
     wide = CliRunner().invoke(main, ["trials", "e", "--storage", str(db)], env={"COLUMNS": "80"}).output
     assert max(len(line) for line in wide.splitlines()) <= 80
     assert "(columns 1 of" in wide and all(f"parameter_{i}" in wide for i in range(12))
+    assert "message" not in wide  # no trial has one: no empty column for it
 
 
 # ---------------------------------------------------------------- tunelab trial

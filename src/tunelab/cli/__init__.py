@@ -422,7 +422,7 @@ def trials(
         click.echo(json.dumps([view.trial_json(t) for t in ordered], indent=2, default=str))
         return
     rows = sorted(rows, key=lambda row: order[row["number"]])
-    picked = view.pick_columns(all_columns, columns, table=fmt == "table")
+    picked = view.pick_columns(all_columns, columns, table=fmt == "table", rows=rows)
     if fmt == "csv":
         buffer = io.StringIO()
         if rows:

@@ -76,14 +76,21 @@ def rows_of(trials: Sequence[TrialRecord]) -> tuple[list[Column], list[dict[str,
     return columns, rows
 
 
-def pick_columns(columns: list[Column], spec: str | None, *, table: bool) -> list[Column]:
-    """The columns ``--columns a,b,c`` names (in that order), or the default set."""
+def pick_columns(
+    columns: list[Column], spec: str | None, *, table: bool, rows: Sequence[dict[str, Any]] = ()
+) -> list[Column]:
+    """The columns ``--columns a,b,c`` names (in that order), or the default set: for the table,
+    number, state, value and budget, the parameters and metrics, duration, and the message
+    unless no shown trial has one."""
     if spec is None:
         if not table:
             return columns
         fixed = [c for c in columns if c.kind == "fixed" and c.key in DEFAULT_FIXED]
         rest = [c for c in columns if c.kind != "fixed"]
-        return fixed + rest + [c for c in columns if c.key in ("duration", "message")]
+        last = [c for c in columns if c.key == "duration"]
+        if any(row["message"] for row in rows):
+            last += [c for c in columns if c.key == "message"]
+        return fixed + rest + last
     return [find_column(columns, name.strip(), "--columns") for name in spec.split(",") if name.strip()]
 
 

@@ -112,8 +112,8 @@ class LiveProgress:
         if p.best_number is not None:
             best += f"  (trial {p.best_number}: {_markup(escape(p.best_params, 500))})"
         table.add_row("best", best)
-        remaining = "no limit" if p.max_duration is None else _duration(p.max_duration - p.elapsed)
-        table.add_row("time", f"{_duration(p.elapsed)} elapsed, {remaining} remaining")
+        remaining = "no time limit" if p.max_duration is None else f"{_duration(p.max_duration - p.elapsed)} remaining"
+        table.add_row("time", f"{_duration(p.elapsed)} elapsed, {remaining}")
         if p.waiting_reason and p.phase == Phase.RUNNING:
             table.add_row("waiting", _markup(escape(p.waiting_reason)))
         return table
