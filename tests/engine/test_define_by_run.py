@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +153,13 @@ def test_the_dashboard_shows_the_discovered_space(tmp_path):
         store.close()
     space = overview["config"]["search_space"]
     assert list(space) == ["x", "kind"] and space["kind"]["_value"][1]["_name"] == "b"
+
+
+def test_save_best_model_reruns_a_define_by_run_objective_with_the_best_values():
+    def objective(trial: HyperParameters) -> float:
+        return trial.suggest_float("x", -1, 1) ** 2
+
+    result = optimize(objective, max_trials=4, seed=0, isolation="inline", save_best_model=True, verbose=False)
+    folder = Path(open_storage().get_experiment(result.experiment_id).experiment_dir) / "best_model"
+    summary = json.loads((folder / "best_model.json").read_text())
+    assert summary["exit_code"] == 0 and summary["value"] == result.best_value  # the best values, not defaults

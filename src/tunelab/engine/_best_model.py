@@ -55,7 +55,7 @@ def rerun_best(experiment: Any, *, stop_grace: float = 5.0) -> Path | None:
         code_dir=Path(trial.code_dir),
         seed=best.seed,
         command=trial.command,
-        function=experiment.objective,
+        function=_function(experiment),
         env=trial.env,
         compat=tuple(trial.compat),
         params_as_argv=trial.params_as_argv,
@@ -100,6 +100,17 @@ def _run(job: TrialJob, timeout: float | None, grace: float) -> tuple[int, float
             time.sleep(_POLL_SECONDS)
     finally:
         runner.close()
+
+
+def _function(experiment: Any) -> Any:
+    """The experiment's objective as its trials called it (a define-by-run one gets its ``HyperParameters``)."""
+    if getattr(experiment, "discovered", None) is None or experiment.objective is None:
+        return experiment.objective
+    from tunelab.engine._discovery import stored_discovery
+    from tunelab.trial._define_by_run import DefineByRun
+
+    space = stored_discovery(experiment.record.config) or experiment.discovered
+    return DefineByRun(experiment.objective, space.get_config(), seed=None)
 
 
 def _last_value(reports: list[Report | BadReport], value: float | None) -> float | None:
