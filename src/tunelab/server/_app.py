@@ -26,10 +26,11 @@ from tunelab.runners import trial_log_path
 from tunelab.server import _models as m
 from tunelab.server._analysis import assign_slots, best_so_far, importance, is_number
 from tunelab.server._liveness import ENGINE_SILENT_AFTER, engine_liveness
+from tunelab.server._pareto import ParetoFront, pareto_view
 from tunelab.server._security import GuardMiddleware
 from tunelab.server._table import Query as TrialQuery
 from tunelab.server._table import RangeFilter, Snapshot, SnapshotCache, make_row, to_csv
-from tunelab.storage import Phase, RequestKind, Storage, TrialRecord, TrialState, best_trial
+from tunelab.storage import Phase, RequestKind, Storage, TrialRecord, TrialState, best_trial, objectives_of
 
 STATIC_DIR = Path(str(resources.files("tunelab.server") / "static"))
 MAX_LOG_CHUNK = 256 * 1024
@@ -108,7 +109,7 @@ def create_app(
         for record in storage.list_experiments():
             snap = cache.get(record.id)
             mode = str(record.config.get("mode", "min"))
-            best = _best(snap, mode)
+            best = _best(snap, record.config)
             liveness = engine_liveness(record)
             items.append(
                 m.ExperimentItem(
@@ -140,7 +141,7 @@ def create_app(
         counts = {state.value: 0 for state in TrialState}
         for row in snap.rows:
             counts[row.trial.state.value] += 1
-        best = _best(snap, mode)
+        best = _best(snap, config)
         elapsed = _elapsed(snap)
         max_duration = config.get("max_duration")
         live = record.phase == Phase.RUNNING
@@ -165,6 +166,7 @@ def create_app(
             format=record.format,
             mode=mode,
             metric=metric_label(config),
+            objectives=objectives_of(config),
             created_at=record.created_at,
             started_at=record.started_at,
             ended_at=record.ended_at,
@@ -312,6 +314,16 @@ def create_app(
             states=[t.state.value for t in scored],
             best=best_so_far(values, mode, [t.state for t in scored]),
         )
+
+    @app.get("/api/experiments/{experiment_id}/pareto", response_model=ParetoFront, tags=["charts"])
+    def pareto(experiment_id: ExperimentId) -> ParetoFront:
+        """Several objectives: every trial's values, the Pareto front and its knee, the hypervolume over time."""
+        snap = snapshot(experiment_id)
+        origin = snap.experiment.started_at or snap.experiment.created_at
+        view = pareto_view(snap.trials, snap.experiment.config, origin)
+        if view is None:
+            raise HTTPException(404, f"experiment {experiment_id} has one objective (no Pareto front)")
+        return view
 
     @app.get("/api/experiments/{experiment_id}/curves", response_model=m.Curves, tags=["charts"])
     def curves(
@@ -538,12 +550,17 @@ def _value(trial: TrialRecord) -> float:
     return float(trial.value)
 
 
-def _best(snap: Snapshot, mode: str) -> m.Best | None:
-    """The best trial under the one rule (:func:`tunelab.storage.best_trial`)."""
-    best = best_trial((r.trial for r in snap.rows), mode)
+def _best(snap: Snapshot, config: Any) -> m.Best | None:
+    """The best trial under the one rule (:func:`tunelab.storage.best_trial`): with several objectives, the
+    Pareto front's knee (no single value; ``values`` has each objective's)."""
+    objectives = objectives_of(config)
+    best = best_trial((r.trial for r in snap.rows), str(config.get("mode", "min")), objectives)
     if best is None:
         return None
-    return m.Best(number=best.number, value=best.value, params=_jsonable(dict(best.params)))
+    if objectives:
+        values = {k: _jsonable(v) for k, v in (best.values or {}).items()}
+        return m.Best(number=best.number, value=None, params=_jsonable(dict(best.params)), values=values)
+    return m.Best(number=best.number, value=best.value, params=_jsonable(dict(best.params)), values=None)
 
 
 def _elapsed(snap: Snapshot) -> float:

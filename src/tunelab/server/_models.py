@@ -36,6 +36,9 @@ class Best(BaseModel):
     number: int
     value: float | str | None
     params: dict[str, Any]
+    values: dict[str, float | str | None] | None = Field(
+        None, description="Several objectives: the knee's value of each (``value`` is then null)."
+    )
 
 
 class Overview(BaseModel):
@@ -46,6 +49,7 @@ class Overview(BaseModel):
     format: str
     mode: str
     metric: str
+    objectives: dict[str, str] | None = Field(None, description="Several objectives (name: min/max), in order.")
     created_at: float
     started_at: float | None
     ended_at: float | None

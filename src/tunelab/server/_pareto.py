@@ -1,0 +1,111 @@
+"""The API's view of several objectives: every finished trial's values, the Pareto front and its knee,
+the hypervolume over time. "Best" follows the one rule of :mod:`tunelab.storage._best`; the numbers
+come from :mod:`tunelab.pareto` (no second non-dominated sort or hypervolume here).
+
+The hypervolume is measured against one reference point for the whole history (the worst
+value of each objective among the competing trials plus a tenth of its range,
+:func:`tunelab.pareto.reference_point`), so its curve only ever rises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tunelab.storage import KNEE_RULE, TrialRecord, TrialState, knee_trial, objectives_of, trial_losses
+
+#: The most points of the hypervolume curve computed (evenly spread over the trials that competed).
+MAX_HYPERVOLUME_POINTS = 200
+
+
+class ParetoPoint(BaseModel):
+    number: int
+    state: str
+    values: dict[str, float | None]
+    params: dict[str, Any]
+    feasible: bool
+    violation: float | None = Field(None, description="By how much it broke the constraints (<= 0: it met them).")
+    on_front: bool
+    rank: int | None = Field(None, description="Non-dominated rank among competing trials (0: the front).")
+
+
+class Hypervolume(BaseModel):
+    finished: list[int] = Field(description="How many trials had competed when each value was measured.")
+    numbers: list[int] = Field(description="The trial whose end each value was measured after.")
+    times: list[float] = Field(description="Seconds since the experiment started.")
+    values: list[float]
+    reference: list[float] | None = Field(description="The reference point, as losses (maximised objectives negated).")
+
+
+class ParetoFront(BaseModel):
+    objectives: dict[str, str]
+    constraints: dict[str, str]
+    points: list[ParetoPoint] = Field(description="Every trial that ended with a value of each objective.")
+    front: list[int]
+    knee: int | None
+    rule: str
+    hypervolume: Hypervolume
+
+
+def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: float) -> ParetoFront | None:
+    """The Pareto view of an experiment's trials, or None when it has one objective."""
+    from tunelab.pareto import hypervolume, nondominated_ranks, reference_point
+
+    objectives = objectives_of(config)
+    if objectives is None:
+        return None
+    competing = [(t, losses) for t in trials if (losses := trial_losses(t, objectives)) is not None]
+    ranks: list[int] = [int(r) for r in nondominated_ranks([losses for _, losses in competing])] if competing else []
+    rank_of = {t.number: r for (t, _), r in zip(competing, ranks, strict=True)}
+    knee = knee_trial(trials, objectives)
+    points = [
+        ParetoPoint(
+            number=t.number,
+            state=t.state.value,
+            values={name: _finite((t.values or {}).get(name)) for name in objectives},
+            params=_plain(dict(t.params)),
+            feasible=t.feasible,
+            violation=t.violation,
+            on_front=rank_of.get(t.number) == 0,
+            rank=rank_of.get(t.number),
+        )
+        for t in trials
+        if t.values is not None and t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)
+    ]
+    curve = Hypervolume(finished=[], numbers=[], times=[], values=[], reference=None)
+    if competing:
+        by_end = sorted(competing, key=lambda pair: (pair[0].ended_at or 0.0, pair[0].number))
+        reference = reference_point([losses for _, losses in by_end])
+        count = len(by_end)
+        stride = max(1, -(-count // MAX_HYPERVOLUME_POINTS))
+        marks = sorted({*range(stride, count + 1, stride), count})
+        curve.reference = [float(v) for v in reference]
+        for k in marks:
+            trial = by_end[k - 1][0]
+            curve.finished.append(k)
+            curve.numbers.append(trial.number)
+            curve.times.append(float(trial.ended_at or origin) - origin)
+            curve.values.append(float(hypervolume([losses for _, losses in by_end[:k]], reference)))
+    return ParetoFront(
+        objectives=dict(objectives),
+        constraints={str(k): str(v) for k, v in (config.get("constraints") or {}).items()},
+        points=points,
+        front=sorted(n for n, r in rank_of.items() if r == 0),
+        knee=None if knee is None else knee.number,
+        rule=KNEE_RULE,
+        hypervolume=curve,
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    import math
+
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _plain(value: Any) -> Any:
+    from tunelab.server._app import _jsonable
+
+    return _jsonable(value)

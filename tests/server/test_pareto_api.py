@@ -1,0 +1,75 @@
+"""The REST API of an experiment with several objectives: the Pareto view, the knee as best, one objective refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pareto_trials import two_objectives
+
+import tunelab
+from tunelab import hp
+from tunelab.storage import KNEE_RULE, SQLiteStorage, knee_trial, pareto_front
+
+OBJECTIVES = {"accuracy": "max", "size": "min"}
+
+
+@pytest.fixture(scope="module")
+def mo_experiment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("pareto")
+    result = tunelab.optimize(
+        two_objectives,
+        {"x": hp.uniform(0, 1), "w": hp.uniform(0, 2)},
+        tuner="random",
+        max_trials=16,
+        concurrency=2,
+        seed=5,
+        objectives=OBJECTIVES,
+        constraints={"model_mb": "<= 60"},
+        storage=str(root / "db.sqlite"),
+        experiment_dir=str(root / "exp"),
+        failure={"ignore": True},
+        verbose=False,
+    )
+    return root / "db.sqlite", result.experiment_id
+
+
+def test_the_pareto_view_matches_the_one_rule(mo_experiment: tuple[Path, str], make_client: Callable[..., Any]):
+    path, eid = mo_experiment
+    client = make_client(path)
+    view = client.get(f"/api/experiments/{eid}/pareto").json()
+    store = SQLiteStorage(path)
+    trials = store.get_trials(eid)
+    store.close()
+    front = pareto_front(trials, OBJECTIVES)
+    knee = knee_trial(trials, OBJECTIVES)
+    assert knee is not None
+    assert view["objectives"] == OBJECTIVES and view["constraints"] == {"model_mb": "<= 60"}
+    assert view["front"] == [t.number for t in front] and view["knee"] == knee.number
+    assert view["rule"] == KNEE_RULE
+    points = {p["number"]: p for p in view["points"]}
+    failed = [t.number for t in trials if t.state.value == "FAILED"]
+    assert failed and not set(failed) & set(points)  # a NaN objective failed the trial: not a point
+    infeasible = [n for n, p in points.items() if not p["feasible"]]
+    assert infeasible, "the seed gives trials over the constraint"
+    assert all(not points[n]["on_front"] and points[n]["rank"] is None for n in infeasible)
+    assert all(points[n]["violation"] > 0 for n in infeasible)
+    assert {n for n, p in points.items() if p["on_front"]} == set(view["front"])
+    hv = view["hypervolume"]
+    assert hv["values"] == sorted(hv["values"]) and hv["values"][-1] > 0  # never falls
+    assert hv["finished"][-1] == sum(p["rank"] is not None for p in points.values())
+    assert len(hv["reference"]) == 2
+    overview = client.get(f"/api/experiments/{eid}").json()
+    assert overview["objectives"] == OBJECTIVES
+    assert overview["best"]["number"] == knee.number and overview["best"]["value"] is None
+    assert overview["best"]["values"] == pytest.approx(dict(knee.values or {}))
+    listed = {e["id"]: e for e in client.get("/api/experiments").json()}
+    assert listed[eid]["best_value"] is None  # no single value to show for several objectives
+
+
+def test_one_objective_has_no_pareto_view(finished: Any, client: Any):
+    response = client.get(f"/api/experiments/{finished.experiment_id}/pareto")
+    assert response.status_code == 404 and "one objective" in response.json()["detail"]
+    assert client.get(f"/api/experiments/{finished.experiment_id}").json()["objectives"] is None
