@@ -59,6 +59,7 @@ TUNER_CASES: list[tuple[str, str, dict[str, Any], str | None]] = [
     ("motpe", "motpe", {"n_startup_jobs": 5}, None),
     ("nsga2", "nsga2", {"population_size": 8}, None),
     ("nsga3", "nsga3", {"population_size": 8}, None),
+    ("mogp", "mogp", {"n_initial_points": 5, "n_candidates": 200, "n_restarts": 2}, None),
 ]
 
 TunerFactory = Callable[..., Tuner]

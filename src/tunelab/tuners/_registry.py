@@ -62,6 +62,7 @@ TUNERS: dict[str, TunerEntry] = {
     "nsga3": TunerEntry(
         "tunelab.tuners._nsga", "NSGA3Tuner", nni_default_mode="min", summary="NSGA-III (4 or more objectives)"
     ),
+    "mogp": TunerEntry("tunelab.tuners._mogp", "MOGPTuner", summary="ParEGO GP (several objectives)"),
     "motpe": TunerEntry(
         "tunelab.tuners._motpe",
         "MOTPETuner",
@@ -107,6 +108,7 @@ ALIASES: dict[str, str] = {
     "nsga": "nsga2",
     "nsgaiii": "nsga3",
     "multiobjectivetpe": "motpe",
+    "parego": "mogp",
     # NNI 3.0's built-in tuners (nni/runtime/default_config/builtin_algorithms.yml: each
     # builtinName and alias) and their "...Tuner" spellings. NNI matches them ignoring case.
     "randomtuner": "random",
