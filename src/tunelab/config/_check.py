@@ -161,6 +161,7 @@ _VALUE_RULES: dict[str, dict[str, Callable[[str, str, Any], None]]] = {
         "acq_func": _exactly(("gp_hedge", "EI", "PI", "LCB")),
     },
 }
+_VALUE_RULES["mogp"] = {**_VALUE_RULES["gp"], "rho": _float(0.0)}
 
 
 def tuner_problem(
