@@ -46,6 +46,8 @@ def test_unset_values_are_kerastuner_defaults_and_inactive_is_none():
         hp.get("u")
     with pytest.raises(KeyError, match="did you mean 'lr'"):
         hp.get("lrr")
+    with pytest.raises(KeyError, match="nothing is declared yet.*or give a search_space"):
+        HyperParameters()["lr"]  # an objective written for a dict of params, run without a search_space
     assert tunelab.HyperParameters is HyperParameters
 
 

@@ -555,6 +555,11 @@ class HyperParameters:
             return self.values[name]
         if name in self._hps:
             raise ValueError(f"hyperparameter '{name}' is currently inactive")
+        if not self._hps:
+            raise KeyError(
+                f"hyperparameter '{name}' does not exist: nothing is declared yet; declare it first "
+                f"(hp.Float('{name}', ...), trial.suggest_float('{name}', ...)), or give a search_space"
+            )
         raise KeyError(f"hyperparameter '{name}' does not exist{did_you_mean(name, list(self._hps))}")
 
     def __getitem__(self, name: str) -> Any:
