@@ -195,8 +195,11 @@ def test_optuna_and_ray_keywords_are_aliases() -> None:
     ],
 )
 def test_conflicting_or_different_keywords_are_refused_with_a_hint(settings: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match="^Experiment: " + message.replace("(", r"\(").replace(")", r"\)")):
+    pattern = message.replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(ConfigError, match="^optimize: " + pattern):
         optimize(quadratic, {"x": hp.uniform(0, 1)}, verbose=False, **settings)
+    with pytest.raises(ConfigError, match="^Experiment: " + pattern):
+        Experiment(objective=quadratic, search_space={"x": hp.uniform(0, 1)}, **settings)
 
 
 def test_a_metric_as_in_ray_names_the_reported_key() -> None:

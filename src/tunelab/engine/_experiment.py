@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tunelab.config import ExperimentConfig, build_config, import_function
 from tunelab.engine._discovery import CONFIG_KEY as DISCOVERED_KEY
 from tunelab.engine._discovery import Discovery, define_by_run_config, stored_discovery
-from tunelab.engine._familiar import familiar_keywords, given
+from tunelab.engine._familiar import familiar_keywords
 from tunelab.engine._loop import Engine
 from tunelab.engine._progress import Listener
 from tunelab.engine._result import short_repr, summary, trials_dataframe
@@ -481,12 +481,16 @@ def optimize(
     ``"min"`` unless given; ``objectives={"accuracy": "max", "latency_ms": "min"}`` declares
     several instead (the objective then returns a dict of them).
     """
-    if max_trials is not DEFAULT_TRIALS or not given(settings, "max_trials"):
-        settings["max_trials"] = max_trials
-    if concurrency != 1 or not given(settings, "concurrency"):
-        settings["concurrency"] = concurrency
+    # What the caller wrote meets the aliases it may also have given (direction=, n_trials=, ...).
     if mode is not None:
         settings["mode"] = mode
+    if max_trials is not DEFAULT_TRIALS:
+        settings["max_trials"] = max_trials
+    if concurrency != 1:
+        settings["concurrency"] = concurrency
+    settings = familiar_keywords(settings, source="optimize")
+    settings.setdefault("max_trials", max_trials)
+    settings.setdefault("concurrency", concurrency)
     if search_space is not None:
         settings["search_space"] = search_space
     experiment = Experiment(

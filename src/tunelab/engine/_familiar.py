@@ -55,8 +55,3 @@ def familiar_keywords(settings: Mapping[str, Any], *, source: str) -> dict[str, 
             raise ConfigError(f"{source}: {alias} and {others[0]}: give one ({key})")
         result[key] = result.pop(alias)
     return result
-
-
-def given(settings: Mapping[str, Any], key: str) -> bool:
-    """Whether ``settings`` set ``key``, by its name or an alias of it."""
-    return key in settings or any(k == key and alias in settings for alias, (k, _) in ALIASES.items())
