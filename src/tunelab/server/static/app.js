@@ -185,6 +185,7 @@ async function refresh(st, first) {
   // The table and the history first: they are what a user looks at, and the server is small.
   await Promise.all([loadTrials(st), loadHistory(st)]);
   const jobs = [loadCurves(st), loadTimeline(st), loadActivity(st)];
+  if (o.objectives) jobs.push(Pareto.refresh(st));  // several objectives: pareto.js
   if (heavy) { st.lastAnalysis = Date.now(); jobs.push(loadAnalysis(st)); }
   await Promise.all(jobs);
 }

@@ -81,7 +81,7 @@ const Charts = (() => {
     canvas.addEventListener("mousemove", ev => {
       const hit = find(canvas, ev);
       const tip = tooltip();
-      if (!hit) { tip.classList.add("hidden"); canvas.style.cursor = ""; return; }
+      if (hit === null) { tip.classList.add("hidden"); canvas.style.cursor = ""; return; }  // trial 0 is a hit
       tip.textContent = canvas._hit.tip(hit);
       tip.classList.remove("hidden");
       tip.style.left = Math.min(ev.clientX + 12, window.innerWidth - 300) + "px";
@@ -91,7 +91,7 @@ const Charts = (() => {
     canvas.addEventListener("mouseleave", () => tooltip().classList.add("hidden"));
     canvas.addEventListener("click", ev => {
       const hit = find(canvas, ev);
-      if (hit && canvas._hit.click) { tooltip().classList.add("hidden"); canvas._hit.click(hit); }
+      if (hit !== null && canvas._hit.click) { tooltip().classList.add("hidden"); canvas._hit.click(hit); }
     });
   }
   function find(canvas, ev) {
