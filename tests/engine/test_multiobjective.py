@@ -218,3 +218,24 @@ def test_tunelab_best_without_a_feasible_trial_is_an_error(fake):
     result = CliRunner().invoke(main, ["best", exp.id, "--storage", str(exp.storage.path)])
     assert result.exit_code != 0
     assert "no successful feasible trial yet (2 succeeded but broke the constraints)" in result.output
+
+
+def test_nni_and_auptimizer_results_promote_secondary_metrics_to_objectives(fake):
+    """NNI's {"default": v, ...} and Auptimizer's [v, x, y] with multi_res_labels: the main value is the first
+    objective's, the secondary results are objectives by name (unmodified scripts)."""
+    from tunelab.trial._context import _split
+
+    value, metrics = _split([0.75, 4.0, 9.0], {}, ["size", "flops"])  # Auptimizer's print_result([...])
+    assert (value, metrics) == (0.75, {"size": 4.0, "flops": 9.0})
+
+    def nni_style(job: TrialJob) -> FakeTrial:
+        line = encode(Report(ReportKind.FINAL, 0.5 + job.number / 10, None, {"size": 3.0 - job.number}, time=1.0))
+        return FakeTrial(raw_lines=[(1.0, line)])
+
+    exp = fake(nni_style, search_space=SPACE, tuner="random", max_trials=3, objectives=OBJECTIVES)
+    assert exp.run().phase == Phase.DONE
+    assert [t.values for t in exp.trials] == [
+        {"accuracy": 0.5 + n / 10, "size": pytest.approx(3.0 - n)} for n in range(3)
+    ]
+    assert all(t.metrics == {} for t in exp.trials)  # the promoted values are objectives, not metrics too
+    assert [t.number for t in exp.experiment.pareto_front] == [2]  # trial 2 is better on both

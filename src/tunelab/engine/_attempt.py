@@ -59,13 +59,17 @@ def score(report: Report, scoring: Scoring) -> Scored:
 def _score_objectives(report: Report, scoring: Scoring) -> Scored:
     """Every objective's value from a dict report, by the single-objective rules, and the constraint violation.
 
-    A missing objective or one that is not a finite number makes the report unusable. A final
-    report lacking a constraint's metric is unusable too; an intermediate one then counts as
-    infeasible (infinite violation), should the trial end valued by it.
+    A report's main value (NNI's ``default``, the head of an Auptimizer list, a plain number)
+    is the first objective's when the report has no key of that name, so unmodified NNI and
+    Auptimizer scripts promote their secondary results (``multi_res_labels``) to objectives by
+    name. A missing objective or one that is not a finite number makes the report unusable. A
+    final report lacking a constraint's metric is unusable too; an intermediate one then
+    counts as infeasible (infinite violation), should the trial end valued by it.
     """
     objectives = scoring.objectives or {}
     reported: dict[str, Any] = dict(report.metrics)
     if report.value is not None:
+        reported.setdefault(next(iter(objectives)), report.value)
         reported.setdefault("default", report.value)
     try:
         result = objective_losses(reported, objectives)
