@@ -205,7 +205,7 @@ def _check_rules(items):
         assert isinstance(item, (Report, BadReport))
         if isinstance(item, Report):
             assert item.value is None or (isinstance(item.value, float) and math.isfinite(item.value))
-            assert item.kind is ReportKind.FINAL or (type(item.step) is int and 0 <= item.step <= MAX_STEP)
+            assert item.kind is not ReportKind.INTERMEDIATE or (type(item.step) is int and 0 <= item.step <= MAX_STEP)
             assert isinstance(item.metrics, dict) and math.isfinite(item.time) and item.attempt >= 1
         else:
             assert "\n" not in item.reason
