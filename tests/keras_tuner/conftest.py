@@ -50,3 +50,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if str(item.path).startswith(here):
             item.add_marker(pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword"))
+            # The real keras-tuner's oracle lock calls threading.currentThread (keras-tuner, not tunelab).
+            item.add_marker(pytest.mark.filterwarnings("ignore:currentThread\\(\\) is deprecated"))
+            item.add_marker(pytest.mark.filterwarnings("ignore:getName\\(\\) is deprecated"))

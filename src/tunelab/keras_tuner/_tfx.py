@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -77,12 +78,23 @@ def _import_module(path: Path) -> Any:
     return module
 
 
-def _tfx_importable() -> None:
-    """Make the ``tfx`` compatibility modules importable where TFX is not installed (appended: a real one wins)."""
+@contextmanager
+def _tfx_importable() -> Iterator[None]:
+    """While the module runs: the ``tfx`` compatibility modules importable where TFX is not installed.
+
+    The shims folder is appended to ``sys.path`` (so a real package always wins) and taken away after.
+    """
     from tunelab.trial._compat_path import SHIMS_DIR
 
-    if importlib.util.find_spec("tfx") is None and str(SHIMS_DIR) not in sys.path:
-        sys.path.append(str(SHIMS_DIR))
+    entry = str(SHIMS_DIR)
+    added = importlib.util.find_spec("tfx") is None and entry not in sys.path
+    if added:
+        sys.path.append(entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)
 
 
 def _result(value: Any, module_file: Path) -> tuple[Any, dict[str, Any]]:
@@ -127,38 +139,38 @@ def run_tuner_fn(
     module_path = Path(module_file).expanduser()
     work = Path(working_dir).expanduser()
     work.mkdir(parents=True, exist_ok=True)
-    _tfx_importable()
-    module = _import_module(module_path)
-    tuner_fn = getattr(module, "tuner_fn", None)
-    if not callable(tuner_fn):
-        raise ConfigError(f"{module_path.name}: the module has no function tuner_fn(fn_args)")
-    fn_args = FnArgs(
-        working_dir=str(work),
-        train_files=list(train_files),
-        eval_files=list(eval_files),
-        train_steps=train_steps,
-        eval_steps=eval_steps,
-        schema_path=schema_path,
-        schema_file=schema_path,
-        transform_graph_path=transform_graph_path,
-        transform_output=transform_graph_path,
-        serving_model_dir=serving_model_dir,
-        custom_config=dict(custom_config or {}),
-    )
-    tuner, fit_kwargs = _result(tuner_fn(fn_args), module_path)
-    if num_parallel_trials > 1:
-        if hasattr(tuner, "concurrency"):
-            tuner.concurrency = num_parallel_trials
-        else:
-            logger.warning(
-                "num_parallel_trials=%d: a real KerasTuner tuner runs its trials one at a time here",
-                num_parallel_trials,
-            )
-    tuner.search_space_summary()
-    tuner.search(**fit_kwargs)
-    best = tuner.get_best_hyperparameters(1)
-    if not best:
-        raise ExperimentFailed(f"{module_path.name}: no trial succeeded, so there are no best hyperparameters")
+    with _tfx_importable():
+        module = _import_module(module_path)
+        tuner_fn = getattr(module, "tuner_fn", None)
+        if not callable(tuner_fn):
+            raise ConfigError(f"{module_path.name}: the module has no function tuner_fn(fn_args)")
+        fn_args = FnArgs(
+            working_dir=str(work),
+            train_files=list(train_files),
+            eval_files=list(eval_files),
+            train_steps=train_steps,
+            eval_steps=eval_steps,
+            schema_path=schema_path,
+            schema_file=schema_path,
+            transform_graph_path=transform_graph_path,
+            transform_output=transform_graph_path,
+            serving_model_dir=serving_model_dir,
+            custom_config=dict(custom_config or {}),
+        )
+        tuner, fit_kwargs = _result(tuner_fn(fn_args), module_path)
+        if num_parallel_trials > 1:
+            if hasattr(tuner, "concurrency"):
+                tuner.concurrency = num_parallel_trials
+            else:
+                logger.warning(
+                    "num_parallel_trials=%d: a real KerasTuner tuner runs its trials one at a time here",
+                    num_parallel_trials,
+                )
+        tuner.search_space_summary()
+        tuner.search(**fit_kwargs)
+        best = tuner.get_best_hyperparameters(1)
+        if not best:
+            raise ExperimentFailed(f"{module_path.name}: no trial succeeded, so there are no best hyperparameters")
     out = Path(output_dir).expanduser() if output_dir is not None else work / "best_hyperparameters"
     out.mkdir(parents=True, exist_ok=True)
     path = out / BEST_HYPERPARAMETERS_FILE
