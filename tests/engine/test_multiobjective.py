@@ -239,3 +239,15 @@ def test_nni_and_auptimizer_results_promote_secondary_metrics_to_objectives(fake
     ]
     assert all(t.metrics == {} for t in exp.trials)  # the promoted values are objectives, not metrics too
     assert [t.number for t in exp.experiment.pareto_front] == [2]  # trial 2 is better on both
+
+
+def test_a_stored_config_of_several_objectives_builds_again(fake):
+    """The stored config (what resume and overrides rebuild) has no mode beside the objectives."""
+    from tunelab.config import build_config
+
+    exp = fake(tradeoff, search_space=SPACE, tuner="random", max_trials=1, objectives=OBJECTIVES)
+    stored = dict(exp.storage.get_experiment(exp.id).config)
+    assert "mode" not in stored and stored["objectives"] == OBJECTIVES
+    stored.pop("objective")  # the function's name, which the stored config records beside the settings
+    rebuilt = build_config({**stored, "search_space": SPACE, "max_trials": 4})
+    assert rebuilt.objectives == OBJECTIVES and rebuilt.max_trials == 4

@@ -22,7 +22,9 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    SerializerFunctionWrapHandler,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -277,6 +279,15 @@ class ExperimentConfig(_Strict):
             raise ValueError("constraints: only for several objectives (declare them in objectives)")
         if known and data.get("mode") is None:
             data = {**data, "mode": known[0][1]}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """With several objectives the dump has no ``mode`` (each objective has its direction), so a
+        stored or overridden config builds again without stating both."""
+        data = handler(self)
+        if self.objectives and isinstance(data, dict):
+            data.pop("mode", None)
         return data
 
     @field_validator("mode", mode="before")
