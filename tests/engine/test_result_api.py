@@ -233,3 +233,19 @@ def test_a_function_that_reports_as_it_runs_may_return_none() -> None:
 
     result = optimize(curve, {"x": hp.uniform(0, 1)}, max_trials=2, verbose=False)
     assert result.phase == Phase.DONE and all(t.state == TrialState.SUCCEEDED for t in result.trials)
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [("direction", "mode"), ("n_trials", "max_trials"), ("num_samples", "max_trials"), ("n_jobs", "concurrency"),
+     ("directions", "objectives"), ("time_budget_s", "max_duration")],
+)  # fmt: skip
+def test_a_config_file_refuses_other_libraries_keys_and_names_tunelabs(
+    tmp_path: Path, key: str, suggested: str
+) -> None:
+    from tunelab.config import load_config
+
+    path = tmp_path / "config.yml"
+    path.write_text(f"search_space: {{x: {{_type: uniform, _value: [0, 1]}}}}\ntrial: {{function: m:f}}\n{key}: 1\n")
+    with pytest.raises(ConfigError, match=f"{key}: unknown field; did you mean '{suggested}'\\?"):
+        load_config(path)

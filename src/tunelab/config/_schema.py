@@ -377,6 +377,10 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
         model = _model_in(field.annotation) if field is not None else None
     if model is None:
         return ""
+    if model is ExperimentConfig:  # Optuna's and Ray Tune's names for tunelab's top-level keys
+        from tunelab.config._familiar import SUGGEST
+
+        return escape(did_you_mean(loc[-1], [*model.model_fields, *SUGGEST], rename=SUGGEST))
     return escape(did_you_mean(loc[-1], model.model_fields))
 
 

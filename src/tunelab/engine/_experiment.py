@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config, import_function
+from tunelab.config._familiar import familiar_keywords
 from tunelab.engine._discovery import CONFIG_KEY as DISCOVERED_KEY
 from tunelab.engine._discovery import Discovery, define_by_run_config, stored_discovery
-from tunelab.engine._familiar import familiar_keywords
 from tunelab.engine._loop import Engine
 from tunelab.engine._progress import Listener
 from tunelab.engine._result import short_repr, summary, trials_dataframe

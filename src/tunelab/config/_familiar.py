@@ -7,7 +7,7 @@ one of tunelab's means, ``optimize()`` and ``Experiment()`` accept it as an alia
 refused with a hint that says what to write instead (``directions``, ``timeout``). An alias
 given together with the name it stands for is refused, naming both. ``metric`` and ``mode``
 are tunelab's own keys (Ray Tune's meaning). Config files keep one spelling per key: there
-an unknown key is an error that names it and the closest known key.
+such a keyword is an unknown field whose error suggests tunelab's key (:data:`SUGGEST`).
 """
 
 from __future__ import annotations
@@ -55,3 +55,12 @@ def familiar_keywords(settings: Mapping[str, Any], *, source: str) -> dict[str, 
             raise ConfigError(f"{source}: {alias} and {others[0]}: give one ({key})")
         result[key] = result.pop(alias)
     return result
+
+
+#: For a config file's unknown field: the tunelab key to suggest for another library's keyword.
+SUGGEST: dict[str, str] = {
+    **{alias: key for alias, (key, _) in ALIASES.items()},
+    "directions": "objectives",
+    "timeout": "max_duration",
+    "time_budget_s": "max_duration",
+}
