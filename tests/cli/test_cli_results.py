@@ -133,6 +133,7 @@ def test_state_sort_and_columns(tmp_path: Path) -> None:
         (["--sort", "valeu"], "error: --sort: no column 'valeu'; did you mean 'value'?"),
         (["--columns", "number,model=rf/dept"], "error: --columns: no column 'model=rf/dept'; did you mean"),
         (["--format", "json", "--columns", "value"], "error: --columns: only for --format table or csv"),
+        (["--columns", " , "], "error: --columns: name at least one column"),
     ],
 )
 def test_bad_filters_name_the_option(tmp_path: Path, args: list[str], message: str) -> None:
@@ -168,6 +169,17 @@ def test_long_values_wrap_in_their_own_column_and_wide_tables_split(tmp_path: Pa
     assert max(len(line) for line in wide.splitlines()) <= 80
     assert "(columns 1 of" in wide and all(f"parameter_{i}" in wide for i in range(12))
     assert "message" not in wide  # no trial has one: no empty column for it
+
+
+def test_no_trials_to_show_says_so(tmp_path: Path) -> None:
+    db = write_branches(tmp_path)
+    none = cli("trials", "exp-br", "--state", "canceled,waiting", "--storage", str(db))
+    assert none.exit_code == 0
+    assert none.output.strip() == "experiment exp-br has no trials in state canceled, waiting yet (it has 4)"
+    store = SQLiteStorage(db)
+    store.create_experiment("new", name="new", config={}, format="tunelab", experiment_dir=str(tmp_path / "n"))
+    store.close()
+    assert cli("trials", "new", "--storage", str(db)).output.strip() == "experiment new has no trials yet"
 
 
 # ---------------------------------------------------------------- tunelab trial

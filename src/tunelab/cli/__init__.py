@@ -431,6 +431,11 @@ def trials(
             writer.writerows([[row[c.key] for c in picked] for row in rows])
         click.echo(buffer.getvalue(), nl=False)
         return
+    if not shown:
+        which = "" if wanted is None else " in state " + ", ".join(sorted(s.value.lower() for s in wanted))
+        have = f" (it has {len(records)})" if records else ""
+        click.echo(f"experiment {escape(record.id)} has no trials{which} yet{have}", err=True)
+        return
     count = f"{len(shown)} of {len(records)}" if wanted is not None else str(len(records))
     view.print_table(f"trials of {record.id} ({escape(record.name, 60)}): {count}", picked, rows)
 

@@ -91,7 +91,10 @@ def pick_columns(
         if any(row["message"] for row in rows):
             last += [c for c in columns if c.key == "message"]
         return fixed + rest + last
-    return [find_column(columns, name.strip(), "--columns") for name in spec.split(",") if name.strip()]
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    if not names:
+        raise ConfigError("--columns: name at least one column, e.g. --columns number,value")
+    return [find_column(columns, name, "--columns") for name in names]
 
 
 def find_column(columns: list[Column], name: str, option: str) -> Column:
