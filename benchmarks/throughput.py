@@ -95,8 +95,12 @@ def optuna_functions(n: int, workdir: Path, tuner: str, concurrency: int, storag
 # ------------------------------------------------------------------ command trials
 def bare_loop(n: int, code: str) -> float:
     start = time.perf_counter()
+
+    def one(_: int) -> None:
+        subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     with ThreadPoolExecutor(COMMAND_CONCURRENCY) as pool:
-        list(pool.map(lambda _: subprocess.run([sys.executable, "-c", code], check=True), range(n)))
+        list(pool.map(one, range(n)))
     return time.perf_counter() - start
 
 
@@ -167,8 +171,13 @@ NNI_DRIVER = textwrap.dedent(
 def nni_commands(n: int, workdir: Path, nni_python: str) -> float:
     (workdir / "trial.py").write_text("import nni\nnni.report_final_result(nni.get_next_parameter()['x'])\n")
     (workdir / "driver.py").write_text(NNI_DRIVER)
+    import socket
+
+    with socket.socket() as probe:  # a free port on loopback for NNI's REST server and web UI
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     out = subprocess.run(
-        [nni_python, "driver.py", str(n), "18089", str(workdir)],
+        [nni_python, "driver.py", str(n), str(port), str(workdir)],
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -245,6 +254,7 @@ def main() -> None:
                 print(f"{tuner} c={concurrency} {name}: {n / median:.0f} trials/s ({median:.2f} s)", file=sys.stderr)
 
     command_rows: list[tuple[str, float]] = []
+    failures: list[str] = []
     if not args.skip_commands:
         n = args.command_trials
         commands: dict[str, Callable[[], float]] = {
@@ -257,7 +267,12 @@ def main() -> None:
         if args.nni_python:
             commands["NNI 3.0 command trials"] = lambda: nni_commands(n, workdir, args.nni_python)
         for name, run in commands.items():
-            median, _ = _median(run, args.repeat if not name.startswith("NNI") else 1)
+            try:
+                median, _ = _median(run, args.repeat if not name.startswith("NNI") else 1)
+            except Exception as exc:  # noqa: BLE001 - a peer that cannot run here is reported, not fatal
+                failures.append(f"{name}: could not run here ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+                print(failures[-1], file=sys.stderr)
+                continue
             command_rows.append((name, median))
             print(f"{name}: {median:.2f} s", file=sys.stderr)
 
@@ -311,6 +326,7 @@ def main() -> None:
             "Overhead per trial is (wall time - bare loop) / trials x concurrency: the extra time one slot",
             "spends per trial.",
         ]
+        lines += ["", *[f"- {failure}" for failure in failures]] if failures else []
     lines += [
         "",
         "## The import a trial pays (median of 21 interpreter starts)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -101,3 +102,25 @@ def test_a_sigkilled_worker_fails_only_its_trial(isolation):
     assert result.trials[1].message == "killed by signal 9"
     pids = {t.value for t in result.trials if t.state is TrialState.SUCCEEDED}
     assert len(pids) == (2 if isolation == "worker" else 4)  # a new worker after the kill; else one per trial
+
+
+def _hangs_first(params):
+    if tunelab.get_trial_id().endswith("-0"):
+        time.sleep(600)  # past trial.timeout: the worker is stopped and replaced
+    return float(os.getpid())
+
+
+def test_a_worker_hanging_past_the_timeout_is_replaced_and_only_its_trial_fails():
+    result = optimize(
+        _hangs_first,
+        SPACE,
+        tuner="random",
+        max_trials=3,
+        seed=0,
+        trial={"timeout": 1.0, "stop_grace": 0.5},
+        failure={"ignore": True},
+    )
+    first, *rest = result.trials
+    assert "timed out" in first.message
+    assert [t.state for t in rest] == [TrialState.SUCCEEDED] * 2
+    assert len({t.value for t in rest}) == 1  # the next trials share the new worker

@@ -16,7 +16,7 @@ Crash isolation is kept: a trial that crashes its worker (a segfault, ``os._exit
 signal) ends with that exit code as a process trial would, and the worker is replaced
 for the next trial; a stop or a timeout is SIGTERM to the worker's process group, then
 SIGKILL after the grace period, and that worker is not reused. A worker whose memory
-(resident set) has grown by more than ``memory_growth`` bytes since its first trial
+(peak resident set) has grown by more than ``memory_growth`` bytes since its first trial
 retires after the trial that made it grow, so a leak in the objective cannot grow
 without bound. Idle workers exit when the engine's end of their pipe closes (the engine
 closed the runner, or died). What a worker cannot put back (modules the trial imported,
@@ -31,6 +31,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import resource
 import signal
 import sys
 import threading
@@ -38,7 +39,6 @@ import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from tunelab.errors import TrialStartError
@@ -299,7 +299,5 @@ def _worker_main(
 
 
 def _resident_bytes() -> int:
-    try:
-        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
+    """The worker's peak resident memory so far (bytes; it only grows, as a leak does)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
