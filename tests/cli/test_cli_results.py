@@ -7,12 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from tunelab import Experiment
 from tunelab.cli import main
 from tunelab.cli._logs import follow
 from tunelab.runners._files import trial_log_path
@@ -337,7 +342,6 @@ def test_delete_keeps_a_folder_another_experiment_uses(tmp_path: Path) -> None:
 def test_delete_refuses_a_running_experiment(tmp_path: Path) -> None:
     import os
     import socket
-    import time
 
     db = tmp_path / "db.sqlite"
     store = SQLiteStorage(db)
@@ -354,3 +358,57 @@ def test_delete_refuses_a_running_experiment(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.strip() == "error: experiment live is running; `tunelab stop live` first, then delete it"
     assert "live" in cli("list", "--storage", str(db)).output
+
+
+# ---------------------------------------------------------------- --follow on a real running trial
+TRIAL = """
+import pathlib, sys, time
+import tunelab
+print("epoch 1", flush=True)
+release = pathlib.Path(sys.argv[1])
+while not release.exists():  # the test lets the trial end when it has seen the first line
+    time.sleep(0.05)
+print("epoch 2", flush=True)
+tunelab.report_final(1.0)
+"""
+
+
+@pytest.mark.slow
+def test_logs_follow_a_running_trial_until_it_ends(tmp_path: Path) -> None:
+    (tmp_path / "trial.py").write_text(TRIAL)
+    release = tmp_path / "release"
+    db = tmp_path / "db.sqlite"
+    experiment = Experiment(
+        search_space={"x": {"_type": "choice", "_value": [1]}},
+        trial={"command": f"{sys.executable} trial.py {release}", "code_dir": str(tmp_path), "timeout": "5m"},
+        max_trials=1,
+        storage=str(db),
+        experiment_dir=str(tmp_path / "exp"),
+    )
+    eid = experiment.create()
+    runner = threading.Thread(target=experiment.run, kwargs={"verbose": False}, daemon=True)
+    runner.start()
+    store = SQLiteStorage(db)
+    try:
+        start = time.monotonic()
+        while not (store.get_trials(eid) and store.get_trials(eid)[0].state == TrialState.RUNNING):
+            assert time.monotonic() - start < 120, "the trial never started"
+            time.sleep(0.05)
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "tunelab.cli", "logs", eid, "0", "--follow", "--storage", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert follower.stdout is not None
+        assert follower.stdout.readline() == "epoch 1\n"  # printed while the trial still runs
+        assert follower.poll() is None  # and it keeps following
+        release.write_text("go")
+        out, err = follower.communicate(timeout=120)
+        assert follower.returncode == 0, err
+        assert out == "epoch 2\n"  # the rest, then it ended by itself with the trial
+    finally:
+        release.write_text("go")
+        runner.join(timeout=120)
+        store.close()
+    assert experiment.trials[0].state == TrialState.SUCCEEDED
