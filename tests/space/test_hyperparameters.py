@@ -208,3 +208,44 @@ def test_config_is_exactly_kerastuners_both_ways():
     assert data["theirs"] == hp.get_config()  # what KerasTuner writes is what we write
     assert data["read"] == hp.get_config()  # KerasTuner reads ours unchanged
     assert HyperParameters.from_config(data["theirs"]).get_config() == data["theirs"]
+
+
+KT_SAMPLES = r"""
+import json, sys
+import keras_tuner as kt
+hp = kt.HyperParameters()
+hp.Int('a', 1, 10); hp.Int('b', 2, 32, step=2, sampling='log'); hp.Int('c', 0, 30, step=5)
+hp.Float('lr', 1e-4, 1e-1, sampling='log'); hp.Float('d', 0, 0.5, step=0.1)
+hp.Float('r', 1, 100, sampling='reverse_log')
+hp.Choice('m', ['x', 'y', 'z']); hp.Boolean('flag'); hp.Fixed('f', 3)
+with hp.conditional_scope('m', ['y', 'z']):
+    hp.Int('u', 1, 4)
+    with hp.conditional_scope('u', [2]):
+        hp.Choice('w', [0.5, 1.5])
+samples = {p.name: [p.random_sample(seed) for seed in range(200)] for p in hp.space}
+actives = []
+for values in [{'m': 'x'}, {'m': 'y', 'u': 2}, {'m': 'z', 'u': 3}]:
+    hp.values = dict(values)
+    actives.append([hp.is_active(p) for p in hp.space])
+print(json.dumps({"config": hp.get_config(), "samples": samples, "actives": actives}))
+"""
+
+
+@pytest.mark.skipif(not KT_PYTHON.exists(), reason=f"real keras-tuner not installed ({KT_PYTHON} missing)")
+def test_kerastuners_draws_are_inside_our_domains_and_its_conditions_hold_as_ours():
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    out = subprocess.run(
+        [str(KT_PYTHON), "-c", KT_SAMPLES], capture_output=True, text=True, timeout=600, env=env, check=True
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    hp = HyperParameters.from_config(data["config"])
+    for declared in hp.space:
+        domain = declared.domain()
+        for value in data["samples"][declared.name]:
+            assert domain.contains(value), (declared.name, value, domain.describe())
+    for values, expected in zip([{"m": "x"}, {"m": "y", "u": 2}, {"m": "z", "u": 3}], data["actives"], strict=True):
+        hp.values = dict(values)
+        assert [hp.is_active(p) for p in hp.space] == expected
+    space = DiscoveredSpace(hp.space)
+    leaves = [leaf.key for leaf in space.space.leaves]
+    assert "m/y/u" in leaves and "m/y/u/2/w" in leaves and "m/z/u/2/w" in leaves
