@@ -203,6 +203,75 @@ class SMAC3Driver(Driver):
             self._smac.tell(TrialInfo(config, seed=0), TrialValue(cost=float(loss)))
 
 
+class HEBODriver(Driver):
+    """HEBO 0.3.6 at its defaults (``HEBO(space, scramble_seed=seed)``); flat spaces only (benchmark only).
+
+    Each leaf becomes one HEBO parameter on tunelab's internal scale (``num`` between the
+    internal bounds, so log and logit parameters are searched on their own scale), integers
+    as ``int``, choices as ``cat`` over option indices. HEBO needs numpy < 1.25: run the
+    benchmark from the venv ``benchmarks/bayesmark/make_hebo_venv.sh`` builds.
+    """
+
+    def __init__(self, space: dict[str, Any], seed: int) -> None:
+        import numpy as np
+        import torch
+        from hebo.design_space.design_space import DesignSpace
+        from hebo.optimizers.hebo import HEBO
+
+        self._space = parse_search_space(space)
+        if self._space.is_conditional:
+            raise ValueError("HEBO has no conditional spaces")
+        params: list[dict[str, Any]] = []
+        for i, leaf in enumerate(self._space.leaves):
+            d, name = leaf.domain, f"h{i}"
+            if isinstance(d, Choice):
+                params.append({"name": name, "type": "cat", "categories": [str(k) for k in range(len(d.options))]})
+            elif isinstance(d, Int) and not d.log and d.step == 1:
+                params.append({"name": name, "type": "int", "lb": d.low, "ub": d.high})
+            elif isinstance(d, (Float, Int)):
+                params.append({"name": name, "type": "num", "lb": d.internal_low, "ub": d.internal_high})
+            elif isinstance(d, Normal):
+                params.append({"name": name, "type": "num", "lb": d.mu - 4 * d.sigma, "ub": d.mu + 4 * d.sigma})
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        self._opt = HEBO(DesignSpace().parse(params), scramble_seed=seed)
+        self._last: Any = None
+
+    def _decode(self, row: dict[str, Any]) -> dict[str, Any]:
+        return self._space.decode({leaf.key: float(row[f"h{i}"]) for i, leaf in enumerate(self._space.leaves)})
+
+    def _frame(self, configs: list[dict[str, Any]]) -> Any:
+        import pandas as pd
+
+        rows = []
+        for params in configs:
+            flat = self._space.encode(params)
+            rows.append({f"h{i}": _hebo_value(leaf.domain, flat[leaf.key]) for i, leaf in enumerate(self._space.leaves)})
+        return pd.DataFrame(rows)
+
+    def ask(self, q: int) -> list[dict[str, Any]]:
+        self._last = self._opt.suggest(n_suggestions=q)
+        return [self._decode(row) for row in self._last.to_dict("records")]
+
+    def tell(self, results: list[tuple[dict[str, Any], float]]) -> None:
+        import numpy as np
+
+        self._opt.observe(self._last, np.array([[float(v)] for _, v in results]))
+
+    def restore(self, history: list[tuple[dict[str, Any], float]]) -> None:
+        import numpy as np
+
+        self._opt.observe(self._frame([p for p, _ in history]), np.array([[float(v)] for _, v in history]))
+
+
+def _hebo_value(domain: Any, x: float) -> Any:
+    if isinstance(domain, Choice):
+        return str(int(x))
+    if isinstance(domain, Int) and not domain.log and domain.step == 1:
+        return int(x)
+    return float(x)
+
+
 @dataclass(frozen=True)
 class Contender:
     name: str
@@ -249,4 +318,5 @@ CONTENDERS: list[Contender] = [
     Contender("hyperopt-tpe", _tunelab("hyperopt"), needs="hyperopt"),
     Contender("skopt-gp", lambda space, seed, m, c: SkoptDriver(space, seed), needs="skopt", slow=True),
     Contender("smac3", lambda space, seed, m, c: SMAC3Driver(space, seed, m), needs="smac", slow=True),
+    Contender("hebo", lambda space, seed, m, c: HEBODriver(space, seed), needs="hebo", slow=True),
 ]

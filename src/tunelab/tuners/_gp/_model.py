@@ -37,8 +37,11 @@ def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sq, 0.0))
 
 
-def neg_log_marginal(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Negative log marginal likelihood plus prior, and its gradient in ``theta``."""
+def neg_log_marginal(theta: np.ndarray, x: np.ndarray, y: np.ndarray, gls: bool = True) -> tuple[float, np.ndarray]:
+    """Negative log marginal likelihood plus prior, and its gradient in ``theta``.
+
+    With ``gls`` the constant prior mean is profiled out (:func:`gls_mean`), else it is 0.
+    """
     n, dim = x.shape
     lengths, signal, noise = np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1])
     scaled = x / lengths
@@ -50,6 +53,8 @@ def neg_log_marginal(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[f
         chol = np.linalg.cholesky(k)
     except np.linalg.LinAlgError:
         return 1e10, np.zeros_like(theta)
+    if gls:
+        y = y - gls_mean(chol, y)  # the constant mean profiled out (its gradient term vanishes at the optimum)
     alpha = cho_solve((chol, True), y)
     value = 0.5 * y @ alpha + np.sum(np.log(np.diag(chol))) + 0.5 * n * math.log(2 * math.pi)
     w = np.outer(alpha, alpha) - cho_solve((chol, True), np.eye(n))
@@ -68,7 +73,21 @@ def neg_log_marginal(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[f
     return float(value), grad
 
 
-def fit_theta(x: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: int = 50) -> np.ndarray:
+def gls_mean(chol: np.ndarray, y: np.ndarray) -> float:
+    """The constant prior mean that maximizes the likelihood, ``1'K^-1 y / 1'K^-1 1``, within the data's range.
+
+    Where most observations sit on a plateau (a model that fails the same way over much of
+    the box), this is close to the plateau, not to the sample mean: unexplored corners are
+    then predicted as what most of the box gives, and stop looking promising.
+    """
+    kinv1 = cho_solve((chol, True), np.ones(len(y)))
+    # Clustered points make the estimate extrapolate (an ill-conditioned K): it stays within the data.
+    return float(np.clip(kinv1 @ y / kinv1.sum(), np.min(y), np.max(y)))
+
+
+def fit_theta(
+    x: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: int = 50, gls: bool = True
+) -> np.ndarray:
     """The best hyperparameters found by L-BFGS-B from each of ``starts``."""
     dim = x.shape[1]
     bounds = [LOG_LENGTH_BOUNDS] * dim + [LOG_SIGNAL_BOUNDS, LOG_NOISE_BOUNDS]
@@ -78,7 +97,7 @@ def fit_theta(x: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: i
         result = minimize(
             neg_log_marginal,
             start,
-            args=(x, y),
+            args=(x, y, gls),
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
@@ -98,9 +117,11 @@ class Posterior:
     signal: float
     chol: np.ndarray
     alpha: np.ndarray
+    mean: float = 0.0
 
     @classmethod
-    def fit(cls, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> Posterior:
+    def fit(cls, theta: np.ndarray, x: np.ndarray, y: np.ndarray, mean: float | None = None) -> Posterior:
+        """The posterior with prior mean ``mean``, or the likelihood's (:func:`gls_mean`) when None."""
         dim = x.shape[1]
         lengths, signal, noise = np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1])
         k = matern52(x, x, lengths, signal) + (noise + 1e-8) * np.eye(len(x))
@@ -111,12 +132,13 @@ class Posterior:
                 break
             except np.linalg.LinAlgError:
                 jitter *= 10
-        return cls(x, lengths, signal, chol, cho_solve((chol, True), y))
+        mean = gls_mean(chol, y) if mean is None else mean
+        return cls(x, lengths, signal, chol, cho_solve((chol, True), y - mean), mean)
 
     def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation at rows ``xs``."""
         ks = matern52(xs, self.x, self.lengths, self.signal)
-        mean = ks @ self.alpha
+        mean = self.mean + ks @ self.alpha
         v = solve_triangular(self.chol, ks.T, lower=True)
         var = np.maximum(self.signal - np.sum(v**2, axis=0), 1e-12)
         return mean, np.sqrt(var)
@@ -128,7 +150,7 @@ class Posterior:
         e = np.exp(-_SQRT5 * r)
         ks = self.signal * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r**2) * e
         dks = -(5.0 / 3.0) * self.signal * ((1.0 + _SQRT5 * r) * e)[:, :, None] * diff  # d k / d xs
-        mean = ks @ self.alpha
+        mean = self.mean + ks @ self.alpha
         dmean = np.einsum("nmd,m->nd", dks, self.alpha)
         kinv_ks = cho_solve((self.chol, True), ks.T).T  # (n, m)
         var = np.maximum(self.signal - np.sum(ks * kinv_ks, axis=1), 1e-12)

@@ -55,6 +55,7 @@ class GPTuner(Tuner):
         self._unit = UnitSpace(space)
         self._cache = RowCache(self._unit)
         self._features = Features(self._unit)
+        self._gls = len(self._features.categorical) == 0
         self._theta: np.ndarray | None = None
         self._theta_at = -1
 
@@ -68,17 +69,33 @@ class GPTuner(Tuner):
         x = self._features(rows[keep])
         y = y[keep]
         theta = self._update_theta(x, y, rng)
-        post = Posterior.fit(theta, x, y)
+        # Two prior means take turns on numeric spaces: the likelihood's (GLS), which on plateau
+        # data predicts the plateau where nothing was tried, so unexplored corners stop looking
+        # promising; and the sample mean, optimistic about far-off regions. With choices, the
+        # sample mean only: a pessimistic prior keeps a GP from trying the other options.
+        prior = None if self._gls and self.n_suggested % 2 == 0 else float(np.mean(y))
+        post = Posterior.fit(theta, x, y, prior)
         pending_rows = rows_of(self._unit, list(self.pending.values()))
         if self.pending:
             believed = self._features(pending_rows)
             mean, _ = post.predict(believed)
             x, y = np.vstack([x, believed]), np.append(y, mean)
-            post = Posterior.fit(theta, x, y)
+            post = Posterior.fit(theta, x, y, post.mean)
         best = float(np.min(y[: len(keep)]))
         top = rows[keep][np.argsort(y[: len(keep)])[:5]]
         tried = _row_keys(np.vstack([rows, pending_rows]))
+        if _stalled(losses, self._unit.dim):
+            return self._unit.decode(self._explore(post, pending_rows, tried, rng))
         return self._unit.decode(self._maximize(post, best, top, pending_rows, tried, rng))
+
+    def _explore(self, post: Posterior, pending: np.ndarray, tried: set[bytes], rng: np.random.Generator) -> np.ndarray:
+        """The random candidate the GP knows least about (largest posterior std): a step out of a stall."""
+        unit = self._unit
+        cands = unit.random(rng, self.n_candidates)
+        cands = np.where(unit.active(cands), cands, np.nan)
+        _, std = post.predict(self._features(cands))
+        scores = np.where(_untried(cands, tried), _exclude_near(std, cands, pending), -np.inf)
+        return cands[int(np.argmax(scores))]
 
     def _initial(self, rng: np.random.Generator) -> dict[str, Any]:
         index = self.n_suggested
@@ -99,7 +116,7 @@ class GPTuner(Tuner):
         starts = [default_theta(x.shape[1])]
         if self._theta is not None and self._theta.size == x.shape[1] + 2:
             starts.insert(0, self._theta)
-        self._theta = theta = fit_theta(x[fit], y[fit], starts)
+        self._theta = theta = fit_theta(x[fit], y[fit], starts, gls=self._gls)
         self._theta_at = n
         return theta
 
@@ -181,6 +198,20 @@ MIN_GAP = 0.02
 
 #: How many configurations of a finite space are scanned for untried ones once random candidates find none.
 _GRID_SCAN = 100_000
+
+
+def _stalled(losses: np.ndarray, dim: int) -> bool:
+    """True once per ``2 * dim + 5`` finished trials in a row that did not improve on the best.
+
+    Log-EI can keep proposing refinements of one basin that all return the same value (a
+    plateau, a flat optimum); then one suggestion in that many is spent on pure exploration.
+    """
+    patience = 2 * dim + 5
+    finite = np.where(np.isfinite(losses), losses, np.inf)
+    if finite.size <= patience or not np.isfinite(finite).any():
+        return False
+    since = finite.size - 1 - int(np.argmin(finite))  # argmin: the first time the best was reached
+    return since >= patience and since % patience == 0
 
 
 def _row_keys(rows: np.ndarray) -> set[bytes]:
