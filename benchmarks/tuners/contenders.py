@@ -246,7 +246,8 @@ class HEBODriver(Driver):
         rows = []
         for params in configs:
             flat = self._space.encode(params)
-            rows.append({f"h{i}": _hebo_value(leaf.domain, flat[leaf.key]) for i, leaf in enumerate(self._space.leaves)})
+            leaves = enumerate(self._space.leaves)
+            rows.append({f"h{i}": _hebo_value(leaf.domain, flat[leaf.key]) for i, leaf in leaves})
         return pd.DataFrame(rows)
 
     def ask(self, q: int) -> list[dict[str, Any]]:
