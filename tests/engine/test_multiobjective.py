@@ -251,3 +251,26 @@ def test_a_stored_config_of_several_objectives_builds_again(fake):
     stored.pop("objective")  # the function's name, which the stored config records beside the settings
     rebuilt = build_config({**stored, "search_space": SPACE, "max_trials": 4})
     assert rebuilt.objectives == OBJECTIVES and rebuilt.max_trials == 4
+
+
+def test_list_show_and_progress_name_the_front_and_its_knee(fake):
+    from click.testing import CliRunner
+
+    from tunelab.cli import main
+    from tunelab.engine._display import summary_line
+
+    lines: list[str] = []
+
+    class Listener:
+        def on_progress(self, progress: Any) -> None:
+            lines.append(summary_line("x", progress))
+
+    exp = fake(tradeoff, search_space=SPACE, tuner="random", seed=3, max_trials=4, objectives=OBJECTIVES)
+    exp.run(listener=Listener())
+    knee = exp.experiment.best_trial
+    assert knee is not None and lines[-1].count(f"front of 4, knee trial {knee.number}") == 1
+    url = str(exp.storage.path)
+    shown = CliRunner().invoke(main, ["show", exp.id, "--storage", url])
+    assert shown.exit_code == 0 and f"front of 4, knee trial {knee.number}" in shown.output, shown.output
+    listed = CliRunner().invoke(main, ["list", "--storage", url])
+    assert listed.exit_code == 0 and "knee trial" in listed.output, listed.output

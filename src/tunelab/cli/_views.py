@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -18,7 +19,7 @@ from rich.table import Table
 
 from tunelab.errors import escape as _escape
 from tunelab.server._liveness import engine_liveness, phase_label
-from tunelab.storage import ExperimentRecord, Storage, TrialRecord, TrialState, best_trial
+from tunelab.storage import ExperimentRecord, Storage, TrialRecord, TrialState, best_trial, objectives_of, pareto_front
 
 
 def escape(text: object, limit: int = 10_000) -> str:
@@ -49,9 +50,22 @@ def _engine(record: ExperimentRecord, now: float | None) -> dict[str, Any]:
     }
 
 
-def _best(trials: list[TrialRecord], mode: str) -> dict[str, Any] | None:
-    best = best_trial(trials, mode)
-    return None if best is None else {"trial": best.number, "value": best.value, "params": dict(best.params)}
+def _best(trials: list[TrialRecord], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The best trial; with several objectives the Pareto front's knee (``value`` None, ``front`` its size)."""
+    objectives = objectives_of(config)
+    best = best_trial(trials, str(config.get("mode", "min")), objectives)
+    if best is None:
+        return None
+    found = {"trial": best.number, "value": best.value, "params": dict(best.params)}
+    if objectives:
+        found.update(value=None, values=dict(best.values or {}), front=len(pareto_front(trials, objectives)))
+    return found
+
+
+def _best_text(best: Mapping[str, Any]) -> str:
+    if best.get("front") is not None:
+        return f"front of {best['front']}, knee trial {best['trial']}"
+    return f"{best['value']:.6g} (trial {best['trial']})"
 
 
 def experiment_items(store: Storage, *, now: float | None = None) -> list[dict[str, Any]]:
@@ -68,7 +82,7 @@ def experiment_items(store: Storage, *, now: float | None = None) -> list[dict[s
                 "created_at": record.created_at,
                 "message": record.message,
                 "mode": mode,
-                "best": _best(store.get_trials(record.id), mode),
+                "best": _best(store.get_trials(record.id), record.config),
             }
         )
     return items
@@ -84,7 +98,7 @@ def experiments_table(items: list[dict[str, Any]]) -> None:
             escape(item["id"]),
             escape(item["name"]),
             escape(item["phase_label"]),
-            "-" if best is None else f"{best['value']:.6g} (trial {best['trial']})",
+            "-" if best is None else _best_text(best),
             _time(item["created_at"]),
             escape(item["message"], 60),
         )
@@ -116,7 +130,7 @@ def experiment_summary(store: Storage, experiment_id: str, *, now: float | None 
         "total_trials": len(trials),
         "waiting_reason": record.waiting_reason,
         "waiting_trials": waiting,
-        "best": _best(trials, str(config.get("mode", "min"))),
+        "best": _best(trials, config),
         "experiment_dir": record.experiment_dir,
         "warnings": list(record.warnings),
         "config": config,
@@ -141,9 +155,7 @@ def show_experiment(s: dict[str, Any]) -> None:
     for item in s["waiting_trials"]:
         table.add_row(f"trial {item['trial']} waits", escape(item["reason"] or "-"))
     if s["best"]:
-        table.add_row(
-            "best", f"{s['best']['value']:.6g} (trial {s['best']['trial']}) {escape(_short(s['best']['params'], 200))}"
-        )
+        table.add_row("best", f"{_best_text(s['best'])} {escape(_short(s['best']['params'], 200))}")
     table.add_row("folder", escape(s["experiment_dir"]))
     table.add_row("format", escape(s["format"]))
     for warning in s["warnings"]:

@@ -32,6 +32,13 @@ def _value(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
 
+def _best_line(p: Progress) -> str:
+    """``best 0.93 (trial 4)``; with several objectives ``front of 5, knee trial 4``."""
+    if p.front_size is not None:
+        return f"front of {p.front_size}" + (f", knee trial {p.best_number}" if p.best_number is not None else "")
+    return f"best {_value(p.best_value)}" + (f" (trial {p.best_number})" if p.best_number is not None else "")
+
+
 def summary_line(experiment_id: str, p: Progress) -> str:
     total = p.max_trials if p.max_trials is not None else "∞"
     remaining = "-" if p.max_duration is None else _duration(p.max_duration - p.elapsed)
@@ -40,7 +47,7 @@ def summary_line(experiment_id: str, p: Progress) -> str:
         f"trials {p.finished}/{total} "
         f"(succeeded {p.succeeded}, failed {p.failed}, stopped {p.early_stopped + p.canceled})",
         f"running {p.running}",
-        f"best {_value(p.best_value)}" + (f" (trial {p.best_number})" if p.best_number is not None else ""),
+        _best_line(p),
         f"elapsed {_duration(p.elapsed)}",
         f"remaining {remaining}",
     ]
@@ -108,7 +115,7 @@ class LiveProgress:
             "outcomes",
             f"{p.succeeded} succeeded, {p.failed} failed, {p.early_stopped} early-stopped, {p.canceled} canceled",
         )
-        best = _value(p.best_value)
+        best = _value(p.best_value) if p.front_size is None else f"front of {p.front_size}, knee"
         if p.best_number is not None:
             best += f"  (trial {p.best_number}: {_markup(escape(p.best_params, 500))})"
         table.add_row("best", best)
