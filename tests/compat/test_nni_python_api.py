@@ -235,8 +235,6 @@ def test_start_update_stop_resume_and_view(nni, tmp_path):
         experiment.update_max_experiment_duration("1h")
         with pytest.raises(ConfigError, match="update_trial_concurrency: expected an integer >= 1"):
             experiment.update_trial_concurrency(0)
-        with pytest.raises(TunelabError, match="cannot change the search space"):
-            experiment.update_search_space(SPACE)
         store = open_storage()
         payloads = [r.payload for r in store.get_requests(experiment.id, open_only=False)]
         assert all(r.kind == RequestKind.UPDATE_LIMITS for r in store.get_requests(experiment.id, open_only=False))
@@ -271,6 +269,57 @@ def test_start_update_stop_resume_and_view(nni, tmp_path):
         viewer.stop()
     with pytest.raises(RuntimeError, match="does not exist thus cannot be resumed"):
         nni.experiment.Experiment.resume("nosuchexp", 0)  # NNI 2's spelling
+
+
+NEW_SPACE = {"x": {"_type": "uniform", "_value": [5, 6]}, "k": {"_type": "choice", "_value": ["c"]}}
+
+
+def test_update_search_space_of_a_running_experiment_applies_to_trials_not_yet_suggested(nni, tmp_path):
+    gate = tmp_path / "hold"
+    gate.write_text("")
+    (tmp_path / "trial.py").write_text(
+        textwrap.dedent(
+            f"""
+            import os, time, nni
+            p = nni.get_next_parameter()
+            while os.path.exists({str(gate)!r}):
+                time.sleep(0.05)
+            nni.report_final_result(p["x"])
+            """
+        )
+    )
+    experiment = _experiment(nni, tmp_path, command="python trial.py", trials=4)
+    experiment.config.tuner.name = "TPE"
+    experiment.config.trial_concurrency = 1
+    experiment.start(port=0)
+    try:
+        _wait(lambda: [t.status for t in experiment.list_trial_jobs()] == ["RUNNING"], "the first trial running")
+        with pytest.raises(ConfigError, match="search_space"):
+            experiment.update_search_space({"x": {"_type": "uniform", "_value": [1, 0]}})
+        experiment.update_search_space(NEW_SPACE)
+        assert experiment.config.search_space == NEW_SPACE and experiment.get_status() == "RUNNING"
+        gate.unlink()
+        _wait(lambda: experiment.get_status() == "DONE", "the experiment's end", limit=300)
+    finally:
+        experiment.stop()
+    trials = sorted(open_storage().get_trials(experiment.id), key=lambda t: t.number)
+    assert [t.state for t in trials] == [TrialState.SUCCEEDED] * 4, [t.error for t in trials]
+    assert 0 <= trials[0].params["x"] <= 1 and trials[0].attempt == 2  # suggested before: runs again as it was
+    assert all(5 <= t.params["x"] <= 6 and t.params["k"] == "c" for t in trials[1:]), [t.params for t in trials]
+    stored = open_storage().get_experiment(experiment.id).config["search_space"]
+    assert stored == NEW_SPACE  # a later resume keeps it
+
+
+def test_update_search_space_before_the_start_and_after_the_end(nni, tmp_path):
+    experiment = _experiment(nni, tmp_path, trials=1)
+    experiment.update_search_space(NEW_SPACE)  # not started: the config's
+    assert experiment.config.search_space == NEW_SPACE
+    assert experiment.run(0) is True
+    experiment.stop()
+    (trial,) = open_storage().get_trials(experiment.id)
+    assert trial.params["k"] == "c"
+    experiment.update_search_space(SPACE)  # ended: kept for resume
+    assert open_storage().get_experiment(experiment.id).config["search_space"] == SPACE
 
 
 def test_trace_typehint_and_get_next_parameters(nni, monkeypatch):

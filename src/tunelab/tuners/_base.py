@@ -166,6 +166,8 @@ class Tuner(ABC):
         self._queue: list[dict[str, Any]] = []
         self._seen: set[str] = set()
         self._next_id = 0
+        #: Restored trials whose params are not in this space (it changed since they were suggested).
+        self._outside: dict[int, dict[str, Any]] = {}
 
     # ---------------------------------------------------------------- public API
     def suggest(self) -> tuple[int, dict[str, Any]]:
@@ -198,6 +200,8 @@ class Tuner(ABC):
 
         With ``objectives``: a mapping (or a sequence) with a value per objective, or None.
         """
+        if self._outside.pop(trial_id, None) is not None:  # of an earlier space: its result informs nothing
+            return
         if trial_id not in self._pending:
             raise TunerError(f"trial {trial_id} is not pending (unknown, or observed already)")
         observation = self._make_observation(trial_id, self._pending[trial_id], value, violation)
@@ -221,10 +225,18 @@ class Tuner(ABC):
         pending: bool = False,
         violation: float = 0.0,
     ) -> None:
-        """Replay a trial recorded before (on resume): finished with ``value``, or still ``pending``."""
+        """Replay a trial recorded before (on resume): finished with ``value``, or still ``pending``.
+
+        A trial whose params are not in this tuner's space (the space was changed since it was
+        suggested: NNI's ``update_search_space``) counts as suggested but never informs the model.
+        """
         params = dict(params)
         self._seen.add(SearchSpace.fingerprint(params))
         self._next_id = max(self._next_id, trial_id + 1)
+        if self.validates_params and not self.space.contains(params):
+            if pending:
+                self._outside[trial_id] = params
+            return
         if pending:
             self._pending[trial_id] = params
             return
@@ -233,7 +245,7 @@ class Tuner(ABC):
 
     def forget(self, trial_id: int) -> None:
         """Drop a pending suggestion that will never run (canceled before it started)."""
-        params = self._pending.pop(trial_id, None)
+        params = self._pending.pop(trial_id, None) or self._outside.pop(trial_id, None)
         if params is not None:
             self._seen.discard(SearchSpace.fingerprint(params))
 

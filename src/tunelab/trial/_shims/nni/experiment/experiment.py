@@ -440,11 +440,56 @@ class Experiment:
         self._update("update_max_experiment_duration", {"max_duration": seconds})
 
     def update_search_space(self, value: dict[str, Any]) -> None:
-        """Not available: tunelab's tuners keep one search space for the whole experiment."""
-        raise TunelabError(
-            "update_search_space: tunelab cannot change the search space of a running experiment; "
-            "stop it and start a new experiment with the new space"
-        )
+        """Use this search space (NNI's JSON) for every trial not suggested yet.
+
+        Before the experiment starts it becomes the config's. Once it has started, tunelab's
+        tuners keep one space, so the tuner is rebuilt over the new space from the trials so far
+        (as a resume does): those whose parameters lie in the new space inform it, the others
+        count but inform nothing. A running experiment (started in this process with
+        :meth:`start`) is stopped for it and continued at once: its running trials get SIGTERM
+        and run again with their own parameters. An ended one keeps the new space for
+        :meth:`resume`.
+        """
+        from tunelab.config import build_config
+
+        try:
+            record = self._store().get_experiment(self.id)
+        except ExperimentNotFound:
+            record = None
+        if record is None:
+            if self.config is None:
+                raise ConfigError("update_search_space: no config; give Experiment('local') or Experiment(config)")
+            self.config.search_space = value
+            self.config.search_space_file = None
+            return
+        if record.phase == Phase.RUNNING and self._thread is None:
+            raise TunelabError(
+                f"update_search_space: experiment {self.id} runs in the foreground or in another process; "
+                "start it with experiment.start() to change its search space while it runs"
+            )
+        data = {k: v for k, v in record.config.items() if k not in ("objective", "storage")}
+        checked = build_config({**data, "search_space": value}, source="update_search_space")
+        running = self._is_running()
+        if running:
+            _say("Stopping experiment to change its search space...")
+            self._store().request_stop(self.id)
+            assert self._thread is not None
+            self._thread.join()
+        config = dict(self._store().get_experiment(self.id).config)
+        config["search_space"] = checked.model_dump(mode="json")["search_space"]
+        self._store().update_experiment(self.id, config=config)
+        if self.config is not None:
+            self.config.search_space = value
+            self.config.search_space_file = None
+        _logger.info("Successfully update search_space.")
+        if running:
+            self._engine = self._build(resume=True)
+            if self.config is not None:
+                self._save_config(self._engine)
+            self._background(resume=True)
+            # Until the engine marks it RUNNING (and clears the stop just asked for), a stop() would be lost.
+            while self._is_running() and self._store().get_experiment(self.id).phase != Phase.RUNNING:
+                time.sleep(0.05)
 
     def kill_trial_job(self, trial_job_id: str) -> None:
         """Cancel one trial (by trial job id)."""
