@@ -163,3 +163,8 @@ def test_save_best_model_reruns_a_define_by_run_objective_with_the_best_values()
     folder = Path(open_storage().get_experiment(result.experiment_id).experiment_dir) / "best_model"
     summary = json.loads((folder / "best_model.json").read_text())
     assert summary["exit_code"] == 0 and summary["value"] == result.best_value  # the best values, not defaults
+
+
+def test_search_space_none_means_define_by_run():
+    result = Experiment(objective=by_run, search_space=None, max_trials=2, seed=0, isolation="inline").run()
+    assert result.phase is Phase.DONE and set(result.trials[0].params) == {"x", "kind"}

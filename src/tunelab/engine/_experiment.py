@@ -115,9 +115,10 @@ class Experiment:
             config = _with_isolation(settings)
         #: The space a define-by-run objective declares (no ``search_space`` given); None for a declared space.
         self.discovered: DiscoveredSpace | None = None
-        if isinstance(config, Mapping) and "search_space" not in config and objective is not None:
+        if isinstance(config, Mapping) and config.get("search_space") is None and objective is not None:
             self.discovered = DiscoveredSpace()
-            config = define_by_run_config(dict(config), self.discovered, source="Experiment")
+            rest = {k: v for k, v in config.items() if k != "search_space"}
+            config = define_by_run_config(rest, self.discovered, source="Experiment")
         if isinstance(config, Mapping):
             config = build_config(dict(config), source="Experiment")
         if objective is not None and not callable(objective):
