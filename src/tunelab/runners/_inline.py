@@ -96,8 +96,9 @@ class InlineRunner(Runner):
     def start(self, job: TrialJob) -> TrialHandle:
         if job.function is None:
             raise TrialStartError("trial.isolation: 'inline' runs function trials; this trial is a command")
-        try:
-            prepare_trial_dir(job, called=True)
+        try:  # the folder is made when something goes in it: an earlier attempt's files, a checkpoint, logs
+            if job.attempt > 1 or job.checkpoint_from is not None or job.checkpoint_params:
+                prepare_trial_dir(job, called=True)
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         context = _MemoryContext(trial_context(job))
@@ -106,6 +107,7 @@ class InlineRunner(Runner):
             status = call_function(job, context, reported=lambda: bool(context.reports))
         for text, name in ((out.getvalue(), STDOUT_FILE), (err.getvalue(), STDERR_FILE)):
             if text:
+                job.trial_dir.mkdir(parents=True, exist_ok=True)
                 with open(job.trial_dir / name, "a", encoding="utf-8", errors="replace") as log:
                     log.write(text)
         return _InlineHandle(job, status, context.reports)
