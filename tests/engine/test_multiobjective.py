@@ -11,6 +11,7 @@ import pytest
 
 from tunelab import hp
 from tunelab.runners import TrialJob
+from tunelab.schedulers._registry import SCHEDULERS
 from tunelab.storage import KNEE_RULE, Phase, TrialRecord, TrialState
 from tunelab.testing import FakeTrial
 from tunelab.trial._channel import Report, ReportKind, encode
@@ -274,3 +275,49 @@ def test_list_show_and_progress_name_the_front_and_its_knee(fake):
     assert shown.exit_code == 0 and f"front of 4, knee trial {knee.number}" in shown.output, shown.output
     listed = CliRunner().invoke(main, ["list", "--storage", url])
     assert listed.exit_code == 0 and "knee trial" in listed.output, listed.output
+
+
+def curves_of_two(job: TrialJob) -> FakeTrial:
+    """Nine epochs a second apart: accuracy climbs towards x, size stays 10 x (a trade-off for every x)."""
+    x = float(job.params["x"])
+    reports = [step(k, accuracy=x * (1 - 0.5 ** (k + 1)), size=10 * x) for k in range(9)]
+    return FakeTrial(reports=reports, raw_lines=[final(9.5, accuracy=x * (1 - 0.5**9), size=10 * x)])
+
+
+@pytest.mark.skipif("moasha" not in SCHEDULERS, reason="MO-ASHA (the 'moasha' scheduler) is not registered yet")
+def test_resume_rebuilds_the_moasha_rungs_exactly(fake):
+    settings = dict(
+        search_space=SPACE,
+        tuner="random",
+        seed=11,
+        max_trials=14,
+        concurrency=3,
+        objectives=OBJECTIVES,
+        scheduler={"name": "moasha", "args": {"max_t": 9, "grace_period": 1, "reduction_factor": 3}},
+    )
+    exp = fake(curves_of_two, **settings)
+    exp.experiment.config = exp.experiment.config.model_copy(update={"max_duration": 20.0})
+    first = exp.engine()
+    assert first.run().phase == Phase.TIMEOUT
+    trials = exp.trials
+    finished = {t.number for t in trials if t.state.is_final}
+    assert {t.state for t in trials} >= {TrialState.EARLY_STOPPED}, "MO-ASHA stopped some trials"
+    rungs_before = [
+        {level: {n: v for n, v in recorded.items() if n in finished} for level, recorded in bracket.items()}
+        for bracket in first.scheduler.vector_rungs
+    ]
+    # A new engine rebuilds the rungs from storage alone (what a resume after SIGKILL has).
+    second = exp.engine()
+    second.restore()
+    rebuilt = [
+        {level: {n: v for n, v in recorded.items() if n in finished} for level, recorded in bracket.items()}
+        for bracket in second.scheduler.vector_rungs
+    ]
+    assert rebuilt == rungs_before and any(any(bracket.values()) for bracket in rebuilt)
+    exp.experiment.config = exp.experiment.config.model_copy(update={"max_duration": None})
+    assert exp.run(resume=True).phase == Phase.DONE
+    after = {t.number: t for t in exp.trials}
+    for t in trials:
+        if t.state.is_final:  # decisions made before the interruption stand
+            assert (after[t.number].state, after[t.number].values) == (t.state, t.values)
+    assert len(after) == 14 and all(t.state.is_final for t in after.values())
