@@ -57,6 +57,17 @@ def test_summary_of_an_experiment_where_nothing_succeeded() -> None:
     assert "best:   none (no trial succeeded)" in str(result) and "trials: 2 (failed 2)" in str(result)
 
 
+def test_summary_of_several_objectives_shows_the_knees_values() -> None:
+    from tunelab.engine import Result
+
+    knee = TrialRecord("e", 1, TrialState.SUCCEEDED, {"x": 0.5}, value=0.9, values={"acc": 0.9, "lat": 12.0})
+    other = TrialRecord("e", 0, TrialState.FAILED, {"x": 0.1})
+    result = Result("e", Phase.DONE, "", {"x": 0.5}, None, knee, [other, knee], [knee], {"acc": 0.9, "lat": 12.0})
+    text = str(result)
+    assert 'best:   acc 0.9, lat 12 (trial 1) {"x": 0.5}' in text and "trials: 2 (succeeded 1, failed 1)" in text
+    assert repr(result) == "Result(experiment_id='e', phase=DONE, best_value=None, trials=2)"
+
+
 # ---------------------------------------------------------------- trials_dataframe
 def test_trials_dataframe_has_optunas_shape() -> None:
     pandas = pytest.importorskip("pandas", reason="pandas is in the test extra")
@@ -110,6 +121,21 @@ def test_trials_dataframe_budget_and_unfinished_trials() -> None:
     ]
     assert frame["duration"][0].total_seconds() == 3.5 and frame["duration"].isna()[1]
     assert math.isnan(frame["value"][1]) and frame["state"].tolist() == ["SUCCEEDED", "WAITING"]
+
+
+def test_trials_dataframe_of_several_objectives_has_a_column_per_objective() -> None:
+    pytest.importorskip("pandas", reason="pandas is in the test extra")
+    optuna = pytest.importorskip("optuna", reason="the differential check needs the real Optuna")
+    values = {"acc": 0.9, "lat": 12.0}
+    trials = [TrialRecord("e", 0, TrialState.SUCCEEDED, {"x": 0.5}, value=0.9, values=values)]
+    ours = list(trials_dataframe(trials).columns)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    with pytest.warns(optuna.exceptions.ExperimentalWarning):
+        study.set_metric_names(["acc", "lat"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 12.0), n_trials=1)
+    assert ours == list(study.trials_dataframe().columns)
+    assert trials_dataframe(trials)["values_lat"].tolist() == [12.0]
 
 
 def test_trials_dataframe_without_pandas_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

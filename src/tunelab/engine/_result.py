@@ -58,7 +58,9 @@ def trials_dataframe(trials: Sequence[TrialRecord]) -> Any:
     ``datetime_start``, ``datetime_complete``, ``duration``, ``params_<name>`` (nested ones
     named as in ``tunelab trials``: ``params_opt/beta``, ``params_model=rf/max_depth``),
     ``user_attrs_<metric>`` for the secondary metrics, then ``state`` (tunelab's state names:
-    SUCCEEDED where Optuna says COMPLETE), plus ``budget`` when a scheduler gave budgets.
+    SUCCEEDED where Optuna says COMPLETE), plus ``budget`` when a scheduler gave budgets. With
+    several objectives ``value`` becomes ``values_<objective>``, as in Optuna's frame of a study
+    with metric names.
 
     Needs pandas (``pip install pandas``)."""
     try:
@@ -70,18 +72,20 @@ def trials_dataframe(trials: Sequence[TrialRecord]) -> Any:
     def when(stamp: float | None) -> Any:
         return pandas.NaT if stamp is None else _dt.datetime.fromtimestamp(stamp)
 
+    objectives = list(dict.fromkeys(str(name) for t in trials for name in (t.values or {})))
     flats = [flatten_params(t.params) for t in trials]
     params = list(dict.fromkeys(name for flat in flats for name in flat))
     metrics = list(dict.fromkeys(str(name) for t in trials for name in t.metrics))
     budgets = any(t.budget is not None for t in trials)
     rows = []
     for t, flat in zip(trials, flats, strict=True):
+        scores = {f"values_{n}": (t.values or {}).get(n) for n in objectives} if objectives else {"value": t.value}
         row: dict[str, Any] = {
             "number": t.number,
-            "value": t.value,
+            **scores,
             "datetime_start": when(t.started_at),
             "datetime_complete": when(t.ended_at),
-            "duration": pandas.NaT if t.duration is None else pandas.Timedelta(seconds=t.duration),
+            "duration": float("nan") if t.duration is None else t.duration,
         }
         row.update({f"params_{name}": flat.get(name) for name in params})
         row.update({f"user_attrs_{name}": t.metrics.get(name) for name in metrics})
@@ -89,12 +93,14 @@ def trials_dataframe(trials: Sequence[TrialRecord]) -> Any:
             row["budget"] = t.budget
         row["state"] = t.state.value
         rows.append(row)
-    columns = ["number", "value", "datetime_start", "datetime_complete", "duration"]
+    scored = [f"values_{n}" for n in objectives] if objectives else ["value"]
+    columns = ["number", *scored, "datetime_start", "datetime_complete", "duration"]
     columns += [f"params_{n}" for n in params] + [f"user_attrs_{n}" for n in metrics]
     columns += ["budget"] if budgets else []
     frame = pandas.DataFrame(rows, columns=[*columns, "state"])
     for column in ("datetime_start", "datetime_complete"):
         frame[column] = pandas.to_datetime(frame[column])
-    frame["duration"] = pandas.to_timedelta(frame["duration"])
-    frame["value"] = frame["value"].astype(float)
+    frame["duration"] = pandas.to_timedelta(frame["duration"].astype(float), unit="s")
+    for column in scored:
+        frame[column] = frame[column].astype(float)
     return frame
