@@ -176,6 +176,25 @@ def test_metric_threshold_stops_a_trial_that_reaches_it():
         est.fit(_blobs(), metric_threshold="high", search_space={"lr": 0.05})
 
 
+def test_n_sampling_minus_one_runs_until_the_space_is_used_up_and_says_so():
+    """Ray Tune's num_samples=-1: no limit on trials; a space of grid and choice values ends when it is used up."""
+    est = _linear_estimator()
+    space = {"lr": hp.grid_search([0.05, 0.1]), "momentum": hp.choice([0.0, 0.5])}
+    with pytest.warns(UserWarning, match=r"n_sampling=-1: trials run until the search space is used up"):
+        est.fit(_blobs(), epochs=1, metric="accuracy", search_space=space, n_sampling=-1)
+    assert est.experiment.config.max_trials is None
+    assert est.result.phase.value == "DONE" and "search space is exhausted" in est.result.message
+    assert sorted((t.params["lr"], t.params["momentum"]) for t in est.result.trials) == [
+        (0.05, 0.0),
+        (0.05, 0.5),
+        (0.1, 0.0),
+        (0.1, 0.5),
+    ]
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ConfigError, match=r"n_sampling must be a positive integer or -1 \(no limit\)"):
+            est.fit(_blobs(), search_space={"lr": 0.05}, n_sampling=bad)
+
+
 class _OnlyFeatures(nn.Module):
     """A linear model that fails on any input holding the DataFrame's 1e6 "noise" column."""
 

@@ -175,6 +175,10 @@ class AutoEstimator:
     ) -> AutoEstimator:
         """Tune: ``n_sampling`` configurations (times the grid of any ``hp.grid_search``), ``epochs`` each.
 
+        ``n_sampling=-1`` (Ray Tune's ``num_samples=-1``) sets no limit: trials run until a space
+        of grid and choice values is used up, or until the search is stopped (Ctrl-C), with a
+        warning saying so.
+
         ``data`` and ``validation_data`` are ``(x, y)`` numpy arrays, data creators
         ``(config) -> DataLoader`` (torch) / ``(x, y)`` (keras), or pandas DataFrames with
         ``feature_cols`` and ``label_cols``; without validation data the metric is computed on
@@ -198,9 +202,10 @@ class AutoEstimator:
         chosen = _resolve_metric("mean_loss" if metric is None else metric, metric_mode or mode)
         if search_space is None:
             raise ConfigError("fit: search_space is required (a dict of tunelab.hp domains or fixed values)")
-        for label, value in (("epochs", epochs), ("n_sampling", n_sampling)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"fit: {label} must be a positive integer, got {value!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ConfigError(f"fit: epochs must be a positive integer, got {epochs!r}")
+        if isinstance(n_sampling, bool) or not isinstance(n_sampling, int) or (n_sampling < 1 and n_sampling != -1):
+            raise ConfigError(f"fit: n_sampling must be a positive integer or -1 (no limit), got {n_sampling!r}")
         if metric_threshold is not None and (
             isinstance(metric_threshold, bool) or not isinstance(metric_threshold, (int, float))
         ):
@@ -220,6 +225,8 @@ class AutoEstimator:
         plan = _orca.orca_search_alg(search_alg, search_alg_params)
         scheduler, scheduler_args, scheduler_notes = _orca.orca_scheduler(scheduler, scheduler_params)
         notes = (*plan.warnings, *scheduler_notes)
+        if n_sampling == -1:
+            notes = (*notes, _UNLIMITED)
         for note in notes:
             warnings.warn(note, stacklevel=2)
             logger.warning("%s: %s", self.name, note)
@@ -239,9 +246,9 @@ class AutoEstimator:
             settings["ray"] = {"address": cluster.address, "resources_per_trial": dict(self.resources_per_trial)}
         if self.logs_dir is not None:
             settings["experiment_dir"] = self.logs_dir / f"{self.name}-{new_experiment_id()}"
-        configurations = n_sampling * _grid_size(searched)
+        configurations = None if n_sampling == -1 else n_sampling * _grid_size(searched)
         _add_scheduler(settings, scheduler, scheduler_args, epochs, configurations)
-        settings["max_trials"] = _trials_for(settings, configurations)
+        settings["max_trials"] = None if configurations is None else _trials_for(settings, configurations)
         objective = _Objective(self.backend, data, validation_data, epochs, chosen, self._threads())
         objective.computed, objective.threshold = computed, metric_threshold
         self.experiment = Experiment(objective=objective, warnings=notes, **settings)
@@ -402,6 +409,14 @@ def _user_config(params: Mapping[str, Any], budget_param: str | None) -> dict[st
     return {k: v for k, v in params.items() if k != budget_param}
 
 
+#: The warning of ``n_sampling=-1``: as in Ray Tune, trials go on until something stops them.
+_UNLIMITED = (
+    "n_sampling=-1: trials run until the search space is used up (a space of grid_search and choice values "
+    "only) or the search is stopped (Ctrl-C, tunelab stop); fit() has no time budget, as in Orca, and "
+    "metric_threshold stops only the trial that reaches it"
+)
+
+
 def _grid_size(search_space: Mapping[str, Any]) -> int:
     """How many configurations ``hp.grid_search`` values multiply ``n_sampling`` by (Ray's semantics)."""
     from tunelab.space import Choice, parse_search_space
@@ -418,7 +433,7 @@ def _add_scheduler(
     scheduler: str | None,
     params: Mapping[str, Any] | None,
     epochs: int,
-    configurations: int,
+    configurations: int | None,
 ) -> None:
     """Put Orca's ``scheduler`` and ``scheduler_params`` into the experiment's settings."""
     if scheduler is None or scheduler.lower() == "fifo":
@@ -427,7 +442,7 @@ def _add_scheduler(
         return
     args = dict(params or {})
     # Ray's PBT trains one member per sampled configuration.
-    if "population_size" in _arguments(scheduler) and "population_size" not in args:
+    if configurations is not None and "population_size" in _arguments(scheduler) and "population_size" not in args:
         args["population_size"] = configurations
     # Orca's examples give max_t; without it a trial's full budget is the epochs fit() was given.
     if not {"max_t", "max_budget", "R", "max_iter", "time_budget"} & set(args):
