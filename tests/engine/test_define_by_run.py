@@ -168,3 +168,10 @@ def test_save_best_model_reruns_a_define_by_run_objective_with_the_best_values()
 def test_search_space_none_means_define_by_run():
     result = Experiment(objective=by_run, search_space=None, max_trials=2, seed=0, isolation="inline").run()
     assert result.phase is Phase.DONE and set(result.trials[0].params) == {"x", "kind"}
+
+
+def test_enqueue_without_a_space_is_a_one_line_config_error():
+    from tunelab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^enqueue: an objective that declares its parameters"):
+        optimize(by_run, max_trials=2, enqueue=[{"x": 1.0}])

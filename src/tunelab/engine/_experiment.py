@@ -118,6 +118,11 @@ class Experiment:
         if isinstance(config, Mapping) and config.get("search_space") is None and objective is not None:
             self.discovered = DiscoveredSpace()
             rest = {k: v for k, v in config.items() if k != "search_space"}
+            if rest.get("enqueue"):
+                raise ConfigError(
+                    "enqueue: an objective that declares its parameters as it runs has no search space to check "
+                    "enqueued configurations against; give a search_space, or let the objective read its own defaults"
+                )
             config = define_by_run_config(rest, self.discovered, source="Experiment")
         if isinstance(config, Mapping):
             config = build_config(dict(config), source="Experiment")
