@@ -82,6 +82,9 @@ def test_dominated_trials_are_off_the_front_and_best_params_json_holds_front_and
     assert artifact["rule"] == f"suggested single choice: {KNEE_RULE}"
     knee = exp.experiment.best_trial
     assert knee is not None and artifact["trial"] == knee.number and artifact["params"] == knee.params
+    from tunelab import load_best
+
+    assert load_best(Path(exp.storage.get_experiment(exp.id).experiment_dir)) == knee.params  # the suggested one
     # The knee by its rule: scaled to [0, 1] over the front, nearest the ideal point.
     on_front = [t for t in trials if t.number in front]
     acc = [-(t.values or {})["accuracy"] for t in on_front]
