@@ -175,3 +175,20 @@ def test_enqueue_without_a_space_is_a_one_line_config_error():
 
     with pytest.raises(ConfigError, match="^enqueue: an objective that declares its parameters"):
         optimize(by_run, max_trials=2, enqueue=[{"x": 1.0}])
+
+
+def test_a_rebuilt_tuner_keeps_what_was_queued_for_it():
+    from tunelab.engine._discovery import Replayed, rebuild_tuner
+    from tunelab.space import DiscoveredSpace
+    from tunelab.space.hyperparameters import Float, Int
+    from tunelab.tuners import create_tuner
+
+    small = DiscoveredSpace([Float("x", 0, 1)])
+    old = create_tuner("tpe", small.space, seed=0)
+    old.enqueue({"x": 0.5})  # added from the dashboard while the space was smaller
+    grown = small.grown([Int("k", 2, 5)])
+    tuner, completed = rebuild_tuner(
+        lambda space: create_tuner("tpe", space, seed=0), grown, [Replayed(0, {"x": 0.1}, 1.0)], old.queued
+    )
+    assert completed == {0: {"x": 0.1, "k": 2}}
+    assert tuner.suggest() == (1, {"x": 0.5, "k": 2})

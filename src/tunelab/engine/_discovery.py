@@ -104,7 +104,7 @@ class Discovery:
                 told = record.value if ok else None
             pending = not record.state.is_final
             trials.append(Replayed(record.number, record.params, told, record.violation or 0.0, pending))
-        tuner, completed = rebuild_tuner(lambda _: build_tuner(engine.config), self.space, trials)
+        tuner, completed = rebuild_tuner(lambda _: build_tuner(engine.config), self.space, trials, engine.tuner.queued)
         engine.tuner = engine.ledger.tuner = tuner
         engine.exhausted = False
         engine.scheduler.on_space(space, completed)
@@ -122,14 +122,20 @@ class Replayed:
 
 
 def rebuild_tuner(
-    make: Callable[[SearchSpace], Tuner], space: DiscoveredSpace, trials: Iterable[Replayed]
+    make: Callable[[SearchSpace], Tuner],
+    space: DiscoveredSpace,
+    trials: Iterable[Replayed],
+    queued: Iterable[Mapping[str, Any]] = (),
 ) -> tuple[Tuner, dict[int, dict[str, Any]]]:
     """A tuner built by ``make`` for the grown ``space``, told every trial so far; and their complete parameters.
 
     A trial's parameters from before the space grew lack what was declared since: each is
-    given its default (the trial did not use it), so every configuration is one of the new space.
+    given its default (the trial did not use it), so every configuration is one of the new
+    space; so are the configurations still ``queued`` (added from the dashboard), enqueued again.
     """
     tuner = make(space.space)
+    for params in queued:
+        tuner.enqueue(space.params(space.values(params)))
     completed: dict[int, dict[str, Any]] = {}
     for trial in trials:
         params = completed[trial.number] = space.params(space.values(trial.params))

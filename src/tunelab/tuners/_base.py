@@ -258,6 +258,11 @@ class Tuner(ABC):
         return MappingProxyType(self._pending)
 
     @property
+    def queued(self) -> tuple[Mapping[str, Any], ...]:
+        """The enqueued configurations not handed out yet, in order."""
+        return tuple(MappingProxyType(params) for params in self._queue)
+
+    @property
     def n_suggested(self) -> int:
         return self._next_id
 
