@@ -53,11 +53,11 @@ def _exec(argv: Sequence[str], env: Mapping[str, str]) -> None:  # pragma: no co
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="SCRIPT [ARGS]... | -m MODULE [ARGS]...")
 def python(args: tuple[str, ...]) -> None:
-    """Run Python with tunelab's nni, aup and Orca compatibility modules importable.
+    """Run Python with tunelab's nni, aup, Orca and tfx compatibility modules importable.
 
     `tunelab python SCRIPT [ARGS...]` or `tunelab python -m MODULE [ARGS...]`: the interpreter
     tunelab runs in, with the compatibility modules on PYTHONPATH where the real package
-    (NNI, Auptimizer, BigDL Orca, Analytics Zoo) is not installed, so an installed one always
+    (NNI, Auptimizer, BigDL Orca, Analytics Zoo, TFX) is not installed, so an installed one always
     wins. The script's exit code and signals are its own.
     """
     _exec([sys.executable, *args], python_environment())
