@@ -22,6 +22,10 @@ ARGS: dict[str, dict[str, Any]] = {
     "hyperband-serial": {"max_budget": 9, "min_budget": 1, "eta": 3, "exec_mode": "serial"},
     "bohb": {"max_budget": 9, "min_budget": 1, "eta": 3, "min_points_in_model": 2},
     "pbt": {"population_size": 4, "perturbation_interval": 2, "max_t": 8},
+    "moasha": {"max_t": 9, "grace_period": 1, "reduction_factor": 3, "brackets": 2},
+    "moasha-crowding": {"max_t": 9, "grace_period": 1, "reduction_factor": 3, "tie_break": "crowding"},
+    "mohyperband": {"max_t": 9, "grace_period": 1, "reduction_factor": 3},
+    "momedian": {"start_step": 2},
 }
 #: Schedulers whose plan ends by itself (PBT: when every member reached max_t).
 ENDS_BY_ITSELF = {"pbt"}

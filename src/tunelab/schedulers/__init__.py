@@ -30,6 +30,8 @@ from tunelab.schedulers._compat import (
 )
 from tunelab.schedulers._curvefit import CurveFitting, extrapolate
 from tunelab.schedulers._hyperband import HyperbandScheduler, bracket_plan, max_bracket
+from tunelab.schedulers._moasha import MOASHAScheduler, MOHyperbandScheduler, mo_passes_rung
+from tunelab.schedulers._momedian import MOMedianStop
 from tunelab.schedulers._pbt import PBTScheduler, exploit_pairs, perturb
 from tunelab.schedulers._registry import (
     ASSESSORS,
@@ -54,6 +56,9 @@ __all__ = [
     "Decision",
     "FIFOScheduler",
     "HyperbandScheduler",
+    "MOASHAScheduler",
+    "MOHyperbandScheduler",
+    "MOMedianStop",
     "MedianStop",
     "NewTrial",
     "Outcome",
@@ -76,6 +81,7 @@ __all__ = [
     "from_nni",
     "from_orca",
     "max_bracket",
+    "mo_passes_rung",
     "nni_tuner_is_scheduler",
     "passes_rung",
     "perturb",

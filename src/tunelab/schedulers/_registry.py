@@ -24,6 +24,8 @@ from tunelab.schedulers._base import Combined, FIFOScheduler, Scheduler, normali
 from tunelab.schedulers._bohb import BOHBScheduler
 from tunelab.schedulers._curvefit import CurveFitting
 from tunelab.schedulers._hyperband import HyperbandScheduler
+from tunelab.schedulers._moasha import MOASHAScheduler, MOHyperbandScheduler
+from tunelab.schedulers._momedian import MOMedianStop
 from tunelab.schedulers._pbt import PBTScheduler
 from tunelab.schedulers._rules import BanditStop, MedianStop, TruncationStop
 
@@ -37,13 +39,16 @@ SCHEDULERS: dict[str, type[Scheduler]] = {
     "hyperband": HyperbandScheduler,
     "bohb": BOHBScheduler,
     "pbt": PBTScheduler,
+    "moasha": MOASHAScheduler,
+    "mohyperband": MOHyperbandScheduler,
+    "momedian": MOMedianStop,
 }
 
 #: Schedulers that rank trials on several objectives.
 MULTI_OBJECTIVE_SCHEDULERS = ("moasha", "mohyperband", "momedian")
 
 #: Rules that only stop trials (NNI's assessors); the others may also assign budgets.
-ASSESSORS = ("median", "curvefitting", "bandit", "truncation")
+ASSESSORS = ("median", "curvefitting", "bandit", "truncation", "momedian")
 
 #: Normalized spelling (lower case, letters and digits only) -> canonical name.
 ALIASES: dict[str, str] = {
@@ -67,6 +72,11 @@ ALIASES: dict[str, str] = {
     "bohbadvisor": "bohb",
     "pbttuner": "pbt",
     "populationbasedtraining": "pbt",
+    "multiobjectiveasha": "moasha",
+    "moashascheduler": "moasha",
+    "multiobjectivehyperband": "mohyperband",
+    "multiobjectivemedian": "momedian",
+    "momedianstop": "momedian",
 }
 
 KNOWN_ELSEWHERE: dict[str, str] = {
@@ -91,6 +101,14 @@ ARG_ALIASES: dict[str, dict[str, str]] = {
         "min_t": "grace_period",
         "eta": "reduction_factor",
     },
+    "moasha": {
+        "max_budget": "max_t",
+        "R": "max_t",
+        "min_budget": "grace_period",
+        "min_t": "grace_period",
+        "eta": "reduction_factor",
+    },
+    "momedian": {"warmup": "start_step", "grace_period": "start_step"},
     "median": {"warmup": "start_step", "grace_period": "start_step", "aup_policy_steps": "interval"},
     "bandit": {"warmup": "start_step", "aup_policy_steps": "interval"},
     "truncation": {"warmup": "start_step", "aup_policy_steps": "interval"},
@@ -103,6 +121,7 @@ ARG_ALIASES: dict[str, dict[str, str]] = {
     "pbt": {"fraction": "quantile_fraction", "time_budget": "max_t"},
 }
 ARG_ALIASES["bohb"] = ARG_ALIASES["hyperband"]
+ARG_ALIASES["mohyperband"] = ARG_ALIASES["moasha"]
 
 #: NNI's spellings of the median rule, which get NNI's median of an even count (``worse_middle``).
 _NNI_MEDIAN_NAMES = {"medianstop", "medianstopassessor"}
