@@ -21,6 +21,7 @@ the suite fast; :data:`MIXED_SPACE` has every parameter type and a nested choice
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -158,7 +159,7 @@ class TunerContract:
             for earlier in _GROWTH[: step + 1]:
                 earlier(hp)
             space = space.grown(hp.space)
-            tuner, _ = rebuild_tuner(lambda grown, seed=step: make_tuner(grown, seed=seed), space, trials.values())
+            tuner, _ = rebuild_tuner(functools.partial(make_tuner, seed=step), space, trials.values())
             fresh = [tuner.suggest() for _ in range(2)]  # pending together: no duplicates (constant liar)
             for trial_id, params in fresh:
                 tuner.space.validate(params)
