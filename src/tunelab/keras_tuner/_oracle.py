@@ -147,8 +147,6 @@ class Oracle:
         overwrite: bool,
         objective: Callable[[HyperParameters], Any] = _placeholder,
         concurrency: int = 1,
-        max_trials: int | None = None,
-        scheduler: Mapping[str, Any] | None = None,
     ) -> bool:
         """Make (or, without ``overwrite``, find again) the experiment of ``project_dir``; True when it resumes.
 
@@ -166,14 +164,13 @@ class Oracle:
             self.experiment = Experiment.load(data["experiment_id"], storage=stored, objective=objective)
             logger.info("reloading the search of %s (experiment %s)", project_dir, self.experiment.id)
             return True
-        limit = max_trials if max_trials is not None else self.max_trials
         self.experiment = Experiment(
             objective=objective,
             name=name,
             tuner={"name": self.tuner} if isinstance(self.tuner, str) else dict(self.tuner),
-            scheduler=scheduler if scheduler is not None else self.scheduler,
+            scheduler=self.scheduler,
             mode=self.mode,
-            max_trials=limit,
+            max_trials=self.max_trials,
             seed=self.seed,
             concurrency=concurrency,
             failure={"retries": self.max_retries_per_trial, "ignore": True},

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,27 +166,21 @@ class Tuner:
             print(f"{h.name} ({type(h).__name__})")
             print(config)
 
-    def _open(self, max_trials: int | None = None, scheduler: Mapping[str, Any] | None = None) -> bool:
+    def _open(self) -> bool:
         resume = self.oracle.open_experiment(
             self._space.get_config(),
             self.project_dir,
             name=self.project_name,
             overwrite=self.overwrite and not self._opened,
             concurrency=self.concurrency,
-            max_trials=max_trials,
-            scheduler=scheduler,
         )
         self._opened = True
         return resume
 
-    def _limits(self) -> tuple[int | None, Mapping[str, Any] | None]:
-        """The trial limit and scheduler this tuner's experiment runs with (Hyperband sets both)."""
-        return None, None
-
     # ------------------------------------------------------------------ the search
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Run trials until ``max_trials`` (or the space) is used up; continue a stopped search of the project."""
-        resume = self._open(*self._limits()) or self._resumable()
+        resume = self._open() or self._resumable()
         experiment = self.oracle.experiment
         assert experiment is not None
         if resume and not self._has_work(experiment):
@@ -207,11 +201,14 @@ class Tuner:
         return experiment is not None and experiment.phase != Phase.PENDING
 
     def _has_work(self, experiment: Experiment) -> bool:
+        """Whether a stored search has trials left: unfinished ones, or room under its limit unless it ended DONE."""
         trials = experiment.trials
-        limit = experiment.config.max_trials
-        if experiment.phase == Phase.DONE and "exhausted" in experiment.record.message:
+        if any(not t.state.is_final for t in trials):
+            return True
+        if experiment.phase == Phase.DONE:  # its limit, its space or its scheduler's brackets were used up
             return False
-        return any(not t.state.is_final for t in trials) or limit is None or len(trials) < limit
+        limit = experiment.config.max_trials
+        return limit is None or len(trials) < limit
 
     def _search_here(self, experiment: Experiment, resume: bool, fit_args: Any, fit_kwargs: Any) -> None:
         failures = 0
