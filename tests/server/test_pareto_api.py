@@ -65,6 +65,8 @@ def test_the_pareto_view_matches_the_one_rule(mo_experiment: tuple[Path, str], m
     assert overview["objectives"] == OBJECTIVES
     assert overview["best"]["number"] == knee.number and overview["best"]["value"] is None
     assert overview["best"]["values"] == pytest.approx(dict(knee.values or {}))
+    detail = client.get(f"/api/experiments/{eid}/trials/{knee.number}").json()
+    assert detail["values"] == pytest.approx(dict(knee.values or {})) and detail["violation"] == 0
     listed = {e["id"]: e for e in client.get("/api/experiments").json()}
     assert listed[eid]["best_value"] is None  # no single value to show for several objectives
 

@@ -100,11 +100,22 @@ def test_pareto_panels_draw_live_and_a_point_opens_its_trial(running: dict[str, 
     assert set(drawn) <= finished and len(set(drawn)) >= 3
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "pareto.png"), full_page=True)
-    # Hovering a point names it (trial 0 too); clicking it opens the trial's page.
+    # Hovering a point names it (trial 0 too); clicking it opens the trial's page. Once the experiment has
+    # ended, so that no new trial rescales the axes between the hover and the click.
+    store = running["store"]
+    wait_for(lambda: store.get_experiment(running["id"]).phase.is_final, timeout=120)
+    page.reload()
+    page.wait_for_selector("#pareto-chart", timeout=20000)
+    wait_for(lambda: canvas_has_ink(page, "#pareto-chart") and "on the front of" in note.inner_text(), timeout=30)
     pick = "c => { const p = c._hit.points.find(p => p.meta === 0) || c._hit.points[0]; return [p.x, p.y, p.meta]; }"
     target = page.eval_on_selector("#pareto-chart", pick)
     box = page.locator("#pareto-chart").bounding_box()
     page.mouse.move(box["x"] + target[0], box["y"] + target[1])
     wait_for(lambda: f"trial {target[2]}" in page.locator("#tooltip").inner_text(), timeout=10)
     page.mouse.click(box["x"] + target[0], box["y"] + target[1])
-    wait_for(lambda: page.url.endswith(f"/t/{target[2]}"), timeout=10)
+    wait_for(lambda: page.evaluate("() => location.hash").endswith(f"/t/{target[2]}"), timeout=10)
+    # The trial's page shows each objective's value.
+    wait_for(
+        lambda: "accuracy" in page.locator("main").inner_text() and "size" in page.locator("main").inner_text(),
+        timeout=10,
+    )

@@ -263,6 +263,8 @@ def create_app(
             ],
             events=[m.Event(time=t, state=s, message=msg) for t, s, msg in storage.get_events(experiment_id, number)],
             warnings=[escape(w) for w in record.warnings],
+            values=None if record.values is None else _jsonable(dict(record.values)),
+            violation=_jsonable(record.violation),
         )
 
     @app.get(

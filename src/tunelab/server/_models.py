@@ -125,6 +125,8 @@ class TrialDetail(TrialRow):
     intermediate: list[Point]
     events: list[Event]
     warnings: list[str] = Field(description="What the trial sent that could not be used (bad report lines).")
+    values: dict[str, float | str | None] | None = Field(None, description="Several objectives: each one's value.")
+    violation: float | str | None = Field(None, description="By how much it broke the constraints (<= 0: met).")
 
 
 class LogChunk(BaseModel):

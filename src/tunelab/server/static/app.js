@@ -536,7 +536,8 @@ async function refreshTrial(st) {
       h("button", { onclick: () => navigator.clipboard?.writeText(JSON.stringify(t.raw_params)).then(() => toast("parameters copied")) }, "Copy params")));
   clear(el.params, Object.entries(t.params).map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, typeof v === "number" ? String(v) : JSON.stringify(v)))));
   const lastMetrics = t.intermediate.length ? t.intermediate[t.intermediate.length - 1].metrics : {};
-  clear(el.metrics, [["value", t.value], ...Object.entries(t.metrics), ...Object.entries(lastMetrics).filter(([k]) => !(k in t.metrics)).map(([k, v]) => [k + " (last report)", v]),
+  const objectives = Object.entries(t.values || {}).concat(t.violation === null || t.violation === undefined ? [] : [["constraint violation", t.violation]]);
+  clear(el.metrics, [...(objectives.length ? objectives : [["value", t.value]]), ...Object.entries(t.metrics), ...Object.entries(lastMetrics).filter(([k]) => !(k in t.metrics)).map(([k, v]) => [k + " (last report)", v]),
     ["reports", t.intermediate.length], ["started", when(t.started_at)], ["ended", when(t.ended_at)], ["folder", t.trial_dir],
     ...t.warnings.map(w => ["warning", w])]
     .map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, typeof v === "number" ? String(v) : v === null ? "–" : typeof v === "string" ? v : JSON.stringify(v)))));
