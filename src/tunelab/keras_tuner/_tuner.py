@@ -159,9 +159,11 @@ class Tuner:
 
     def search_space_summary(self, extended: bool = False) -> None:
         """Print the search space (KerasTuner's layout)."""
+        # Once the search has run, the space it grew to; before, what build declared.
+        declared = list(self.oracle.space.declarations) if self.oracle.experiment is not None else self._space.space
         print("Search space summary")
-        print(f"Default search space size: {len(self._space.space)}")
-        for h in self._space.space:
+        print(f"Default search space size: {len(declared)}")
+        for h in declared:
             config = {k: v for k, v in h.get_config().items() if k != "name"}
             print(f"{h.name} ({type(h).__name__})")
             print(config)
