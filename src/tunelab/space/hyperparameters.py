@@ -482,10 +482,7 @@ class HyperParameters:
         parent_name: str | None = None,
         parent_values: Any = None,
     ) -> Any:
-        with self._maybe_scope(parent_name, parent_values):
-            return self._retrieve(
-                Int(self._name(name), min_value, max_value, step, sampling, default, list(self._conditions))
-            )
+        return self._declare(Int, parent_name, parent_values, name, min_value, max_value, step, sampling, default)
 
     def Float(
         self,
@@ -498,10 +495,7 @@ class HyperParameters:
         parent_name: str | None = None,
         parent_values: Any = None,
     ) -> Any:
-        with self._maybe_scope(parent_name, parent_values):
-            return self._retrieve(
-                Float(self._name(name), min_value, max_value, step, sampling, default, list(self._conditions))
-            )
+        return self._declare(Float, parent_name, parent_values, name, min_value, max_value, step, sampling, default)
 
     def Choice(
         self,
@@ -512,18 +506,15 @@ class HyperParameters:
         parent_name: str | None = None,
         parent_values: Any = None,
     ) -> Any:
-        with self._maybe_scope(parent_name, parent_values):
-            return self._retrieve(Choice(self._name(name), values, ordered, default, list(self._conditions)))
+        return self._declare(Choice, parent_name, parent_values, name, values, ordered, default)
 
     def Boolean(
         self, name: str, default: bool = False, parent_name: str | None = None, parent_values: Any = None
     ) -> Any:
-        with self._maybe_scope(parent_name, parent_values):
-            return self._retrieve(Boolean(self._name(name), default, list(self._conditions)))
+        return self._declare(Boolean, parent_name, parent_values, name, default)
 
     def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
-        with self._maybe_scope(parent_name, parent_values):
-            return self._retrieve(Fixed(self._name(name), value, list(self._conditions)))
+        return self._declare(Fixed, parent_name, parent_values, name, value)
 
     @contextlib.contextmanager
     def conditional_scope(self, parent_name: str, parent_values: Any) -> Iterator[None]:
@@ -656,13 +647,14 @@ class HyperParameters:
     def _name(self, name: str) -> str:
         return "/".join([*self._name_scopes, str(name)]) if self._name_scopes else str(name)
 
-    @contextlib.contextmanager
-    def _maybe_scope(self, parent_name: str | None, parent_values: Any) -> Iterator[None]:
-        if parent_name:
-            with self.conditional_scope(parent_name, parent_values):
-                yield
-        else:
-            yield
+    def _declare(
+        self, cls: Callable[..., HyperParameter], parent_name: str | None, parent_values: Any, *args: Any
+    ) -> Any:
+        """Declare (or look up) ``cls(name, *args)`` under the open scopes and ``parent_name``'s, if given."""
+        scope = self.conditional_scope(parent_name, parent_values) if parent_name else contextlib.nullcontext()
+        with scope:
+            name, *rest = args
+            return self._retrieve(cls(self._name(name), *rest, conditions=list(self._conditions)))
 
     def _active(self, conditions: Sequence[Parent]) -> bool:
         return all(condition.is_active(self.values) for condition in conditions)
