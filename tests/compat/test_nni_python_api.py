@@ -208,12 +208,11 @@ def test_a_chosen_id_is_used_and_cannot_be_taken_twice(nni, tmp_path):
         nni.experiment.Experiment(config, id="my-exp_1").run(port=None)
 
 
-def test_start_update_stop_resume_and_view(nni, tmp_path):
+def _gated_trial(tmp_path: Path) -> Path:
+    """``trial.py`` in ``tmp_path``: each trial waits while the returned gate file exists, then reports its x."""
     gate = tmp_path / "hold"
     gate.write_text("")
-    # Each trial waits while the gate file exists, so the experiment is running while we change it.
-    script = tmp_path / "trial.py"
-    script.write_text(
+    (tmp_path / "trial.py").write_text(
         textwrap.dedent(
             f"""
             import os, time, nni
@@ -224,6 +223,11 @@ def test_start_update_stop_resume_and_view(nni, tmp_path):
             """
         )
     )
+    return gate
+
+
+def test_start_update_stop_resume_and_view(nni, tmp_path):
+    gate = _gated_trial(tmp_path)  # the experiment is running while we change it
     experiment = _experiment(nni, tmp_path, command="python trial.py", trials=2)
     experiment.config.trial_concurrency = 1
     experiment.start(port=0)
@@ -275,19 +279,7 @@ NEW_SPACE = {"x": {"_type": "uniform", "_value": [5, 6]}, "k": {"_type": "choice
 
 
 def test_update_search_space_of_a_running_experiment_applies_to_trials_not_yet_suggested(nni, tmp_path):
-    gate = tmp_path / "hold"
-    gate.write_text("")
-    (tmp_path / "trial.py").write_text(
-        textwrap.dedent(
-            f"""
-            import os, time, nni
-            p = nni.get_next_parameter()
-            while os.path.exists({str(gate)!r}):
-                time.sleep(0.05)
-            nni.report_final_result(p["x"])
-            """
-        )
-    )
+    gate = _gated_trial(tmp_path)
     experiment = _experiment(nni, tmp_path, command="python trial.py", trials=4)
     experiment.config.tuner.name = "TPE"
     experiment.config.trial_concurrency = 1
