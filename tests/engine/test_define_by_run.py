@@ -192,3 +192,17 @@ def test_a_rebuilt_tuner_keeps_what_was_queued_for_it():
     )
     assert completed == {0: {"x": 0.1, "k": 2}}
     assert tuner.suggest() == (1, {"x": 0.5, "k": 2})
+
+
+def test_grid_search_covers_a_finite_discovered_space_once_and_ends_exhausted():
+    def finite(trial: HyperParameters) -> float:
+        a = trial.Choice("a", [1, 2])
+        trial.Boolean("flag")
+        with trial.conditional_scope("flag", [True]):
+            b = trial.Choice("b", ["x", "y"])
+        return a + (0.5 if b == "y" else 0.0)
+
+    result = optimize(finite, max_trials=20, seed=2, tuner="grid", concurrency=2, isolation="inline", verbose=False)
+    assert result.phase is Phase.DONE and "exhausted" in result.message
+    seen = sorted(json.dumps(t.params, sort_keys=True) for t in result.trials)
+    assert len(seen) == len(set(seen)) == 6  # a in {1, 2} times (flag False, or True with b in {x, y})
