@@ -206,3 +206,47 @@ def test_grid_search_covers_a_finite_discovered_space_once_and_ends_exhausted():
     assert result.phase is Phase.DONE and "exhausted" in result.message
     seen = sorted(json.dumps(t.params, sort_keys=True) for t in result.trials)
     assert len(seen) == len(set(seen)) == 6  # a in {1, 2} times (flag False, or True with b in {x, y})
+
+
+def test_while_the_first_trial_declares_the_others_wait_with_a_reason():
+    """On a virtual timeline: trial 0 declares x at t=5 s; until then the second slot waits, and says why."""
+    from tunelab.engine import Engine
+    from tunelab.engine._discovery import Discovery
+    from tunelab.space.hyperparameters import Float, serialize
+    from tunelab.testing import FakeClock, FakeRunner, FakeTrial
+    from tunelab.trial._channel import Report, ReportKind
+
+    declared = (serialize(Float("x", 0.0, 1.0)),)
+
+    def behaviour(job):
+        if job.number == 0:
+            space = Report(ReportKind.SPACE, None, None, {}, 0.0, 1, declared, {"x": 0.25})
+            return FakeTrial(reports=[(5.0, space)], final=(10.0, 0.25))
+        return FakeTrial(final=(1.0, job.params["x"]))
+
+    experiment = Experiment(objective=by_run, max_trials=3, seed=0, concurrency=2)
+    experiment_id = experiment.create()
+    clock = FakeClock()
+    runner = FakeRunner(clock, behaviour)
+    seen = []
+
+    class Watch:
+        def on_progress(self, progress):
+            seen.append((clock.monotonic(), progress.running, progress.waiting_reason))
+
+    engine = Engine(
+        storage=experiment.storage,
+        experiment_id=experiment_id,
+        config=experiment.config,
+        objective=by_run,
+        runner=runner,
+        clock=clock,
+        listener=Watch(),
+        discovery=Discovery(experiment.discovered),
+    )
+    record = engine.run()
+    assert record.phase is Phase.DONE
+    assert any(t < 5 and running == 1 and "declare" in reason for t, running, reason in seen)
+    assert any(t >= 5 and running == 2 for t, running, _ in seen)  # the second slot filled once x was known
+    trials = experiment.storage.get_trials(experiment_id)
+    assert trials[0].params == {"x": 0.25} and all(set(t.params) == {"x"} for t in trials)

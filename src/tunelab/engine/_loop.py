@@ -284,6 +284,7 @@ class Engine:
             except SearchSpaceExhausted as exc:
                 if self.discovery is not None and self.active:  # a running trial may still grow the space
                     self.scheduler.on_unused(action)
+                    self._scheduler_wait = "waiting for a running trial to declare the parameters it searches"
                     return False
                 logger.info("%s", exc)
                 self.exhausted = True
