@@ -166,3 +166,21 @@ def test_against_optunas_hypervolume_and_sort() -> None:
         assert hypervolume(points, ref) == pytest.approx(optuna_hv.compute_hypervolume(points, ref), rel=1e-10)
         coarse = np.round(points * 4)
         assert nondominated_ranks(coarse).tolist() == _fast_non_domination_rank(coarse).tolist()
+
+
+def test_crowding_distance_matches_optunas() -> None:
+    module = pytest.importorskip(
+        "optuna.samplers.nsgaii._elite_population_selection_strategy", reason="Optuna is not installed"
+    )
+    import optuna
+
+    rng = np.random.default_rng(3)
+    for m in (2, 3):
+        points = rng.random((12, m))
+        # no ties: which of two equal extremes gets the infinite distance is each implementation's choice
+        trials = [optuna.trial.create_trial(values=list(map(float, row))) for row in points]
+        for number, trial in enumerate(trials):
+            trial.number = number
+        theirs = module._calc_crowding_distance(list(trials))
+        ours = crowding_distance(points)
+        assert [theirs[i] for i in range(len(points))] == pytest.approx(ours.tolist())
