@@ -1,4 +1,4 @@
-"""The runner contract (tunelab.testing) over the Ray runner, on a private local cluster it starts itself.
+"""The runner and replica contracts (tunelab.testing) over the Ray runner, on a private local cluster it starts.
 
 Command trials with ``import nni`` / ``from aup import ...`` run on Ray as they do locally (item 17):
 both runners build the trial's environment, shims on PYTHONPATH included, with one function.
@@ -12,6 +12,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+from tunelab.testing._replicas import ReplicaContract  # noqa: E402
 from tunelab.testing._runners import RunnerCase, RunnerContract  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore"), pytest.mark.timeout(600)]
@@ -52,15 +53,28 @@ def ray_runner():
                 os.environ[key] = value
 
 
+def _case(ray_runner) -> RunnerCase:
+    shared = _Shared(ray_runner)
+    return RunnerCase(
+        "ray-command",
+        lambda: shared,
+        processes=False,
+        pid_start=lambda handle: None,
+        recovers_live_trials=False,
+        start_errors=False,
+    )
+
+
 class TestRayRunnerContract(RunnerContract):
     @pytest.fixture
     def runner_case(self, ray_runner):
-        shared = _Shared(ray_runner)
-        return RunnerCase(
-            "ray-command",
-            lambda: shared,
-            processes=False,
-            pid_start=lambda handle: None,
-            recovers_live_trials=False,
-            start_errors=False,
-        )
+        return _case(ray_runner)
+
+
+class TestRayReplicaContract(ReplicaContract):
+    """Distributed trials as on the local runner (tests/runners/test_replicas_contract.py): one Ray task per
+    replica in a placement group."""
+
+    @pytest.fixture
+    def runner_case(self, ray_runner):
+        return _case(ray_runner)

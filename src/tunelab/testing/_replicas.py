@@ -26,7 +26,7 @@ from tunelab.runners._base import Distributed, Replica, TrialJob
 from tunelab.testing._runners import NotApplicable, RunnerCase, RunnerContract, _as_test, _Run
 from tunelab.trial._channel import Report
 
-__all__ = ["REPLICA_TRIAL", "ReplicaContract", "replica_checks"]
+__all__ = ["REPLICA_TRIAL", "ReplicaContract", "replica_checks", "replica_job", "replica_pids"]
 
 #: The replicas' script; ``params["script"]`` says what each does, ``params["folder"]`` is shared by them:
 #:   env      prints its framework variables as JSON, reports final 100 + its rank
@@ -49,6 +49,7 @@ def note_pid():
 
 if script == "env":
     keys = ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "TF_CONFIG", "ROLE")
+    keys += ("CUDA_VISIBLE_DEVICES",)
     print(json.dumps({key: os.environ.get(key) for key in keys}), flush=True)
     tunelab.report_final(100.0 + rank)
 elif script == "fail":
@@ -99,7 +100,8 @@ def replica_job(
     )
 
 
-def _pids(case: RunnerCase, folder: Path, count: int) -> list[int]:
+def replica_pids(case: RunnerCase, folder: Path, count: int) -> list[int]:
+    """The pids the first ``count`` ranks of a ``fail`` or ``loop`` job noted, once all of them did."""
     paths = [folder / f"rank{rank}.pid" for rank in range(count)]
     deadline = time.monotonic() + case.patience
     while not all(path.exists() for path in paths):
@@ -165,7 +167,7 @@ def check_one_replica_failing_fails_the_trial_and_stops_the_others(case: RunnerC
         replicas = (Replica("master", 1), Replica("worker", 1))
         run = _Run(case, runner, replica_job(case, folder, "fail", replicas, grace=1.0))
         assert run.end() == 3
-        assert _alive(_pids(case, folder, 1)) == []
+        assert _alive(replica_pids(case, folder, 1)) == []
         detail = run.handle.failure_detail()
         assert "replica rank 1 (worker 0) exited with code 3" in detail, detail
         assert "rank 1 gives up" in detail, detail
@@ -177,7 +179,7 @@ def check_a_stop_reaches_every_replica(case: RunnerCase, folder: Path) -> None:
     runner = case.make_runner()
     try:
         run = _Run(case, runner, replica_job(case, folder, "loop", (Replica("worker", 2),)))
-        pids = _pids(case, folder, 2)
+        pids = replica_pids(case, folder, 2)
         run.handle.stop(60.0)
         assert run.end() != 0
         assert _alive(pids) == []
@@ -189,7 +191,7 @@ def check_a_stop_request_reaches_every_replica(case: RunnerCase, folder: Path) -
     runner = case.make_runner()
     try:
         run = _Run(case, runner, replica_job(case, folder, "loop", (Replica("worker", 2),), polite=True))
-        _pids(case, folder, 2)
+        replica_pids(case, folder, 2)
         run.handle.request_stop()
         assert run.end() == 0, run.handle.failure_detail()
         assert _finals(run) == [(0.0, {})]
