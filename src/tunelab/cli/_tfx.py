@@ -11,8 +11,7 @@ from tunelab.cli._errors import friendly
 from tunelab.errors import ConfigError
 
 _EPILOG = """\b
-Examples:
-  tunelab tfx-tune module.py --working-dir work
+More:
   tunelab tfx-tune module.py --working-dir work --train-files data/train.npz \\
       --eval-files data/eval.npz --custom-config '{"epochs": 5}' --num-parallel-trials 2
 
@@ -73,6 +72,8 @@ def tfx_tune(
 
     The tuner it returns (a tunelab.keras_tuner or a real KerasTuner tuner) searches with the
     returned fit_kwargs; `from tfx import v1 as tfx` works in the module without TFX installed.
+
+    Example: tunelab tfx-tune module.py --working-dir work --train-files data/train.npz
     """
     from tunelab.keras_tuner import run_tuner_fn
 
