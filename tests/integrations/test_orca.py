@@ -323,3 +323,19 @@ def test_a_dataloader_is_data_as_orca_takes_it():
     est = _linear_estimator()
     est.fit(loader, validation_data=loader, metric="accuracy", search_space={"lr": 0.1})
     assert est.best_value is not None and len(est.result.trials) == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs ray")
+def test_joining_an_address_where_no_cluster_listens_is_refused_at_once():
+    """ray.init would retry such an address for minutes; the error names the mode and the address."""
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(
+        ConfigError,
+        match=rf"cluster_mode='yarn-client' runs trials on Ray: no Ray cluster answers at '127.0.0.1:{port}'",
+    ):
+        init_orca_context(cluster_mode="yarn-client", address=f"127.0.0.1:{port}")
+    assert ray_context() is None

@@ -454,6 +454,9 @@ def init_orca_context(
         options: dict[str, Any] = {"address": target, "log_to_driver": False}
         if target.split("://")[-1].rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
             options["_node_ip_address"] = "127.0.0.1"
+        from tunelab.runners._ray import check_reachable
+
+        check_reachable(target, f"init_orca_context: cluster_mode={mode!r} runs trials on Ray")
         try:
             ray.init(**options)
         except ConnectionError as exc:

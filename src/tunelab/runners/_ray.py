@@ -86,6 +86,26 @@ def _single_node_on_loopback(active: bool) -> Iterator[None]:
             os.environ[name] = saved_env
 
 
+def check_reachable(address: str | None, where: str, timeout: float = 10.0) -> None:
+    """Refuse at once a ``host:port`` (or ``ray://host:port``) where nothing listens.
+
+    ``ray.init`` would retry such an address for minutes before it gives up. ``auto``, None
+    and addresses without a port are left to Ray.
+    """
+    if not address or address == "auto":
+        return
+    host, _, port = address.split("://")[-1].rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"{where}: no Ray cluster answers at {address!r} ({exc.strerror or exc}); "
+            "start one (ray start --head) or give the address it printed"
+        ) from None
+
+
 def task_options(resources_per_trial: Mapping[str, float]) -> dict[str, Any]:
     """Ray task options for Orca-style ``resources_per_trial`` (``cpu``, ``gpu``, ``memory``, custom)."""
     options: dict[str, Any] = {"num_cpus": 1}
@@ -431,6 +451,7 @@ class RayRunner(Runner):
                 kwargs.update(include_dashboard=False, _node_ip_address="127.0.0.1")
             elif address.split("://")[-1].rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
                 kwargs["_node_ip_address"] = "127.0.0.1"  # a loopback cluster: this driver stays on loopback too
+            check_reachable(address, "ray.address")
             with _single_node_on_loopback(address is None):
                 self.ray.init(**{**kwargs, **(init_kwargs or {})})
             self._owns_ray = True
