@@ -138,3 +138,67 @@ def test_an_objective_defined_in_a_closure_runs_in_workers():
 
     result = optimize(objective, {"x": hp.uniform(0, 1)}, tuner="random", max_trials=4, seed=0)
     assert result.phase == Phase.DONE and all(t.value >= 0.5 for t in result.trials)
+
+
+class _OtherThread:
+    """Another thread runs (as a dashboard's would): workers come from the fork server."""
+
+    def __enter__(self):
+        import threading
+
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.done.wait, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+
+def _load(folder: Path, name: str, text: str):
+    """Import ``name`` from ``folder`` without leaving the folder on sys.path (as trial.function's loader does)."""
+    import importlib
+    import sys
+
+    (folder / f"{name}.py").write_text(text)
+    sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+
+
+def test_a_fork_server_worker_imports_the_function_from_its_code_dir(tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    module = _load(
+        code, "tunelab_worker_objective", "import os\ndef objective(params):\n    return float(os.getpid())\n"
+    )
+    runner = WorkerRunner()
+    try:
+        with _OtherThread():
+            code_, reports = _run(runner, _job(tmp_path, 0, module.objective))
+        assert code_ == 0 and reports[-1].value != float(os.getpid())
+    finally:
+        runner.close()
+
+
+def test_a_function_a_worker_cannot_load_fails_its_trial_saying_why(tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    module = _load(code, "tunelab_worker_vanishing", "def objective(params):\n    return 1.0\n")
+    (code / "tunelab_worker_vanishing.py").unlink()  # the fork server's child cannot import it again
+    runner = WorkerRunner()
+    try:
+        with _OtherThread():
+            handle = runner.start(_job(tmp_path, 0, module.objective))
+            deadline = time.monotonic() + PATIENCE
+            while handle.poll() is None:
+                assert time.monotonic() < deadline
+                runner.wait([handle], 1.0)
+        assert handle.poll() == 1
+        assert "could not be loaded in a worker process" in handle.failure_detail()
+        assert "ModuleNotFoundError" in handle.failure_detail()
+    finally:
+        runner.close()

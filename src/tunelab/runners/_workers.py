@@ -39,12 +39,13 @@ import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import prepare_trial_dir, write_pid_file
-from tunelab.runners._function_trial import run_trial
+from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
 from tunelab.runners._processes import process_start_time, signal_group
 
@@ -62,7 +63,9 @@ _READY, _RETIRING = 1, 2
 class _Worker:
     """The engine's end of one worker process: its job pipe, its status pipe and the process."""
 
-    def __init__(self, function: Callable[..., Any], method: str, others: list[_Worker], memory_growth: int) -> None:
+    def __init__(
+        self, function: Callable[..., Any], method: str, others: list[_Worker], memory_growth: int, code_dir: Path
+    ) -> None:
         context: Any = multiprocessing.get_context(method)
         jobs_r, jobs_w = context.Pipe(duplex=False)
         done_r, done_w = context.Pipe(duplex=False)
@@ -74,8 +77,8 @@ class _Worker:
             close += [jobs_w.fileno(), done_r.fileno()]
             payload: Any = function
             args: tuple[Any, ...] = (jobs_r, done_w, payload, None, False, close, memory_growth)
-        else:  # a fork server's child imports the function's module again, from the same path
-            path = list(sys.path)
+        else:  # a fork server's child imports the function's module again: its folder may hold it
+            path = [str(code_dir), *(p for p in sys.path if p != str(code_dir))]
             args = (jobs_r, done_w, pickle.dumps(function), path, "numpy" in sys.modules, [], memory_growth)
         self.process = context.Process(target=_worker_main, args=args, daemon=False)
         try:
@@ -218,7 +221,7 @@ class WorkerRunner(Runner):
         if method == "fork" and threading.active_count() > 1 and why not in self._fork_reasons:
             self._fork_reasons.add(why)
             logger.info("trial workers are forked although other threads run: %s", why)
-        return _Worker(job.function, method, [*self._idle, *self._busy], self.memory_growth or 0)
+        return _Worker(job.function, method, [*self._idle, *self._busy], self.memory_growth or 0, job.code_dir)
 
     def _ended(self, worker: _Worker, *, reuse: bool) -> None:
         if worker in self._busy:
@@ -266,22 +269,28 @@ def _worker_main(
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     status_fd = done.fileno()
-    try:
-        if sys_path is not None:
-            sys.path[:] = sys_path
-        function = pickle.loads(payload) if isinstance(payload, bytes) else payload
-        if import_numpy:
-            import numpy  # noqa: F401
-    except BaseException:  # noqa: BLE001 - the worker cannot run trials: the engine sees it die
-        traceback.print_exc()
-        os._exit(1)
+    function: Callable[..., Any] | None = None
     baseline: int | None = None
     while True:
         try:
-            job: TrialJob = dataclasses.replace(pickle.loads(jobs.recv_bytes()), function=function)
+            job: TrialJob = pickle.loads(jobs.recv_bytes())
         except (EOFError, OSError):
             break
-        status = run_trial(job)
+        if function is None:  # unpickled with the first job, so that a failure is that trial's (in its stderr)
+            try:
+                if sys_path is not None:
+                    sys.path[:] = sys_path
+                function = pickle.loads(payload) if isinstance(payload, bytes) else payload
+                if import_numpy:
+                    import numpy  # noqa: F401
+            except BaseException:  # noqa: BLE001 - this worker cannot run trials: it fails one and ends
+                redirect_output(job.trial_dir)
+                print("tunelab: the trial function could not be loaded in a worker process:", file=sys.stderr)
+                traceback.print_exc()
+                sys.stderr.flush()
+                os.write(status_fd, bytes([1, _RETIRING]))
+                break
+        status = run_trial(dataclasses.replace(job, function=function))
         rss = _resident_bytes()
         baseline = rss if baseline is None else baseline
         grown = memory_growth > 0 and rss - baseline > memory_growth
