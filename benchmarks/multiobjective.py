@@ -328,7 +328,8 @@ def _table(results: list[tuple[str, str, int, dict[int, float], float]], problem
                 sd = statistics.stdev(values) if len(values) > 1 else 0.0
                 cells.append(f"{statistics.mean(values):.4f} ± {sd:.4f}" if values else "")
             seconds = statistics.mean(r[4] for r in mine)
-            lines.append(f"| {contender} | " + " | ".join(cells) + f" | {seconds:.1f} |")
+            shown = "" if math.isnan(seconds) else f"{seconds:.1f}"
+            lines.append(f"| {contender} | " + " | ".join(cells) + f" | {shown} |")
         lines.append("")
     return lines
 
@@ -345,6 +346,22 @@ def _ranks_at(results: list[tuple[str, str, int, dict[int, float], float]], k: i
             for position, (name, _) in enumerate(order, 1):
                 ranks.setdefault(name, []).append(position)
     return {name: statistics.mean(v) for name, v in ranks.items()}
+
+
+def _read_log(path: Path) -> list[tuple[str, str, int, dict[int, float], float]]:
+    """The result lines of a run's output: ``problem contender seed {trials: hypervolume} [seconds]``."""
+    import ast
+
+    results = []
+    for line in path.read_text().splitlines():
+        head, brace, rest = line.partition(" {")
+        parts = head.split()
+        if not brace or len(parts) != 3 or parts[0] not in PROBLEMS:
+            continue
+        table, _, tail = rest.partition("}")
+        seconds = float(tail) if tail.strip() else math.nan
+        results.append((parts[0], parts[1], int(parts[2]), ast.literal_eval("{" + table + "}"), seconds))
+    return results
 
 
 def rank_tables(results: list[tuple[str, str, int, dict[int, float], float]]) -> list[str]:
@@ -373,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asha-configs", type=int, default=60)
     parser.add_argument("--asha-max-t", type=int, default=27)
     parser.add_argument("--timing", action="store_true", help="only the suggestion-time table")
+    parser.add_argument("--from-log", type=Path, help="tables from the result lines a run printed (no timing)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     problems = [p for p in args.problems.split(",") if p]
@@ -384,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python -m benchmarks.multiobjective {' '.join(argv if argv is not None else sys.argv[1:])}`.",
         "",
     ]
-    if args.timing:
+    if args.from_log:
+        results = _read_log(args.from_log)
+        lines += _table(results, problems)
+        lines += rank_tables(results)
+    elif args.timing:
         lines += _timing_section()
     elif not args.asha_only:
         jobs = [
@@ -396,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         with ProcessPoolExecutor(args.workers) as pool:
             for result in pool.map(_job, jobs):
-                print(result[0], result[1], result[2], {k: round(v, 4) for k, v in result[3].items()}, flush=True)
+                hv = {k: round(v, 4) for k, v in result[3].items()}
+                print(result[0], result[1], result[2], hv, f"{result[4]:.1f}", flush=True)
                 results.append(result)
         lines += _table(results, problems)
         lines += rank_tables(results)
