@@ -131,3 +131,18 @@ def test_tunelab_python_makes_tfx_importable(tmp_path: Path) -> None:
     code = "from tfx import v1 as tfx; print(tfx.components.FnArgs(working_dir='w').working_dir)"
     done = _tunelab("python", "-c", code, cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "w", done.stderr
+
+
+def test_load_best_reads_tfx_files_and_names_what_is_wrong(tmp_path: Path) -> None:
+    from tunelab.errors import StorageError
+
+    folder = tmp_path / "work" / "best_hyperparameters"
+    folder.mkdir(parents=True)
+    (folder / "best_hyperparameters.txt").write_text(json.dumps({"space": [], "values": {"units": 32}}))
+    assert tunelab.load_best(tmp_path / "work") == {"units": 32} == tunelab.load_best(folder)
+    (folder / "best_hyperparameters.txt").write_text("{not json")
+    with pytest.raises(StorageError, match="best_hyperparameters.txt is not valid JSON"):
+        tunelab.load_best(folder)
+    (folder / "best_hyperparameters.txt").write_text(json.dumps({"values": {}}))
+    with pytest.raises(StorageError, match="neither a 'params' mapping nor KerasTuner's 'space' and 'values'"):
+        tunelab.load_best(folder / "best_hyperparameters.txt")
