@@ -114,7 +114,9 @@ class GPTuner(Tuner):
             return self._theta
         fit = _subsample(y, self.max_fit_points, rng)
         starts = [default_theta(x.shape[1])]
-        if self._theta is not None and self._theta.size == x.shape[1] + 2:
+        # A warm start only on long histories: below 100 trials the fit depends on the history
+        # alone, so a resumed tuner (with no last fit) suggests what the original would have.
+        if self._theta is not None and self._theta.size == x.shape[1] + 2 and n >= 100:
             starts.insert(0, self._theta)
         self._theta = theta = fit_theta(x[fit], y[fit], starts, gls=self._gls)
         self._theta_at = n
