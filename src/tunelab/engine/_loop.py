@@ -120,7 +120,7 @@ class Engine:
         self._started = 0.0
         self._next_heartbeat = 0.0
         self._ticking = self._told_late = False
-        self._unstored_pids: list[tuple[int, int]] = []
+        self._unstored_pids: list[tuple[int, int, str | None]] = []
         self.controls = Controls(storage, experiment_id, clock, self)
 
     @property
@@ -363,7 +363,7 @@ class Engine:
         deadline = self.clock.monotonic() + timeout if timeout else None
         self.active[number] = Attempt(number, attempt, params, handle, deadline, budget=job.budget)
         # Stored with the next tick's writes; until then a resume finds the trial's process by its pid file.
-        self._unstored_pids.append((number, handle.pid))
+        self._unstored_pids.append((number, handle.pid, handle.pid_start))
         self._notify()
 
     # ------------------------------------------------------------------ trial events
@@ -485,8 +485,9 @@ class Engine:
         self._ticking, self._told_late = True, False
         try:
             with self.storage.batch():
-                for number, pid in self._unstored_pids:
-                    self.storage.update_trial(self.experiment_id, number, pid=pid, pid_start=process_start_time(pid))
+                for number, pid, pid_start in self._unstored_pids:
+                    pid_start = pid_start or process_start_time(pid)
+                    self.storage.update_trial(self.experiment_id, number, pid=pid, pid_start=pid_start)
                 self._unstored_pids.clear()
                 self._collect()
         finally:

@@ -131,6 +131,9 @@ class TrialHandle(ABC):
 
     job: TrialJob
     pid: int
+    #: The kernel's start time of ``pid`` (what the engine stores with it) when the runner knows it; None: the
+    #: engine reads it (:func:`~tunelab.runners.process_start_time`).
+    pid_start: str | None = None
 
     @abstractmethod
     def poll(self) -> int | None:

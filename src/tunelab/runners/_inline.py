@@ -28,6 +28,7 @@ from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import STDERR_FILE, STDOUT_FILE, prepare_trial_dir, stderr_tail
 from tunelab.runners._function_trial import borrowed_process, call_function, trial_context
 from tunelab.runners._local import LocalRunner
+from tunelab.runners._processes import process_start_time
 from tunelab.trial import _context
 from tunelab.trial._channel import BadReport, Report, decode, encode
 
@@ -64,9 +65,10 @@ _FIELDS = (
 class _InlineHandle(TrialHandle):
     """A trial that has already run: its exit status and reports are known when the handle is made."""
 
-    def __init__(self, job: TrialJob, status: int, reports: list[Report | BadReport]) -> None:
+    def __init__(self, job: TrialJob, status: int, reports: list[Report | BadReport], pid_start: str | None) -> None:
         self.job = job
         self.pid = os.getpid()
+        self.pid_start = pid_start
         self._status = status
         self._reports = reports
 
@@ -92,6 +94,7 @@ class InlineRunner(Runner):
 
     def __init__(self) -> None:
         self._processes = LocalRunner()  # only to recover trials an earlier engine ran as processes
+        self._pid_start = process_start_time(os.getpid())
 
     def start(self, job: TrialJob) -> TrialHandle:
         if job.function is None:
@@ -110,7 +113,7 @@ class InlineRunner(Runner):
                 job.trial_dir.mkdir(parents=True, exist_ok=True)
                 with open(job.trial_dir / name, "a", encoding="utf-8", errors="replace") as log:
                     log.write(text)
-        return _InlineHandle(job, status, context.reports)
+        return _InlineHandle(job, status, context.reports, self._pid_start)
 
     def wait(self, handles: Sequence[TrialHandle], timeout: float) -> None:
         if any(not isinstance(handle, _InlineHandle) for handle in handles):

@@ -438,7 +438,8 @@ class LocalRunner(Runner):
             handle = _ReplicaHandle(job)
         else:
             handle = _CommandHandle(job)
-        write_pid_file(job.trial_dir, job.attempt, handle.pid, process_start_time(handle.pid))
+        handle.pid_start = process_start_time(handle.pid)
+        write_pid_file(job.trial_dir, job.attempt, handle.pid, handle.pid_start)
         return handle
 
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:

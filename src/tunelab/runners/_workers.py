@@ -138,6 +138,7 @@ class _WorkerHandle(_LocalHandle):
         self._runner = runner
         self._worker = worker
         self.pid = worker.pid
+        self.pid_start = worker.start_time
         self._fd = worker.done.fileno()
 
     def poll(self) -> int | None:
