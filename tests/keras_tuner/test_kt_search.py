@@ -209,3 +209,33 @@ def test_bad_arguments_are_one_line_errors_naming_the_field(tmp_path: Path) -> N
         keras_tuner.RandomSearch(tune_new_entries=False)
     with pytest.raises(ConfigError, match="factor: must be an integer >= 2"):
         keras_tuner.Hyperband(factor=1, hyperparameters=_quadratic_space())
+
+
+def test_ctrl_c_in_a_trial_stops_the_search_and_the_trial_runs_again_on_resume(tmp_path: Path) -> None:
+    interrupted: list[str] = []
+
+    class Interrupted(Quadratic):
+        def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> float:
+            if trial.trial_id == "1" and not interrupted:
+                interrupted.append(trial.trial_id)
+                raise KeyboardInterrupt
+            return super().run_trial(trial)
+
+    def make() -> Interrupted:
+        return Interrupted(hyperparameters=_quadratic_space(), max_trials=3, directory=tmp_path, project_name="c")
+
+    first = make()
+    with pytest.raises(KeyboardInterrupt):
+        first.search()
+    assert first.oracle.experiment.phase.value == "STOPPED"
+    assert [(r.state, r.attempt) for r in first.oracle.records()] == [
+        (TrialState.SUCCEEDED, 1),
+        (TrialState.WAITING, 1),
+    ]
+    second = make()
+    second.search()
+    assert [(r.state, r.attempt) for r in second.oracle.records()] == [
+        (TrialState.SUCCEEDED, 1),
+        (TrialState.SUCCEEDED, 2),
+        (TrialState.SUCCEEDED, 1),
+    ]

@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -180,11 +180,19 @@ class DriverRunner(Runner):
                 self._current = trial
                 return trial
 
-    def leave(self) -> None:
-        """The driver runs no more trials: the one it was running and those queued end as stopped."""
+    def leave(self, alive: Callable[[], bool]) -> None:
+        """The driver runs no more trials (the experiment is being stopped): the one it was running and
+        those queued end as stopped.
+
+        The running one ends once the engine has asked it to (it then counts as interrupted and runs
+        again on resume, not as failed), or when the engine (``alive``) has ended.
+        """
         self._left = True
-        if self._current is not None:
-            self._current.finish(EXIT_STOPPED)
+        current = self._current
+        if current is not None and current.poll() is None:
+            while alive() and not current._stop.wait(0.1):
+                pass
+            current.finish(EXIT_STOPPED)
         while True:
             try:
                 trial = self._jobs.get_nowait()
@@ -249,7 +257,8 @@ class Session:
         if exc is not None:
             # The driver is leaving (Ctrl-C, an error outside a trial): the engine stops the experiment.
             self.experiment.stop()
-            self.runner.leave()
+            thread = self._thread
+            self.runner.leave(thread.is_alive)
         self._thread.join()
         if self._error is not None and exc is None:
             raise self._error
