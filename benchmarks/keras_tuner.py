@@ -96,12 +96,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--only", default=None, help="run only the contenders whose name contains this")
     args = parser.parse_args()
     import keras_tuner  # noqa: F401 - imported first, as a KerasTuner user's script does
 
     os.environ.setdefault("TUNELAB_HOME", tempfile.mkdtemp(prefix="tunelab-bench-"))
     rows = []
     for name, make in _contenders().items():
+        if args.only is not None and args.only not in name:
+            continue
         scores, per_trial = [], []
         for seed in range(args.seeds):
             folder = Path(tempfile.mkdtemp(prefix="kt-bench-"))
