@@ -389,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asha-only", action="store_true")
     parser.add_argument("--asha-configs", type=int, default=60)
     parser.add_argument("--asha-max-t", type=int, default=27)
+    parser.add_argument(
+        "--asha-stop-configs", type=int, help="configurations MO-ASHA may try (default: as many as without stopping)"
+    )
     parser.add_argument("--timing", action="store_true", help="only the suggestion-time table")
     parser.add_argument("--from-log", type=Path, help="tables from the result lines a run printed (no timing)")
     parser.add_argument("--out", type=Path)
@@ -433,14 +436,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _asha_section(args: argparse.Namespace) -> list[str]:
+    more = args.asha_stop_configs or args.asha_configs
     jobs = [
-        (seed, args.asha_configs, args.asha_max_t, stopping) for seed in range(args.seeds) for stopping in (False, True)
+        (seed, more if stopping else args.asha_configs, args.asha_max_t, stopping)
+        for seed in range(args.seeds)
+        for stopping in (False, True)
     ]
     with ProcessPoolExecutor(args.workers) as pool:
         runs = list(pool.map(_asha_job, jobs))
     lines = [
-        f"### MO-ASHA against no stopping: MLP on digits, {args.asha_configs} random configurations, "
-        f"max_t={args.asha_max_t} epochs, grace 1, eta 3",
+        f"### MO-ASHA against no stopping: MLP on digits, random configurations ({args.asha_configs} without "
+        f"stopping, {more} under MO-ASHA, the first {args.asha_configs} the same), max_t={args.asha_max_t} epochs, "
+        "grace 1, eta 3",
         "",
         "| seed | final hypervolume, no stopping | its epochs | MO-ASHA final hypervolume | its epochs "
         "| MO-ASHA epochs to reach no stopping's final hypervolume (share) |",
