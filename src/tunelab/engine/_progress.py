@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from tunelab._atomic import write_json
 from tunelab.storage import Phase, TrialState, competes, is_better
-from tunelab.storage._best import front_positions, front_summary, value_losses
+from tunelab.storage._best import front_positions, front_summary, grow_front, value_losses
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Tally:
     best_number: int | None = None
     best_value: float | None = None
     best_params: dict[str, Any] | None = None
-    #: Several objectives: every competing trial's number -> (values, losses, params), in number order.
+    #: Several objectives: each trial on the front's number -> (values, losses, params).
     competing: dict[int, tuple[dict[str, float], tuple[float, ...], dict[str, Any]]] = field(default_factory=dict)
     front: list[int] = field(default_factory=list)
     _infeasible: int = 0
@@ -108,17 +108,20 @@ class Tally:
         losses = value_losses(values, self.objectives or {})
         if state != TrialState.SUCCEEDED or losses is None or (violation is not None and violation > 0):
             return
+        grown = grow_front([(n, self.competing[n][1]) for n in self.front], number, losses)
+        if grown is None:  # dominated: the front (and its knee) stay
+            return
+        kept = {n for n, _ in grown}
+        self.competing = {n: entry for n, entry in self.competing.items() if n in kept}
         self.competing[number] = (
             {k: float(v) for k, v in (values or {}).items() if v is not None},
             losses,
             dict(params),
         )
-        self.competing = dict(sorted(self.competing.items()))
-        numbers = list(self.competing)
-        front, knee = front_positions([entry[1] for entry in self.competing.values()])
-        self.front = [numbers[i] for i in front]
+        self.front = [n for n, _ in grown]
+        _, knee = front_positions([losses for _, losses in grown])
         if knee is not None:
-            self.best_number, self.best_params = numbers[knee], self.competing[numbers[knee]][2]
+            self.best_number, self.best_params = self.front[knee], self.competing[self.front[knee]][2]
 
     @property
     def infeasible(self) -> int:

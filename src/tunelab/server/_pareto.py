@@ -14,10 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tunelab.storage import KNEE_RULE, TrialRecord, TrialState, knee_trial, objectives_of, trial_losses
+from tunelab.storage import KNEE_RULE, TrialRecord, TrialState, knee_trial, objectives_of, pareto_front, trial_losses
+from tunelab.storage._best import grow_front
 
 #: The most points of the hypervolume curve computed (evenly spread over the trials that competed).
 MAX_HYPERVOLUME_POINTS = 200
+#: Non-dominated ranks are given while at most this many trials compete (beyond: 0 on the front, else null).
+MAX_RANKED = 200
 
 
 class ParetoPoint(BaseModel):
@@ -27,8 +30,11 @@ class ParetoPoint(BaseModel):
     params: dict[str, Any]
     feasible: bool
     violation: float | None = Field(None, description="By how much it broke the constraints (<= 0: it met them).")
+    competes: bool = Field(description="Succeeded, feasible, every objective finite: it may be on the front.")
     on_front: bool
-    rank: int | None = Field(None, description="Non-dominated rank among competing trials (0: the front).")
+    rank: int | None = Field(
+        None, description=f"Non-dominated rank among competing trials (0: the front; null past {MAX_RANKED} of them)."
+    )
 
 
 class Hypervolume(BaseModel):
@@ -57,9 +63,12 @@ def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: fl
     if objectives is None:
         return None
     competing = [(t, losses) for t in trials if (losses := trial_losses(t, objectives)) is not None]
-    ranks: list[int] = [int(r) for r in nondominated_ranks([losses for _, losses in competing])] if competing else []
-    rank_of = {t.number: r for (t, _), r in zip(competing, ranks, strict=True)}
-    knee = knee_trial(trials, objectives)
+    front, knee = pareto_front(trials, objectives), knee_trial(trials, objectives)
+    on_front = {t.number for t in front}
+    rank_of: dict[int, int] = {}
+    if len(competing) <= MAX_RANKED:
+        ranks: list[int] = [int(r) for r in nondominated_ranks([row for _, row in competing])] if competing else []
+        rank_of = {t.number: r for (t, _), r in zip(competing, ranks, strict=True)}
     points = [
         ParetoPoint(
             number=t.number,
@@ -68,31 +77,36 @@ def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: fl
             params=_plain(dict(t.params)),
             feasible=t.feasible,
             violation=t.violation,
-            on_front=rank_of.get(t.number) == 0,
-            rank=rank_of.get(t.number),
+            competes=trial_losses(t, objectives) is not None,
+            on_front=t.number in on_front,
+            rank=rank_of.get(t.number, 0 if t.number in on_front else None),
         )
         for t in trials
         if t.values is not None and t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)
     ]
     curve = Hypervolume(finished=[], numbers=[], times=[], values=[], reference=None)
     if competing:
+        # The front as trials ended (the same rule, grown one trial at a time), measured at up to
+        # MAX_HYPERVOLUME_POINTS marks against one reference point for the whole history.
         by_end = sorted(competing, key=lambda pair: (pair[0].ended_at or 0.0, pair[0].number))
         reference = reference_point([losses for _, losses in by_end])
         count = len(by_end)
         stride = max(1, -(-count // MAX_HYPERVOLUME_POINTS))
-        marks = sorted({*range(stride, count + 1, stride), count})
+        marks = {*range(stride, count + 1, stride), count}
         curve.reference = [float(v) for v in reference]
-        for k in marks:
-            trial = by_end[k - 1][0]
-            curve.finished.append(k)
-            curve.numbers.append(trial.number)
-            curve.times.append(float(trial.ended_at or origin) - origin)
-            curve.values.append(float(hypervolume([losses for _, losses in by_end[:k]], reference)))
+        running: list[tuple[int, tuple[float, ...]]] = []
+        for k, (trial, losses) in enumerate(by_end, start=1):
+            running = grow_front(running, trial.number, losses) or running
+            if k in marks:
+                curve.finished.append(k)
+                curve.numbers.append(trial.number)
+                curve.times.append(float(trial.ended_at or origin) - origin)
+                curve.values.append(float(hypervolume([row for _, row in running], reference)))
     return ParetoFront(
         objectives=dict(objectives),
         constraints={str(k): str(v) for k, v in (config.get("constraints") or {}).items()},
         points=points,
-        front=sorted(n for n, r in rank_of.items() if r == 0),
+        front=sorted(on_front),
         knee=None if knee is None else knee.number,
         rule=KNEE_RULE,
         hypervolume=curve,

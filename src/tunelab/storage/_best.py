@@ -96,15 +96,33 @@ def front_positions(losses: Sequence[tuple[float, ...]]) -> tuple[list[int], int
     return front_indices(losses), knee_index(losses)
 
 
+def grow_front(
+    front: Sequence[tuple[int, tuple[float, ...]]], number: int, losses: tuple[float, ...]
+) -> list[tuple[int, tuple[float, ...]]] | None:
+    """The front (``(trial number, losses)`` by number) once trial ``number`` competes too; None when it
+    is dominated (the front stays). The front of all trials is the front of the old front and the new one,
+    so keeping the front as trials end is the same rule as :func:`pareto_front` over the whole history."""
+    from tunelab.pareto import pareto_front_mask
+
+    rows = [*front, (number, losses)]
+    mask = pareto_front_mask([row for _, row in rows])
+    if not mask[-1]:
+        return None
+    return sorted(row for row, keep in zip(rows, mask, strict=True) if keep)
+
+
 def _front(
     trials: Iterable[TrialRecord], objectives: Mapping[str, str]
 ) -> tuple[list[TrialRecord], TrialRecord | None]:
-    competing = sorted(
-        ((t, losses) for t in trials if (losses := trial_losses(t, objectives)) is not None),
-        key=lambda pair: pair[0].number,
-    )
-    front, knee = front_positions([losses for _, losses in competing])
-    return [competing[i][0] for i in front], None if knee is None else competing[knee][0]
+    by_number: dict[int, TrialRecord] = {}
+    front: list[tuple[int, tuple[float, ...]]] = []
+    for trial in sorted(trials, key=lambda t: t.number):
+        losses = trial_losses(trial, objectives)
+        if losses is not None:  # the front grows trial by trial: the front of the front and the newcomer
+            by_number[trial.number] = trial
+            front = grow_front(front, trial.number, losses) or front
+    _, knee = front_positions([losses for _, losses in front])
+    return [by_number[n] for n, _ in front], None if knee is None else by_number[front[knee][0]]
 
 
 def pareto_front(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -> list[TrialRecord]:

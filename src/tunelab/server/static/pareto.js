@@ -48,7 +48,8 @@ const Pareto = (() => {
     const values = Object.entries(p.values).map(([k, v]) => `${k} ${fmt(v)}`).join(" · ");
     const where = !p.feasible ? `infeasible (violation ${fmt(p.violation)})`
       : p.on_front ? (p.number === st.paretoData.knee ? "on the front: the knee (suggested)" : "on the front")
-      : p.rank === null ? p.state.toLowerCase().replace("_", " ") : `dominated (rank ${p.rank})`;
+      : !p.competes ? p.state.toLowerCase().replace("_", " ")
+      : p.rank === null ? "dominated" : `dominated (rank ${p.rank})`;
     return `trial ${p.number}\n${values}\n${where}`;
   }
 
@@ -96,8 +97,8 @@ const Pareto = (() => {
     const pts = data.points.filter(p => names.every(n => Number.isFinite(p.values[n])));
     if (pts.length < 2 || names.length < 2) { drawEmpty(el.parallel, "Appears after two trials with every objective."); el.parallelNote.textContent = ""; return; }
     const axes = names.map(n => ({ name: `${n} (${data.objectives[n]})`, kind: "number", log: false, categories: [], values: pts.map(p => p.values[n]) }));
-    const worst = Math.max(0, ...pts.map(p => p.rank ?? 0)) + 1;
-    Charts.parallel(el.parallel, { axes, color: pts.map(p => p.rank ?? worst), mode: "min" });
+    const worst = Math.max(0, ...pts.map(p => p.rank ?? 0)) + 1;  // not ranked (infeasible, many trials): lightest
+    Charts.parallel(el.parallel, { axes, color: pts.map(p => p.rank ?? (p.competes ? worst - 0.5 : worst)), mode: "min" });
     el.parallelNote.textContent = `${pts.length} trials · darker lines are on better fronts (infeasible ones lightest)`;
   }
 
