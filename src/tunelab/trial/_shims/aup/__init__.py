@@ -9,8 +9,22 @@ runs the experiment with tunelab (see :mod:`aup.__main__`); so does
 
 from __future__ import annotations
 
-from ._experiment import Experiment
 from .aup import BasicConfig, aup_args, aup_flags, aup_save_model, print_result
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._experiment import Experiment
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Experiment":  # for driver scripts; a trial's `from aup import ...` does not load it
+        from ._experiment import Experiment
+
+        return Experiment
+    raise AttributeError(f"module 'aup' has no attribute {name!r}")
+
 
 __all__ = ["BasicConfig", "Experiment", "aup_args", "aup_flags", "aup_save_model", "print_result"]
 

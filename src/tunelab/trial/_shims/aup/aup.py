@@ -31,20 +31,26 @@ from __future__ import annotations
 
 import atexit
 import functools
-import inspect
 import json
-import logging
 import os
-import pickle
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from tunelab.trial import _context
 
+TYPE_CHECKING = False  # a trial's `from aup import ...` stays light: no typing, inspect, pickle, logging
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["BasicConfig", "aup_args", "aup_flags", "aup_save_model", "print_result"]
 
-logger = logging.getLogger("aup")
+
+def _logger() -> Any:
+    """Auptimizer's ``aup`` logger (logging is imported when something is logged)."""
+    import logging
+
+    return logging.getLogger("aup")
+
 
 _SUPPORT_FORMAT = ("pkl", "json")
 
@@ -64,6 +70,8 @@ class BasicConfig(dict):
                 data = json.load(handle)
         else:
             with open(filename, "rb") as handle:
+                import pickle
+
                 data = pickle.load(handle)
         if type(data) is not dict:
             raise TypeError("Config must be dict")
@@ -77,6 +85,8 @@ class BasicConfig(dict):
                 json.dump(self, handle)
         else:
             with open(filename, "wb") as handle:
+                import pickle
+
                 pickle.dump(dict(self), handle)
 
     @staticmethod
@@ -198,6 +208,8 @@ def _run_save_callback(config: dict[str, Any]) -> None:
 
 def _init_functions(module_name: str | None) -> list[tuple[str, Callable[..., Any]]]:
     """The functions of the caller's module whose name contains ``init``, sorted by name (Auptimizer's rule)."""
+    import inspect
+
     module = sys.modules.get(module_name or "")
     if module is None:
         return []
@@ -209,6 +221,8 @@ def _init_functions(module_name: str | None) -> list[tuple[str, Callable[..., An
 
 def _bind(func: Callable[..., Any], config: dict[str, Any], filename: str) -> dict[str, Any]:
     """The keywords ``func`` gets: the config keys that are its own parameters (``**kwargs`` takes the rest)."""
+    import inspect
+
     parameters = inspect.signature(func).parameters
     named = {
         name: p
@@ -226,7 +240,7 @@ def _bind(func: Callable[..., Any], config: dict[str, Any], filename: str) -> di
         if key in named or takes_rest:
             bound[key] = value
         else:
-            logger.debug("%s is not used in optimization", key)
+            _logger().debug("%s is not used in optimization", key)
     return bound
 
 
@@ -244,7 +258,7 @@ def aup_args(func: Callable[..., Any]) -> Callable[..., None]:
         inits = _init_functions(caller)
         config = BasicConfig().load(filename)
         if kwargs:
-            logger.warning("Overwritting config values from script, be cautious!")
+            _logger().warning("Overwritting config values from script, be cautious!")
             config.update(kwargs)
         for _, init in inits:
             init(**config)
@@ -269,6 +283,8 @@ def aup_flags(flags: Any) -> Callable[[Callable[..., Any]], Callable[[list[str]]
         def wrapper(args: list[str]) -> None:
             config = BasicConfig().load(args[1])
             _set_flags(flags, config)
+            import inspect
+
             parameters = inspect.signature(func).parameters
             if parameters:
                 value = func({p: None for p in parameters})  # as Auptimizer calls it
