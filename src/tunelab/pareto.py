@@ -53,25 +53,23 @@ def dominates(a: ArrayLike, b: ArrayLike) -> bool:
     return bool(np.all(x <= y) and np.any(x < y))
 
 
-def _domination_counts(points: NDArray[np.float64]) -> tuple[NDArray[np.int64], list[NDArray[np.int64]]]:
-    """How many rows dominate each row, and for each row the rows it dominates."""
+def _domination_matrix(points: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """``d[i, j]``: row ``i`` dominates row ``j`` (built in blocks of rows to bound the temporaries)."""
     n = len(points)
-    counts = np.zeros(n, dtype=np.int64)
-    dominated: list[NDArray[np.int64]] = []
+    matrix = np.empty((n, n), dtype=bool)
     for start in range(0, n, _CHUNK):
         block = points[start : start + _CHUNK, None, :]
         no_worse = np.all(block <= points[None, :, :], axis=2)
         better = np.any(block < points[None, :, :], axis=2)
-        mask = no_worse & better  # mask[i, j]: row start+i dominates row j
-        counts += mask.sum(axis=0)
-        dominated.extend(np.flatnonzero(row) for row in mask)
-    return counts, dominated
+        matrix[start : start + _CHUNK] = no_worse & better
+    return matrix
 
 
 def nondominated_ranks(losses: ArrayLike) -> NDArray[np.int64]:
     """Each row's non-domination rank: 0 for the Pareto front, 1 for the front without it, and so on.
 
-    Deb's fast non-dominated sort (NSGA-II): O(m n^2) comparisons, vectorised.
+    Deb's fast non-dominated sort (NSGA-II) on the domination matrix: O(m n^2) comparisons,
+    each front peeled off in one vectorised step.
     """
     points = _as_losses(losses)
     n = len(points)
@@ -81,18 +79,15 @@ def nondominated_ranks(losses: ArrayLike) -> NDArray[np.int64]:
     if points.shape[1] == 1:  # one objective: ranks of the distinct values
         _, inverse = np.unique(points[:, 0], return_inverse=True)
         return inverse.astype(np.int64).reshape(n)
-    counts, dominated = _domination_counts(points)
-    current = np.flatnonzero(counts == 0)
+    matrix = _domination_matrix(points)
+    counts = matrix.sum(axis=0)
+    unranked = np.ones(n, dtype=bool)
     rank = 0
-    while current.size:
+    while unranked.any():
+        current = unranked & (counts == 0)
         ranks[current] = rank
-        following: list[int] = []
-        for i in current:
-            for j in dominated[i]:
-                counts[j] -= 1
-                if counts[j] == 0:
-                    following.append(int(j))
-        current = np.asarray(following, dtype=np.int64)
+        unranked &= ~current
+        counts = counts - matrix[current].sum(axis=0)
         rank += 1
     return ranks
 
