@@ -102,13 +102,16 @@ def grow_front(
     """The front (``(trial number, losses)`` by number) once trial ``number`` competes too; None when it
     is dominated (the front stays). The front of all trials is the front of the old front and the new one,
     so keeping the front as trials end is the same rule as :func:`pareto_front` over the whole history."""
-    from tunelab.pareto import pareto_front_mask
+    import numpy as np
 
-    rows = [*front, (number, losses)]
-    mask = pareto_front_mask([row for _, row in rows])
-    if not mask[-1]:
+    if not front:
+        return [(number, losses)]
+    # tunelab.pareto.dominates, for the newcomer against every kept row at once.
+    kept, new = np.asarray([row for _, row in front], dtype=float), np.asarray(losses, dtype=float)
+    if np.any(np.all(kept <= new, axis=1) & np.any(kept < new, axis=1)):
         return None
-    return sorted(row for row, keep in zip(rows, mask, strict=True) if keep)
+    beaten = np.all(new <= kept, axis=1) & np.any(new < kept, axis=1)
+    return sorted([*(row for row, out in zip(front, beaten, strict=True) if not out), (number, losses)])
 
 
 def _front(
