@@ -44,9 +44,9 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     from sklearn import datasets
     from sklearn.model_selection import train_test_split
 
-    x, y = {"digits": datasets.load_digits, "breast": datasets.load_breast_cancer, "wine": datasets.load_wine}[
-        name
-    ](return_X_y=True)
+    x, y = {"digits": datasets.load_digits, "breast": datasets.load_breast_cancer, "wine": datasets.load_wine}[name](
+        return_X_y=True
+    )
     x_train, _, y_train, _ = train_test_split(x, y, test_size=0.2, random_state=0, shuffle=True)
     return x_train, y_train
 
