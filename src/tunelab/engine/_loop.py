@@ -381,8 +381,12 @@ class Engine:
         verdict = classify(attempt.end(code))
         if verdict.failure:
             detail = attempt.handle.failure_detail()
+            message = verdict.message
+            if code == 1 and message == "exit code 1" and self.config.trial.command is None:
+                message = "the objective failed"  # a function's status 1 is tunelab's, not the user's
             if detail:
-                verdict = Verdict(verdict.state, verdict.value, verdict.metrics, f"{verdict.message}: {detail}")
+                message = f"{message}: {detail}"
+            verdict = Verdict(verdict.state, verdict.value, verdict.metrics, message)
         self.settle(attempt.number, attempt.params, attempt.attempt, verdict)
 
     def settle(self, number: int, params: dict[str, Any], attempt: int, verdict: Verdict) -> None:

@@ -79,7 +79,7 @@ def exit_status(exc: BaseException) -> int:
         print(code, file=sys.stderr)
         return 1
     if isinstance(exc, TrialFailed):
-        print(f"trial failed: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
     else:
         traceback.print_exception(exc)
     return 1
