@@ -75,6 +75,31 @@ def test_log_scale_follows_smac3() -> None:
     assert np.all(np.isfinite(log_scale(np.array([1.0, 1.0, 1.0, 4.0]))))  # tied best stays finite
 
 
+def test_log_scale_bounds_how_far_below_the_rest_the_best_point_sits() -> None:
+    """A refined basin (best costs a hair apart) must not send the incumbent ~10 log units down."""
+    costs = np.concatenate([0.5 + 1e-4 * np.arange(20), np.linspace(1.0, 4.0, 10)])
+    y = log_scale(costs)
+    assert y.min() >= math.log(0.01 / 1.01) - 1e-9  # SMAC3's unfloored offset gives ~ -10
+    assert np.argsort(y, kind="stable").tolist() == np.argsort(costs, kind="stable").tolist()
+
+
+def test_the_forest_tells_branches_apart_and_the_incumbent_stays_near_the_rest() -> None:
+    """One branch refined to a hair, the other seen a few times a bit worse: the forest separates
+    the branches, and the incumbent's predicted log cost stays within the floor's bound."""
+    unit = UnitSpace(parse_search_space(SPACE))
+    sgd = [unit.encode({**BASE, "opt": {"_name": "sgd", "lr": 1e-2 * (1 + 1e-3 * k)}}) for k in range(20)]
+    adam = [unit.encode({**BASE, "f": 0.1 * k, "opt": {"_name": "adam", "beta": 0.9}}) for k in range(4)]
+    rows = np.vstack(sgd + adam)
+    costs = np.concatenate([0.5 + 1e-4 * np.arange(20), [0.9, 1.0, 1.1, 1.2]])
+    encode = Encoder(unit)
+    forest = Forest.fit(encode(rows), log_scale(costs), np.random.default_rng(0))
+    mean, _ = forest.predict(encode(rows))
+    assert mean[20:].min() > mean[:20].max()
+    probe = unit.encode({**BASE, "f": 0.05, "opt": {"_name": "adam", "beta": 0.99}})
+    assert forest.predict(encode(probe))[0][0] > mean[:20].max()  # an unseen adam row goes with adam
+    assert mean.min() >= math.log(0.01 / 1.01) - 1e-9
+
+
 # ------------------------------------------------------------------ EI
 @pytest.mark.parametrize(("mean", "std", "eta"), [(0.0, 0.5, -0.2), (-1.0, 1.0, -1.5), (0.3, 0.1, 0.0)])
 def test_log_space_ei_is_the_expected_cost_improvement(mean: float, std: float, eta: float) -> None:
@@ -111,6 +136,9 @@ SPACE = {
         ],
     },
 }
+
+
+BASE = {"f": 0.5, "i": 2, "q": 0.5, "c": "b"}
 
 
 def _differences(unit: UnitSpace, a: np.ndarray, b: np.ndarray) -> set[str]:

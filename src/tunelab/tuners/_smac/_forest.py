@@ -26,6 +26,9 @@ from tunelab.errors import TunerError
 _VERY_SMALL = 1e-10
 #: SMAC3's ``scale_percentage``: the offset below the best cost is the gap to this percentile.
 _PERCENTILE = 5.0
+#: The least offset below the best cost, as a fraction of the cost range: the best point sits at
+#: most ``log(1 / _MIN_GAP)`` (~4.6) log units below the worst.
+_MIN_GAP = 0.01
 
 
 def _tree_class() -> Any:
@@ -77,7 +80,8 @@ def log_scale(costs: np.ndarray) -> np.ndarray:
 
     ``log((c - low) / (max - low))`` with ``low`` below the best cost by the gap between
     the best and the 5th percentile (so the best cost is not sent to minus infinity),
-    less a tiny constant. Equal costs all map to 0. ``costs`` must be finite.
+    at least 1% of the cost range (not in SMAC3: see below), less a tiny constant. Equal
+    costs all map to 0. ``costs`` must be finite.
     """
     costs = np.asarray(costs, dtype=float)
     if costs.size == 0:
@@ -87,8 +91,13 @@ def log_scale(costs: np.ndarray) -> np.ndarray:
     if spread <= 1e-12 * max(1.0, abs(best)):
         return np.zeros(costs.size)
     gap = float(np.percentile(costs, _PERCENTILE)) - best
-    # SMAC3 has no floor on the gap; one keeps the best point from sitting ~20 log units below the rest.
-    low = best - max(gap, 1e-6 * spread) - _VERY_SMALL
+    # SMAC3 has no floor on the gap. Without one, a run that has refined one basin (its best
+    # costs a hair apart) puts the best point ~7-20 log units below the rest and the EI
+    # threshold with it, so that hair-splitting differences inside the basin dominate the
+    # forest and the search keeps refining there. The floor bounds the best point's depth;
+    # it does not by itself give EI to an unexplored branch (the forest is sure of the
+    # branches it has seen).
+    low = best - max(gap, _MIN_GAP * spread) - _VERY_SMALL
     return np.log((costs - low) / (worst - low))
 
 
