@@ -206,6 +206,29 @@ def test_initial_design_follows_smac3s_rule() -> None:
     assert origins[:4] == ["initial"] * 4 and "initial" not in origins[4:]
 
 
+def test_the_initial_design_covers_every_branch_and_option() -> None:
+    """Sobol points over the whole unit cube: every branch of a conditional choice and every
+    option of a plain one is tried before the forest is used, for every seed."""
+    for seed in range(5):
+        tuner = _smac(SPACE, seed=seed, max_trials=40)  # a 10-point design
+        design = run(tuner, lambda p: float(p["f"]), tuner.n_initial)
+        assert tuner.last_origin == "initial"
+        assert {p["opt"]["_name"] for p in design} == {"sgd", "adam", "none"}
+        assert {p["c"] for p in design} == {"a", "b", "c", "d"}
+
+
+def test_random_configurations_are_interleaved_on_a_conditional_space_and_reach_every_branch() -> None:
+    tuner = _smac(SPACE, seed=2, n_initial_points=4, random_fraction=0.3, n_candidates=50, max_local_steps=2)
+    randoms = []
+    for _ in range(64):
+        trial_id, params = tuner.suggest()
+        if tuner.last_origin == "random":
+            randoms.append(params)
+        tuner.observe(trial_id, float(params["f"]) + (params["opt"]["_name"] != "sgd"))
+    assert 8 <= len(randoms) <= 30
+    assert {p["opt"]["_name"] for p in randoms} == {"sgd", "adam", "none"}
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.5])
 def test_random_configurations_are_interleaved_at_the_given_rate(fraction: float) -> None:
     tuner = _smac(SPACE, seed=1, n_initial_points=5, random_fraction=fraction, n_candidates=50, max_local_steps=2)
