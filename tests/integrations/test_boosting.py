@@ -152,6 +152,7 @@ def test_lightgbm_trials_stopped_early_by_a_scheduler_keep_their_reports(cancer)
         # The second fast learner's curve runs just below the first's: never behind the median,
         # whichever step the engine judges it at (a rate of 0.1 sat on the line under load).
         {"lr": hp.grid_search([0.2, 0.0005, 0.18, 0.0002, 0.0003])},
+        tuner="grid",  # in this order: "auto" draws the grid points at random, and three slow learners first stop none
         max_trials=5,
         concurrency=1,
         mode="min",
