@@ -337,6 +337,23 @@ def check_algorithms(config: ExperimentConfig, source: str = "config") -> None:
 
 
 # ---------------------------------------------------------------------- this machine
+def ignored_settings(config: ExperimentConfig) -> list[str]:
+    """Explicit settings this config's combination leaves without effect, one warning each ("FIELD: why").
+
+    An explicit setting beats an implicit default, so one that cannot take effect is said, never
+    dropped silently. ``load_config`` adds these to a file's warnings; ``Experiment(...)`` built from
+    keywords issues them as Python warnings.
+    """
+    notes = []
+    isolation = config.trial.isolation
+    if config.runner == "ray" and isolation in ("worker", "inline"):
+        notes.append(
+            f"trial.isolation: {isolation!r} is for the local runner and is ignored with runner: ray, "
+            "where every trial is a Ray task in one of Ray's reused worker processes"
+        )
+    return notes
+
+
 def check_startup(
     config: ExperimentConfig,
     source: str = "config",

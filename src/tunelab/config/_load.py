@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args
 import yaml
 
 from tunelab.config._auptimizer import AUPTIMIZER_MARKERS, load_auptimizer
-from tunelab.config._check import check_startup
+from tunelab.config._check import check_startup, ignored_settings
 from tunelab.config._common import Context, check_space, mapping
 from tunelab.config._nni import NNI_MARKERS, load_nni
 from tunelab.config._schema import ExperimentConfig, build_config
@@ -82,6 +82,7 @@ def load_config_dict(
         config = build_config(fields, source=label, space=ctx.space)
         if startup:
             check_startup(config, label, fields=ctx.fields)
+        ctx.warnings.extend(ignored_settings(config))
     except RecursionError:
         raise ctx.error("", "the config is nested too deeply") from None
     except ConfigError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import warnings as _warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig, build_config, import_function
+from tunelab.config._check import ignored_settings
 from tunelab.config._familiar import familiar_keywords
 from tunelab.engine._discovery import CONFIG_KEY as DISCOVERED_KEY
 from tunelab.engine._discovery import Discovery, define_by_run_config, stored_discovery
@@ -113,6 +115,7 @@ class Experiment:
         settings = familiar_keywords(settings, source="Experiment")
         if config is None:
             config = _with_isolation(settings)
+        built_here = not isinstance(config, ExperimentConfig)
         #: The space a define-by-run objective declares (no ``search_space`` given); None for a declared space.
         self.discovered: DiscoveredSpace | None = None
         if isinstance(config, Mapping) and config.get("search_space") is None and objective is not None:
@@ -142,6 +145,10 @@ class Experiment:
         self.objective = objective
         self.format = format
         self.warnings = tuple(warnings)
+        if built_here:  # a file's loader has already said these (tunelab run prints them)
+            for note in ignored_settings(self.config):
+                _warnings.warn(note, stacklevel=2)
+                self.warnings += (note,)
         self.id: str | None = None
         self._storage: Storage | None = None
 
