@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.schedulers._base import Decision, NewTrial, Outcome, Resume, Scheduler, TrialView
+from tunelab.schedulers._base import Decision, NewTrial, Outcome, Reported, Resume, Scheduler, TrialView
 from tunelab.tuners._checks import check_float, check_int
 
 
@@ -90,9 +90,9 @@ class ASHAScheduler(Scheduler):
         self,
         number: int,
         params: Mapping[str, Any],
-        curve: Sequence[tuple[int, float | None]],
+        curve: Sequence[tuple[int, Reported]],
         outcome: Outcome | None,
-        value: float | None,
+        value: Reported,
         plan: NewTrial | Resume,
     ) -> None:
         """Replay a recorded trial as it ran: its bracket drawn in start order, its results recorded at the rungs.

@@ -202,9 +202,9 @@ class Scheduler:
         self,
         number: int,
         params: Mapping[str, Any],
-        curve: Sequence[tuple[int, float | None]],
+        curve: Sequence[tuple[int, Reported]],
         outcome: Outcome | None,
-        value: float | None,
+        value: Reported,
         plan: NewTrial | Resume,
     ) -> None:
         """Replay a trial recorded before (on resume): what it was started for, its curve, how it ended if it did.
@@ -217,7 +217,7 @@ class Scheduler:
         self._replay(number, curve, outcome, value)
 
     def _replay(
-        self, number: int, curve: Sequence[tuple[int, float | None]], outcome: Outcome | None, value: float | None
+        self, number: int, curve: Sequence[tuple[int, Reported]], outcome: Outcome | None, value: Reported
     ) -> None:
         """A restored trial's results as the scheduler heard them, then its end.
 
@@ -350,9 +350,9 @@ class Combined(Scheduler):
         self,
         number: int,
         params: Mapping[str, Any],
-        curve: Sequence[tuple[int, float | None]],
+        curve: Sequence[tuple[int, Reported]],
         outcome: Outcome | None,
-        value: float | None,
+        value: Reported,
         plan: NewTrial | Resume,
     ) -> None:
         if outcome is not Outcome.STOPPED:

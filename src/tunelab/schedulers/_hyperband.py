@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunelab.schedulers._base import Action, NewTrial, Outcome, Resume, Scheduler, TrialView, Wait
+from tunelab.schedulers._base import Action, NewTrial, Outcome, Reported, Resume, Scheduler, TrialView, Wait
 from tunelab.tuners._checks import check_choice, check_float, check_int
 
 
@@ -137,9 +137,9 @@ class HyperbandScheduler(Scheduler):
         self,
         number: int,
         params: Mapping[str, Any],
-        curve: Sequence[tuple[int, float | None]],
+        curve: Sequence[tuple[int, Reported]],
         outcome: Outcome | None,
-        value: float | None,
+        value: Reported,
         plan: NewTrial | Resume,
     ) -> None:
         """Put a recorded trial back in the rung it was started in, then replay it (its end may fill the rung)."""

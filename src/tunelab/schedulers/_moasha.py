@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
 from tunelab import pareto
 from tunelab.schedulers._asha import ASHAScheduler, rung_levels
-from tunelab.schedulers._base import Decision, NewTrial, Outcome, Reported, Resume, TrialView
+from tunelab.schedulers._base import Decision, TrialView
 from tunelab.tuners._checks import check_choice
 
 TIE_BREAKS = ("hypervolume", "crowding")
@@ -96,18 +95,6 @@ class MOASHAScheduler(ASHAScheduler):
         self.vector_rungs: list[dict[int, dict[int, tuple[float, ...]]]] = [
             {level: {} for level in rungs} for rungs in self.rungs
         ]
-
-    def restore(
-        self,
-        number: int,
-        params: Mapping[str, Any],
-        curve: Sequence[tuple[int, Reported]],
-        outcome: Outcome | None,
-        value: Reported,
-        plan: NewTrial | Resume,
-    ) -> None:
-        """Replay a recorded trial as ASHA does: bracket drawn in start order, results recorded at the rungs."""
-        super().restore(number, params, curve, outcome, value, plan)  # type: ignore[arg-type]
 
     def _decide(self, view: TrialView, resource: int) -> Decision:
         rungs = self.vector_rungs[self._bracket_of.get(view.number, 0)]

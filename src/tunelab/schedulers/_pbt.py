@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelab.schedulers._base import Action, NewTrial, Outcome, Resume, Scheduler, TrialView, Wait
+from tunelab.schedulers._base import Action, NewTrial, Outcome, Reported, Resume, Scheduler, TrialView, Wait
 from tunelab.space import Choice, Float, Int, Normal, SearchSpace, parse_search_space
 from tunelab.tuners._checks import check_float, check_int
 
@@ -163,9 +163,9 @@ class PBTScheduler(Scheduler):
         self,
         number: int,
         params: Mapping[str, Any],
-        curve: Sequence[tuple[int, float | None]],
+        curve: Sequence[tuple[int, Reported]],
         outcome: Outcome | None,
-        value: float | None,
+        value: Reported,
         plan: NewTrial | Resume,
     ) -> None:
         """Put a recorded trial back in its member's lineage, then replay it.
