@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -129,3 +130,64 @@ def write_history(path: Path, experiment_id: str = "exp-tie", mode: str = "min")
         store.set_phase(experiment_id, Phase.DONE, "max_trials reached", ended_at=T0)
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------- headless Chromium (the browser tests)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: The marks of a module of browser tests: CI has Playwright's Python package and Debian's chromium.
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium")
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh tab; the test fails if a script on the page threw (the errors are also ``page.errors``)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.errors = errors
+    yield tab
+    context.close()
+    assert not errors, errors
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot in test-artifacts/dashboard/NAME.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def canvas_has_ink(page: Any, selector: str) -> bool:
+    """Whether the canvas has drawn something (more than 500 painted pixels)."""
+    return page.eval_on_selector(
+        selector,
+        """c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+        return ink > 500; }""",
+    )

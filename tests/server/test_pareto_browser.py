@@ -7,29 +7,19 @@ Skips when Playwright's Python package or Debian's ``chromium`` is missing (CI h
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_for
+from conftest import BROWSER_TESTS, canvas_has_ink, shot, wait_for
 from pareto_trials import slow_two_objectives
 
 from tunelab import Experiment, hp
 from tunelab.server import Dashboard, ServeOptions
 from tunelab.storage import SQLiteStorage
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -62,26 +52,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     store.close()
 
 
-@pytest.fixture
-def page(running: dict[str, Any]) -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield tab
-        browser.close()
-        assert not errors, errors
-
-
-def canvas_has_ink(page: Any, selector: str) -> bool:
-    return page.eval_on_selector(
-        selector,
-        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++; return ink > 500; }""",
-    )
-
-
 def test_pareto_panels_draw_live_and_a_point_opens_its_trial(running: dict[str, Any], page: Any) -> None:
     page.goto(running["url"] + f"#/e/{running['id']}")
     page.wait_for_selector("#pareto-chart", timeout=20000)
@@ -98,8 +68,7 @@ def test_pareto_panels_draw_live_and_a_point_opens_its_trial(running: dict[str, 
     view = running["store"]  # the points are the trials with every objective's value
     finished = {t.number for t in view.get_trials(running["id"]) if t.values is not None}
     assert set(drawn) <= finished and len(set(drawn)) >= 3
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "pareto.png"), full_page=True)
+    shot(page, "pareto")
     # Hovering a point names it (trial 0 too); clicking it opens the trial's page. Once the experiment has
     # ended, so that no new trial rescales the axes between the hover and the click.
     store = running["store"]

@@ -6,7 +6,6 @@ Screenshots go to ``test-artifacts/dashboard/``.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -14,30 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_for
+from conftest import BROWSER_TESTS, canvas_has_ink, shot, wait_for
 from server_trials import training
 
 from tunelab import Experiment, hp
 from tunelab.server import Dashboard, ServeOptions
 from tunelab.storage import Phase, SQLiteStorage, TrialState
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -66,40 +49,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     thread.join(timeout=30)
     dashboard.stop()
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    context.close()
-    assert not errors, errors
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def canvas_has_ink(page: Any, selector: str) -> bool:
-    return page.eval_on_selector(
-        selector,
-        """c => {
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
-        return ink > 500; }""",
-    )
 
 
 def rows(page: Any) -> int:

@@ -4,7 +4,6 @@ and, in headless Chromium, the pages that show them."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,38 +98,12 @@ def test_a_named_metric_is_its_own_label(tmp_path: Path, make_client: Callable[.
 
 
 # ---------------------------------------------------------------- in the browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium")
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield instance
-        instance.close()
-
-
 @pytest.fixture
 def dashboard(tmp_path: Path) -> Any:
     store = SQLiteStorage(write_history(tmp_path))
     with Dashboard(store, ServeOptions(port=0)) as served:
         yield served
     store.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.errors = errors
-    yield tab
-    context.close()
-    assert not errors, errors
 
 
 @pytest.mark.browser
