@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tunelab.pareto import (
+    _ranks_by_matrix,
     constrained_ranks,
     crowding_distance,
     dominates,
@@ -58,6 +59,39 @@ def test_ranks_match_the_definition(m: int) -> None:
     rng = np.random.default_rng(m)
     points = rng.integers(0, 6, size=(60, m)).astype(float)  # many ties and duplicates
     assert nondominated_ranks(points).tolist() == brute_ranks(points).tolist()
+
+
+@pytest.mark.parametrize("kind", ["continuous", "tied", "duplicated", "signed zeros and negatives"])
+def test_two_objective_sweep_matches_the_general_sort(kind: str) -> None:
+    """The O(n log n) sweep for two objectives against the domination-matrix sort it replaces."""
+    rng = np.random.default_rng(len(kind))
+    for n in (1, 2, 3, 7, 40, 300):
+        points = rng.random((n, 2))
+        if kind == "tied":
+            points = rng.integers(0, 4, size=(n, 2)).astype(float)  # equal firsts, equal seconds, equal rows
+        elif kind == "duplicated":
+            points = np.repeat(rng.random((max(1, n // 3), 2)), 3, axis=0)[rng.permutation(3 * max(1, n // 3))]
+        elif kind == "signed zeros and negatives":
+            points = np.round(rng.random((n, 2)), 1) * rng.choice([-1.0, 1.0], size=(n, 2))
+        assert nondominated_ranks(points).tolist() == _ranks_by_matrix(points).tolist()
+
+
+def test_two_objective_sweep_by_hand() -> None:
+    # a chain along one axis, equal rows, a tie in the first loss and one in the second
+    losses = [[0, 3], [1, 2], [1, 3], [0, 3], [2, 2], [3, 0], [0.0, 4], [-0.0, 4]]
+    assert nondominated_ranks(losses).tolist() == [0, 0, 1, 0, 1, 0, 1, 1]
+    # many fronts: each row dominates the next
+    assert nondominated_ranks([[k, k] for k in range(50)]).tolist() == list(range(50))
+
+
+def test_constrained_ranks_with_two_objectives_and_ties() -> None:
+    rng = np.random.default_rng(11)
+    losses = rng.integers(0, 3, size=(80, 2)).astype(float)
+    violations = np.where(rng.random(80) < 0.3, rng.integers(1, 3, size=80), 0.0)
+    ranks = constrained_ranks(losses, violations)
+    feasible = violations <= 0
+    assert ranks[feasible].tolist() == _ranks_by_matrix(losses[feasible]).tolist()
+    assert ranks[~feasible].min() > ranks[feasible].max()
 
 
 def test_ranks_of_nothing_and_of_bad_input() -> None:

@@ -75,3 +75,38 @@ def test_one_objective_has_no_pareto_view(finished: Any, client: Any):
     response = client.get(f"/api/experiments/{finished.experiment_id}/pareto")
     assert response.status_code == 404 and "one objective" in response.json()["detail"]
     assert client.get(f"/api/experiments/{finished.experiment_id}").json()["objectives"] is None
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_every_competing_trial_has_its_rank_however_many(m: int) -> None:
+    """No cap on the trials ranked (there was one at 200): each competing trial has the sort's rank, 0 on the front."""
+    import numpy as np
+
+    from tunelab.pareto import nondominated_ranks
+    from tunelab.server._pareto import pareto_view
+    from tunelab.storage import TrialRecord, TrialState
+
+    rng = np.random.default_rng(m)
+    objectives = {f"f{k}": "min" if k % 2 else "max" for k in range(m)}
+    grid = rng.integers(0, 12, size=(450, m)).astype(float)  # ties and duplicates among 450 trials
+    trials = [
+        TrialRecord(
+            "e",
+            number,
+            TrialState.SUCCEEDED if number % 9 else TrialState.FAILED,
+            {"x": float(number)},
+            value=float(row[0]),
+            values=dict(zip(objectives, map(float, row), strict=True)),
+            ended_at=float(number),
+        )
+        for number, row in enumerate(grid)
+    ]
+    view = pareto_view(trials, {"objectives": objectives}, origin=0.0)
+    assert view is not None
+    competing = [t for t in trials if t.state is TrialState.SUCCEEDED]
+    losses = [[-v if objectives[k] == "max" else v for k, v in (t.values or {}).items()] for t in competing]
+    expected = dict(zip((t.number for t in competing), nondominated_ranks(losses).tolist(), strict=True))
+    ranks = {p.number: p.rank for p in view.points}
+    assert ranks == expected  # the failed trials have no values to show
+    assert {n for n, p in ((p.number, p) for p in view.points) if p.on_front} == {n for n, r in ranks.items() if r == 0}
+    assert max(r for r in ranks.values() if r is not None) > 0

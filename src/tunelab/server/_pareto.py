@@ -19,8 +19,6 @@ from tunelab.storage._best import grow_front
 
 #: The most points of the hypervolume curve computed (evenly spread over the trials that competed).
 MAX_HYPERVOLUME_POINTS = 200
-#: Non-dominated ranks are given while at most this many trials compete (beyond: 0 on the front, else null).
-MAX_RANKED = 200
 
 
 class ParetoPoint(BaseModel):
@@ -33,7 +31,7 @@ class ParetoPoint(BaseModel):
     competes: bool = Field(description="Succeeded, feasible, every objective finite: it may be on the front.")
     on_front: bool
     rank: int | None = Field(
-        None, description=f"Non-dominated rank among competing trials (0: the front; null past {MAX_RANKED} of them)."
+        None, description="Non-dominated rank among competing trials (0: the front; null: not competing)."
     )
 
 
@@ -65,10 +63,8 @@ def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: fl
     competing = [(t, losses) for t in trials if (losses := trial_losses(t, objectives)) is not None]
     front, knee = pareto_front(trials, objectives), knee_trial(trials, objectives)
     on_front = {t.number for t in front}
-    rank_of: dict[int, int] = {}
-    if len(competing) <= MAX_RANKED:
-        ranks: list[int] = [int(r) for r in nondominated_ranks([row for _, row in competing])] if competing else []
-        rank_of = {t.number: r for (t, _), r in zip(competing, ranks, strict=True)}
+    ranks = nondominated_ranks([row for _, row in competing]).tolist() if competing else []
+    rank_of = {t.number: int(r) for (t, _), r in zip(competing, ranks, strict=True)}
     points = [
         ParetoPoint(
             number=t.number,
@@ -79,7 +75,7 @@ def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: fl
             violation=t.violation,
             competes=trial_losses(t, objectives) is not None,
             on_front=t.number in on_front,
-            rank=rank_of.get(t.number, 0 if t.number in on_front else None),
+            rank=rank_of.get(t.number),
         )
         for t in trials
         if t.values is not None and t.state in (TrialState.SUCCEEDED, TrialState.EARLY_STOPPED)

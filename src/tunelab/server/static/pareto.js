@@ -97,7 +97,7 @@ const Pareto = (() => {
     const pts = data.points.filter(p => names.every(n => Number.isFinite(p.values[n])));
     if (pts.length < 2 || names.length < 2) { drawEmpty(el.parallel, "Appears after two trials with every objective."); el.parallelNote.textContent = ""; return; }
     const axes = names.map(n => ({ name: `${n} (${data.objectives[n]})`, kind: "number", log: false, categories: [], values: pts.map(p => p.values[n]) }));
-    const worst = Math.max(0, ...pts.map(p => p.rank ?? 0)) + 1;  // not ranked (infeasible, many trials): lightest
+    const worst = Math.max(0, ...pts.map(p => p.rank ?? 0)) + 1;  // not ranked (not competing: infeasible): lightest
     Charts.parallel(el.parallel, { axes, color: pts.map(p => p.rank ?? (p.competes ? worst - 0.5 : worst)), mode: "min" });
     el.parallelNote.textContent = `${pts.length} trials · darker lines are on better fronts (infeasible ones lightest)`;
   }
