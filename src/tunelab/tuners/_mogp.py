@@ -11,7 +11,7 @@ suggestions the weights sweep the whole front. Infeasible trials count as failed
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,6 @@ from tunelab.space import SearchSpace
 from tunelab.tuners._checks import check_float
 from tunelab.tuners._gp import GPTuner
 from tunelab.tuners._motpe import LossHistory
-from tunelab.tuners._unit import RowCache, UnitSpace
 
 
 def chebyshev(losses: np.ndarray, weights: np.ndarray, rho: float) -> np.ndarray:
@@ -34,22 +33,6 @@ def chebyshev(losses: np.ndarray, weights: np.ndarray, rho: float) -> np.ndarray
     weighted = scaled * weights
     out[ok] = weighted.max(axis=1) + rho * weighted.sum(axis=1)
     return out
-
-
-class _Scalarised:
-    """What the GP tuner reads its history through: the rows, and the losses scalarised with ``weights``."""
-
-    def __init__(self, unit: UnitSpace, n_objectives: int, rho: float) -> None:
-        self.rows = RowCache(unit)
-        self.losses = LossHistory(n_objectives)
-        self.rho = rho
-        self.weights = np.full(n_objectives, 1.0 / n_objectives)
-
-    def arrays(self, history: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-        rows, _ = self.rows.arrays(history)
-        losses, violations = self.losses.arrays(tuple(history))
-        losses[violations > 0] = np.nan
-        return rows, chebyshev(losses, self.weights, self.rho)
 
 
 class MOGPTuner(GPTuner):
@@ -92,13 +75,19 @@ class MOGPTuner(GPTuner):
             self.objectives = normalize_objectives(objectives)
         self.rho = check_float("mogp", "rho", rho, 0.0)
         n_objectives = 1 if self.objectives is None else len(self.objectives)
-        self._scalarised = _Scalarised(self._unit, n_objectives, self.rho)
-        self._cache = self._scalarised  # type: ignore[assignment]  # the GP reads its losses through it
+        self._losses = LossHistory(n_objectives)
+        self._weights = np.full(n_objectives, 1.0 / n_objectives)
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The GP's rows, and each trial's losses scalarised with this suggestion's weights (infeasible: failed)."""
+        rows, _ = super()._training_data()
+        losses, violations = self._losses.arrays(tuple(self.history))
+        losses[violations > 0] = np.nan
+        return rows, chebyshev(losses, self._weights, self.rho)
 
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
-        m = len(self._scalarised.weights)
-        self._scalarised.weights = np.random.default_rng(rng.integers(2**63)).dirichlet(np.ones(m))
+        self._weights = np.random.default_rng(rng.integers(2**63)).dirichlet(np.ones(len(self._weights)))
         # Each scalarisation is a new target: fit the kernel afresh, so that the suggestion depends
         # on the history alone (a resumed tuner suggests what the original would have).
-        self._theta = None
+        self._new_target()
         return super()._propose(rng)

@@ -59,8 +59,17 @@ class GPTuner(Tuner):
         self._theta: np.ndarray | None = None
         self._theta_at = -1
 
+    # ---------------------------------------------------------------- for subclasses
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The history's rows in the unit cube and the one loss per row the GP is fitted to (NaN: failed)."""
+        return self._cache.arrays(self.history)
+
+    def _new_target(self) -> None:
+        """The losses mean something new from now on (another scalarisation): the next fit starts afresh."""
+        self._theta = None
+
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
-        rows, losses = self._cache.arrays(self.history)
+        rows, losses = self._training_data()
         ok = ~np.isnan(losses)
         if ok.sum() < 2 or len(self.history) + len(self.pending) < self.n_initial_points or self._features.width == 0:
             return self._initial(rng)
