@@ -159,7 +159,7 @@ def test_progress_is_a_line_per_finished_trial_and_verbose_false_silences_it(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith(f"[{result.experiment_id}]")]
     assert any("trials 3/3" in line and "DONE" in line for line in lines), err
-    assert 3 <= len(lines) <= 6  # one per finished trial (and the phase changes), not one per event
+    assert 2 <= len(lines) <= 6  # the phase changes, and finished trials at most four a second; not one per event
 
     Experiment(objective=quadratic, search_space={"x": hp.uniform(-1, 1)}, max_trials=2).run(verbose=False)
     assert capsys.readouterr().err == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tunelab.errors import StorageError
 from tunelab.storage import SQLiteStorage, TrialNumberTaken, TrialRecord, TrialState
 
 
@@ -46,4 +47,22 @@ def test_a_failed_write_undoes_only_itself_and_an_exception_undoes_the_batch(sto
         raise RuntimeError("the engine failed mid-tick")
     assert _states(reader) == {0: TrialState.SUCCEEDED} == _states(writer)
     writer.update_trial("e1", 0, message="after")  # the connection is usable again
+    assert reader.get_trial("e1", 0).message == "after"
+
+
+def test_a_write_that_fails_half_way_undoes_the_whole_batch(stores, monkeypatch):
+    """Writes inside a batch take no savepoint: one that fails after changing a row must not leave half of itself."""
+    writer, reader = stores
+    writer.create_trial(TrialRecord("e1", 0, TrialState.WAITING, {}))
+
+    def broken_warning(conn, experiment_id, number, text):
+        raise OSError("disk gone")  # after the UPDATE of the trial row succeeded
+
+    monkeypatch.setattr(writer, "_add_warning", broken_warning)
+    with pytest.raises(StorageError, match="half-way"), writer.batch():
+        writer.update_trial("e1", 0, message="before")
+        with pytest.raises(OSError):
+            writer.update_trial("e1", 0, state=TrialState.SUCCEEDED, metrics={"m": "x" * 70_000})
+    assert _states(reader) == {0: TrialState.WAITING} and reader.get_trial("e1", 0).message == ""
+    writer.update_trial("e1", 0, message="after")  # usable again
     assert reader.get_trial("e1", 0).message == "after"

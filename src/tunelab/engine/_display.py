@@ -57,9 +57,11 @@ def summary_line(experiment_id: str, p: Progress) -> str:
 
 
 class PlainProgress:
-    """For logs and pipes: one line whenever a trial finishes, the phase or the best value
-    changes, and otherwise one every ``interval`` seconds while the experiment runs (a trial
-    starting prints nothing by itself). ``clock`` gives monotonic seconds."""
+    """For logs and pipes: one line whenever a trial finishes or the best value changes (at most one
+    every ``min_gap`` seconds, so thousands of cheap trials do not wait on printing; the last
+    change is printed with the next line), whenever the phase changes, and otherwise one every
+    ``interval`` seconds while the experiment runs (a trial starting prints nothing by itself).
+    ``clock`` gives monotonic seconds."""
 
     def __init__(
         self,
@@ -67,11 +69,13 @@ class PlainProgress:
         stream: TextIO | None = None,
         *,
         interval: float = 10.0,
+        min_gap: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.experiment_id = experiment_id
         self.stream = stream or sys.stderr
         self.interval = interval
+        self.min_gap = min_gap
         self.clock = clock
         self._last: tuple[Any, ...] | None = None
         self._printed_at: float | None = None
@@ -79,8 +83,10 @@ class PlainProgress:
     def on_progress(self, progress: Progress) -> None:
         key = (progress.phase, progress.finished, progress.best_value)
         now = self.clock()
-        due = self._printed_at is not None and now - self._printed_at >= self.interval
-        if key != self._last or due:
+        since = None if self._printed_at is None else now - self._printed_at
+        phase_changed = self._last is None or progress.phase != self._last[0]
+        changed = key != self._last and (since is None or since >= self.min_gap)
+        if phase_changed or changed or (since is not None and since >= self.interval):
             self._last = key
             self._printed_at = now
             print(summary_line(self.experiment_id, progress), file=self.stream, flush=True)

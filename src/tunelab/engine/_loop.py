@@ -16,6 +16,7 @@ import os
 import socket
 from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ from tunelab.trial._channel import Report
 logger = logging.getLogger("tunelab")
 
 _HEARTBEAT_SECONDS = 2.0
+#: A tuner whose last proposal took this long (seconds) proposes outside a transaction, and says so meanwhile.
+_SLOW_PROPOSAL = 0.05
 
 
 @dataclass
@@ -121,6 +124,10 @@ class Engine:
         self._next_heartbeat = 0.0
         self._ticking = self._told_late = False
         self._unstored_pids: list[tuple[int, int, str | None]] = []
+        self._starting: list[tuple[int, dict[str, Any], int]] = []  # recorded RUNNING, not yet started
+        self._slow_tuner = False
+        self._slots_busy = False
+        self._runner_wait = ""
         self.controls = Controls(storage, experiment_id, clock, self)
 
     @property
@@ -200,17 +207,11 @@ class Engine:
 
     def _loop(self) -> tuple[Phase, str]:
         while True:
-            self._tick()
-            if self._error is not None:
-                self._stop_all("another trial failed")
-                return Phase.ERROR, self._error
-            if self._interrupted or self.controls.poll():
-                self._stop_all("the experiment was stopped")
-                return Phase.STOPPED, "interrupted" if self._interrupted else "stopped by the user"
-            max_duration = self.limits.max_duration
-            if max_duration is not None and self.elapsed() >= max_duration:
-                self._stop_all("the experiment reached max_duration")
-                return Phase.TIMEOUT, f"max_duration ({max_duration:g} s) reached after {self.tally.ended} trials"
+            ending = self._tick() or self._ending()  # the listener, told after the tick, may have asked to stop
+            if ending is not None:
+                phase, message, why = ending
+                self._stop_all(why)
+                return phase, message
             self._fill_slots()
             if self._error is not None:
                 continue
@@ -223,8 +224,21 @@ class Engine:
             self._heartbeat()
             self.runner.wait([a.handle for a in self.active.values()], self.poll_interval if self.active else 0.0)
 
+    def _ending(self) -> tuple[Phase, str, str] | None:
+        """Whether the experiment ends now: its phase, its message and why the running trials are stopped."""
+        if self._error is not None:
+            return Phase.ERROR, self._error, "another trial failed"
+        if self._interrupted or self.controls.poll():
+            message = "interrupted" if self._interrupted else "stopped by the user"
+            return Phase.STOPPED, message, "the experiment was stopped"
+        max_duration = self.limits.max_duration
+        if max_duration is not None and self.elapsed() >= max_duration:
+            message = f"max_duration ({max_duration:g} s) reached after {self.tally.ended} trials"
+            return Phase.TIMEOUT, message, "the experiment reached max_duration"
+        return None
+
     def _more_to_create(self) -> bool:
-        return not self.exhausted and (self.limits.max_trials is None or self.created < self.limits.max_trials)
+        return not self.exhausted and self._under_limit()
 
     def restore(self) -> None:
         """Replay what storage holds (see :mod:`tunelab.engine._resume`)."""
@@ -235,32 +249,52 @@ class Engine:
 
     # ------------------------------------------------------------------ starting trials
     def _fill_slots(self) -> None:
+        """Start trials until every slot is busy: each is recorded (one transaction), then started."""
         if self.workers is not None:
             self.workers.sync(self)
+        self._runner_wait = ""
+        while self._error is None and self._slot_free() and (self.queue or self._under_limit()):
+            slow = self._slow_tuner
+            if slow:  # said while it proposes (a readable write of its own)
+                self._set_waiting_reason("the tuner is proposing the next configuration")
+            with nullcontext() if slow else self.storage.batch():  # a slow tuner holds no write lock
+                recorded = self._record_next()
+            if not recorded:
+                break
+            self._launch()
+        busy = len(self.active) >= self.limits.concurrency
+        pending = bool(self.queue) or self._more_to_create()
+        self._slots_busy = busy and pending
+        reason = f"all {self.limits.concurrency} slots busy" if self._slots_busy else self._runner_wait
+        self._set_waiting_reason(reason or ("" if busy else self._scheduler_wait))
+
+    def _under_limit(self) -> bool:
+        return self.limits.max_trials is None or self.created < self.limits.max_trials
+
+    def _slot_free(self) -> bool:
+        return len(self.active) + len(self._starting) < self.limits.concurrency
+
+    def _record_next(self) -> bool:
+        """Record the next trial to start (a queued one, else a new one) in storage; False when none can start now.
+
+        It is started by :meth:`_launch` once what was recorded is durable.
+        """
+        if not self._slot_free() or self._error is not None:
+            return False
+        runner_wait = self._runner_wait = self.runner.wait_reason()  # e.g. every GPU taken
+        if runner_wait:
+            return False
         try:
-            self._fill()
+            if self.queue:
+                queued = self.queue.popleft()
+                self.start(queued.number, queued.params, queued.attempt)
+                return True
+            return self._under_limit() and self._propose()  # a used-up space may still have promotions to run
         except TrialNumberTaken as exc:
             if self.workers is None:
                 raise
             self.workers.taken(self, exc)
-
-    def _fill(self) -> None:
-        runner_wait = ""
-        while len(self.active) < self.limits.concurrency and self._error is None:
-            runner_wait = self.runner.wait_reason()  # e.g. every GPU taken
-            if runner_wait:
-                break
-            if self.queue:
-                queued = self.queue.popleft()
-                self.start(queued.number, queued.params, queued.attempt)
-                continue
-            under_limit = self.limits.max_trials is None or self.created < self.limits.max_trials
-            if not under_limit or not self._propose():  # a used-up space may still have promotions to run
-                break
-        busy = len(self.active) >= self.limits.concurrency
-        pending = bool(self.queue) or self._more_to_create()
-        reason = f"all {self.limits.concurrency} slots busy" if busy and pending else runner_wait
-        self._set_waiting_reason(reason or ("" if busy else self._scheduler_wait))
+            return True  # propose again
 
     def _propose(self) -> bool:
         """Create and start one new trial as the scheduler and the tuner say; False when none can be made now."""
@@ -276,11 +310,12 @@ class Engine:
             if self.exhausted:
                 self.scheduler.on_unused(action)
                 return False
-            self._set_waiting_reason("the tuner is proposing the next configuration")
+            began = self.clock.monotonic()
             try:
                 if action.params is not None:
                     self.tuner.enqueue(action.params)
                 number, params = self.tuner.suggest()
+                self._slow_tuner = self.clock.monotonic() - began >= _SLOW_PROPOSAL
             except SearchSpaceExhausted as exc:
                 if self.discovery is not None and self.active:  # a running trial may still grow the space
                     self.scheduler.on_unused(action)
@@ -336,10 +371,10 @@ class Engine:
             attempt.params = self.discovery.absorb(self, attempt.number, attempt.params, report)
 
     def start(self, number: int, params: dict[str, Any], attempt: int) -> None:
-        """Start one attempt. It is stored RUNNING first, so a resume after a kill at any moment knows of it."""
+        """Record one attempt as RUNNING; :meth:`_launch` starts it once that is durable, so a resume after a kill
+        at any moment knows of it."""
         if self.workers is not None and not self.workers.claim(self, number):
             return
-        job = self.job(number, params, attempt)
         self.storage.update_trial(
             self.experiment_id,
             number,
@@ -352,19 +387,26 @@ class Engine:
             pid=None,
             pid_start=None,
         )
-        try:
-            handle = self.runner.start(job)
-        except TrialStartError as exc:
-            # The same for every trial (a missing program): end the experiment now, with the reason.
-            self.finish(number, params, Verdict(TrialState.FAILED, message=f"could not start: {exc}"))
-            self._error = f"trial {number} could not start: {exc}"
-            return
-        timeout = self.config.trial.timeout
-        deadline = self.clock.monotonic() + timeout if timeout else None
-        self.active[number] = Attempt(number, attempt, params, handle, deadline, budget=job.budget)
-        # Stored with the next tick's writes; until then a resume finds the trial's process by its pid file.
-        self._unstored_pids.append((number, handle.pid, handle.pid_start))
-        self._notify()
+        self._starting.append((number, params, attempt))
+
+    def _launch(self) -> None:
+        """Start on the runner the attempts :meth:`start` recorded (after the transaction that recorded them)."""
+        starting, self._starting = self._starting, []
+        for number, params, attempt in starting:
+            job = self.job(number, params, attempt)
+            try:
+                handle = self.runner.start(job)
+            except TrialStartError as exc:
+                # The same for every trial (a missing program): end the experiment now, with the reason.
+                self.finish(number, params, Verdict(TrialState.FAILED, message=f"could not start: {exc}"))
+                self._error = f"trial {number} could not start: {exc}"
+                continue
+            timeout = self.config.trial.timeout
+            deadline = self.clock.monotonic() + timeout if timeout else None
+            self.active[number] = Attempt(number, attempt, params, handle, deadline, budget=job.budget)
+            # Stored with the next tick's writes; until then a resume finds the trial's process by its pid file.
+            self._unstored_pids.append((number, handle.pid, handle.pid_start))
+            self._notify()
 
     # ------------------------------------------------------------------ trial events
     def _collect(self) -> None:
@@ -454,6 +496,12 @@ class Engine:
             self._waiting_reason = reason
             self.storage.update_experiment(self.experiment_id, waiting_reason=reason)
 
+    def _shown_waiting_reason(self) -> str:
+        """Why trials wait, as of now: "all slots busy" only while they are (a trial may have ended since)."""
+        if self._slots_busy and len(self.active) < self.limits.concurrency:
+            return ""
+        return self._waiting_reason
+
     def progress(self, phase: Phase | None = None) -> Progress:
         tally = self.tally
         return Progress(
@@ -470,7 +518,7 @@ class Engine:
             best_value=tally.best_value,
             best_params=tally.best_params,
             best_number=tally.best_number,
-            waiting_reason=self._waiting_reason,
+            waiting_reason=self._shown_waiting_reason(),
             front_size=None if tally.objectives is None else len(tally.front),
         )
 
@@ -480,10 +528,11 @@ class Engine:
         elif self.listener is not None:
             self.listener.on_progress(self.progress(phase))
 
-    def _tick(self) -> None:
-        """Take in what every running trial did, as one storage transaction (:meth:`Storage.batch`).
+    def _tick(self) -> tuple[Phase, str, str] | None:
+        """Take in what every running trial did and record the next trial to start, as one storage transaction
+        (:meth:`Storage.batch`); then start that trial. Returns how the experiment ends, if it ends now.
 
-        Nothing recorded in the tick is acted on before it is durable: new trials start, and the
+        Nothing recorded in the tick is acted on before it is durable: the next trial starts, and the
         listener hears that a trial ended, only after the batch has been committed.
         """
         self._ticking, self._told_late = True, False
@@ -494,7 +543,12 @@ class Engine:
                     self.storage.update_trial(self.experiment_id, number, pid=pid, pid_start=pid_start)
                 self._unstored_pids.clear()
                 self._collect()
+                ending = self._ending()
+                if ending is None and not self._slow_tuner and self.workers is None:  # workers: sync first
+                    self._record_next()  # the slot a trial just left, in the same transaction
         finally:
             self._ticking = False
+        self._launch()
         if self._told_late:
             self._notify()
+        return ending

@@ -6,7 +6,7 @@ killed process (only a power cut may lose the last transactions), lets readers s
 commit appends to the log without waiting for the disk (``synchronous=FULL`` would add an
 fsync per commit, a few milliseconds on most disks, for protection against power loss only).
 :meth:`SQLiteStorage.batch` makes the engine's writes of one tick one transaction (a
-savepoint per write inside it), so a commit is paid per tick, not per write. See
+failed write inside it undoes only itself), so a commit is paid per tick, not per write. See
 docs/isolation.md.
 """
 
@@ -131,6 +131,8 @@ class SQLiteStorage(SQLStorage):
             raise StorageError(f"storage: cannot open {str(self.path)!r}: {exc}") from None
         self._lock = threading.RLock()
         self._batches = 0  # depth of the batch() blocks open (the lock's holder's)
+        self._poisoned = False  # a write in the open batch failed after changing something
+        self._begun = False  # the open batch has written (its transaction has begun)
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -158,15 +160,20 @@ class SQLiteStorage(SQLStorage):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if self._batches:  # inside a batch: a savepoint, so a failed write undoes only itself
-                self._conn.execute("SAVEPOINT write")
+            if self._batches:
+                # Inside a batch a write that fails undoes only itself with no savepoint (two statements per
+                # write saved): every write fails, if it does, at its first statement, which SQLite undoes
+                # alone. One that failed after changing something poisons the batch, which then rolls back.
+                if not self._begun:  # the batch's transaction begins with its first write
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    self._begun = True
+                changes = self._conn.total_changes
                 try:
                     yield self._conn
                 except BaseException:
-                    self._conn.execute("ROLLBACK TO write")
-                    self._conn.execute("RELEASE write")
+                    if self._conn.total_changes != changes:
+                        self._poisoned = True
                     raise
-                self._conn.execute("RELEASE write")
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -186,16 +193,21 @@ class SQLiteStorage(SQLStorage):
                 finally:
                     self._batches -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._batches = 1
+            # BEGIN IMMEDIATE waits for the first write: a tick that records nothing takes no lock, commits nothing.
+            self._batches, self._poisoned, self._begun = 1, False, False
             try:
                 yield
             except BaseException:
                 self._batches = 0
-                self._conn.execute("ROLLBACK")
+                if self._begun:
+                    self._conn.execute("ROLLBACK")
                 raise
             self._batches = 0
-            self._conn.execute("COMMIT")
+            if self._begun and self._poisoned:
+                self._conn.execute("ROLLBACK")
+                raise StorageError("storage: a write in this batch failed half-way; the whole batch was undone")
+            if self._begun:
+                self._conn.execute("COMMIT")
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
