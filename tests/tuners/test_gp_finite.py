@@ -44,7 +44,8 @@ def test_filling_a_finite_space_asks_one_proposal_per_suggestion(batch: int) -> 
         if got.exhausted:
             break
     assert len(seen) == tuner.n_suggested == 24
-    assert tuner.proposals == 24  # no proposal was a tried configuration, to the very last
+    # The first suggestion is a prior draw (Tuner.first_from_prior); no proposal was a tried one, to the very last.
+    assert tuner.proposals == 23
     with pytest.raises(SearchSpaceExhausted, match="all 24 configurations"):
         tuner.suggest()
 

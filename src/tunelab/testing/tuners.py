@@ -39,6 +39,7 @@ __all__ = [
     "TUNER_CASES",
     "TunerContract",
     "TunerFactory",
+    "first_trial_by_run",
     "mixed_loss",
     "run",
     "sphere",
@@ -138,6 +139,84 @@ def _grown_loss(values: Mapping[str, Any]) -> float:
     return values["x"] ** 2 + (values.get("y", 0) if values.get("kind") == "b" else 0.5) + values.get("z", 0.1)
 
 
+def _flat_by_run(hp: Any) -> None:
+    hp.Float("x", -2.0, 2.0)
+    hp.suggest_float("lr", 1e-4, 1.0, log=True)
+    hp.Int("n", 1, 8)
+    hp.suggest_categorical("act", ["relu", "tanh", "gelu"])
+
+
+def _conditional_by_run(hp: Any) -> None:
+    hp.Float("x", -2.0, 2.0)
+    hp.Choice("kind", ["a", "b", "c"])
+    with hp.conditional_scope("kind", ["b"]):
+        hp.Int("y", 1, 4)
+        hp.Float("z", 0.0, 1.0, step=0.25)
+    with hp.conditional_scope("kind", ["c"]):
+        hp.Float("w", 1.0, 100.0, sampling="reverse_log")
+    hp.Boolean("flag")
+
+
+#: Spaces declared by run (KerasTuner's words) and the same spaces declared up front.
+BY_RUN_CASES: list[tuple[str, Callable[[Any], None], dict[str, Any]]] = [
+    (
+        "flat",
+        _flat_by_run,
+        {
+            "x": {"_type": "uniform", "_value": [-2.0, 2.0]},
+            "lr": {"_type": "loguniform", "_value": [1e-4, 1.0]},
+            "n": {"_type": "randint", "_value": [1, 9]},
+            "act": {"_type": "choice", "_value": ["relu", "tanh", "gelu"]},
+        },
+    ),
+    (
+        "conditional",
+        _conditional_by_run,
+        {
+            "x": {"_type": "uniform", "_value": [-2.0, 2.0]},
+            "kind": {
+                "_type": "choice",
+                "_value": [
+                    "a",
+                    {
+                        "_name": "b",
+                        "y": {"_type": "randint", "_value": [1, 5]},
+                        "z": {"_type": "quniform", "_value": [0.0, 1.0, 0.25]},
+                    },
+                    {"_name": "c", "w": {"_type": "reverseloguniform", "_value": [1.0, 100.0]}},
+                ],
+            },
+            "flag": {"_type": "choice", "_value": [True, False]},
+        },
+    ),
+]
+
+
+def _by_run_loss(values: Mapping[str, Any]) -> float:
+    value = values["x"] ** 2 + (0.2 if values.get("flag") else 0.0)
+    value += {"a": 0.5, "b": abs(values.get("y", 0) - 2) + values.get("z", 0.0), "c": 10 / values.get("w", 1.0)}[
+        values.get("kind", "a")
+    ]
+    if "lr" in values:
+        value += (math.log10(values["lr"]) + 2) ** 2 / 4 + abs(values["n"] - 5) / 5 + (values["act"] != "tanh")
+    return float(value)
+
+
+def first_trial_by_run(declare: Callable[[Any], None], seed: int) -> Any:
+    """The declarations and values of a define-by-run experiment's first trial (nothing known yet) of ``seed``."""
+    from tunelab.trial._context import TrialContext, activate, peek
+    from tunelab.trial._define_by_run import DefineByRun
+
+    before = peek()
+    activate(TrialContext(params={}, number=0, seed=seed))
+    try:
+        hp = DefineByRun(declare, [], seed).hyperparameters({})
+        declare(hp)
+    finally:
+        activate(before)
+    return hp
+
+
 class TunerContract:
     """The checks every tuner passes; subclass it with a ``make_tuner`` fixture (see the module docstring)."""
 
@@ -173,6 +252,26 @@ class TunerContract:
         assert tuner is not None and [leaf.key for leaf in tuner.space.leaves] == ["x", "kind", "kind/b/y", "flag", "z"]
         seen = [json.dumps(t.params, sort_keys=True) for t in trials.values()]
         assert len(set(seen)) == len(seen)
+
+    @pytest.mark.parametrize("by_run_case", [c[0] for c in BY_RUN_CASES])
+    def test_a_space_declared_by_run_gives_the_suggestions_of_the_same_space_declared(
+        self, make_tuner: TunerFactory, by_run_case: str
+    ) -> None:
+        """Define-by-run is the same model: the first trial draws in the trial, the rebuilt tuner goes on alike."""
+        from tunelab.engine._discovery import Replayed, rebuild_tuner
+        from tunelab.space import DiscoveredSpace, parse_search_space
+
+        _, declare, declared = next(c for c in BY_RUN_CASES if c[0] == by_run_case)
+        seed, n = 7, 14
+        hp = first_trial_by_run(declare, seed)
+        space = DiscoveredSpace().grown(hp.space)
+        assert space.space == parse_search_space(declared)
+        first = space.params(hp.values)
+        replayed = [Replayed(0, first, _by_run_loss(space.values(first)))]
+        tuner, _ = rebuild_tuner(functools.partial(make_tuner, seed=seed), space, replayed)
+        by_run = [first, *run(tuner, lambda p: _by_run_loss(space.values(p)), n - 1)]
+        up_front = run(make_tuner(declared, seed=seed), lambda p: _by_run_loss(space.values(p)), n)
+        assert by_run == up_front
 
     def test_every_parameter_type_stays_inside_the_space(self, make_tuner: TunerFactory) -> None:
         tuner = make_tuner(MIXED_SPACE, seed=3)

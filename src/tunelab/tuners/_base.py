@@ -15,7 +15,9 @@ Subclasses implement one method, :meth:`Tuner._propose`, and read the history th
 serves enqueued configurations first, refuses configurations already tried, detects an
 exhausted finite space and derives a per-suggestion random generator from the seed, so
 the same seed and the same history give the same suggestion, in this process or after a
-resume in another one.
+resume in another one. A fresh tuner's first suggestion is a draw from the prior
+(:attr:`Tuner.first_from_prior`), the one a define-by-run trial makes before any
+parameter is known.
 
 Several objectives: a tuner whose class sets ``multi_objective`` takes ``objectives``
 (``{"accuracy": "max", "latency_ms": "min"}``, see :mod:`tunelab.objectives`), and
@@ -137,6 +139,12 @@ class Tuner(ABC):
     validates_params: ClassVar[bool] = True
     #: True for tuners that take ``objectives`` (several of them).
     multi_objective: ClassVar[bool] = False
+    #: True when a fresh tuner's first suggestion is a draw from the prior with trial 0's
+    #: generator, whatever the algorithm starts with (a design point, a distribution's mean).
+    #: A define-by-run trial draws exactly that before any parameter is known, so a space
+    #: declared by run gives the trials of the same space declared up front. False for
+    #: tuners that enumerate (grid) or draw so already.
+    first_from_prior: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -320,6 +328,8 @@ class Tuner(ABC):
         cardinality = self.space.cardinality if self.validates_params else None
         if cardinality is not None and len(self._seen) >= cardinality:
             raise SearchSpaceExhausted(f"all {cardinality} configurations of the search space have been tried")
+        if self.first_from_prior and self.validates_params and self._next_id == 0 and not self._history:
+            return self.space.sample(self._rng())
         for attempt in range(_MAX_DUPLICATE_PROPOSALS):
             params = self._propose(self._rng(attempt))
             if self.validates_params:

@@ -35,6 +35,8 @@ class GridTuner(Tuner):
     :class:`SearchSpaceError` that states its size; points are computed one at a time.
     """
 
+    first_from_prior = False  # the grid starts at its first point
+
     def __init__(
         self,
         space: SearchSpace,

@@ -19,6 +19,7 @@ from tunelab.tuners._base import Tuner
 
 class RandomTuner(Tuner):
     multi_objective = True  # it ignores results, so any number of objectives
+    first_from_prior = False  # every draw is from the prior already (grid_search values enumerated)
 
     def __init__(
         self,
