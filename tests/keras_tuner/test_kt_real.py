@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tunelab import keras_tuner as tl_kt
@@ -142,3 +143,23 @@ def test_a_failing_real_trial_is_a_failed_tunelab_trial(tmp_path: Path) -> None:
     states = [r.state for r in oracle.records()]
     assert states == [TrialState.FAILED, TrialState.SUCCEEDED, TrialState.SUCCEEDED]
     assert "first one breaks" in oracle.records()[0].message
+
+
+@pytest.mark.parametrize(("min_value", "max_value"), [(1.0, 100.0), (1e-4, 0.5)])
+def test_reverse_log_is_kerastuners_scale(min_value: float, max_value: float) -> None:
+    """KerasTuner's reverse_log maps a probability to the value tunelab's reverse-log float gives it."""
+    real = kt.HyperParameters()
+    real.Float("r", min_value, max_value, sampling="reverse_log")
+    (theirs,) = real.space
+    ours = tl_kt.HyperParameters()
+    ours.Float("r", min_value, max_value, sampling="reverse_log")
+    domain = ours.space[0].domain()
+    low, high = domain.internal_low, domain.internal_high
+    for prob in (0.0, 0.05, 0.3, 0.5, 0.77, 0.99, 1.0):
+        value = domain.from_internal(low + prob * (high - low))
+        assert value == pytest.approx(theirs.prob_to_value(prob), rel=1e-9)
+        assert (domain.to_internal(value) - low) / (high - low) == pytest.approx(theirs.value_to_prob(value), abs=1e-9)
+    # Denser near max_value: the median draw lies in the top part of the range.
+    rng = np.random.default_rng(0)
+    draws = np.array([domain.sample(rng) for _ in range(400)])
+    assert np.median(draws) > min_value + 0.6 * (max_value - min_value)

@@ -249,3 +249,23 @@ def test_kerastuners_draws_are_inside_our_domains_and_its_conditions_hold_as_our
     space = DiscoveredSpace(hp.space)
     leaves = [leaf.key for leaf in space.space.leaves]
     assert "m/y/u" in leaves and "m/y/u/2/w" in leaves and "m/z/u/2/w" in leaves
+
+
+def test_reverse_log_floats_are_denser_near_max_and_reverse_log_ints_warn():
+    hp = HyperParameters()
+    hp.Float("r", 1.0, 100.0, sampling="reverse_log")
+    (declared,) = hp.space
+    domain = declared.domain()
+    assert domain.describe() == {"_type": "reverseloguniform", "_value": [1.0, 100.0]}
+    assert parse_search_space({"r": domain.describe()})["r"] == domain  # stored and read back alike
+    # KerasTuner's formula: value = max + min - min * (max / min) ** (1 - prob)
+    low, high = domain.internal_low, domain.internal_high
+    assert domain.from_internal(low + 0.5 * (high - low)) == pytest.approx(91.0)
+    assert domain.contains(100.0) and domain.contains(1.0) and not domain.contains(100.5)
+    with pytest.warns(hpm.ReverseLogWarning, match="'k': an Int with sampling='reverse_log' and no step"):
+        HyperParameters().Int("k", 1, 64, sampling="reverse_log")
+    stepped = HyperParameters()
+    stepped.Int("s", 1, 64, step=2, sampling="reverse_log")  # a choice of KerasTuner's values: no warning
+    assert stepped.space[0].domain().options == (1, 33, 49, 57, 61, 63, 64)
+    with pytest.raises(SearchSpaceError, match="reverse-log-scaled range needs low > 0"):
+        parse_search_space({"r": {"_type": "reverseloguniform", "_value": [0.0, 1.0]}})

@@ -330,6 +330,41 @@ class LogitFloat(Float):
         return {"_type": "logituniform", "_value": [self.low, self.high]}
 
 
+@dataclass(frozen=True)
+class ReverseLogFloat(Float):
+    """A real in ``[low, high]`` (``low > 0``) denser near ``high``: ``reverseloguniform`` (KerasTuner: reverse_log).
+
+    The mirror image of a log scale: ``high + low - value`` is log-uniform on
+    ``[low, high]``, so the internal coordinate is ``-log(high + low - value)``.
+    """
+
+    def __post_init__(self) -> None:
+        if self.log or self.q is not None:
+            raise ValueError("reverseloguniform takes no log or q")
+        if _is_finite_real(self.low) and float(self.low) <= 0:
+            raise ValueError(f"a reverse-log-scaled range needs low > 0, but got low={self.low}")
+        super().__post_init__()
+
+    @property
+    def internal_low(self) -> float:
+        return -math.log(float(self.high))
+
+    @property
+    def internal_high(self) -> float:
+        return -math.log(float(self.low))
+
+    def to_internal(self, value: Any) -> float:
+        mirrored = float(self.high) + float(self.low) - min(max(float(value), self.low), self.high)
+        return -math.log(min(max(mirrored, self.low), self.high))
+
+    def from_internal(self, x: float) -> float:
+        x = min(max(_finite_or(x, self.internal_low), self.internal_low), self.internal_high)
+        return float(min(max(float(self.high) + float(self.low) - math.exp(-x), self.low), self.high))
+
+    def describe(self) -> dict[str, Any]:
+        return {"_type": "reverseloguniform", "_value": [self.low, self.high]}
+
+
 def _logit(p: float) -> float:
     return math.log(p) - math.log1p(-p)
 

@@ -37,6 +37,7 @@ from tunelab.space._domains import (
     Int,
     LogitFloat,
     Normal,
+    ReverseLogFloat,
     _is_finite_real,
     _is_integral,
     _is_real,
@@ -63,6 +64,10 @@ def _qloguniform(v: list[Any]) -> Domain:
 
 def _logituniform(v: list[Any]) -> Domain:
     return LogitFloat(v[0], v[1])
+
+
+def _reverseloguniform(v: list[Any]) -> Domain:
+    return ReverseLogFloat(v[0], v[1])
 
 
 def _normal(v: list[Any]) -> Domain:
@@ -108,14 +113,16 @@ def _integer_bounds(v: list[Any]) -> tuple[int, int, int]:
 
 
 #: NNI ``_type`` -> (number of ``_value`` items, builder). ``integer`` and ``logint``
-#: ([low, high, step], both ends included) and ``logituniform`` ([low, high] inside (0, 1),
-#: uniform on the logit scale) are tunelab's own additions.
+#: ([low, high, step], both ends included), ``logituniform`` ([low, high] inside (0, 1),
+#: uniform on the logit scale) and ``reverseloguniform`` ([low, high], low > 0, denser near
+#: high: KerasTuner's ``reverse_log``) are tunelab's own additions.
 NNI_TYPES: dict[str, tuple[int, Callable[[list[Any]], Domain]]] = {
     "uniform": (2, _uniform),
     "quniform": (3, _quniform),
     "loguniform": (2, _loguniform),
     "qloguniform": (3, _qloguniform),
     "logituniform": (2, _logituniform),
+    "reverseloguniform": (2, _reverseloguniform),
     "normal": (2, _normal),
     "qnormal": (3, _qnormal),
     "lognormal": (2, _lognormal),

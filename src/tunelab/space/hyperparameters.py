@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -39,6 +40,7 @@ from tunelab.space._domains import Domain, show
 from tunelab.space._domains import Fixed as FixedDomain
 from tunelab.space._domains import Float as FloatDomain
 from tunelab.space._domains import Int as IntDomain
+from tunelab.space._domains import ReverseLogFloat as ReverseLogDomain
 
 __all__ = [
     "Boolean",
@@ -49,6 +51,7 @@ __all__ = [
     "HyperParameters",
     "Int",
     "Parent",
+    "ReverseLogWarning",
     "deserialize",
 ]
 
@@ -57,6 +60,19 @@ _SAMPLINGS = ("linear", "log", "reverse_log")
 #: A stepped log range or a stepped float range that does not start on a multiple of its
 #: step is searched as a choice of its values; more values than this are refused.
 MAX_LISTED_VALUES = 10_000
+
+
+class ReverseLogWarning(UserWarning):
+    """An integer range with ``sampling="reverse_log"`` and no step: tunelab searches it on the linear scale."""
+
+
+def _warn_reverse_log(hp: HyperParameter) -> None:
+    warnings.warn(
+        f"hyperparameter '{hp.name}': an Int with sampling='reverse_log' and no step is searched on the "
+        "linear scale (tunelab has no reverse-log integer scale); give a step to search its reverse-log values",
+        ReverseLogWarning,
+        stacklevel=4,
+    )
 
 
 class Parent:
@@ -154,6 +170,12 @@ class HyperParameter:
 
 
 class _Numerical(HyperParameter):
+    """KerasTuner's numerical declarations: ``min_value`` to ``max_value`` (inclusive), ``step``, ``sampling``.
+
+    Subclasses say how the bounds, the step and the default are typed (:meth:`_typed`,
+    :meth:`_check_default`) and which tunelab domain the range is (:meth:`domain`).
+    """
+
     def __init__(
         self,
         name: str,
@@ -169,21 +191,38 @@ class _Numerical(HyperParameter):
         if sampling not in _SAMPLINGS:
             raise self._fail(f"sampling must be one of {', '.join(_SAMPLINGS)}, got {show(sampling)}")
         self.sampling = sampling
+        min_value, max_value, step = self._typed(min_value, max_value, step)
         for label, value in (("min_value", min_value), ("max_value", max_value)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not math.isfinite(value):
                 raise self._fail(f"{label} must be a finite number, got {show(value)}")
         if min_value > max_value:
             raise self._fail(f"min_value <= max_value must hold, but got min_value={min_value}, max_value={max_value}")
         if sampling != "linear" and min_value <= 0:
             raise self._fail(f"sampling='{sampling}' needs min_value > 0, but got min_value={min_value}")
         if step is not None:
-            if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0:
+            if not math.isfinite(step) or step <= 0:
                 raise self._fail(f"step must be a positive number, got {show(step)}")
             if sampling != "linear" and step <= 1:
                 raise self._fail(f"step must be > 1 with sampling='{sampling}' (it multiplies), got step={step}")
         self.min_value: Any = min_value
         self.max_value: Any = max_value
         self.step: Any = step
+        values = self._stepped()
+        if default is not None:
+            self._default = self._check_default(default, values)
+        self.domain()  # a range tunelab cannot search is refused now, naming the parameter
+
+    def _typed(self, min_value: Any, max_value: Any, step: Any) -> tuple[Any, Any, Any]:
+        """The bounds and the step as this type holds them; a one-line error for a wrong type."""
+        raise NotImplementedError
+
+    def _check_default(self, default: Any, values: list[float] | None) -> Any:
+        """``default`` as this type holds it, or a one-line error when it is not one of the range's values."""
+        raise NotImplementedError
+
+    @property
+    def default(self) -> Any:
+        return self.min_value if self._default is None else self._default
 
     def _stepped(self) -> list[float] | None:
         """The values of a stepped range (additive when linear, multiplicative otherwise), checked to end on max."""
@@ -216,46 +255,28 @@ class _Numerical(HyperParameter):
 
 
 class Int(_Numerical):
-    """KerasTuner's ``Int``: ``min_value`` to ``max_value`` inclusive; default ``min_value``."""
+    """KerasTuner's ``Int``: ``min_value`` to ``max_value`` inclusive; default ``min_value``.
+
+    Unstepped ``reverse_log`` has no integer scale in tunelab: it is searched on the linear
+    scale, with a :class:`ReverseLogWarning` (give a ``step`` to search its reverse-log values).
+    """
 
     class_name = "Int"
 
-    def __init__(
-        self,
-        name: str,
-        min_value: Any,
-        max_value: Any,
-        step: Any = None,
-        sampling: str | None = "linear",
-        default: Any = None,
-        conditions: Sequence[Parent] | None = None,
-    ) -> None:
+    def _typed(self, min_value: Any, max_value: Any, step: Any) -> tuple[Any, Any, Any]:
         for label, value in (("min_value", min_value), ("max_value", max_value), ("step", step)):
             if value is not None and not _integral(value):
-                raise SearchSpaceError(f"hyperparameter '{name}': {label} must be an integer, got {show(value)}")
-        if step is None and (sampling or "linear") == "linear":
+                raise self._fail(f"{label} must be an integer, got {show(value)}")
+        if step is None and self.sampling == "linear":
             step = 1
-        super().__init__(
-            name,
-            int(min_value),
-            int(max_value),
-            None if step is None else int(step),
-            sampling,
-            default,
-            conditions,
-        )
-        values = self._stepped()
-        if default is not None:
-            if not _integral(default) or not self.min_value <= default <= self.max_value:
-                raise self._fail(f"default {show(default)} is not an integer in [{self.min_value}, {self.max_value}]")
-            if values is not None and int(default) not in [round(v) for v in values]:
-                raise self._fail(f"default {default} is not one of the stepped values")
-            self._default = int(default)
-        self.domain()  # a range tunelab cannot search is refused now, naming the parameter
+        return int(min_value), int(max_value), None if step is None else int(step)
 
-    @property
-    def default(self) -> Any:
-        return self.min_value if self._default is None else self._default
+    def _check_default(self, default: Any, values: list[float] | None) -> Any:
+        if not _integral(default) or not self.min_value <= default <= self.max_value:
+            raise self._fail(f"default {show(default)} is not an integer in [{self.min_value}, {self.max_value}]")
+        if values is not None and int(default) not in [round(v) for v in values]:
+            raise self._fail(f"default {default} is not one of the stepped values")
+        return int(default)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -268,7 +289,8 @@ class Int(_Numerical):
         if self.sampling == "linear":
             return _domain(self, IntDomain, self.min_value, self.max_value, step=self.step or 1)
         if self.step is None:
-            # reverse_log has no tunelab prior: searched as its linear (or log, unstepped) range.
+            if self.sampling == "reverse_log":
+                _warn_reverse_log(self)
             return _domain(self, IntDomain, self.min_value, self.max_value, log=self.sampling == "log", step=1)
         return ChoiceDomain(tuple(sorted({round(v) for v in self._stepped() or []})))
 
@@ -281,51 +303,34 @@ class Int(_Numerical):
 
 
 class Float(_Numerical):
-    """KerasTuner's ``Float``: a real in ``[min_value, max_value]``; default ``min_value``."""
+    """KerasTuner's ``Float``: a real in ``[min_value, max_value]``; default ``min_value``.
+
+    ``sampling="reverse_log"`` is :class:`~tunelab.space.ReverseLogFloat`, denser near
+    ``max_value`` as in KerasTuner.
+    """
 
     class_name = "Float"
 
-    def __init__(
-        self,
-        name: str,
-        min_value: Any,
-        max_value: Any,
-        step: Any = None,
-        sampling: str | None = "linear",
-        default: Any = None,
-        conditions: Sequence[Parent] | None = None,
-    ) -> None:
-        for label, value in (("min_value", min_value), ("max_value", max_value)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SearchSpaceError(f"hyperparameter '{name}': {label} must be a number, got {show(value)}")
-        super().__init__(
-            name,
-            float(min_value),
-            float(max_value),
-            None if step is None else float(step),
-            sampling,
-            default,
-            conditions,
-        )
-        self._stepped()
-        if default is not None:
-            if isinstance(default, bool) or not isinstance(default, (int, float)):
-                raise self._fail(f"default must be a number, got {show(default)}")
-            if not self.min_value <= default <= self.max_value:
-                raise self._fail(f"default {default} is not in [{self.min_value}, {self.max_value}]")
-            self._default = float(default)
-        self.domain()
+    def _typed(self, min_value: Any, max_value: Any, step: Any) -> tuple[Any, Any, Any]:
+        for label, value in (("min_value", min_value), ("max_value", max_value), ("step", step)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise self._fail(f"{label} must be a number, got {show(value)}")
+        return float(min_value), float(max_value), None if step is None else float(step)
 
-    @property
-    def default(self) -> Any:
-        return self.min_value if self._default is None else self._default
+    def _check_default(self, default: Any, values: list[float] | None) -> Any:
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
+            raise self._fail(f"default must be a number, got {show(default)}")
+        if not self.min_value <= default <= self.max_value:
+            raise self._fail(f"default {default} is not in [{self.min_value}, {self.max_value}]")
+        return float(default)
 
     def domain(self) -> Domain:
         if self.min_value == self.max_value:
             return FixedDomain(self.min_value)
-        log = self.sampling == "log"
         if self.step is None:
-            return _domain(self, FloatDomain, self.min_value, self.max_value, log=log)
+            if self.sampling == "reverse_log":
+                return _domain(self, ReverseLogDomain, self.min_value, self.max_value)
+            return _domain(self, FloatDomain, self.min_value, self.max_value, log=self.sampling == "log")
         if self.sampling == "linear" and _multiple(self.min_value, self.step):
             return _domain(self, FloatDomain, self.min_value, self.max_value, q=self.step)
         return ChoiceDomain(tuple(self._stepped() or []))
