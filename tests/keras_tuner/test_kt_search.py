@@ -79,6 +79,18 @@ def test_gp_finds_the_minimum_of_a_black_box_run_trial(tmp_path: Path) -> None:
     assert tuner.oracle.experiment.config.tuner.args == {"n_initial_points": 4}
 
 
+def test_ucb_settings_the_gp_cannot_honour_warn_once_naming_them(tmp_path: Path) -> None:
+    with pytest.warns(
+        UserWarning, match=r"alpha=0\.01 and beta=5\.0 change nothing: .*log expected improvement"
+    ) as seen:
+        keras_tuner.BayesianOptimization(hyperparameters=_quadratic_space(), alpha=0.01, beta=5.0, directory=tmp_path)
+    assert len(seen) == 1
+    with pytest.warns(UserWarning, match=r"^BayesianOptimization: beta=1 change"):
+        keras_tuner.oracles.BayesianOptimizationOracle(hyperparameters=_quadratic_space(), beta=1)
+    # KerasTuner's defaults, given or not, say nothing (warnings are errors in this suite).
+    keras_tuner.oracles.BayesianOptimizationOracle(hyperparameters=_quadratic_space(), alpha=1e-4, beta=2.6)
+
+
 @pytest.mark.parametrize("tuner_name", ["tpe", "evolution", "anneal"])
 def test_any_tunelab_tuner_can_drive_the_search(tmp_path: Path, tuner_name: str) -> None:
     tuner = Quadratic(hyperparameters=_quadratic_space(), max_trials=4, tuner=tuner_name, seed=0, directory=tmp_path)

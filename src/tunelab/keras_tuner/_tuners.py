@@ -20,6 +20,7 @@ import inspect
 import json
 import math
 import pickle
+import warnings
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,14 @@ class GridSearchOracle(Oracle):
     default_tuner = "grid"
 
 
+#: KerasTuner's defaults of ``BayesianOptimization``'s UCB settings, which tunelab's GP has no use for.
+UCB_DEFAULTS = {"alpha": 1e-4, "beta": 2.6}
+
+
 class BayesianOptimizationOracle(Oracle):
     """tunelab's GP. ``alpha`` and ``beta`` are KerasTuner's UCB settings: checked and kept, but tunelab's GP
-    fits its noise level and uses log expected improvement, so they do not change what it proposes."""
+    fits its noise level and uses log expected improvement, so they do not change what it proposes; a value
+    other than KerasTuner's default gives one warning saying so."""
 
     def __init__(
         self,
@@ -77,6 +83,17 @@ class BayesianOptimizationOracle(Oracle):
         for name, value in (("alpha", alpha), ("beta", beta)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ConfigError(f"{name}: must be a number >= 0, got {value!r}")
+        given = [
+            f"{name}={value!r}" for name, value in (("alpha", alpha), ("beta", beta)) if value != UCB_DEFAULTS[name]
+        ]
+        if given:
+            warnings.warn(
+                f"BayesianOptimization: {' and '.join(given)} change nothing: tunelab's GP fits its own "
+                "observation noise (KerasTuner's alpha) and proposes by log expected improvement, not by an "
+                "upper confidence bound (beta)",
+                UserWarning,
+                stacklevel=2,
+            )
         args = {} if num_initial_points is None else {"n_initial_points": num_initial_points}
         kwargs.setdefault("tuner", {"name": "gp", "args": args})
         super().__init__(
