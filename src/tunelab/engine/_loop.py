@@ -128,6 +128,7 @@ class Engine:
         self._slow_tuner = False
         self._slots_busy = False
         self._runner_wait = ""
+        self._job_constants: tuple[Path, Any] | None = None
         self.controls = Controls(storage, experiment_id, clock, self)
 
     @property
@@ -338,13 +339,17 @@ class Engine:
         trial = self.config.trial
         plan = self.plans.get(number)
         source = plan.checkpoint_from if isinstance(plan, Resume) else None
+        folder = self.trial_dir(number)
+        if self._job_constants is None:  # the same for every trial of the experiment
+            self._job_constants = (Path(trial.code_dir), distributed_job(trial))
+        code_dir, distributed = self._job_constants
         return TrialJob(
             experiment_id=self.experiment_id,
             number=number,
             attempt=attempt,
             params=params,
-            trial_dir=self.trial_dir(number),
-            code_dir=Path(trial.code_dir),
+            trial_dir=folder,
+            code_dir=code_dir,
             seed=trial_seed(self.seed, number),
             command=trial.command,
             function=self._function(),
@@ -354,10 +359,10 @@ class Engine:
             result_labels=tuple(trial.result_labels),
             budget=None if plan is None else plan.budget,
             budget_param=None if self.config.scheduler is None else self.config.scheduler.budget_param,
-            checkpoint_dir=self.trial_dir(number) / "checkpoint",
+            checkpoint_dir=folder / "checkpoint",
             checkpoint_from=None if source is None else self.trial_dir(source) / "checkpoint",
             checkpoint_params=self.config.scheduler is not None and self.config.scheduler.checkpoint_params,
-            distributed=distributed_job(trial),
+            distributed=distributed,
         )
 
     def _function(self) -> Callable[..., Any] | None:
