@@ -202,3 +202,34 @@ def test_a_function_a_worker_cannot_load_fails_its_trial_saying_why(tmp_path):
         assert "ModuleNotFoundError" in handle.failure_detail()
     finally:
         runner.close()
+
+
+def test_a_resume_without_the_trials_pid_stops_the_dead_engines_workers_from_their_register(tmp_path):
+    """A worker trial has no pid file: if the engine died before storing its pid, the register of workers says
+    which processes to stop before the trial's reports are read (so it cannot run on beside its rerun)."""
+    from tunelab.runners._processes import is_same_process_alive
+    from tunelab.runners._workers import worker_register
+
+    old = WorkerRunner()  # the engine that "died"
+    try:
+        job = _job(tmp_path, 0, sleeper)
+        handle = old.start(job)
+        deadline = time.monotonic() + PATIENCE
+        while not handle.read_reports():
+            assert time.monotonic() < deadline
+            old.wait([handle], 0.5)
+        assert not (job.trial_dir / "pid").exists()
+        entries = list(worker_register(job.trial_dir).glob("*.json"))
+        assert [e.stem for e in entries] == [str(handle.pid)]
+        found = WorkerRunner().recover(job, None, None, grace=30.0)
+        assert found.was_alive and not is_same_process_alive(handle.pid, handle.pid_start)
+        assert [r.step for r in found.reports if isinstance(r, Report)] == [0]
+        assert not any(worker_register(job.trial_dir).glob("*.json"))
+    finally:
+        old.close()
+    runner = WorkerRunner()
+    try:
+        assert _run(runner, _job(tmp_path, 1, pid_and_params))[0] == 0
+    finally:
+        runner.close()
+    assert not any(worker_register(job.trial_dir).glob("*.json"))  # a closed runner's workers leave the register

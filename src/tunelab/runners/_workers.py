@@ -10,7 +10,10 @@ puts back what the trial changed in the process (:func:`~tunelab.runners._functi
 environment, working folder, ``sys.path``, random generators, signal handlers and
 timers), and writes the exit status to a second pipe. Reports travel through the trial
 channel (the trial's reports file), as from any process, so nothing is lost when a
-worker dies.
+worker dies. A worker trial writes no pid file: each worker is noted once, when it
+starts, in its experiment's register of workers (``trials/.workers``), and a resume that
+finds a trial RUNNING without a stored pid stops every worker left there before it reads
+the trial's reports (:meth:`WorkerRunner.recover`).
 
 Crash isolation is kept: a trial that crashes its worker (a segfault, ``os._exit``, a
 signal) ends with that exit code as a process trial would, and the worker is replaced
@@ -27,6 +30,7 @@ fresh process per trial instead.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import multiprocessing
 import os
@@ -42,12 +46,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from tunelab._atomic import write_json
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
-from tunelab.runners._files import prepare_trial_dir, write_pid_file
+from tunelab.runners._files import REPORTS_FILE, prepare_trial_dir, read_pid_file
 from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
-from tunelab.runners._processes import process_start_time, signal_group
+from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
+from tunelab.trial._channel import read_all
 
 __all__ = ["DEFAULT_MEMORY_GROWTH", "WorkerRunner"]
 
@@ -56,6 +62,8 @@ logger = logging.getLogger("tunelab")
 #: A worker that has grown by more than this since its first trial is replaced (bytes).
 DEFAULT_MEMORY_GROWTH = 1 << 30
 _CLOSE_GRACE = 2.0
+#: The register of live workers, in the experiment's trials folder (see :func:`worker_register`).
+_REGISTER = ".workers"
 #: The second byte of a worker's status message: it takes another job, or it ends now.
 _READY, _RETIRING = 1, 2
 
@@ -96,6 +104,13 @@ class _Worker:
         self.start_time = process_start_time(self.pid)
         self.function = function
         self.method = method
+        self.entry: Path | None = None  # its file in the register of workers
+
+    def unregister(self) -> None:
+        """It has ended: its file leaves the register."""
+        if self.entry is not None:
+            self.entry.unlink(missing_ok=True)
+            self.entry = None
 
     def send(self, job: TrialJob) -> bool:
         """Hand the worker a job; False when it has died (its pipe is closed)."""
@@ -204,9 +219,9 @@ class WorkerRunner(Runner):
                 self._retire(worker)
             worker = self._spawn(job)
         self._busy.append(worker)
-        handle = _WorkerHandle(self, worker, job)
-        write_pid_file(job.trial_dir, job.attempt, worker.pid, worker.start_time)
-        return handle
+        # No pid file per trial (a file made per trial costs about a millisecond on some disks): the worker is
+        # in the register of its experiment's workers, which a resume stops before it reads the trial's reports.
+        return _WorkerHandle(self, worker, job)
 
     def _idle_worker(self, function: Callable[..., Any]) -> _Worker | None:
         while self._idle:
@@ -222,7 +237,16 @@ class WorkerRunner(Runner):
         if method == "fork" and threading.active_count() > 1 and why not in self._fork_reasons:
             self._fork_reasons.add(why)
             logger.info("trial workers are forked although other threads run: %s", why)
-        return _Worker(job.function, method, [*self._idle, *self._busy], self.memory_growth or 0, job.code_dir)
+        worker = _Worker(job.function, method, [*self._idle, *self._busy], self.memory_growth or 0, job.code_dir)
+        try:
+            register = worker_register(job.trial_dir)
+            register.mkdir(parents=True, exist_ok=True)
+            write_json(register / f"{worker.pid}.json", {"pid": worker.pid, "start_time": worker.start_time})
+        except OSError as exc:
+            self._retire(worker)
+            raise TrialStartError(f"cannot note the trial worker in {job.trial_dir.parent}: {exc}") from exc
+        worker.entry = register / f"{worker.pid}.json"
+        return worker
 
     def _ended(self, worker: _Worker, *, reuse: bool) -> None:
         if worker in self._busy:
@@ -238,9 +262,26 @@ class WorkerRunner(Runner):
             signal_group(worker.pid, signal.SIGKILL)
         worker.process.join(_CLOSE_GRACE)
         worker.done.close()
+        worker.unregister()
 
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
-        return self._processes.recover(job, pid, pid_start, grace)
+        """A trial of an engine that died. Without its pid (stored, or in a process trial's pid file) it ran in
+        one of that engine's workers, not known which: every worker left in the register is stopped first."""
+        if pid or read_pid_file(job.trial_dir, job.attempt) is not None:
+            return self._processes.recover(job, pid, pid_start, grace)
+        was_alive = False
+        register = worker_register(job.trial_dir)
+        for entry in sorted(register.glob("*.json")) if register.is_dir() else []:
+            try:
+                noted = json.loads(entry.read_text())
+                orphan, start_time = int(noted["pid"]), noted.get("start_time")
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            was_alive = stop_orphan(orphan, start_time, grace) or was_alive
+            entry.unlink(missing_ok=True)
+        return Recovered(
+            reports=tuple(read_all(job.trial_dir / REPORTS_FILE, attempt=job.attempt)), was_alive=was_alive
+        )
 
     def close(self) -> None:
         workers, self._idle, self._busy = [*self._idle, *self._busy], [], []
@@ -248,7 +289,13 @@ class WorkerRunner(Runner):
             worker.jobs.close()  # every idle worker starts ending at once
         for worker in workers:
             worker.close()
+            worker.unregister()
         self._processes.close()
+
+
+def worker_register(trial_dir: Path) -> Path:
+    """The folder noting an experiment's live trial workers (one file each: pid and start time), beside its trials."""
+    return trial_dir.parent / _REGISTER
 
 
 def _worker_main(
