@@ -58,6 +58,7 @@ class GPTuner(Tuner):
         self._gls = len(self._features.categorical) == 0
         self._theta: np.ndarray | None = None
         self._theta_at = -1
+        self._exploring: set[bytes] = set()
 
     # ---------------------------------------------------------------- for subclasses
     def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -93,8 +94,12 @@ class GPTuner(Tuner):
         best = float(np.min(y[: len(keep)]))
         top = rows[keep][np.argsort(y[: len(keep)])[:5]]
         tried = _row_keys(np.vstack([rows, pending_rows]))
-        if _stalled(losses, self._unit.dim):
-            return self._unit.decode(self._explore(post, pending_rows, tried, rng))
+        if _stalled(losses, self._unit.dim) or (
+            _repeating(rows, REPEAT_ROUNDS) and not self._exploring & _row_keys(pending_rows)
+        ):
+            row = self._explore(post, pending_rows, tried, rng)
+            self._exploring = _row_keys(row)  # one exploration in flight at a time
+            return self._unit.decode(row)
         return self._unit.decode(self._maximize(post, best, top, pending_rows, tried, rng))
 
     def _explore(self, post: Posterior, pending: np.ndarray, tried: set[bytes], rng: np.random.Generator) -> np.ndarray:
@@ -207,6 +212,12 @@ class GPTuner(Tuner):
 #: How close (largest coordinate difference in the unit cube) a suggestion may come to a pending one.
 MIN_GAP = 0.02
 
+#: How close (largest coordinate difference in the unit cube) a trial counts as a repeat of an earlier one.
+REPEAT_GAP = 1e-3
+
+#: After this many repeats in a row (:func:`_repeating`), one suggestion explores.
+REPEAT_ROUNDS = 3
+
 #: How many configurations of a finite space are scanned for untried ones once random candidates find none.
 _GRID_SCAN = 100_000
 
@@ -223,6 +234,34 @@ def _stalled(losses: np.ndarray, dim: int) -> bool:
         return False
     since = finite.size - 1 - int(np.argmin(finite))  # argmin: the first time the best was reached
     return since >= patience and since % patience == 0
+
+
+def _reflect(u: np.ndarray) -> np.ndarray:
+    """Coordinates folded back into [0, 1] at the bounds (a step of 0.03 past 1 lands at 0.97).
+
+    Clipping would put every step that crosses a bound exactly on it: near a wall, half the
+    local candidates would sit on it, whatever the model says about the wall.
+    """
+    u = np.abs(u)
+    return np.clip(1.0 - np.abs(1.0 - u), 0.0, 1.0)
+
+
+def _repeating(rows: np.ndarray, k: int) -> bool:
+    """True when each of the last ``k`` rows lies within ``REPEAT_GAP`` of an earlier row.
+
+    Log-EI on a noisy plateau or a flat optimum can keep proposing points a hair apart
+    from tried ones (tried rows themselves are ruled out, their neighbours are not); each
+    returns what the last one did, so the search has stalled whether or not the noise
+    makes a new best of one of them.
+    """
+    if len(rows) <= k:
+        return False
+    filled = np.nan_to_num(rows, nan=-1.0)
+    for i in range(len(rows) - k, len(rows)):
+        gap = np.max(np.abs(filled[:i] - filled[i]), axis=1)
+        if gap.min() >= REPEAT_GAP:
+            return False
+    return True
 
 
 def _row_keys(rows: np.ndarray) -> set[bytes]:
@@ -285,7 +324,7 @@ def _perturb(rows: np.ndarray, unit: UnitSpace, rng: np.random.Generator, per_ro
     scale = rng.choice([0.01, 0.05, 0.2], size=(len(base), 1))
     numeric = unit.kinds == NUMERIC
     step = rng.normal(size=base.shape) * scale
-    base[:, numeric] += step[:, numeric]
+    base[:, numeric] = _reflect(base[:, numeric] + step[:, numeric])
     flip = (rng.random(base.shape) < 0.15) & (unit.kinds == CATEGORICAL)
     base[flip] = rng.random(int(flip.sum()))
     return unit.snap(base)
