@@ -108,6 +108,19 @@ def test_tunelab_oracle_inside_a_real_tuner_stores_every_trial(tmp_path: Path) -
     tuner.results_summary(2)
 
 
+def test_a_real_tuner_reloaded_with_a_larger_max_trials_continues_to_it(tmp_path: Path) -> None:
+    def make(max_trials: int) -> Any:
+        oracle = tl_kt.Oracle(objective="val_loss", max_trials=max_trials, hyperparameters=_x_space(), seed=2)
+        return BlackBox(oracle=oracle, directory=tmp_path, project_name="grow")
+
+    first = make(2)
+    first.search()
+    more = make(4)  # overwrite=False: KerasTuner continues to the new limit
+    more.search()
+    assert more.oracle.experiment.id == first.oracle.experiment.id
+    assert [r.state for r in more.oracle.records()] == [TrialState.SUCCEEDED] * 4
+
+
 # The real Tuner's load_model restores weights into a fresh model; Keras warns that the optimizer's are not restored.
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 def test_real_tuner_fits_keras_models_and_resumes_a_finished_search(

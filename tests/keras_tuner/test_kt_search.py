@@ -190,6 +190,28 @@ def test_grid_search_runs_each_combination_once_and_a_rerun_runs_nothing(
     assert again.get_best_hyperparameters()[0].values == {"a": 1, "b": False}
 
 
+def test_a_finished_search_reloaded_with_a_larger_max_trials_continues_to_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """KerasTuner reads max_trials from the constructor on reload (overwrite=False), not from the project."""
+    first = Quadratic(hyperparameters=_quadratic_space(), max_trials=3, seed=1, directory=tmp_path, project_name="m")
+    first.search()
+    before = [r.params for r in first.oracle.records()]
+    more = Quadratic(hyperparameters=_quadratic_space(), max_trials=5, seed=1, directory=tmp_path, project_name="m")
+    more.search()
+    records = more.oracle.records()
+    assert more.experiment_id == first.experiment_id
+    assert [r.number for r in records] == [0, 1, 2, 3, 4] and all(r.state == TrialState.SUCCEEDED for r in records)
+    assert [r.params for r in records[:3]] == before
+    assert more.oracle.experiment.config.max_trials == 5
+    assert open_storage(None).get_experiment(more.experiment_id).config["max_trials"] == 5  # stored for tunelab resume
+    # The same limit again, or a smaller one: nothing to run, nothing lost.
+    for limit in (5, 2):
+        again = Quadratic(hyperparameters=_quadratic_space(), max_trials=limit, directory=tmp_path, project_name="m")
+        again.search()
+        assert "nothing to run" in capsys.readouterr().out and len(again.oracle.records()) == 5
+
+
 def test_overwrite_starts_a_new_experiment(tmp_path: Path) -> None:
     first = Quadratic(hyperparameters=_quadratic_space(), max_trials=2, directory=tmp_path, project_name="o")
     first.search()

@@ -278,17 +278,7 @@ class Experiment:
         ):
             raise StorageError(f"experiment {self.id} is running (engine pid {record.engine_pid}); stop it first")
         if limits:
-            unknown = sorted(set(limits) - {"max_trials", "max_duration", "concurrency"})
-            if unknown:
-                raise ConfigError(f"resume: {unknown[0]!r} is not a limit (max_trials, max_duration, concurrency)")
-            data = {k: v for k, v in record.config.items() if k not in ("objective", "storage")}
-            discovered = stored_discovery(data)
-            if discovered is None:
-                self.config = build_config({**data, **limits}, source=f"resume {self.id}")
-            else:
-                self.config = define_by_run_config({**data, **limits}, discovered, source=f"resume {self.id}")
-            changed = {key: getattr(self.config, key) for key in limits}
-            self.storage.update_experiment(self.id, config={**record.config, **changed})
+            self.set_limits(limits)
         if record.phase == Phase.DONE and not self._can_continue(record):
             raise StorageError(
                 f"experiment {self.id} is DONE: its trial limit ({self.config.max_trials}) is reached; "
@@ -299,6 +289,28 @@ class Experiment:
         if self.config.save_best_model:
             self.save_best_model()
         return self._result(raise_on_error)
+
+    def set_limits(self, limits: Mapping[str, Any]) -> None:
+        """Replace a stored experiment's ``max_trials``, ``max_duration`` or ``concurrency`` (validated, then stored).
+
+        :meth:`resume` with ``limits`` does this first; a caller that runs the trials itself
+        (the KerasTuner drop-in's driver) does it before resuming, so a DONE experiment given
+        room runs new trials up to the new limits.
+        """
+        if self.id is None:
+            raise StorageError("set_limits: this experiment was never run; give the limits to Experiment(...)")
+        unknown = sorted(set(limits) - {"max_trials", "max_duration", "concurrency"})
+        if unknown:
+            raise ConfigError(f"resume: {unknown[0]!r} is not a limit (max_trials, max_duration, concurrency)")
+        record = self.storage.get_experiment(self.id)
+        data = {k: v for k, v in record.config.items() if k not in ("objective", "storage")}
+        discovered = stored_discovery(data)
+        if discovered is None:
+            self.config = build_config({**data, **limits}, source=f"resume {self.id}")
+        else:
+            self.config = define_by_run_config({**data, **limits}, discovered, source=f"resume {self.id}")
+        changed = {key: getattr(self.config, key) for key in limits}
+        self.storage.update_experiment(self.id, config={**record.config, **changed})
 
     def save_best_model(self) -> Path | None:
         """Run the best configuration once more, keeping its model in ``<experiment_dir>/best_model/model``."""

@@ -129,6 +129,8 @@ class Oracle:
         self.scheduler = dict(scheduler) if scheduler else None
         self.storage = storage
         self.experiment: Experiment | None = None
+        #: True once a reloaded search was given a larger ``max_trials`` than it had: it has trials to run.
+        self.raised_limit = False
         self._session: Session | None = None
         self._current: DriverTrial | None = None
         self._consecutive_failures = 0
@@ -163,6 +165,7 @@ class Oracle:
             stored = data.get("storage")
             self.experiment = Experiment.load(data["experiment_id"], storage=stored, objective=objective)
             logger.info("reloading the search of %s (experiment %s)", project_dir, self.experiment.id)
+            self._continue_to_max_trials()
             return True
         self.experiment = Experiment(
             objective=objective,
@@ -185,6 +188,18 @@ class Oracle:
         project_dir.mkdir(parents=True, exist_ok=True)
         write_json(marker, {"experiment_id": experiment_id, "storage": self.storage})
         return False
+
+    def _continue_to_max_trials(self) -> None:
+        """KerasTuner takes ``max_trials`` from the constructor on reload, not from the project: a search
+        reloaded with another ``max_trials`` runs to that one (a finished search given a larger one continues)."""
+        experiment = self.experiment
+        assert experiment is not None
+        stored = experiment.config.max_trials
+        if self.max_trials is None or self.max_trials == stored:
+            return
+        experiment.set_limits({"max_trials": self.max_trials})
+        self.raised_limit = stored is not None and self.max_trials > stored
+        logger.info("max_trials of the search is now %d (was %s)", self.max_trials, stored)
 
     @property
     def space(self) -> DiscoveredSpace:

@@ -207,9 +207,9 @@ class Tuner:
         trials = experiment.trials
         if any(not t.state.is_final for t in trials):
             return True
-        if experiment.phase == Phase.DONE:  # its limit, its space or its scheduler's brackets were used up
-            return False
         limit = experiment.config.max_trials
+        if experiment.phase == Phase.DONE and not self.oracle.raised_limit:
+            return False  # its limit, its space or its scheduler's brackets were used up
         return limit is None or len(trials) < limit
 
     def _search_here(self, experiment: Experiment, resume: bool, fit_args: Any, fit_kwargs: Any) -> None:
