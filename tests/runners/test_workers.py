@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -233,3 +234,48 @@ def test_a_resume_without_the_trials_pid_stops_the_dead_engines_workers_from_the
     finally:
         runner.close()
     assert not any(worker_register(job.trial_dir).glob("*.json"))  # a closed runner's workers leave the register
+
+
+def chatty(params):
+    print(f"out {params['n']}")
+    print(f"err {params['n']}", file=sys.stderr)
+    sys.stdout.flush()
+    if params.get("crash"):
+        os.write(2, b"about to crash\n")
+        os._exit(3)
+    if params.get("wait"):
+        while not tunelab.should_stop():
+            time.sleep(0.01)
+    tunelab.report_final(1.0)
+
+
+def quiet(params):
+    tunelab.report_final(2.0)
+
+
+def test_a_trials_output_reaches_its_own_logs_as_it_runs_and_a_quiet_trial_makes_none(tmp_path):
+    runner = WorkerRunner()
+    try:
+        for number in range(3):  # one worker: each trial's logs hold only its own lines
+            assert _run(runner, _job(tmp_path, number, chatty, n=number))[0] == 0
+            folder = tmp_path / "trials" / str(number)
+            assert (folder / "stdout.log").read_text() == f"out {number}\n"
+            assert (folder / "stderr.log").read_text() == f"err {number}\n"
+        assert _run(runner, _job(tmp_path, 3, quiet))[0] == 0
+        assert not (tmp_path / "trials" / "3" / "stdout.log").exists()
+        assert not (tmp_path / "trials" / "3" / "stderr.log").exists()
+        handle = runner.start(_job(tmp_path, 4, chatty, n=4, wait=True))  # followed while it runs
+        log = tmp_path / "trials" / "4" / "stdout.log"
+        deadline = time.monotonic() + PATIENCE
+        while not (log.exists() and log.read_text() == "out 4\n"):
+            assert time.monotonic() < deadline and handle.poll() is None
+            runner.wait([handle], 0.05)
+        handle.request_stop()
+        while handle.poll() is None:
+            assert time.monotonic() < deadline
+            runner.wait([handle], 0.5)
+        code, _ = _run(runner, _job(tmp_path, 5, chatty, n=5, crash=True))  # its worker dies: its output stays
+        assert code == 3
+        assert (tmp_path / "trials" / "5" / "stderr.log").read_text() == "err 5\nabout to crash\n"
+    finally:
+        runner.close()

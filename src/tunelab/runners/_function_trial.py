@@ -201,15 +201,17 @@ def _restore_environment(saved: dict[Any, Any]) -> None:
 _RESETTABLE = tuple(sorted(set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}))
 
 
-def run_trial(job: TrialJob) -> int:
+def run_trial(job: TrialJob, *, redirect: bool = True) -> int:
     """Run one function trial in this process (a forked child, a worker): its logs, its state, the call.
 
     Returns its exit status; never raises. What the trial changed in the process is put back
-    (:func:`borrowed_process`), so a worker can run the next one.
+    (:func:`borrowed_process`), so a worker can run the next one. ``redirect=False``: stdout
+    and stderr stay where they point (a worker's own log files, copied to the trial's).
     """
     status = 1
     try:
-        redirect_output(job.trial_dir)
+        if redirect:
+            redirect_output(job.trial_dir)
         with borrowed_process(job, signals=True):
             if str(job.code_dir) not in sys.path:  # what the function imports when called, from its own folder
                 sys.path.insert(0, str(job.code_dir))
@@ -222,12 +224,12 @@ def run_trial(job: TrialJob) -> int:
     return status
 
 
-def redirect_output(trial_dir: Path) -> None:
+def redirect_output(trial_dir: Path, names: tuple[str, str] = (STDOUT_FILE, STDERR_FILE)) -> None:
     """Point this process's stdout and stderr (descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``) at the
-    trial's log files."""
+    trial's log files (or the files ``names`` in ``trial_dir``: a worker's own)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    for fd, name in ((1, STDOUT_FILE), (2, STDERR_FILE)):
+    for fd, name in zip((1, 2), names, strict=True):
         log = os.open(trial_dir / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, fd)
         os.close(log)

@@ -4,8 +4,11 @@ A small pool of worker processes per experiment runs many function trials each, 
 cheap trial pays for a pipe message instead of a fork. A worker is forked from the
 engine once (or started by a fork server when other threads run here: see
 :func:`~tunelab.runners._local.start_method`), in its own session, and then waits for
-jobs on a pipe. For each trial it points its stdout and stderr at the trial's logs,
-installs the trial's context, environment, seed and working folder, calls the function,
+jobs on a pipe. Its stdout and stderr point at its own two files in the register of
+workers (below), emptied before each job; the trial's handle copies what they gain to the
+trial's log files as the trial runs and when it ends (so a trial that prints nothing gets
+no log files, a file made per trial costing about a millisecond on some disks). For each
+trial it installs the trial's context, environment, seed and working folder, calls the function,
 puts back what the trial changed in the process (:func:`~tunelab.runners._function_trial.borrowed_process`:
 environment, working folder, ``sys.path``, random generators, signal handlers and
 timers), and writes the exit status to a second pipe. Reports travel through the trial
@@ -49,7 +52,7 @@ from typing import Any
 from tunelab._atomic import write_json
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
-from tunelab.runners._files import REPORTS_FILE, prepare_trial_dir, read_pid_file
+from tunelab.runners._files import REPORTS_FILE, STDERR_FILE, STDOUT_FILE, prepare_trial_dir, read_pid_file
 from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
 from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
@@ -64,6 +67,9 @@ DEFAULT_MEMORY_GROWTH = 1 << 30
 _CLOSE_GRACE = 2.0
 #: The register of live workers, in the experiment's trials folder (see :func:`worker_register`).
 _REGISTER = ".workers"
+#: A worker's output streams and the trial log each is copied to.
+_STREAMS = ("stdout", "stderr")
+_LOG_FILES = {"stdout": STDOUT_FILE, "stderr": STDERR_FILE}
 #: The second byte of a worker's status message: it takes another job, or it ends now.
 _READY, _RETIRING = 1, 2
 
@@ -72,7 +78,13 @@ class _Worker:
     """The engine's end of one worker process: its job pipe, its status pipe and the process."""
 
     def __init__(
-        self, function: Callable[..., Any], method: str, others: list[_Worker], memory_growth: int, code_dir: Path
+        self,
+        function: Callable[..., Any],
+        method: str,
+        others: list[_Worker],
+        memory_growth: int,
+        code_dir: Path,
+        register: Path,
     ) -> None:
         context: Any = multiprocessing.get_context(method)
         jobs_r, jobs_w = context.Pipe(duplex=False)
@@ -84,10 +96,11 @@ class _Worker:
             close = [fd for worker in others for fd in (worker.jobs.fileno(), worker.done.fileno())]
             close += [jobs_w.fileno(), done_r.fileno()]
             payload: Any = function
-            args: tuple[Any, ...] = (jobs_r, done_w, payload, None, False, close, memory_growth)
+            args: tuple[Any, ...] = (jobs_r, done_w, payload, None, False, close, memory_growth, register)
         else:  # a fork server's child imports the function's module again: its folder may hold it
             path = [str(code_dir), *(p for p in sys.path if p != str(code_dir))]
-            args = (jobs_r, done_w, pickle.dumps(function), path, "numpy" in sys.modules, [], memory_growth)
+            numpy = "numpy" in sys.modules
+            args = (jobs_r, done_w, pickle.dumps(function), path, numpy, [], memory_growth, register)
         self.process = context.Process(target=_worker_main, args=args, daemon=False)
         try:
             self.process.start()
@@ -105,15 +118,29 @@ class _Worker:
         self.function = function
         self.method = method
         self.entry: Path | None = None  # its file in the register of workers
+        #: Its own stdout and stderr files (it makes them), copied to each trial's logs by the trial's handle.
+        self.logs = tuple(_spool(register, self.pid, name) for name in _STREAMS)
 
     def unregister(self) -> None:
-        """It has ended: its file leaves the register."""
+        """It has ended: its files leave the register."""
         if self.entry is not None:
             self.entry.unlink(missing_ok=True)
             self.entry = None
+        for log in self.logs:
+            log.unlink(missing_ok=True)
 
     def send(self, job: TrialJob) -> bool:
-        """Hand the worker a job; False when it has died (its pipe is closed)."""
+        """Hand the worker a job; False when it has died (its pipe is closed).
+
+        Its log files are emptied first (it is idle: its last trial's output has been copied).
+        """
+        for log in self.logs:
+            try:
+                os.truncate(log, 0)
+            except FileNotFoundError:  # a new worker makes them
+                pass
+            except OSError:
+                return False
         try:
             self.jobs.send_bytes(pickle.dumps(dataclasses.replace(job, function=None)))
         except OSError:
@@ -155,13 +182,35 @@ class _WorkerHandle(_LocalHandle):
         self.pid = worker.pid
         self.pid_start = worker.start_time
         self._fd = worker.done.fileno()
+        self._copied = [0] * len(_STREAMS)
 
     def poll(self) -> int | None:
         if self._exit_code is None:
             self._exit_code = self._poll_process()
             if self._exit_code is None and self._kill_at is not None and time.monotonic() >= self._kill_at:
                 signal_group(self.pid, signal.SIGKILL)
+            if self._exit_code is None:
+                self._copy_logs()  # as it runs: `tunelab logs -f` follows it
         return self._exit_code
+
+    def _copy_logs(self) -> None:
+        """Append what the trial printed since the last look (in its worker's own files) to the trial's logs.
+
+        The trial's log files are made only when it prints something: a file made per trial costs
+        about a millisecond on some disks, and most cheap trials print nothing. The worker's files
+        are emptied before it gets its next job, which is only after its last trial's end was seen.
+        """
+        for position, (spool, name) in enumerate(zip(self._worker.logs, _STREAMS, strict=True)):
+            try:
+                with open(spool, "rb") as source:
+                    source.seek(self._copied[position])
+                    data = source.read()
+            except OSError:
+                continue
+            if data:
+                self._copied[position] += len(data)
+                with open(self.job.trial_dir / _LOG_FILES[name], "ab") as log:
+                    log.write(data)
 
     def _poll_process(self) -> int | None:
         worker = self._worker
@@ -174,6 +223,7 @@ class _WorkerHandle(_LocalHandle):
         if data:
             # The trial ended by itself. A worker that was sent SIGTERM for it may be dying now: not reused.
             ready = data[1:] == bytes([_READY])
+            self._copy_logs()
             self._runner._ended(worker, reuse=ready and self._kill_at is None)
             return data[0]
         code = worker.process.exitcode  # its status pipe closed: the worker died with the trial
@@ -181,6 +231,7 @@ class _WorkerHandle(_LocalHandle):
             self._fd = worker.process.sentinel  # readable once it can be reaped (a moment from now)
             return None
         signal_group(self.pid, signal.SIGKILL)  # what the trial started goes with it
+        self._copy_logs()
         self._runner._ended(worker, reuse=False)
         return code
 
@@ -237,10 +288,14 @@ class WorkerRunner(Runner):
         if method == "fork" and threading.active_count() > 1 and why not in self._fork_reasons:
             self._fork_reasons.add(why)
             logger.info("trial workers are forked although other threads run: %s", why)
-        worker = _Worker(job.function, method, [*self._idle, *self._busy], self.memory_growth or 0, job.code_dir)
+        register = worker_register(job.trial_dir)
         try:
-            register = worker_register(job.trial_dir)
             register.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TrialStartError(f"cannot make the register of trial workers {register}: {exc}") from exc
+        others = [*self._idle, *self._busy]
+        worker = _Worker(job.function, method, others, self.memory_growth or 0, job.code_dir, register)
+        try:
             write_json(register / f"{worker.pid}.json", {"pid": worker.pid, "start_time": worker.start_time})
         except OSError as exc:
             self._retire(worker)
@@ -293,6 +348,11 @@ class WorkerRunner(Runner):
         self._processes.close()
 
 
+def _spool(register: Path, pid: int, stream: str) -> Path:
+    """A worker's own stdout or stderr file, in the register."""
+    return register / f"{pid}.{stream}"
+
+
 def worker_register(trial_dir: Path) -> Path:
     """The folder noting an experiment's live trial workers (one file each: pid and start time), beside its trials."""
     return trial_dir.parent / _REGISTER
@@ -306,6 +366,7 @@ def _worker_main(
     import_numpy: bool,
     close: list[int],
     memory_growth: int,
+    register: Path,
 ) -> None:
     """Body of a worker process: take jobs until the engine's end of the pipe closes."""
     os.setsid()
@@ -316,6 +377,8 @@ def _worker_main(
             pass
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    here = os.getpid()
+    redirect_output(register, (f"{here}.stdout", f"{here}.stderr"))  # its own logs (_spool), emptied per job
     status_fd = done.fileno()
     function: Callable[..., Any] | None = None
     baseline: int | None = None
@@ -338,7 +401,7 @@ def _worker_main(
                 sys.stderr.flush()
                 os.write(status_fd, bytes([1, _RETIRING]))
                 break
-        status = run_trial(dataclasses.replace(job, function=function))
+        status = run_trial(dataclasses.replace(job, function=function), redirect=False)
         rss = _resident_bytes()
         baseline = rss if baseline is None else baseline
         grown = memory_growth > 0 and rss - baseline > memory_growth
