@@ -7,7 +7,7 @@ other (``tunelab list``, the dashboard) in the project folder ``directory/projec
 The same object can be handed to a real ``keras_tuner.Tuner(oracle=..., hypermodel=...)``: it then
 subclasses the real ``keras_tuner.Oracle`` and answers its calls (``create_trial``, ``update_trial``,
 ``end_trial``, ``get_best_trials``) from a tunelab engine running beside the tuner
-(:mod:`tunelab.keras_tuner._bridge`), so KerasTuner users keep their tuner and get tunelab's
+(:class:`tunelab.engine.Session`), so KerasTuner users keep their tuner and get tunelab's
 tuners, storage and dashboard.
 """
 
@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from tunelab._atomic import write_json
-from tunelab.engine import Experiment
-from tunelab.engine._discovery import stored_discovery, with_space
+from tunelab.engine import Experiment, Session, discovered_space, seed_space
 from tunelab.errors import ConfigError, TrialFailed
-from tunelab.keras_tuner._bridge import DriverTrial, Session
 from tunelab.keras_tuner._objective import create_objective
 from tunelab.keras_tuner._trial import Trial, ranked
+from tunelab.runners import DriverTrial
 from tunelab.space import DiscoveredSpace, HyperParameters
 from tunelab.storage import Phase, TrialRecord, TrialState
 
@@ -181,9 +180,7 @@ class Oracle:
             storage=self.storage,
         )
         # KerasTuner's discovery (build on an empty HyperParameters) gives the space trials start from.
-        seeded = DiscoveredSpace.from_config(space_config.get("space", []))
-        self.experiment.discovered = seeded
-        self.experiment.config = with_space(self.experiment.config, seeded.space)
+        seed_space(self.experiment, DiscoveredSpace.from_config(space_config.get("space", [])))
         experiment_id = self.experiment.create()
         project_dir.mkdir(parents=True, exist_ok=True)
         write_json(marker, {"experiment_id": experiment_id, "storage": self.storage})
@@ -205,13 +202,7 @@ class Oracle:
     def space(self) -> DiscoveredSpace:
         """The space searched now (it grows as trials declare parameters)."""
         experiment = self.experiment
-        if experiment is None:
-            return DiscoveredSpace()
-        if experiment.id is not None:
-            stored = stored_discovery(experiment.record.config)
-            if stored is not None:
-                return stored
-        return experiment.discovered or DiscoveredSpace()
+        return (None if experiment is None else discovered_space(experiment)) or DiscoveredSpace()
 
     def records(self) -> list[TrialRecord]:
         return [] if self.experiment is None or self.experiment.id is None else self.experiment.trials

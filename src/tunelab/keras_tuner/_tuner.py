@@ -3,7 +3,7 @@
 ``search(*fit_args, **fit_kwargs)`` discovers the space KerasTuner's way (``hypermodel.build`` on
 an empty ``HyperParameters``, here in the driver), makes or finds again the experiment of the
 project folder (:meth:`Oracle.open_experiment`) and runs its trials in this process, one at a
-time, through :class:`~tunelab.keras_tuner._bridge.Session`: the engine proposes, this process
+time, through :class:`~tunelab.engine.Session`: the engine proposes, this process
 builds and fits the model, every epoch becomes an intermediate report and the trial's result its
 final report, all stored by the engine as they happen. ``concurrency=N`` (TFX's
 ``num_parallel_trials``) runs N trials at once in forked processes instead, the hypermodel being
@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import tunelab
-from tunelab.engine import Experiment
+from tunelab.engine import Experiment, Session
 from tunelab.errors import ConfigError, ExperimentFailed, TrialFailed, did_you_mean
-from tunelab.keras_tuner._bridge import EXIT_FAILED, EXIT_OK, DriverTrial, Session
 from tunelab.keras_tuner._callbacks import load_weights, reporting_callback
 from tunelab.keras_tuner._hypermodel import get_hypermodel
 from tunelab.keras_tuner._oracle import Oracle, check_count
 from tunelab.keras_tuner._results import Scored, score_results
 from tunelab.keras_tuner._trial import Trial, TrialStatus
+from tunelab.runners import EXIT_FAILED, EXIT_OK, DriverTrial
 from tunelab.space import HyperParameters
 from tunelab.storage import Phase
 from tunelab.trial import current

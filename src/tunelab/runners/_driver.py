@@ -1,15 +1,16 @@
-"""Trials run by the caller's thread: a tunelab engine whose trials a KerasTuner-style driver executes.
+"""A runner whose trials the driver's thread runs: the caller of the search trains, the engine decides.
 
 KerasTuner trains in the process that calls ``search()`` (a Keras model cannot, in general, be
 pickled into another process), and a real ``keras_tuner.Tuner`` asks its oracle for one trial at
 a time (``create_trial``), reports epochs (``update_trial``) and ends it (``end_trial``). Both are
 *driver-driven*: the caller decides when a trial runs. tunelab's engine is the other way round: it
 asks the tuner and hands the trial to a runner. :class:`DriverRunner` joins the two. The engine runs
-in a thread of its own (:class:`Session`) and "starts" a trial by queueing its job; the driver takes
-the job (:meth:`Session.next_trial`), runs it, writes its reports through the ordinary trial channel
-(the trial's ``reports.jsonl``, so a SIGKILL of the driver loses nothing the trial reported) and ends
-it (:meth:`DriverTrial.finish`). Everything else (tuner, scheduler, failure policy, storage, resume)
-is the engine's, unchanged: the driver never writes to storage.
+in a thread of its own (:class:`tunelab.engine.Session`) and "starts" a trial by queueing its job;
+the driver takes the job (:meth:`DriverRunner.next_trial`), runs it inside :meth:`DriverTrial.context`,
+writes its reports through the ordinary trial channel (the trial's ``reports.jsonl``, so a SIGKILL of
+the driver loses nothing the trial reported: ``tunelab.report``, ``tunelab.report_final``) and ends it
+(:meth:`DriverTrial.finish` or :meth:`DriverTrial.fail`). Everything else (tuner, scheduler, failure
+policy, storage, resume) is the engine's, unchanged: the driver never writes to storage.
 """
 
 from __future__ import annotations
@@ -22,16 +23,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from tunelab.engine import Engine, Experiment
-from tunelab.engine._discovery import Discovery, stored_discovery
 from tunelab.errors import TrialStartError
-from tunelab.runners import Recovered, Runner, TrialHandle, TrialJob
-from tunelab.runners._files import STDERR_FILE, STOP_FILE, prepare_trial_dir
+from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
+from tunelab.runners._files import STDERR_FILE, STOP_FILE, prepare_trial_dir, stderr_tail
 from tunelab.runners._function_trial import active_context, trial_context
 from tunelab.trial import _context
 from tunelab.trial._channel import REPORTS_FILE, BadReport, Report, ReportReader, read_all
 
-__all__ = ["DriverRunner", "DriverTrial", "Session"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_STOPPED", "DriverRunner", "DriverTrial"]
 
 #: Exit codes a driver-side trial ends with: success, an exception, stopped before or while it ran.
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, -15
@@ -75,8 +74,6 @@ class DriverTrial(TrialHandle):
             (self.job.trial_dir / STOP_FILE).touch()
 
     def failure_detail(self) -> str:
-        from tunelab.runners._files import stderr_tail
-
         return stderr_tail(self.job.trial_dir)
 
     # ------------------------------------------------------------------ driver side
@@ -203,62 +200,3 @@ class DriverRunner(Runner):
                 break
             trial.finish(EXIT_STOPPED)
         self.wake()
-
-
-class Session:
-    """An experiment whose engine runs in a thread while the caller runs its trials.
-
-    >>> with Session(experiment, resume=False) as session:
-    ...     while (trial := session.next_trial()) is not None:
-    ...         with trial.context():
-    ...             ...  # train, tunelab.report(...), tunelab.report_final(...)
-    ...         trial.finish()
-    """
-
-    def __init__(self, experiment: Experiment, *, resume: bool) -> None:
-        self.experiment = experiment
-        self.resume = resume
-        self.runner = DriverRunner()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> Session:
-        experiment = self.experiment
-        experiment_id = experiment.create()
-        discovered = experiment.discovered
-        if discovered is not None:  # define-by-run: storage has what earlier runs discovered
-            discovered = stored_discovery(experiment.record.config) or discovered
-        engine = Engine(
-            storage=experiment.storage,
-            experiment_id=experiment_id,
-            config=experiment.config,
-            objective=experiment.objective,
-            runner=self.runner,
-            discovery=None if discovered is None else Discovery(discovered),
-        )
-        self._thread = threading.Thread(target=self._run, args=(engine,), name=f"tunelab-engine-{experiment_id}")
-        self._thread.daemon = True
-        self._thread.start()
-        return self
-
-    def _run(self, engine: Engine) -> None:
-        try:
-            engine.run(resume=self.resume)
-        except BaseException as exc:  # noqa: BLE001 - handed to the driver's thread, raised there
-            self._error = exc
-        finally:
-            self.runner.close()
-
-    def next_trial(self) -> DriverTrial | None:
-        return self.runner.next_trial()
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        assert self._thread is not None
-        if exc is not None:
-            # The driver is leaving (Ctrl-C, an error outside a trial): the engine stops the experiment.
-            self.experiment.stop()
-            thread = self._thread
-            self.runner.leave(thread.is_alive)
-        self._thread.join()
-        if self._error is not None and exc is None:
-            raise self._error
