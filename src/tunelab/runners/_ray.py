@@ -12,7 +12,9 @@ a task that does not end by then is cancelled by Ray.
 A node that dies takes its tasks with it: their trials end with a failure the engine's
 failure policy handles (retry or not), and the experiment goes on. Trials are tasks of
 this driver; if the driver dies Ray ends them, and ``tunelab resume`` reconnects (the
-address is in the stored config) and runs them again.
+address is in the stored config) and runs them again. The runner warms the cluster's
+worker processes when it starts (one no-op task per slot that imports tunelab), so the
+first trial in each does not pay for that import.
 
 A trial with several replicas runs one task per replica in a placement group
 (:mod:`tunelab.runners._ray_replicas`). This module and that one are the only ones that
@@ -49,6 +51,9 @@ _STOP_POLL = 0.25
 #: The longest a remote trial waits before sending what its trial wrote (seconds).
 _FLUSH = 0.05
 _STANDARD = {"cpu": "num_cpus", "gpu": "num_gpus", "memory": "memory"}
+#: Warm-up at the runner's start: at most this many tasks, each holding its worker this long (seconds),
+#: all of them given up to this long to end.
+_WARM_SLOTS, _WARM_HOLD, _WARM_TIMEOUT = 16, 0.2, 60.0
 
 
 def _ray() -> Any:
@@ -201,6 +206,14 @@ def _remote_trial(job: TrialJob, board_name: str, key: str, grace: float) -> Ite
             handle.stop(0)
             handle.poll()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _warm_worker() -> None:
+    """Body of a warm-up task: import what :func:`_remote_trial` runs, then hold the worker a moment, so that
+    the other warm-up tasks land on other worker processes."""
+    import tunelab.runners._local  # noqa: F401 - and the trial API, which it imports
+
+    time.sleep(_WARM_HOLD)
 
 
 def _find_board(name: str) -> Any:
@@ -460,6 +473,19 @@ class RayRunner(Runner):
         self.task = self.remote_trial.options(**self.options)
         self.board_name = f"tunelab-stop-board-{uuid.uuid4().hex}"
         self._board: Any = None
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """One no-op task per slot the cluster has for a trial, before the first trial: each Ray worker process
+        imports what a trial's task needs now, so the first trial in each does not pay for it."""
+        per_trial = float(self.options.get("num_cpus") or 0)
+        cpus = float(self.ray.cluster_resources().get("CPU", 0))
+        slots = max(1, min(_WARM_SLOTS, int(cpus // per_trial) if per_trial else 1))
+        warm = self.ray.remote(max_retries=0)(_warm_worker).options(**self.options)
+        try:
+            self.ray.get([warm.remote() for _ in range(slots)], timeout=_WARM_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a slow or busy cluster: the trials warm the workers instead
+            logger.info("the Ray workers were not warmed up (%s); the first trials import tunelab", exc)
 
     @property
     def has_board(self) -> bool:
