@@ -299,7 +299,8 @@ def test_resume_rebuilds_the_moasha_rungs_exactly(fake):
         scheduler={"name": "moasha", "args": {"max_t": 9, "grace_period": 1, "reduction_factor": 3}},
     )
     exp = fake(curves_of_two, **settings)
-    exp.experiment.config = exp.experiment.config.model_copy(update={"max_duration": 20.0})
+    # cut mid-run (fake time), with some trials stopped and some still to start
+    exp.experiment.config = exp.experiment.config.model_copy(update={"max_duration": 12.0})
     first = exp.engine()
     assert first.run().phase == Phase.TIMEOUT
     trials = exp.trials

@@ -23,22 +23,34 @@ def test_first_arrival_always_continues() -> None:
 
 
 def test_a_dominated_arrival_stops() -> None:
-    assert not mo_passes_rung((2.0, 2.0), [(1.0, 1.0)], 3, "hypervolume")
-    assert mo_passes_rung((0.5, 0.5), [(1.0, 1.0)], 3, "hypervolume")
+    assert not mo_passes_rung((2.0, 2.0), [(1.0, 1.0)], 2, "hypervolume")
+    assert mo_passes_rung((0.5, 0.5), [(1.0, 1.0)], 2, "hypervolume")  # keeps floor(2 / 2) = 1
+
+
+def test_the_top_floor_n_over_eta_continue() -> None:
+    # floor(n / eta): with eta 3 the second arrival stops however good it is, the third and fourth
+    # continue only as the best at the rung (ceil would keep 1 of 2 and 2 of 4: half the rung)
+    assert not mo_passes_rung((0.0, 0.0), [(1.0, 1.0)], 3, "hypervolume")
+    assert mo_passes_rung((0.0, 0.0), [(1.0, 1.0), (2.0, 2.0)], 3, "hypervolume")
+    assert mo_passes_rung((0.0, 0.0), [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)], 3, "hypervolume")
+    assert not mo_passes_rung((1.5, 1.5), [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)], 3, "hypervolume")
+    # 33 / 2.2 is 15, though the division gives 14.999999999999998: the fifteenth of 33 continues
+    assert mo_passes_rung((13.5, 13.5), [(k, k) for k in range(32)], 2.2, "hypervolume")
 
 
 def test_two_trade_offs_tie_and_the_arrival_wins() -> None:
     # with two points the default reference point gives both the same exclusive volume (0.1 each here)
-    assert mo_passes_rung((0.5, 3.0), [(1.0, 1.0)], 3, "hypervolume")
+    assert mo_passes_rung((0.5, 3.0), [(1.0, 1.0)], 2, "hypervolume")
 
 
 def test_hypervolume_tie_break_by_hand() -> None:
     # all three on the front; reference (1.1, 1.1): the extremes own 0.09 each, (0.9, 0.9) only 0.01
     recorded = [(0.0, 1.0), (1.0, 0.0)]
     assert rung_order(np.array([*recorded, (0.9, 0.9)]), "hypervolume", 2) == [0, 1, 2]
-    assert not mo_passes_rung((0.9, 0.9), recorded, 3, "hypervolume")  # keeps ceil(3 / 3) = 1
-    assert not mo_passes_rung((0.9, 0.9), recorded, 1.5, "hypervolume")  # keeps 2
-    assert mo_passes_rung((0.9, 0.9), recorded, 1.2, "hypervolume")  # keeps ceil(2.5) = 3
+    assert not mo_passes_rung((0.9, 0.9), recorded, 3, "hypervolume")  # keeps floor(3 / 3) = 1
+    assert not mo_passes_rung((0.9, 0.9), recorded, 1.2, "hypervolume")  # keeps floor(2.5) = 2
+    # with a dominated trial recorded too, (0.9, 0.9) is third of four and 1.2 keeps floor(3.33) = 3
+    assert mo_passes_rung((0.9, 0.9), [*recorded, (1.05, 1.05)], 1.2, "hypervolume")
 
 
 def test_crowding_and_hypervolume_tie_breaks_differ_by_hand() -> None:
@@ -74,8 +86,9 @@ def test_moasha_promotes_by_pareto_rank_at_each_rung() -> None:
     assert scheduler.on_result(0, 1, {"acc": 0.5, "size": 10}) is Decision.CONTINUE  # first arrival
     assert scheduler.on_result(1, 1, {"acc": 0.4, "size": 20}) is Decision.STOP  # dominated by trial 0
     assert scheduler.on_result(2, 1, {"acc": 0.9, "size": 5}) is Decision.CONTINUE  # dominates both
-    # trial 3 trades off with trial 2; 4 at the rung keep ceil(4/3) = 2: trial 3 is on the front with 2
-    assert scheduler.on_result(3, 1, {"acc": 0.95, "size": 30}) is Decision.CONTINUE
+    # trial 3 trades off with trial 2, but 4 at the rung keep floor(4/3) = 1; reference (-0.345, 32.5):
+    # trial 2 owns 0.555 x 25 = 13.875 of the front's volume, trial 3 only 0.05 x 2.5 = 0.125
+    assert scheduler.on_result(3, 1, {"acc": 0.95, "size": 30}) is Decision.STOP
     assert scheduler.vector_rungs[0][1] == {0: (-0.5, 10.0), 1: (-0.4, 20.0), 2: (-0.9, 5.0), 3: (-0.95, 30.0)}
     # between rungs nothing is decided; at rung 3 the first arrival continues
     assert scheduler.on_result(0, 2, {"acc": 0.6, "size": 10}) is Decision.CONTINUE

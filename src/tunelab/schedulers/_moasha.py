@@ -7,8 +7,11 @@ the trials at the rung, itself included, are ordered by non-dominated rank, with
 by ``tie_break`` (``hypervolume``: exclusive hypervolume contribution within the rank,
 against the default reference point of the rung's losses; ``crowding``: crowding
 distance), larger first, exact ties going to the arriving trial and then to the earlier
-one. The trial continues if it is among the first ``ceil(n / eta)`` of the ``n`` trials at
-the rung: ASHA's "top 1/eta", counted in trials rather than by a percentile of the losses.
+one. The trial continues if it is among the first ``floor(n / eta)`` of the ``n`` trials at
+the rung: the top ``floor(n / eta)`` of Li et al.'s ASHA, counted in trials rather than by a
+percentile of the losses; so while a rung holds fewer than ``eta`` trials (the arriving
+one included) only its first arrival continues. (Rounding up let more than ``1/eta`` through at small rungs, 1 of 2 and
+2 of 4, which spent epochs on trials the rung's rule meant to stop.)
 
 ``mohyperband`` spreads trials over Hyperband's brackets (each bracket's first rung ``eta``
 times later than the previous one's), drawn in start order, as ASHA with ``brackets > 1``
@@ -56,7 +59,7 @@ def mo_passes_rung(losses: Sequence[float], recorded: Sequence[Sequence[float]],
         return True
     rows = np.asarray([*recorded, losses], dtype=float)
     arriving = len(rows) - 1
-    keep = math.ceil(len(rows) / eta)
+    keep = math.floor(len(rows) / eta + 1e-9)  # 33 / 2.2 is 15, not 14.999...
     return rung_order(rows, tie_break, arriving).index(arriving) < keep
 
 
