@@ -7,7 +7,7 @@ of the finished trials at each checkpoint against a fixed reference point, plus 
 contender's mean rank at 100 trials. Contenders: tunelab's motpe, nsga2, mogp and random,
 and Optuna's NSGAIISampler, TPESampler (multi-objective), GPSampler (multi-objective,
 log-EHVI) and RandomSampler where Optuna is installed. The GP contenders stop at
-``GP_TRIALS`` (50) trials: their cost grows with the history.
+``--gp-trials`` (50) trials: their cost grows with the history.
 
 Part 2 (``--asha``) searches the MLP with random configurations, once with every trial
 trained for ``max_t`` epochs and once under MO-ASHA, one epoch per report (``partial_fit``),
@@ -19,6 +19,7 @@ and reports the hypervolume reached against the epochs spent.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import statistics
 import sys
@@ -228,45 +229,117 @@ def _job(args: tuple[str, str, int, int]) -> tuple[str, str, int, dict[int, floa
 
 
 # ---------------------------------------------------------------------- part 2: MO-ASHA
-def asha_run(seed: int, n_configs: int, max_t: int, stopping: bool) -> list[tuple[int, float]]:
-    """``(epochs spent, hypervolume)`` after each trial: random configurations, with or without MO-ASHA."""
-    from tunelab.schedulers import create_scheduler
-    from tunelab.schedulers._base import NewTrial, Outcome
+class _TunelabStopper:
+    """tunelab's MO-ASHA through the scheduler interface."""
 
+    def __init__(self, seed: int, max_t: int) -> None:
+        from tunelab.schedulers import create_scheduler
+
+        self.objectives = PROBLEMS["mlp"].objectives
+        self.scheduler = create_scheduler(
+            "moasha", seed=seed, objectives=self.objectives, max_t=max_t, grace_period=1, reduction_factor=3
+        )
+
+    def start(self, number: int, params: dict[str, Any], max_t: int) -> None:
+        from tunelab.schedulers._base import NewTrial
+
+        self.scheduler.on_start(number, params, NewTrial(budget=max_t))
+
+    def stop(self, number: int, epoch: int, values: list[float]) -> bool:
+        report = dict(zip(self.objectives, values, strict=True))
+        return self.scheduler.on_result(number, epoch, report).value == "stop"
+
+    def end(self, number: int, stopped: bool, values: list[float]) -> None:
+        from tunelab.schedulers._base import Outcome
+
+        outcome = Outcome.STOPPED if stopped else Outcome.COMPLETED
+        self.scheduler.on_end(number, outcome, dict(zip(self.objectives, values, strict=True)))
+
+
+class _SyneTuneStopper:
+    """Syne Tune's MOASHA (0.16: its default non-dominated priority), driven as its tuner drives it."""
+
+    def __init__(self, seed: int, max_t: int) -> None:
+        import contextlib
+        import io
+
+        from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
+
+        np.random.seed(seed)  # its bracket draw uses numpy's global generator
+        self.quiet = lambda: contextlib.redirect_stdout(io.StringIO())  # it prints every trial it adds
+        self.metrics = list(PROBLEMS["mlp"].objectives)
+        self.max_t = max_t
+        self.scheduler = MOASHA(
+            config_space={},
+            metrics=self.metrics,
+            do_minimize=True,
+            time_attr="epoch",
+            max_t=max_t,
+            grace_period=1,
+            reduction_factor=3,
+            random_seed=seed,
+        )
+        self.trials: dict[int, Any] = {}
+
+    def start(self, number: int, params: dict[str, Any], max_t: int) -> None:
+        from datetime import datetime
+
+        from syne_tune.backend.trial_status import Trial
+
+        self.trials[number] = Trial(trial_id=number, config=dict(params), creation_time=datetime.now())
+        with self.quiet():
+            self.scheduler.on_trial_add(self.trials[number])
+
+    def stop(self, number: int, epoch: int, values: list[float]) -> bool:
+        result = {"epoch": epoch, **dict(zip(self.metrics, values, strict=True))}
+        return str(self.scheduler.on_trial_result(self.trials[number], result)) == "STOP"
+
+    def end(self, number: int, stopped: bool, values: list[float]) -> None:
+        if not stopped:
+            result = {"epoch": self.max_t, **dict(zip(self.metrics, values, strict=True))}
+            self.scheduler.on_trial_complete(self.trials[number], result)
+
+
+STOPPERS: dict[str, Callable[[int, int], Any]] = {"moasha": _TunelabStopper, "synetune-moasha": _SyneTuneStopper}
+
+
+def asha_run(
+    seed: int, n_configs: int, max_t: int, stopper: str | None, budget: int | None = None
+) -> list[tuple[int, float]]:
+    """``(epochs spent, hypervolume)`` after each trial: random configurations, with or without early stopping.
+
+    With ``budget``, configurations keep coming (at most ``n_configs``) until that many epochs are spent.
+    """
     problem = PROBLEMS["mlp"]
     tuner = create_tuner("random", problem.space, seed=seed, objectives=problem.objectives)
-    scheduler = None
-    if stopping:
-        scheduler = create_scheduler(
-            "moasha", seed=seed, objectives=problem.objectives, max_t=max_t, grace_period=1, reduction_factor=3
-        )
+    scheduler = None if stopper is None else STOPPERS[stopper](seed, max_t)
     spent, results, curve = 0, [], []
     for number in range(n_configs):
+        if budget is not None and spent >= budget:
+            break
         trial_id, params = tuner.suggest()
         if scheduler is not None:
-            scheduler.on_start(number, params, NewTrial(budget=max_t))
+            scheduler.start(number, params, max_t)
         epochs = mlp_epochs(params)
         last: list[float] = []
-        outcome = Outcome.COMPLETED
+        stopped = False
         for epoch in range(1, max_t + 1):
             last = next(epochs)
             spent += 1
-            report = dict(zip(problem.objectives, last, strict=True))
-            if scheduler is not None and epoch < max_t:
-                if scheduler.on_result(number, epoch, report).value == "stop":
-                    outcome = Outcome.STOPPED
-                    break
+            if scheduler is not None and epoch < max_t and scheduler.stop(number, epoch, last):
+                stopped = True
+                break
         if scheduler is not None:
-            scheduler.on_end(number, outcome, dict(zip(problem.objectives, last, strict=True)))
+            scheduler.end(number, stopped, last)
         tuner.observe(trial_id, last)
         results.append(last)
         curve.append((spent, pareto.hypervolume(_losses(problem, results), problem.reference)))
     return curve
 
 
-def _asha_job(args: tuple[int, int, int, bool]) -> tuple[int, bool, list[tuple[int, float]]]:
-    seed, n_configs, max_t, stopping = args
-    return seed, stopping, asha_run(seed, n_configs, max_t, stopping)
+def _asha_job(args: tuple[int, int, int, str | None, int | None]) -> tuple[int, str | None, list[tuple[int, float]]]:
+    seed, n_configs, max_t, stopper, budget = args
+    return seed, stopper, asha_run(seed, n_configs, max_t, stopper, budget)
 
 
 # ---------------------------------------------------------------------- suggestion time
@@ -385,12 +458,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=200, help="at most this many trials per run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--gp-trials", type=int, default=GP_TRIALS, help="at most this many trials per GP run")
     parser.add_argument("--asha", action="store_true", help="also run part 2 (MO-ASHA on the MLP)")
     parser.add_argument("--asha-only", action="store_true")
     parser.add_argument("--asha-configs", type=int, default=60)
     parser.add_argument("--asha-max-t", type=int, default=27)
     parser.add_argument(
-        "--asha-stop-configs", type=int, help="configurations MO-ASHA may try (default: as many as without stopping)"
+        "--asha-stop-configs", type=int, default=300, help="most configurations a run with early stopping may try"
+    )
+    parser.add_argument(
+        "--asha-stoppers", default="moasha,synetune-moasha", help="early stopping contenders (Syne Tune's if installed)"
     )
     parser.add_argument("--timing", action="store_true", help="only the suggestion-time table")
     parser.add_argument("--from-log", type=Path, help="tables from the result lines a run printed (no timing)")
@@ -413,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += _timing_section()
     elif not args.asha_only:
         jobs = [
-            (p, c, seed, min(args.trials, PROBLEMS[p].max_trials, GP_TRIALS if c.endswith("gp") else args.trials))
+            (p, c, seed, min(args.trials, PROBLEMS[p].max_trials, args.gp_trials if c.endswith("gp") else args.trials))
             for p in problems
             for c in contenders
             for seed in range(args.seeds)
@@ -436,40 +513,47 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _asha_section(args: argparse.Namespace) -> list[str]:
-    more = args.asha_stop_configs or args.asha_configs
-    jobs = [
-        (seed, more if stopping else args.asha_configs, args.asha_max_t, stopping)
-        for seed in range(args.seeds)
-        for stopping in (False, True)
-    ]
+    budget = args.asha_configs * args.asha_max_t
+    stoppers = [name for name in args.asha_stoppers.split(",") if name]
+    notes = []
+    if "synetune-moasha" in stoppers and importlib.util.find_spec("syne_tune") is None:
+        stoppers.remove("synetune-moasha")
+        notes = ["Syne Tune is not installed here, so its MOASHA is not compared.", ""]
+    jobs: list[tuple[int, int, int, str | None, int | None]] = []
+    for seed in range(args.seeds):
+        jobs.append((seed, args.asha_configs, args.asha_max_t, None, None))
+        jobs += [(seed, args.asha_stop_configs, args.asha_max_t, name, budget) for name in stoppers]
     with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(_asha_job, jobs))
+        runs = {(seed, stopper): curve for seed, stopper, curve in pool.map(_asha_job, jobs)}
     lines = [
-        f"### MO-ASHA against no stopping: MLP on digits, random configurations ({args.asha_configs} without "
-        f"stopping, {more} under MO-ASHA, the first {args.asha_configs} the same), max_t={args.asha_max_t} epochs, "
-        "grace 1, eta 3",
+        f"### Early stopping against none: MLP on digits, random configurations, max_t={args.asha_max_t} epochs, "
+        f"grace 1, eta 3; without stopping {args.asha_configs} configurations ({budget} epochs); with stopping, "
+        f"the same configurations in the same order and more until as many epochs are spent "
+        f"(at most {args.asha_stop_configs})",
         "",
-        "| seed | final hypervolume, no stopping | its epochs | MO-ASHA final hypervolume | its epochs "
-        "| MO-ASHA epochs to reach no stopping's final hypervolume (share) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| seed | scheduler | final hypervolume, no stopping | configurations | final hypervolume | "
+        "hypervolume at half the epochs | epochs to reach no stopping's final hypervolume (share) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+    shares: dict[str, list[float]] = {}
     for seed in range(args.seeds):
-        full = next(c for s, stop, c in runs if s == seed and not stop)
-        asha = next(c for s, stop, c in runs if s == seed and stop)
-        target = full[-1][1]
-        reach = next((spent for spent, hv in asha if hv >= target), None)
-        share = "not reached" if reach is None else f"{reach} ({reach / full[-1][0]:.0%})"
-        lines.append(f"| {seed} | {target:.4f} | {full[-1][0]} | {asha[-1][1]:.4f} | {asha[-1][0]} | {share} |")
-    # the same budget of epochs: what each reached after as many epochs as MO-ASHA spent in all
-    lines += ["", "Hypervolume at equal epochs spent (each run's curve read at MO-ASHA's total epochs):", ""]
-    for seed in range(args.seeds):
-        full = next(c for s, stop, c in runs if s == seed and not stop)
-        asha = next(c for s, stop, c in runs if s == seed and stop)
-        budget = asha[-1][0]
-        at = max((hv for spent, hv in full if spent <= budget), default=0.0)
-        lines.append(f"- seed {seed}: {budget} epochs: MO-ASHA {asha[-1][1]:.4f}, no stopping {at:.4f}")
+        target = runs[(seed, None)][-1][1]
+        for name in stoppers:
+            curve = runs[(seed, name)]
+            reach = next((spent for spent, hv in curve if hv >= target), None)
+            half = max((hv for spent, hv in curve if spent <= budget / 2), default=0.0)
+            share = "not reached" if reach is None else f"{reach} ({reach / budget:.0%})"
+            shares.setdefault(name, []).append(math.inf if reach is None else reach / budget)
+            lines.append(
+                f"| {seed} | {name} | {target:.4f} | {len(curve)} | {curve[-1][1]:.4f} | {half:.4f} | {share} |"
+            )
     lines.append("")
-    return lines
+    for name, values in shares.items():
+        met = sum(v <= 0.5 for v in values)
+        shown = ", ".join("not reached" if math.isinf(v) else f"{v:.0%}" for v in values)
+        lines.append(f"- {name}: share of the epochs to reach it {shown}; at most half in {met} of {len(values)} seeds")
+    lines.append("")
+    return lines + notes
 
 
 if __name__ == "__main__":

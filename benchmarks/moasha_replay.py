@@ -1,0 +1,124 @@
+"""MO-ASHA's rung rule replayed on recorded learning curves: how many of a rung to keep, and a bound.
+
+The MLP problem of :mod:`benchmarks.multiobjective` (random configurations, validation error
+against log10 parameter count after each epoch) is trained once per seed for ``--max-t`` epochs
+and every configuration's curve cached under ``benchmarks/.cache/``; the rung rule is then
+replayed on the curves, the trials arriving in order, one at a time, as in that benchmark:
+
+* ``floor``: tunelab's MO-ASHA, the top ``floor(n / eta)`` of the ``n`` trials at a rung;
+* ``ceil``: the same ranking keeping ``ceil(n / eta)`` (MO-ASHA's rule before December 2026);
+* ``oracle``: ``floor`` but ranking each trial by its losses after the last epoch, which no
+  scheduler knows: a bound on what a better ranking could save with these rungs.
+
+Each run may try configurations until it has spent the epochs of ``--configs`` configurations
+trained without stopping; the table gives the share of those epochs it took to reach their
+final hypervolume ("not reached": not within the ``--cached`` configurations of the seed).
+
+    nice -n 10 python -m benchmarks.moasha_replay --seeds 6 --max-t 27
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.multiobjective import PROBLEMS, mlp_epochs
+from tunelab import pareto
+from tunelab.schedulers._asha import rung_levels
+from tunelab.schedulers._moasha import rung_order
+from tunelab.tuners import create_tuner
+
+CACHE = Path(__file__).parent / ".cache"
+RULES: dict[str, tuple[Callable[[float], int], bool]] = {
+    "floor": (lambda q: math.floor(q + 1e-9), False),
+    "ceil": (lambda q: math.ceil(q - 1e-9), False),
+    "oracle": (lambda q: math.floor(q + 1e-9), True),
+}
+
+
+def curves(seed: int, configs: int, max_t: int) -> list[list[list[float]]]:
+    """Each configuration's losses after every epoch, cached (the random configurations of ``seed``)."""
+    path = CACHE / f"moasha_replay_{seed}_{configs}_{max_t}.json"
+    if path.exists():
+        return list(json.loads(path.read_text()))
+    problem = PROBLEMS["mlp"]
+    tuner = create_tuner("random", problem.space, seed=seed, objectives=problem.objectives)
+    out = []
+    for _ in range(configs):
+        trial_id, params = tuner.suggest()
+        epochs = mlp_epochs(params)
+        out.append([next(epochs) for _ in range(max_t)])
+        tuner.observe(trial_id, out[-1][-1])
+    CACHE.mkdir(exist_ok=True)
+    path.write_text(json.dumps(out))
+    return out
+
+
+def replay(
+    runs: list[list[list[float]]], max_t: int, budget: int, rule: str, eta: float = 3
+) -> list[tuple[int, float]]:
+    """``(epochs spent, hypervolume)`` after each trial under ``rule``, until ``budget`` epochs are spent."""
+    keep, oracle = RULES[rule]
+    rungs: dict[int, list[list[float]]] = {level: [] for level in rung_levels(1, eta, max_t)}
+    reference = PROBLEMS["mlp"].reference
+    spent, results, out = 0, [], []
+    for curve in runs:
+        if spent >= budget:
+            break
+        for epoch in range(1, max_t + 1):
+            spent += 1
+            if epoch in rungs:
+                recorded = rungs[epoch]
+                mine = curve[-1] if oracle else curve[epoch - 1]
+                rows = np.asarray([*recorded, mine], dtype=float)
+                arriving = len(rows) - 1
+                passes = not recorded or rung_order(rows, "hypervolume", arriving).index(arriving) < keep(
+                    len(rows) / eta
+                )
+                recorded.append(mine)
+                if not passes:
+                    break
+        results.append(curve[epoch - 1])
+        out.append((spent, pareto.hypervolume(np.asarray(results), reference)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--max-t", type=int, default=27, help="epochs cached per configuration")
+    parser.add_argument("--configs", type=int, default=30, help="configurations trained without stopping")
+    parser.add_argument("--cached", type=int, default=90, help="configurations trained per seed")
+    args = parser.parse_args(argv)
+    lines = [
+        "| max_t | rule | share of the epochs to reach the final hypervolume without stopping, by seed | mean |",
+        "| ---: | --- | --- | ---: |",
+    ]
+    recorded = {seed: curves(seed, args.cached, args.max_t) for seed in range(args.seeds)}
+    for max_t in sorted({t for t in (9, 27, args.max_t) if t <= args.max_t}):
+        budget = args.configs * max_t
+        for rule in RULES:
+            shares = []
+            for seed in range(args.seeds):
+                runs = [curve[:max_t] for curve in recorded[seed]]
+                target = pareto.hypervolume(
+                    np.asarray([c[-1] for c in runs[: args.configs]]), PROBLEMS["mlp"].reference
+                )
+                reach = next((s for s, hv in replay(runs, max_t, budget, rule) if hv >= target), None)
+                shares.append(math.nan if reach is None else reach / budget)
+            shown = ", ".join("not reached" if math.isnan(v) else f"{v:.0%}" for v in shares)
+            reached = [v for v in shares if not math.isnan(v)]
+            mean = f"{np.mean(reached):.0%}" if reached else ""
+            lines.append(f"| {max_t} | {rule} | {shown} | {mean} |")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
