@@ -82,8 +82,11 @@ def test_a_define_by_run_trial_reports_only_what_the_engine_did_not_give_it(in_t
 
     function = DefineByRun(objective, declarations, seed=5)
     value = function({"lr": 0.25})
-    reports = read_all(in_trial / REPORTS_FILE)
+    *reports, path = read_all(in_trial / REPORTS_FILE)
     assert [r.declared[0]["config"]["name"] for r in reports] == ["units", "tiny"]
+    # The last report is the call's path: what it read, in order, for the engine to see Python's branches.
+    assert path.kind is ReportKind.SPACE and path.declared == () and path.used[:2] == ("lr", "units")
+    assert path.used == (("lr", "units", "tiny") if reports[0].drawn["units"] == 8 else ("lr", "units"))
     units = reports[0].drawn["units"]
     assert value == 0.25 * units and units in range(8, 65, 8)
     assert all(r.kind is ReportKind.SPACE and r.attempt == 2 for r in reports)

@@ -34,6 +34,8 @@ logger = logging.getLogger("tunelab")
 
 #: The key of the stored config that holds a discovered space's declarations (KerasTuner's format).
 CONFIG_KEY = "define_by_run"
+#: The key of the stored config that holds the paths calls took (how Python's branches become conditions).
+PATHS_KEY = "define_by_run_paths"
 
 #: What a define-by-run config's tuner arguments are checked against before any parameter is known.
 PLACEHOLDER_SPACE = SearchSpace({"x": Float(0.0, 1.0)})
@@ -54,18 +56,20 @@ class Discovery:
 
     def function(self, objective: Callable[..., Any], seed: int) -> DefineByRun:
         """What a trial runs: the objective with the declarations known now and the experiment's seed."""
-        return DefineByRun(objective, self.space.get_config(), seed)
+        return DefineByRun(objective, self.space.get_config(), seed, self.space.inferred_config())
 
     def absorb(self, engine: Engine, number: int, params: Mapping[str, Any], report: Report) -> dict[str, Any]:
         """Take in one space report of trial ``number``; returns the trial's parameters with the values it drew."""
+        before = self.space
         try:
             declared = [deserialize(item) for item in report.declared]
             grown = self.space.grown(declared)
+            values = {**before.values(params), **{k: v for k, v in report.drawn.items() if _known(grown, k)}}
+            if report.used:  # the call's path: Python's branches may make parameters conditional
+                grown = grown.observed([name for name in report.used if _known(grown, name)], values)
         except SearchSpaceError as exc:
             engine.storage.add_trial_warning(engine.experiment_id, number, f"declaration ignored: {escape(exc)}")
             return dict(params)
-        before = self.space
-        values = {**before.values(params), **{k: v for k, v in report.drawn.items() if _known(grown, k)}}
         self.space = grown
         try:
             full = grown.params(values)
@@ -75,7 +79,10 @@ class Discovery:
             engine.storage.add_trial_warning(engine.experiment_id, number, f"declaration ignored: {escape(exc)}")
             return dict(params)
         if grown is not before:
-            self._grow(engine)
+            if grown.space == before.space and grown.get_config() == before.get_config():
+                self._store(engine)  # a new path that changes no condition
+            else:
+                self._grow(engine)
         engine.storage.update_trial(engine.experiment_id, number, params=full)
         engine.tuner.forget(number)
         engine.tuner.restore(number, full, pending=True)
@@ -88,9 +95,7 @@ class Discovery:
 
         space = self.space.space
         engine.config = with_space(engine.config, space)
-        stored = dict(engine.storage.get_experiment(engine.experiment_id).config)
-        stored.update(search_space=space.describe(), **{CONFIG_KEY: self.space.get_config()})
-        engine.storage.update_experiment(engine.experiment_id, config=stored)
+        self._store(engine)
         keys = ", ".join(leaf.key for leaf in space.leaves)
         logger.info("the search space grew to %d parameters: %s", space.n_parameters, keys)
         several = engine.tuner.objectives is not None
@@ -108,6 +113,14 @@ class Discovery:
         engine.tuner = engine.ledger.tuner = tuner
         engine.exhausted = False
         engine.scheduler.on_space(space, completed)
+
+    def _store(self, engine: Engine) -> None:
+        """Store the space: its search space, its declarations and the paths calls took (read back on resume)."""
+        stored = dict(engine.storage.get_experiment(engine.experiment_id).config)
+        stored.update(search_space=self.space.space.describe(), **{CONFIG_KEY: self.space.get_config()})
+        if self.space.paths:
+            stored[PATHS_KEY] = [dict(path) for path in self.space.paths]
+        engine.storage.update_experiment(engine.experiment_id, config=stored)
 
 
 @dataclass(frozen=True)
@@ -155,7 +168,7 @@ def stored_discovery(config: Mapping[str, Any]) -> DiscoveredSpace | None:
     declarations = config.get(CONFIG_KEY)
     if declarations is None:
         return None
-    return DiscoveredSpace.from_config(declarations)
+    return DiscoveredSpace.from_config(declarations, config.get(PATHS_KEY) or ())
 
 
 def define_by_run_config(data: Mapping[str, Any], space: DiscoveredSpace, *, source: str) -> ExperimentConfig:
@@ -166,7 +179,7 @@ def define_by_run_config(data: Mapping[str, Any], space: DiscoveredSpace, *, sou
     """
     from tunelab.config import build_config
 
-    rest = {k: v for k, v in data.items() if k != CONFIG_KEY}
+    rest = {k: v for k, v in data.items() if k not in (CONFIG_KEY, PATHS_KEY)}
     config = build_config(
         {**rest, "search_space": PLACEHOLDER_SPACE.describe()}, source=source, space=PLACEHOLDER_SPACE
     )

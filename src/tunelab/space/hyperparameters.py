@@ -470,6 +470,8 @@ class HyperParameters:
         #: The trial number in an experiment (Optuna's ``trial.number``).
         self.number = 0
         self._touched: set[int] = set()  # ids of the declarations retrieved in this call
+        #: The names of the active parameters this call read, in the order first read (its path).
+        self.used: list[str] = []
 
     # ------------------------------------------------------------------ KerasTuner
     @property
@@ -698,6 +700,8 @@ class HyperParameters:
         drawn = self.sampler(hp) if (first and active and self.sampler is not None) else None
         if active and hp.name not in self.values:
             self.values[hp.name] = hp.default if drawn is None else drawn
+        if active and first and hp.name not in self.used:
+            self.used.append(hp.name)
         if new and self.on_declare is not None:
             self.on_declare(hp, self.values.get(hp.name) if active else None)
         return self.values[hp.name] if active else None

@@ -19,7 +19,9 @@ to NaN is the trial's result, not a bug in its code) and :func:`decode` turns in
   it) has no step and no value, a ``declared`` list of 1 to :data:`MAX_DECLARATIONS`
   KerasTuner-style ``{"class_name": str, "config": object}`` declarations and a ``drawn``
   object of the values the trial drew for them; the engine checks the declarations
-  themselves (:mod:`tunelab.engine._discovery`);
+  themselves (:mod:`tunelab.engine._discovery`). The last space report of a define-by-run
+  call may declare nothing and list, in ``used`` (1 to :data:`MAX_DECLARATIONS` names), the
+  parameters the call read, in order (how conditions are found from Python control flow);
 * an intermediate report has an integer ``step`` with ``0 <= step <= MAX_STEP``;
 * ``value`` is a finite number or null, ``metrics`` a JSON object of at most
   :data:`MAX_METRICS_BYTES` bytes when encoded;
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
         attempt: int = 1
         declared: tuple[Mapping[str, Any], ...] = ()
         drawn: Mapping[str, Any] = _NO_METRICS
+        used: tuple[str, ...] = ()
 
     class _BadReportFields(NamedTuple):
         reason: str
@@ -78,8 +81,8 @@ if TYPE_CHECKING:
 else:
     _ReportFields = namedtuple(
         "Report",
-        ["kind", "value", "step", "metrics", "time", "attempt", "declared", "drawn"],
-        defaults=(None, _NO_METRICS, 0.0, 1, (), _NO_METRICS),
+        ["kind", "value", "step", "metrics", "time", "attempt", "declared", "drawn", "used"],
+        defaults=(None, _NO_METRICS, 0.0, 1, (), _NO_METRICS, ()),
     )
     _BadReportFields = namedtuple("BadReport", ["reason", "excerpt", "kind"], defaults=("", None))
 
@@ -87,7 +90,8 @@ else:
 class Report(_ReportFields):
     """One valid report. ``step`` is None for a final report; ``value`` None when only metrics were sent.
 
-    A space report carries ``declared`` (declarations) and ``drawn`` (their values) instead.
+    A space report carries ``declared`` (declarations) and ``drawn`` (their values) instead, and
+    ``used``, the names of the parameters a call read, in its last one.
     """
 
     __slots__ = ()
@@ -128,7 +132,7 @@ def encode(report: Report) -> bytes:
     if problem is None and not isinstance(report.metrics, Mapping):
         problem = f"metrics must be a mapping of names to values, got {type(report.metrics).__name__}"
     if problem is None:
-        problem = _check_space(list(report.declared), report.drawn, report.kind, report.value)
+        problem = _check_space(list(report.declared), report.drawn, report.kind, report.value, list(report.used))
     if problem is not None:
         raise ReportError(problem)
     try:
@@ -149,6 +153,8 @@ def encode(report: Report) -> bytes:
     if report.kind is ReportKind.SPACE:
         record["declared"] = [dict(item) for item in report.declared]
         record["drawn"] = dict(report.drawn)
+        if report.used:
+            record["used"] = list(report.used)
     try:
         line = json.dumps(record, allow_nan=False, separators=(",", ":")).encode()
     except ValueError:
@@ -227,8 +233,8 @@ def _decode(line: bytes) -> Report | BadReport:
     attempt = data.get("attempt", 1)
     if type(attempt) is not int or attempt < 1:
         return BadReport(f"attempt must be a positive integer, got {_show(attempt)}", excerpt, kind)
-    declared, drawn = data.get("declared", []), data.get("drawn", {})
-    problem = _check_space(declared, drawn, kind, value)
+    declared, drawn, used = data.get("declared", []), data.get("drawn", {}), data.get("used", [])
+    problem = _check_space(declared, drawn, kind, value, used)
     if problem is not None:
         return BadReport(problem, excerpt, kind)
     return Report(
@@ -240,16 +246,22 @@ def _decode(line: bytes) -> Report | BadReport:
         attempt=attempt,
         declared=tuple(declared) if kind is ReportKind.SPACE else (),
         drawn=drawn if kind is ReportKind.SPACE else {},
+        used=tuple(used) if kind is ReportKind.SPACE else (),
     )
 
 
-def _check_space(declared: Any, drawn: Any, kind: ReportKind, value: Any) -> str | None:
+def _check_space(declared: Any, drawn: Any, kind: ReportKind, value: Any, used: Any = ()) -> str | None:
     """Why a space report's shape is wrong (None when right); other kinds must carry no declarations."""
     if kind is not ReportKind.SPACE:
-        return "only a space report carries declarations" if declared or drawn else None
+        return "only a space report carries declarations" if declared or drawn or used else None
     if value is not None:
         return "a space report has no value"
-    if not isinstance(declared, (list, tuple)) or not 1 <= len(declared) <= MAX_DECLARATIONS:
+    if not isinstance(used, (list, tuple)) or len(used) > MAX_DECLARATIONS:
+        return f"used must be a list of at most {MAX_DECLARATIONS} names, got {_show(used)}"
+    if not all(isinstance(name, str) for name in used):
+        return f"used must be a list of parameter names, got {_show(used)}"
+    fewest = 0 if used else 1
+    if not isinstance(declared, (list, tuple)) or not fewest <= len(declared) <= MAX_DECLARATIONS:
         return f"declared must be a list of 1 to {MAX_DECLARATIONS} declarations, got {_show(declared)}"
     for item in declared:
         if not isinstance(item, Mapping) or not isinstance(item.get("class_name"), str):

@@ -107,11 +107,13 @@ class TrialContext:
         value, metrics = _split(value, metrics, self.result_labels)
         self._write(Report(ReportKind.FINAL, value, None, metrics, time.time(), self.attempt))
 
-    def declare(self, declarations: list[dict[str, Any]], drawn: dict[str, Any]) -> None:
-        """Tell the engine of parameters a define-by-run objective declared, and the values it drew for them."""
+    def declare(self, declarations: list[dict[str, Any]], drawn: dict[str, Any], used: tuple[str, ...] = ()) -> None:
+        """Tell the engine of parameters a define-by-run objective declared, and the values it drew for them;
+        ``used``: once the call returned, the names of every parameter it read, in order."""
         if self.trial_dir is None:  # outside an experiment nobody grows a space
             return
-        self._write(Report(ReportKind.SPACE, None, None, {}, time.time(), self.attempt, tuple(declarations), drawn))
+        report = Report(ReportKind.SPACE, None, None, {}, time.time(), self.attempt, tuple(declarations), drawn, used)
+        self._write(report)
 
     def should_stop(self) -> bool:
         return self._trial_dir is not None and os.path.exists(os.path.join(self._trial_dir, STOP_FILE))

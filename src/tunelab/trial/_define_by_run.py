@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tunelab.space import DiscoveredSpace, HyperParameters
-from tunelab.space.hyperparameters import HyperParameter, serialize
+from tunelab.space.hyperparameters import HyperParameter, deserialize, serialize
 from tunelab.trial._context import current
 
 
@@ -24,21 +24,36 @@ class DefineByRun:
     """Calls ``objective(hp)`` for one trial; picklable when the objective is (fork servers import it by name)."""
 
     def __init__(
-        self, objective: Callable[[HyperParameters], Any], declarations: Sequence[Mapping[str, Any]], seed: int | None
+        self,
+        objective: Callable[[HyperParameters], Any],
+        declarations: Sequence[Mapping[str, Any]],
+        seed: int | None,
+        conditions: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> None:
         self.objective = objective
         self.declarations = [dict(d) for d in declarations]
         self.seed = seed
+        #: The conditions the engine inferred from Python control flow (``DiscoveredSpace.inferred_config()``).
+        self.conditions = {k: [dict(c) for c in v] for k, v in (conditions or {}).items()}
 
     def __call__(self, params: dict[str, Any]) -> Any:
-        return self.objective(self.hyperparameters(params))
+        hp = self.hyperparameters(params)
+        result = self.objective(hp)
+        given = self._space().values(params)
+        drawn = {name: hp.values[name] for name in hp.used if name not in given and name in hp.values}
+        if hp.used:  # the call's path: which parameters it read, so the engine sees Python's branches
+            current().declare([], drawn, tuple(hp.used))
+        return result
+
+    def _space(self) -> DiscoveredSpace:
+        return DiscoveredSpace((deserialize(item) for item in self.declarations), conditions=self.conditions)
 
     def hyperparameters(self, params: Mapping[str, Any]) -> HyperParameters:
         """The object the objective gets for ``params`` in the current trial context."""
         import numpy as np
 
         context = current()
-        hp = DiscoveredSpace.from_config(self.declarations).hyperparameters(params)
+        hp = self._space().hyperparameters(params)
         hp.number = context.number
         if self.seed is not None:
             rng = np.random.default_rng([self.seed, context.number, 0])
