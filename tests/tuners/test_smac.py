@@ -31,13 +31,14 @@ def _smac(space: Any, **args: Any) -> SMACTuner:
 
 
 # ------------------------------------------------------------------ the forest
-def test_forest_descends_trees_as_scikit_learn_does() -> None:
+@pytest.mark.parametrize("splitter", ["random", "best"])
+def test_forest_descends_trees_as_scikit_learn_does(splitter: str) -> None:
     rng = np.random.default_rng(0)
     x = rng.random((80, 3))
     y = np.sin(5 * x[:, 0]) + x[:, 1] ** 2
-    forest = Forest.fit(x, y, np.random.default_rng(1), n_trees=1, bootstrap=False, log_y=False)
+    forest = Forest.fit(x, y, np.random.default_rng(1), n_trees=1, bootstrap=False, log_y=False, splitter=splitter)
     state = int(np.random.default_rng(1).integers(2**31 - 1))  # the tree's seed, as Forest.fit draws it
-    reference = DecisionTreeRegressor(random_state=state).fit(x.astype(np.float32), y)
+    reference = DecisionTreeRegressor(random_state=state, splitter=splitter).fit(x.astype(np.float32), y)
     test = rng.random((500, 3))
     np.testing.assert_allclose(forest.predict(test)[0], reference.predict(test.astype(np.float32)))
     mean, var = forest.predict(x)
@@ -178,6 +179,43 @@ def test_neighbours_of_integers_and_choices() -> None:
     assert {p["opt"]["beta"] for p in configs if p["opt"]["_name"] == "adam"} == {0.9, 0.99}
 
 
+def test_local_search_changes_the_branch_when_the_acquisition_is_higher_there() -> None:
+    """Walks that start in one branch end in another when EI says so, with the opened branch's
+    parameters set and then walked too."""
+    unit = UnitSpace(parse_search_space(SPACE))
+    opt = next(j for j, leaf in enumerate(unit.leaves) if leaf.key == "opt")
+    beta = next(j for j, leaf in enumerate(unit.leaves) if leaf.key.endswith("beta"))
+
+    def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        value = (np.floor(rows[:, opt] * 3) != 1) + 0.5 * (np.nan_to_num(rows[:, beta], nan=0.0) < 0.5)
+        return np.exp(-value), value
+
+    starts = np.vstack([unit.encode({**BASE, "opt": {"_name": name, "lr": 0.01}}) for name in ("sgd", "sgd")])
+    starts[1] = unit.encode({**BASE, "opt": {"_name": "none"}})
+    walked, _, mean = local_search(starts, score, Neighbourhood(unit), np.random.default_rng(0))
+    assert [unit.decode(r)["opt"] for r in walked] == [{"_name": "adam", "beta": 0.99}] * 2
+    assert mean.tolist() == [0.0, 0.0]
+
+
+def test_inactive_parameters_are_imputed_the_same_way_everywhere() -> None:
+    """Whatever a row holds for a leaf its branch switches off (the random design, a neighbour,
+    a configuration read back), the forest sees the same input: -1, and one-hot zeros."""
+    parsed = parse_search_space(SPACE)
+    unit = UnitSpace(parsed)
+    encode = Encoder(unit)
+    rng = np.random.default_rng(3)
+    rows = random_rows(unit, rng, 40)
+    neighbours, _ = Neighbourhood(unit)(rows, np.full(40, 0.2), rng)
+    for block in (rows, neighbours):
+        again = np.vstack([unit.encode(unit.decode(r)) for r in block])  # through a configuration and back
+        np.testing.assert_allclose(encode(again), encode(block), rtol=0, atol=1e-12)
+        active = unit.active(block)
+        x = encode(block)[:, : len(encode.columns)]
+        inactive = ~active[:, encode.columns]
+        assert inactive.any() and np.all(x[inactive] == -1.0)
+        assert np.all((x[~inactive] >= 0.0) & (x[~inactive] <= 1.0))
+
+
 def test_local_search_climbs_to_the_best_neighbourhood() -> None:
     unit = UnitSpace(parse_search_space({"x": SPACE["f"], "c": SPACE["c"]}))
 
@@ -295,11 +333,99 @@ def test_failed_trials_count_as_the_worst_cost() -> None:
     tuner.space.validate(tuner.suggest()[1])
 
 
+def test_challengers_tried_before_are_passed_over_and_a_dry_list_gives_random(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SMAC3's ChallengerList: the list is walked in order past configurations already tried; once
+    it is empty the draws are random until the forest is fitted again."""
+    tuner = _smac({"x": SPACE["f"]}, seed=0, n_initial_points=3, random_fraction=0.0, retrain_after=3)
+    tried = run(tuner, lambda p: p["x"], 3)
+    unit = tuner._unit
+    fresh = unit.encode({"x": 0.123})
+    lists = [[unit.encode(tried[0]), fresh, unit.encode(tried[1])]]
+    monkeypatch.setattr(tuner, "_challenger_list", lambda *args: lists.pop(0))
+    origins, xs = [], []
+    for _ in range(3):
+        trial_id, params = tuner.suggest()
+        origins.append(tuner.last_origin)
+        xs.append(params["x"])
+        tuner.observe(trial_id, params["x"])
+    assert origins == ["model", "random", "random"] and xs[0] == pytest.approx(0.123)
+    assert not lists  # one fit for the three suggestions
+
+
+@pytest.mark.parametrize("retrain_after", [1, 4])
+def test_the_forest_is_fitted_again_after_retrain_after_suggestions(
+    monkeypatch: pytest.MonkeyPatch, retrain_after: int
+) -> None:
+    fits = []
+    real_fit = Forest.fit
+
+    def spy(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, **kw: Any) -> Forest:
+        fits.append(len(y))
+        return real_fit(x, y, rng, **kw)
+
+    monkeypatch.setattr(smac_tuner.Forest, "fit", staticmethod(spy))
+    space = {"x": SPACE["f"], "y": SPACE["f"]}
+    tuner = _smac(space, seed=1, n_initial_points=4, random_fraction=0.0, retrain_after=retrain_after, n_candidates=100)
+    origins = []
+    for _ in range(12):
+        trial_id, params = tuner.suggest()
+        origins.append(tuner.last_origin)
+        tuner.observe(trial_id, (params["x"] - 0.3) ** 2 + params["y"])
+    assert origins[4:] == ["model"] * 8
+    assert fits == list(range(4, 12, retrain_after))  # fitted on the history of that moment
+
+
+#: Two branches: "easy" reaches a plateau of 0.5 at once; only "hard" goes below it, and only in
+#: a part of its range, which the initial design may miss.
+BRANCHES = {
+    "model": {
+        "_type": "choice",
+        "_value": [
+            {
+                "_name": "easy",
+                "depth": {"_type": "randint", "_value": [1, 16]},
+                "crit": {"_type": "choice", "_value": ["a", "b"]},
+            },
+            {
+                "_name": "hard",
+                "g": {"_type": "loguniform", "_value": [1e-4, 10.0]},
+                "c": {"_type": "loguniform", "_value": [1e-2, 1e3]},
+            },
+        ],
+    },
+}
+
+
+def _branch_loss(p: dict[str, Any]) -> float:
+    m = p["model"]
+    if m["_name"] == "easy":
+        return 0.5 + 0.02 * (m["depth"] - 7) ** 2 + 0.1 * (m["crit"] == "a")
+    return 0.5 * (math.log10(m["g"]) + 1.5) ** 2 + 0.2 * (math.log10(m["c"]) - 1.5) ** 2
+
+
+def test_the_model_reaches_the_branch_that_holds_the_optimum_and_improves_on_it() -> None:
+    """The failure of the benchmark's conditional problem, small: after an initial design whose
+    best is on the easy branch's plateau, the tuner's own proposals go to the other branch and
+    improve there, seed after seed (0.5 is the plateau; the optimum is 0)."""
+    reached = 0
+    for seed in (0, 1, 5, 7):
+        tuner = _smac(BRANCHES, seed=seed, n_initial_points=6, n_candidates=300, max_local_steps=10)
+        params = run(tuner, _branch_loss, 30)
+        design = min(map(_branch_loss, params[:6]))
+        after = [(p, _branch_loss(p)) for p in params[6:] if p["model"]["_name"] == "hard"]
+        assert design >= 0.5  # the design left the hard branch looking worse than the plateau
+        reached += bool(after) and min(v for _, v in after) < 0.1
+    assert reached >= 3
+
+
 def test_strong_on_a_conditional_space() -> None:
     """Beats random search on the mixed conditional space, seed for seed in the median."""
     ours, theirs = [], []
     for seed in range(3):
-        ours.append(min(map(mixed_loss, run(_smac(MIXED_SPACE, seed=seed, n_candidates=1000), mixed_loss, 30))))
+        tuner = _smac(MIXED_SPACE, seed=seed, n_candidates=300, max_local_steps=10)
+        ours.append(min(map(mixed_loss, run(tuner, mixed_loss, 30))))
         theirs.append(min(map(mixed_loss, run(create_tuner("random", MIXED_SPACE, seed=seed), mixed_loss, 30))))
     assert np.median(ours) < np.median(theirs)
 
@@ -323,6 +449,8 @@ def test_the_encoder_marks_inactive_leaves_and_one_hot_choices() -> None:
         ({"min_samples_split": 1}, "min_samples_split"),
         ({"max_trials": 0}, "max_trials"),
         ({"ratio_features": 0.0}, "ratio_features"),
+        ({"splitter": "gini"}, "splitter"),
+        ({"retrain_after": 0}, "retrain_after"),
     ],
 )
 def test_arguments_are_checked(args: dict[str, Any], field: str) -> None:

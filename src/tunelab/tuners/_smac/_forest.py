@@ -1,6 +1,9 @@
 """SMAC's random forest: bootstrapped regression trees over log-scaled costs, mean and variance across trees.
 
-The trees are grown by scikit-learn's ``DecisionTreeRegressor`` (the ``sklearn`` extra);
+The trees are grown by scikit-learn's ``DecisionTreeRegressor`` (the ``sklearn`` extra), by
+default with random thresholds (``splitter="random"``: at each node the best of one random cut
+per input, as SMAC3 2.4's forest grows them), which spreads the trees' predictions where data
+is sparse;
 prediction does not go back to scikit-learn: the fitted trees are stacked into flat node
 arrays and every row descends every tree at once in numpy, which is what keeps a
 suggestion (tens of thousands of forest evaluations) within milliseconds.
@@ -61,6 +64,7 @@ def _grow(
     min_samples_leaf: int,
     max_features: float,
     max_depth: int | None,
+    splitter: str,
 ) -> tuple[Any, np.ndarray]:
     """One tree on a bootstrap sample; the tree and the sample's indices."""
     sample = rng.integers(0, n, n) if bootstrap else np.arange(n)
@@ -69,6 +73,7 @@ def _grow(
         min_samples_leaf=min_samples_leaf,
         max_features=max_features,
         max_depth=max_depth,
+        splitter=splitter,
         random_state=int(rng.integers(2**31 - 1)),
     )
     tree.fit(x[sample], y[sample], check_input=False)
@@ -136,8 +141,13 @@ class Forest:
         max_features: float = 1.0,
         max_depth: int | None = None,
         log_y: bool = True,
+        splitter: str = "random",
     ) -> Forest:
-        """Grow ``n_trees`` trees on bootstrap samples of ``(x, y)``; ``y`` is on the log scale when ``log_y``."""
+        """Grow ``n_trees`` trees on bootstrap samples of ``(x, y)``; ``y`` is on the log scale when ``log_y``.
+
+        ``splitter``: "random" (a random threshold per input, the best of them: SMAC3's) or "best"
+        (every threshold between observed values).
+        """
         tree_class = _tree_class()
         x = np.asarray(x, dtype=np.float32)
         y = np.asarray(y, dtype=float)
@@ -149,7 +159,19 @@ class Forest:
         roots, depth, offset = [], 0, 0
         with _fast_fit():
             trees = [
-                _grow(tree_class, x, y, rng, n, bootstrap, min_samples_split, min_samples_leaf, max_features, max_depth)
+                _grow(
+                    tree_class,
+                    x,
+                    y,
+                    rng,
+                    n,
+                    bootstrap,
+                    min_samples_split,
+                    min_samples_leaf,
+                    max_features,
+                    max_depth,
+                    splitter,
+                )
                 for _ in range(n_trees)
             ]
         for tree, sample in trees:

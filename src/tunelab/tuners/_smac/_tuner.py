@@ -16,9 +16,12 @@ from tunelab.tuners._smac._search import Encoder, Neighbourhood, local_search, r
 from tunelab.tuners._unit import RowCache, UnitSpace, rows_of
 
 LIAR_TYPES = ("best", "worst", "mean", "none")
+SPLITTERS = ("random", "best")
 
 #: How close (largest unit-cube coordinate difference) a suggestion may come to a pending one.
 MIN_GAP = 0.02
+#: Stands in for NaN (inactive) while start points are deduplicated.
+_NAN_KEY = -7.0
 
 
 class SMACTuner(Tuner):
@@ -27,19 +30,24 @@ class SMACTuner(Tuner):
     * **Initial design**: ``n_initial_points`` scrambled Sobol points; by default SMAC3's
       rule, ``min(10 * dims, max_trials / 4)``, or ``min(10 * dims, 10)`` without a trial limit.
     * **Surrogate**: ``n_trees`` regression trees on bootstrap samples, every input considered
-      at each split, grown until leaves hold ``min_samples_leaf`` points (SMAC3: 10 trees,
-      ``ratio_features=1``, split 2, leaf 1), fitted to log-scaled costs; the prediction is
-      the mean over the trees and its uncertainty their variance. Inactive conditional
-      parameters get an out-of-range input (SMAC3's imputation), choices their index plus
-      one-hot inputs. Failed trials count as the worst cost seen.
+      at each split, each split at a random threshold (the best of one random cut per input,
+      SMAC3 2.4's ``splitter="random"``), grown until leaves hold ``min_samples_leaf`` points
+      (SMAC3: 10 trees, ``ratio_features=1``, split 2, leaf 1), fitted to log-scaled costs;
+      the prediction is the mean over the trees and its uncertainty their variance. Inactive
+      conditional parameters get an out-of-range input (SMAC3's imputation), choices their
+      index plus one-hot inputs. Failed trials count as the worst cost seen.
     * **Acquisition**: EI of the cost under the forest's log-normal prediction (SMAC3's
       ``EI(log=True)``, ``xi=0``, the incumbent's value the lowest cost predicted for an observed
-      configuration), maximized by local search from the ``n_local_starts`` observed
-      configurations of lowest predicted cost and the ``n_local_starts`` best of
-      ``n_candidates`` random ones (SMAC3's ``LocalAndSortedRandomSearch``); the best point
-      found that was never tried wins.
-    * **Interleaving**: each model-based suggestion is replaced by a random configuration
-      with probability ``random_fraction`` (SMAC3's ``ProbabilityRandomDesign(0.2)``).
+      configuration), maximized by local search (SMAC3's ``LocalAndSortedRandomSearch``) from
+      the ``n_local_starts`` observed configurations of highest EI, as many of lowest predicted
+      cost and the ``n_local_starts`` best of ``n_candidates`` random ones. The walks' end
+      points, highest EI first, are the challengers.
+    * **Interleaving** (SMAC3's ``ChallengerList`` and ``ConfigSelector``): each draw from the
+      challengers is replaced by a random configuration with probability ``random_fraction``
+      (SMAC3's ``ProbabilityRandomDesign(0.2)``); challengers already tried or pending are passed
+      over, and once none is left the draws are random. The forest is fitted again after
+      ``retrain_after`` suggestions: 1 by default, where SMAC3's HPO facade hands out 8 per fit
+      (measured worse in sequential runs: docs/tuners.md).
     * **Pending trials** enter the forest with a made-up cost (``constant_liar_type``) and
       no suggestion comes within ``MIN_GAP`` of one; SMAC3 itself has no batch mode.
 
@@ -69,6 +77,8 @@ class SMACTuner(Tuner):
         max_local_steps: int = 30,
         constant_liar_type: str = "worst",
         config_dedup: bool = False,
+        splitter: str = "random",
+        retrain_after: int = 1,
     ) -> None:
         super().__init__(space, mode=mode, seed=seed)
         _tree_class()  # the sklearn extra, or a TunerError naming it
@@ -87,6 +97,11 @@ class SMACTuner(Tuner):
         self.constant_liar_type = check_choice("smac", "constant_liar_type", constant_liar_type, LIAR_TYPES)
         #: NNI's SMACTuner argument, accepted as it is: a tunelab tuner never proposes a configuration twice.
         self.config_dedup = bool(config_dedup)
+        self.splitter = check_choice("smac", "splitter", splitter, SPLITTERS)
+        self.retrain_after = check_int("smac", "retrain_after", retrain_after, 1)
+        #: The last fit's challengers not yet handed out (None: fit again at the next model-based draw).
+        self._challengers: list[np.ndarray] | None = None
+        self._since_fit = self.retrain_after
         self._unit = UnitSpace(space)
         self._cache = RowCache(self._unit)
         self._encode = Encoder(self._unit)
@@ -106,15 +121,37 @@ class SMACTuner(Tuner):
 
     def _propose(self, rng: np.random.Generator) -> dict[str, Any]:
         rows, losses = self._cache.arrays(self.history)
-        finite = np.isfinite(losses)
         if len(self.history) + len(self.pending) < self.n_initial or self._encode.width == 0:
             return self._initial(rng)
-        if not finite.any() or rng.random() < self.random_fraction:
+        if not np.isfinite(losses).any():
             self.last_origin = "random"
             return self.space.sample(rng)
-        self.last_origin = "model"
-        costs = _impute(losses)
-        y = log_scale(costs)
+        if self._since_fit >= self.retrain_after:
+            self._challengers, self._since_fit = None, 0
+        self._since_fit += 1
+        # SMAC3's ChallengerList and ConfigSelector: each draw from the list is a random
+        # configuration with probability random_fraction; challengers tried or pending are
+        # passed over; once the list runs dry, random configurations until the next fit.
+        pending = rows_of(self._unit, list(self.pending.values()))
+        while True:
+            if rng.random() < self.random_fraction:
+                break
+            if self._challengers is None:  # fitted only when a challenger is wanted
+                self._challengers = self._challenger_list(rows, losses, rng)
+            if not self._challengers:
+                break
+            row = self._challengers.pop(0)
+            params = self._unit.decode(row)
+            if not self._is_seen(params) and not (len(pending) and _near(row[None, :], pending)[0]):
+                self.last_origin = "model"
+                return params
+        self.last_origin = "random"
+        return self.space.sample(rng)
+
+    def _challenger_list(self, rows: np.ndarray, losses: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+        """Fit the forest to the history (and the pending trials' made-up costs); the local search's end
+        points, highest EI first."""
+        y = log_scale(_impute(losses))
         x = self._encode(rows)
         pending = rows_of(self._unit, list(self.pending.values()))
         lie = _lie(y, self.constant_liar_type)
@@ -129,10 +166,11 @@ class SMACTuner(Tuner):
             min_samples_split=self.min_samples_split,
             min_samples_leaf=self.min_samples_leaf,
             max_features=self.ratio_features,
+            splitter=self.splitter,
         )
         # SMAC3's incumbent value: the lowest predicted (not observed) cost among the observed configurations
         eta = float(forest.predict(x[: len(rows)])[0].min())
-        return self._unit.decode(self._maximize(forest, eta, rows, pending, rng))
+        return self._maximize(forest, eta, rows, rng)
 
     def _initial(self, rng: np.random.Generator) -> dict[str, Any]:
         self.last_origin = "initial"
@@ -144,15 +182,9 @@ class SMACTuner(Tuner):
         sobol = qmc.Sobol(dim, scramble=True, seed=self._entropy % 2**32).random_base2(m)
         return self._unit.decode(self._unit.snap(sobol[index]))
 
-    def _maximize(
-        self,
-        forest: Forest,
-        eta: float,
-        rows: np.ndarray,
-        pending: np.ndarray,
-        rng: np.random.Generator,
-    ) -> np.ndarray:
-        """The untried, legal row of highest EI found by sorted random search and local search."""
+    def _maximize(self, forest: Forest, eta: float, rows: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+        """SMAC3's ``LocalAndSortedRandomSearch``: local search from the observed configurations of highest EI
+        and of lowest predicted cost and from the random ones of highest EI; its end points by EI, then mean."""
         encode = self._encode
 
         def score(candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,29 +194,21 @@ class SMACTuner(Tuner):
         randoms = random_rows(self._unit, rng, self.n_candidates)
         r_ei, r_mean = score(randoms)
         k = self.n_local_starts
-        starts = [randoms[np.lexsort((r_mean, -r_ei))[:k]]]
-        if len(rows) and k:
-            _, o_mean = score(rows)
-            starts.append(rows[np.lexsort((rng.random(len(rows)), o_mean))[:k]])  # lowest predicted cost first
-        found = [randoms]
-        eis, means = [r_ei], [r_mean]
-        if k:
-            walked, w_ei, w_mean = local_search(
-                np.vstack(starts), score, self._neighbours, rng, max_steps=self.max_local_steps
-            )
-            found.append(walked)
-            eis.append(w_ei)
-            means.append(w_mean)
-        candidates, ei, mean = np.vstack(found), np.concatenate(eis), np.concatenate(means)
-        if len(pending):
-            ei = np.where(_near(candidates, pending), -1.0, ei)
-        for i in np.lexsort((mean, -ei))[:64]:
-            if ei[i] < 0:
-                break
-            if not self._is_seen(self._unit.decode(candidates[i])):
-                return candidates[i]
-        self.last_origin = "random"
-        return random_rows(self._unit, rng, 1)[0]
+        if k == 0:  # the sorted random search alone
+            return list(randoms[np.lexsort((r_mean, -r_ei))])
+        o_ei, o_mean = score(rows)
+        tie = rng.random(len(rows))
+        starts = np.vstack(
+            [
+                rows[np.lexsort((tie, o_mean, -o_ei))[:k]],  # highest EI first
+                rows[np.lexsort((tie, o_mean))[:k]],  # lowest predicted cost first
+                randoms[np.lexsort((r_mean, -r_ei))[:k]],
+            ]
+        )
+        starts = np.unique(np.nan_to_num(starts, nan=_NAN_KEY), axis=0)
+        starts[starts == _NAN_KEY] = np.nan
+        walked, ei, mean = local_search(starts, score, self._neighbours, rng, max_steps=self.max_local_steps)
+        return list(walked[np.lexsort((mean, -ei))])
 
 
 def _impute(losses: np.ndarray) -> np.ndarray:
