@@ -217,6 +217,7 @@ def main() -> None:
     parser.add_argument("--skip-commands", action="store_true")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="tunelab-throughput-"))
     os.environ["TUNELAB_HOME"] = str(workdir / "home")
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -268,8 +269,9 @@ def main() -> None:
         }
         if have_optuna:
             commands["Optuna, subprocess per trial (SQLite)"] = lambda: optuna_commands(n, workdir)
-        if args.nni_python:
-            commands["NNI 3.0 command trials"] = lambda: nni_commands(n, workdir, args.nni_python)
+        if args.nni_python:  # absolute (NNI's driver runs in the work folder), not resolved (a venv's link)
+            nni_python = os.path.abspath(args.nni_python)
+            commands["NNI 3.0 command trials"] = lambda: nni_commands(n, workdir, nni_python)
         for name, run in commands.items():
             try:
                 median, _ = _median(run, args.repeat if not name.startswith("NNI") else 1)
@@ -292,7 +294,8 @@ def main() -> None:
         "",
         f"Measured on a loaded {os.cpu_count()}-core machine (other engineers' test suites running), every",
         "contender side by side in the same run, so the comparison is fair though the absolute figures are",
-        f"low. {platform.machine()}, Python {platform.python_version()}, one run per contender.",
+        f"low. {platform.machine()}, Python {platform.python_version()}, one run per contender. Load average",
+        f"(1 min, as `uptime` says) {load_before:.1f} when the run began, {os.getloadavg()[0]:.1f} when it ended.",
         "",
         "Reproduce: `nice -n 10 python -m benchmarks.throughput "
         f"--function-trials {args.function_trials} --tpe-trials {args.tpe_trials} "
