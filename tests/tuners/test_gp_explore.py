@@ -84,3 +84,18 @@ def test_the_stall_guard_explores_after_repeated_proposals(monkeypatch: pytest.M
     tuner.suggest_batch(3)
     # Three repeats in a row: one exploration, and only one while it is pending; fewer: none.
     assert len(explored) == (1 if n_repeats == REPEAT_ROUNDS else 0)
+
+
+def test_an_optimum_on_a_bound_is_still_reached() -> None:
+    # Reflected local candidates never land on a bound; the gradient refinement still does.
+    space = parse_search_space(
+        {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [-1, 1]}}
+    )
+    tuner = GPTuner(space, seed=0, n_candidates=300)
+    best = np.inf
+    for _ in range(20):
+        trial_id, params = tuner.suggest()
+        value = params["x"] + (params["y"] - 0.2) ** 2
+        tuner.observe(trial_id, value)
+        best = min(best, value)
+    assert best < 1e-3
