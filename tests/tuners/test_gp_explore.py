@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,20 @@ from tunelab.tuners._unit import UnitSpace
 
 SPACE = parse_search_space({f"x{i}": {"_type": "uniform", "_value": [0, 1]} for i in range(4)})
 CENTRE = np.array([0.3, 0.6, 0.45, 0.7])
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread() -> Iterator[None]:
+    """One BLAS thread: the GP's small matrices gain nothing from more, and on a shared machine
+    the extra threads only oversubscribe the cores (these tests took 2-5x longer)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn's dependency, usually there
+        limits: Any = nullcontext()
+    else:
+        limits = threadpool_limits(1)
+    with limits:
+        yield
 
 
 def _bump(params: dict[str, Any]) -> float:
