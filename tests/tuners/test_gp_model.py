@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import numpy as np
+import pytest
+
+from tunelab.space import parse_search_space
 from tunelab.tuners._gp._model import Posterior, default_theta, fit_theta
-from tunelab.tuners._gp._tuner import _stalled, warp
+from tunelab.tuners._gp._tuner import GPTuner, _stalled, warp
 
 
 def _plateau_data() -> tuple[np.ndarray, np.ndarray]:
@@ -43,3 +47,23 @@ def test_stall_guard_fires_once_per_patience_window_without_improvement() -> Non
     assert _stalled(np.concatenate([losses, np.full(patience, 3.0)]), dim)
     assert not _stalled(np.append(losses, 0.5), dim)  # an improvement resets it
     assert not _stalled(np.full(20, np.nan), dim)
+
+
+def test_the_gp_suggests_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen: list[int] = []
+    original = Posterior.fit
+
+    def spy(cls: type[Posterior], *args: Any, **kwargs: Any) -> Posterior:
+        seen.extend(i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Posterior, "fit", classmethod(spy))
+    space = parse_search_space(
+        {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
+    )
+    tuner = GPTuner(space, seed=0, n_initial_points=3, n_candidates=50)
+    for _ in range(4):
+        trial_id, params = tuner.suggest()
+        tuner.observe(trial_id, params["x"] + params["y"])
+    assert seen and set(seen) == {1}
