@@ -208,9 +208,13 @@ class _WorkerHandle(_LocalHandle):
             except OSError:
                 continue
             if data:
+                try:
+                    with open(self.job.trial_dir / _LOG_FILES[name], "ab") as log:
+                        log.write(data)
+                except OSError as exc:  # the trial's folder is gone or full: the output stays in the worker's file
+                    logger.debug("trial %d: could not copy its %s: %s", self.job.number, name, exc)
+                    continue
                 self._copied[position] += len(data)
-                with open(self.job.trial_dir / _LOG_FILES[name], "ab") as log:
-                    log.write(data)
 
     def _poll_process(self) -> int | None:
         worker = self._worker
