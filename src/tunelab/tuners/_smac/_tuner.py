@@ -29,10 +29,11 @@ class SMACTuner(Tuner):
 
     * **Initial design**: ``n_initial_points`` scrambled Sobol points; by default SMAC3's
       rule, ``min(10 * dims, max_trials / 4)``, or ``min(10 * dims, 10)`` without a trial limit.
-    * **Surrogate**: ``n_trees`` regression trees on bootstrap samples, every input considered
-      at each split, each split at a random threshold (the best of one random cut per input,
-      SMAC3 2.4's ``splitter="random"``), grown until leaves hold ``min_samples_leaf`` points
-      (SMAC3: 10 trees, ``ratio_features=1``, split 2, leaf 1), fitted to log-scaled costs;
+    * **Surrogate**: ``n_trees`` regression trees on bootstrap samples, a random
+      ``ratio_features`` of the inputs considered at each split (0.5; SMAC3's HPO facade: 1),
+      each split at a random threshold (the best of one random cut per input, SMAC3 2.4's
+      ``splitter="random"``), grown until leaves hold ``min_samples_leaf`` points
+      (SMAC3: 10 trees, split 2, leaf 1), fitted to log-scaled costs;
       the prediction is the mean over the trees and its uncertainty their variance. Inactive
       conditional parameters get an out-of-range input (SMAC3's imputation), choices their
       index plus one-hot inputs. Failed trials count as the worst cost seen.
@@ -70,7 +71,7 @@ class SMACTuner(Tuner):
         n_trees: int = 10,
         min_samples_split: int = 2,
         min_samples_leaf: int = 1,
-        ratio_features: float = 1.0,
+        ratio_features: float = 0.5,
         random_fraction: float = 0.2,
         n_candidates: int = 5000,
         n_local_starts: int = 10,
