@@ -28,10 +28,9 @@ def _branch(params: dict) -> tuple[str, set[str]]:
     return kind, set()
 
 
-@pytest.mark.parametrize("tuner", ["random", "tpe", "gp", "evolution", "anneal", "smac"])
+@pytest.mark.parametrize("tuner", ["random", "tpe", "gp", "evolution", "anneal", "cmaes", "smac"])
 def test_branches_become_conditions_and_no_trial_gets_another_branchs_parameter(tuner: str) -> None:
-    if tuner == "smac":
-        pytest.importorskip("sklearn")
+    pytest.importorskip({"cmaes": "cmaes", "smac": "sklearn"}.get(tuner, "numpy"))
     result = optimize(objective, max_trials=16, mode="min", seed=2, tuner=tuner, isolation="inline", verbose=False)
     assert result.phase is Phase.DONE, result.message
     assert all(t.state is TrialState.SUCCEEDED for t in result.trials)
@@ -64,3 +63,16 @@ def test_the_conditions_survive_resume() -> None:
     for trial in result.trials[8:]:
         kind, params = _branch(trial.params)
         assert params == BRANCH_PARAMS[kind]
+
+
+def test_a_tuner_that_refuses_the_space_so_far_waits_for_the_rest_of_the_call() -> None:
+    """CMA-ES refuses a choice alone: the first declaration of ``objective``; the float after it makes it searchable."""
+    pytest.importorskip("cmaes")
+    result = optimize(objective, max_trials=6, seed=1, tuner="cmaes", concurrency=2, isolation="inline", verbose=False)
+    assert result.phase is Phase.DONE, result.message
+
+    def choices_only(trial: HyperParameters) -> float:
+        return float(trial.suggest_categorical("kind", ["a", "b"]) == "a")
+
+    refused = optimize(choices_only, max_trials=4, seed=1, tuner="cmaes", isolation="inline", verbose=False)
+    assert refused.phase is Phase.ERROR and "cmaes: the search space has no numeric parameter" in refused.message

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tunelab.config import ExperimentConfig
-from tunelab.errors import SearchSpaceError, escape
+from tunelab.errors import SearchSpaceError, TunerError, escape
 from tunelab.space import DiscoveredSpace, Float, SearchSpace
 from tunelab.space.hyperparameters import deserialize
 from tunelab.storage import TrialState
@@ -53,6 +53,8 @@ class Discovery:
 
     def __init__(self, space: DiscoveredSpace) -> None:
         self.space = space
+        #: Why the tuner could not be built on the space so far (CMA-ES on a lone choice), while a call declares.
+        self.waiting: TunerError | None = None
 
     def function(self, objective: Callable[..., Any], seed: int) -> DefineByRun:
         """What a trial runs: the objective with the declarations known now and the experiment's seed."""
@@ -78,19 +80,24 @@ class Discovery:
             self.space = before
             engine.storage.add_trial_warning(engine.experiment_id, number, f"declaration ignored: {escape(exc)}")
             return dict(params)
-        if grown is not before:
-            if grown.space == before.space and grown.get_config() == before.get_config():
+        if grown is not before or self.waiting is not None:
+            if self.waiting is None and grown.space == before.space and grown.get_config() == before.get_config():
                 self._store(engine)  # a new path that changes no condition
             else:
-                self._grow(engine)
+                self._grow(engine, final=bool(report.used))
         engine.storage.update_trial(engine.experiment_id, number, params=full)
         engine.tuner.forget(number)
         engine.tuner.restore(number, full, pending=True)
         engine.scheduler.on_space(grown.space, {number: full})
         return full
 
-    def _grow(self, engine: Engine) -> None:
-        """Store the grown space and rebuild the tuner on it, replaying every trial so far."""
+    def _grow(self, engine: Engine, *, final: bool = False) -> None:
+        """Store the grown space and rebuild the tuner on it, replaying every trial so far.
+
+        A tuner that cannot be built on the space declared so far (CMA-ES on a choice alone) is
+        built again on the next declaration; only once the call's path came (``final``) is that
+        the experiment's error.
+        """
         from tunelab.engine._setup import build_tuner
 
         space = self.space.space
@@ -109,7 +116,17 @@ class Discovery:
                 told = record.value if ok else None
             pending = not record.state.is_final
             trials.append(Replayed(record.number, record.params, told, record.violation or 0.0, pending))
-        tuner, completed = rebuild_tuner(lambda _: build_tuner(engine.config), self.space, trials, engine.tuner.queued)
+        try:
+            tuner, completed = rebuild_tuner(
+                lambda _: build_tuner(engine.config), self.space, trials, engine.tuner.queued
+            )
+        except TunerError as exc:
+            if final:
+                raise
+            self.waiting = exc
+            logger.info("the tuner waits for more of the space: %s", exc)
+            return
+        self.waiting = None
         engine.tuner = engine.ledger.tuner = tuner
         engine.exhausted = False
         engine.scheduler.on_space(space, completed)
