@@ -38,6 +38,15 @@ def test_the_top_floor_n_over_eta_continue() -> None:
     assert mo_passes_rung((13.5, 13.5), [(k, k) for k in range(32)], 2.2, "hypervolume")
 
 
+def test_an_arrival_dominating_its_whole_rung_continues() -> None:
+    # Syne Tune 0.16's MOASHA stops this one: it reads the arriving trial's rank at the position of
+    # the worst-ordered trial (see benchmarks/results/multiobjective.md)
+    recorded = [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]
+    assert mo_passes_rung((0.0, 0.0), recorded, 3, "hypervolume")
+    assert mo_passes_rung((0.0, 0.0), recorded, 3, "crowding")
+    assert not mo_passes_rung((1.5, 1.5), recorded, 3, "hypervolume")
+
+
 def test_two_trade_offs_tie_and_the_arrival_wins() -> None:
     # with two points the default reference point gives both the same exclusive volume (0.1 each here)
     assert mo_passes_rung((0.5, 3.0), [(1.0, 1.0)], 2, "hypervolume")
