@@ -354,6 +354,21 @@ def test_challengers_tried_before_are_passed_over_and_a_dry_list_gives_random(
     assert not lists  # one fit for the three suggestions
 
 
+def test_on_a_space_of_choices_the_model_still_chooses() -> None:
+    """Local searches on a discrete space mostly end at tried configurations; the forest then picks
+    among the untried random ones, and random_fraction stays the share of random suggestions
+    (SMAC3's per-challenger random draw made nearly all of them random here)."""
+    space = {"a": {"_type": "choice", "_value": list("wxyz")}, "b": {"_type": "choice", "_value": [1, 2, 3]}}
+    space["c"], space["d"] = space["b"], {"_type": "choice", "_value": [0, 1]}
+    tuner = _smac(space, seed=0, n_initial_points=6, n_candidates=300)
+    origins = []
+    for _ in range(30):
+        trial_id, params = tuner.suggest()
+        origins.append(tuner.last_origin)
+        tuner.observe(trial_id, "wxyz".index(params["a"]) + 0.2 * (params["b"] - 2) ** 2 + params["d"])
+    assert origins[6:].count("model") >= 16
+
+
 @pytest.mark.parametrize("retrain_after", [1, 4])
 def test_the_forest_is_fitted_again_after_retrain_after_suggestions(
     monkeypatch: pytest.MonkeyPatch, retrain_after: int

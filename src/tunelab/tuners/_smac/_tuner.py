@@ -42,11 +42,11 @@ class SMACTuner(Tuner):
       configuration), maximized by local search (SMAC3's ``LocalAndSortedRandomSearch``) from
       the ``n_local_starts`` observed configurations of highest EI, as many of lowest predicted
       cost and the ``n_local_starts`` best of ``n_candidates`` random ones. The walks' end
-      points, highest EI first, are the challengers.
-    * **Interleaving** (SMAC3's ``ChallengerList`` and ``ConfigSelector``): each draw from the
-      challengers is replaced by a random configuration with probability ``random_fraction``
-      (SMAC3's ``ProbabilityRandomDesign(0.2)``); challengers already tried or pending are passed
-      over, and once none is left the draws are random. The forest is fitted again after
+      points, highest EI first, are the challengers, then the random ones by EI.
+    * **Interleaving** (SMAC3's ``ChallengerList`` and ``ConfigSelector``): a suggestion is a
+      random configuration with probability ``random_fraction`` (SMAC3's
+      ``ProbabilityRandomDesign(0.2)``), else the next challenger not tried or pending, and once
+      none is left, random. The forest is fitted again after
       ``retrain_after`` suggestions: 1 by default, where SMAC3's HPO facade hands out 8 per fit
       (measured worse in sequential runs: docs/tuners.md).
     * **Pending trials** enter the forest with a made-up cost (``constant_liar_type``) and
@@ -130,22 +130,21 @@ class SMACTuner(Tuner):
         if self._since_fit >= self.retrain_after:
             self._challengers, self._since_fit = None, 0
         self._since_fit += 1
-        # SMAC3's ChallengerList and ConfigSelector: each draw from the list is a random
-        # configuration with probability random_fraction; challengers tried or pending are
-        # passed over; once the list runs dry, random configurations until the next fit.
+        # SMAC3's ChallengerList and ConfigSelector: a suggestion is a random configuration with
+        # probability random_fraction, else the next challenger not tried or pending; once the
+        # list runs dry, random configurations until the next fit. (SMAC3 draws the random chance
+        # again for each challenger it passes over, which on a discrete space, where most are
+        # tried, makes nearly every suggestion random.)
         pending = rows_of(self._unit, list(self.pending.values()))
-        while True:
-            if rng.random() < self.random_fraction:
-                break
+        if rng.random() >= self.random_fraction:
             if self._challengers is None:  # fitted only when a challenger is wanted
                 self._challengers = self._challenger_list(rows, losses, rng)
-            if not self._challengers:
-                break
-            row = self._challengers.pop(0)
-            params = self._unit.decode(row)
-            if not self._is_seen(params) and not (len(pending) and _near(row[None, :], pending)[0]):
-                self.last_origin = "model"
-                return params
+            while self._challengers:
+                row = self._challengers.pop(0)
+                params = self._unit.decode(row)
+                if not self._is_seen(params) and not (len(pending) and _near(row[None, :], pending)[0]):
+                    self.last_origin = "model"
+                    return params
         self.last_origin = "random"
         return self.space.sample(rng)
 
@@ -185,7 +184,8 @@ class SMACTuner(Tuner):
 
     def _maximize(self, forest: Forest, eta: float, rows: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """SMAC3's ``LocalAndSortedRandomSearch``: local search from the observed configurations of highest EI
-        and of lowest predicted cost and from the random ones of highest EI; its end points by EI, then mean."""
+        and of lowest predicted cost and from the random ones of highest EI; its end points by EI, then mean,
+        and then the random configurations by EI."""
         encode = self._encode
 
         def score(candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +209,9 @@ class SMACTuner(Tuner):
         starts = np.unique(np.nan_to_num(starts, nan=_NAN_KEY), axis=0)
         starts[starts == _NAN_KEY] = np.nan
         walked, ei, mean = local_search(starts, score, self._neighbours, rng, max_steps=self.max_local_steps)
-        return list(walked[np.lexsort((mean, -ei))])
+        # Then the sorted random search's own list: on a discrete space the walks often all end at
+        # tried configurations, and the forest should still choose among the untried ones.
+        return list(walked[np.lexsort((mean, -ei))]) + list(randoms[np.lexsort((r_mean, -r_ei))])
 
 
 def _impute(losses: np.ndarray) -> np.ndarray:
