@@ -154,6 +154,8 @@ _VALUE_RULES: dict[str, dict[str, Callable[[str, str, Any], None]]] = {
         "n_local_starts": _int(0),
         "max_local_steps": _int(0),
         "constant_liar_type": _one_of(("best", "worst", "mean", "none")),
+        "splitter": _one_of(("random", "best")),
+        "retrain_after": _int(1),
     },
     "scikitoptimize": {
         "n_initial_points": _int(1),
