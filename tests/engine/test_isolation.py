@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 
+import numpy
 import pytest
 
 import tunelab
@@ -64,6 +66,35 @@ def test_inline_trials_leave_the_process_as_they_found_it():
 
     optimize(objective, SPACE, tuner="random", max_trials=2, isolation="inline")
     assert os.getcwd() == cwd and dict(os.environ) == env
+
+
+def test_inline_trials_are_seeded_and_the_generators_put_back_when_the_experiment_ends():
+    random.seed(123)
+    numpy.random.seed(456)
+    before = random.random(), numpy.random.random()
+    random.seed(123)
+    numpy.random.seed(456)
+    draws = []
+
+    def objective(params):
+        draws.append((random.random(), numpy.random.random()))
+        return params["x"]
+
+    optimize(objective, SPACE, tuner="random", max_trials=3, seed=5, isolation="inline")
+    again = []
+    optimize(
+        lambda p: again.append((random.random(), numpy.random.random())) or 0.0,
+        SPACE,
+        max_trials=3,
+        seed=5,
+        tuner="random",
+        isolation="inline",
+    )
+    assert draws == again and len(set(draws)) == 3  # each trial seeded by its own seed, as in a worker
+    assert (
+        random.random(),
+        numpy.random.random(),
+    ) == before  # the engine's process finds its generators as it left them
 
 
 def test_isolation_defaults_worker_for_functions_process_for_commands(tmp_path):

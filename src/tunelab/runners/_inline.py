@@ -10,8 +10,8 @@ and fail only their trial, as in the other runners. Trials run one after another
 whatever the concurrency.
 
 During the call the trial's environment variables are set and its working folder is
-``trial.code_dir``; both, and the state of :mod:`random` and numpy's global generator
-it was seeded with, are put back afterwards. What it prints goes to its log files.
+``trial.code_dir``; both are put back afterwards, and the states of :mod:`random`'s and
+numpy's global generators (each trial seeds them) when the experiment ends. What it prints goes to its log files.
 Reports are checked and decoded as the trial channel does, but are kept in memory: a
 trial that dies with the engine is run again on resume.
 """
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
 from tunelab.runners._files import STDERR_FILE, STDOUT_FILE, prepare_trial_dir, stderr_tail
-from tunelab.runners._function_trial import borrowed_process, call_function, trial_context
+from tunelab.runners._function_trial import GeneratorStates, borrowed_process, call_function, trial_context
 from tunelab.runners._local import LocalRunner
 from tunelab.runners._processes import process_start_time
 from tunelab.trial import _context
@@ -95,6 +95,7 @@ class InlineRunner(Runner):
     def __init__(self) -> None:
         self._processes = LocalRunner()  # only to recover trials an earlier engine ran as processes
         self._pid_start = process_start_time(os.getpid())
+        self._generators = GeneratorStates()  # put back once, when the experiment ends (trials seed them)
 
     def start(self, job: TrialJob) -> TrialHandle:
         if job.function is None:
@@ -119,6 +120,10 @@ class InlineRunner(Runner):
         if any(not isinstance(handle, _InlineHandle) for handle in handles):
             super().wait(handles, timeout)
         # An inline trial has ended when it is handed out: there is never anything to wait for.
+
+    def close(self) -> None:
+        self._generators.restore()
+        self._processes.close()
 
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
         if pid == os.getpid():  # it ran here, in an engine that failed: nothing of it is left to stop

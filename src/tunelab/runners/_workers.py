@@ -10,8 +10,8 @@ trial's log files as the trial runs and when it ends (so a trial that prints not
 no log files, a file made per trial costing about a millisecond on some disks). For each
 trial it installs the trial's context, environment, seed and working folder, calls the function,
 puts back what the trial changed in the process (:func:`~tunelab.runners._function_trial.borrowed_process`:
-environment, working folder, ``sys.path``, random generators, signal handlers and
-timers), and writes the exit status to a second pipe. Reports travel through the trial
+environment, working folder, ``sys.path``, signal handlers and timers; every trial seeds the
+random generators), and writes the exit status to a second pipe. Reports travel through the trial
 channel (the trial's reports file), as from any process, so nothing is lost when a
 worker dies. A worker trial writes no pid file: each worker is noted once, when it
 starts, in its experiment's register of workers (``trials/.workers``), and a resume that
