@@ -36,3 +36,10 @@ def check_choice(tuner: str, name: str, value: Any, allowed: Sequence[str]) -> s
     if lowered not in allowed:
         raise TunerError(f"{tuner}: {name} must be one of {', '.join(map(repr, allowed))}, but got {value!r}")
     return lowered
+
+
+def check_optional_bool(tuner: str, name: str, value: Any) -> bool | None:
+    """``value`` if it is True, False or None (the tuner chooses)."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise TunerError(f"{tuner}: {name} must be true, false or null, but got {value!r}")
+    return None if value is None else bool(value)
