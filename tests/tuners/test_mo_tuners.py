@@ -88,6 +88,33 @@ def test_good_set_size_is_optunas_rule() -> None:
     assert [n_good(n, 0.1, 25) for n in (1, 10, 11, 100, 500)] == [1, 1, 2, 10, 25]
 
 
+def test_motpe_models_parameters_one_at_a_time_with_three_objectives() -> None:
+    two = {"a": "min", "b": "min"}
+    three = {**two, "c": "min"}
+    assert create_tuner("motpe", ZDT1_SPACE, objectives=two).multivariate is True
+    assert create_tuner("motpe", ZDT1_SPACE, objectives=three).multivariate is False
+    assert create_tuner("motpe", ZDT1_SPACE, objectives=three, multivariate=True).multivariate is True
+    assert create_tuner("motpe", ZDT1_SPACE, objectives=two, multivariate=False).multivariate is False
+    with pytest.raises(TunerError, match=r"^motpe: multivariate must be true, false or null, but got 'yes'$"):
+        create_tuner("motpe", ZDT1_SPACE, objectives=two, multivariate="yes")
+
+
+def test_motpe_three_objectives_suggestions_are_reproducible_and_in_space() -> None:
+    objectives = {"a": "min", "b": "min", "c": "min"}
+    suggested = []
+    for _ in range(2):
+        tuner = create_tuner("motpe", ZDT1_SPACE, seed=3, objectives=objectives, n_startup_jobs=5)
+        params_seen = []
+        for _ in range(12):
+            trial_id, params = tuner.suggest()
+            x = [params[key] for key in sorted(params)]
+            tuner.observe(trial_id, [x[0], 1.0 - x[0], sum(x[1:])])
+            params_seen.append(params)
+        suggested.append(params_seen)
+    assert suggested[0] == suggested[1]
+    assert all(0.0 <= value <= 1.0 for params in suggested[0] for value in params.values())
+
+
 def test_split_takes_whole_fronts_then_the_best_hypervolume_subset() -> None:
     # front 0: rows 0, 1, 2 (2-D); front 1: row 3; a failed trial (NaN) is never good
     losses = np.array([[0.0, 1.0], [0.5, 0.5], [1.0, 0.0], [1.0, 1.0], [np.nan, np.nan]])
