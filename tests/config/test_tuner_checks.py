@@ -31,6 +31,7 @@ BAD = [
     ("tpe", {"prior_weight": 0}),
     ("tpe", {"gamma": "big"}),
     ("tpe", {"constant_liar_type": "sometimes"}),
+    ("motpe", {"multivariate": "yes"}),
     ("tpe", {"tpe_args": {"n_startup_jobs": -2}}),
     ("gp", {"n_initial_points": 0}),
     ("smac", {"n_trees": 0}),
@@ -54,6 +55,8 @@ BAD = [
     ("tpe", {"n_startup_job": 3}),
 ]
 GOOD = [
+    ("motpe", {"multivariate": False}),
+    ("motpe", {"multivariate": None, "max_good": 10}),
     ("tpe", {"n_startup_jobs": 0, "constant_liar_type": None, "gamma": 0.5, "multivariate": False}),
     ("tpe", {"optimize_mode": "minimize", "parallel_optimize": True}),
     ("gp", {"max_points": 10, "n_restarts": 0}),

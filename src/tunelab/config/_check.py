@@ -85,6 +85,12 @@ def _one_of(options: tuple[str, ...]) -> Callable[[str, str, Any], None]:
     return rule
 
 
+def _optional_bool(tuner: str, name: str, value: Any) -> None:
+    from tunelab.tuners._checks import check_optional_bool
+
+    check_optional_bool(tuner, name, value)
+
+
 def _exactly(options: tuple[str, ...]) -> Callable[[str, str, Any], None]:
     """One of ``options``, spelled as they are (scikit-optimize's names are case-sensitive)."""
 
@@ -131,6 +137,7 @@ _VALUE_RULES: dict[str, dict[str, Callable[[str, str, Any], None]]] = {
         "max_good": _int(1),
         "prior_weight": _float(0.0, open_low=True),
         "constant_liar": _one_of(("worst", "none")),
+        "multivariate": _optional_bool,
     },
     **{
         name: {
