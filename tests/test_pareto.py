@@ -76,6 +76,31 @@ def test_two_objective_sweep_matches_the_general_sort(kind: str) -> None:
         assert nondominated_ranks(points).tolist() == _ranks_by_matrix(points).tolist()
 
 
+@pytest.mark.parametrize("m", [3, 4, 5])
+@pytest.mark.parametrize("kind", ["continuous", "tied", "duplicated", "signed zeros and negatives"])
+def test_sweep_of_three_or_more_objectives_matches_the_general_sort(m: int, kind: str) -> None:
+    """The lexicographic sweep with a binary search over fronts against the domination-matrix sort."""
+    rng = np.random.default_rng(10 * m + len(kind))
+    for n in (1, 2, 3, 7, 40, 300):
+        points = rng.random((n, m))
+        if kind == "tied":
+            points = rng.integers(0, 3, size=(n, m)).astype(float)  # equal columns, equal rows
+        elif kind == "duplicated":
+            points = np.repeat(rng.random((max(1, n // 3), m)), 3, axis=0)[rng.permutation(3 * max(1, n // 3))]
+        elif kind == "signed zeros and negatives":
+            points = np.round(rng.random((n, m)), 1) * rng.choice([-1.0, 1.0], size=(n, m))
+        assert nondominated_ranks(points).tolist() == _ranks_by_matrix(points).tolist()
+
+
+def test_three_objective_sweep_by_hand() -> None:
+    # -0.0 equals 0.0 (the rows are duplicates); a tie in the first loss where the second decides;
+    # a row dominated only in the third objective; a chain of 30 fronts
+    losses = [[0.0, 1, 1], [-0.0, 1, 1], [0, 0, 2], [0, 1, 2], [1, 1, 0], [1, 1, 1], [2, 2, 2], [0, 2, 0]]
+    assert nondominated_ranks(losses).tolist() == [0, 0, 0, 1, 0, 1, 2, 0]
+    assert nondominated_ranks([[k, -k, k] for k in range(5)]).tolist() == [0] * 5
+    assert nondominated_ranks([[k, k, k] for k in range(30)][::-1]).tolist() == list(range(30))[::-1]
+
+
 def test_two_objective_sweep_by_hand() -> None:
     # a chain along one axis, equal rows, a tie in the first loss and one in the second
     losses = [[0, 3], [1, 2], [1, 3], [0, 3], [2, 2], [3, 0], [0.0, 4], [-0.0, 4]]

@@ -13,7 +13,8 @@ equal rows do not dominate each other, so duplicates share a rank.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -69,9 +70,9 @@ def _domination_matrix(points: NDArray[np.float64]) -> NDArray[np.bool_]:
 def nondominated_ranks(losses: ArrayLike) -> NDArray[np.int64]:
     """Each row's non-domination rank: 0 for the Pareto front, 1 for the front without it, and so on.
 
-    Two objectives: a sweep in O(n log n) (:func:`_ranks2`). More: Deb's fast non-dominated
-    sort (NSGA-II) on the domination matrix, O(m n^2) comparisons, each front peeled off in
-    one vectorised step.
+    Two objectives: a sweep in O(n log n) (:func:`_ranks2`). More: a sweep in lexicographic
+    order with a binary search over the fronts (:func:`_ranks_sweep`), O(n log^2 n) for three
+    objectives and O(m n^2) comparisons at worst for more, in O(n m) memory.
     """
     points = _as_losses(losses)
     n = len(points)
@@ -82,11 +83,14 @@ def nondominated_ranks(losses: ArrayLike) -> NDArray[np.int64]:
         return inverse.astype(np.int64).reshape(n)
     if points.shape[1] == 2:
         return _ranks2(points)
-    return _ranks_by_matrix(points)
+    return _ranks_sweep(points)
 
 
 def _ranks_by_matrix(points: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Deb's fast non-dominated sort of two or more objectives (the general case of :func:`nondominated_ranks`)."""
+    """Deb's fast non-dominated sort (NSGA-II) on the domination matrix, any number of objectives.
+
+    O(m n^2) time and O(n^2) memory: the reference the sweeps are tested against.
+    """
     n = len(points)
     ranks = np.full(n, -1, dtype=np.int64)
     matrix = _domination_matrix(points)
@@ -125,6 +129,96 @@ def _ranks2(points: NDArray[np.float64]) -> NDArray[np.int64]:
             minima[k] = second
         ranks[i] = k
     return ranks[inverse.reshape(-1)]
+
+
+def _ranks_sweep(points: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Non-domination ranks of three or more objectives, by a sweep over the distinct rows.
+
+    Taken in lexicographic order, every row that dominates one comes before it, and an
+    earlier distinct row dominates a later one exactly when it is no worse in the objectives
+    after the first. A row's rank is one more than the largest rank among the earlier rows
+    dominating it; since each row of front ``k`` is dominated by one of front ``k - 1``,
+    the fronts dominating a row are the first few, so its rank is found by a binary search
+    over the fronts, each asked whether one of its rows dominates the row (three objectives:
+    :class:`_Staircase`; more: :class:`_Block`). Equal rows share a rank (compared with
+    ``==``, so ``-0.0`` equals ``0.0``).
+    """
+    n, m = points.shape
+    order = np.lexsort(points.T[::-1])  # by the first loss, then the second, ...
+    ordered = points[order]
+    distinct = np.ones(n, dtype=bool)
+    distinct[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    rest = ordered[distinct, 1:]
+    fronts: list[_Front] = []
+    ranks = np.empty(len(rest), dtype=np.int64)
+    make: Callable[[int], _Front] = _Staircase if m == 3 else _Block
+    for i, row in enumerate(rest.tolist() if m == 3 else rest):
+        low, high = 0, len(fronts)
+        while low < high:
+            mid = (low + high) // 2
+            if fronts[mid].dominates(row):
+                low = mid + 1
+            else:
+                high = mid
+        if low == len(fronts):
+            fronts.append(make(m - 1))
+        fronts[low].add(row)
+        ranks[i] = low
+    out = np.empty(n, dtype=np.int64)
+    out[order] = ranks[np.cumsum(distinct) - 1]
+    return out
+
+
+class _Front(Protocol):
+    """The rows of one front seen so far (in the objectives after the first)."""
+
+    def dominates(self, row: Any) -> bool:
+        """Whether one of them is no worse than ``row`` in every objective."""
+        ...
+
+    def add(self, row: Any) -> None:
+        """Add a row none of them dominates."""
+        ...
+
+
+class _Staircase:
+    """The rows of one front seen so far, reduced to their minima in the last two objectives.
+
+    Kept sorted by the second loss (rising; the third then falls), so whether one of them is
+    no worse than a row in both is one binary search.
+    """
+
+    def __init__(self, _dims: int) -> None:
+        self.second: list[float] = []
+        self.neg_third: list[float] = []  # rising
+
+    def dominates(self, row: list[float]) -> bool:
+        j = bisect.bisect_right(self.second, row[0]) - 1
+        return j >= 0 and -self.neg_third[j] <= row[1]
+
+    def add(self, row: list[float]) -> None:
+        """Add a row none of the staircase dominates; the minima it covers leave."""
+        start = bisect.bisect_left(self.second, row[0])
+        stop = bisect.bisect_right(self.neg_third, -row[1], lo=start)
+        self.second[start:stop] = [row[0]]
+        self.neg_third[start:stop] = [-row[1]]
+
+
+class _Block:
+    """The rows of one front seen so far, in the objectives after the first, as a growing array."""
+
+    def __init__(self, dims: int) -> None:
+        self.rows = np.empty((8, dims))
+        self.size = 0
+
+    def dominates(self, row: NDArray[np.float64]) -> bool:
+        return bool(np.any(np.all(self.rows[: self.size] <= row, axis=1)))
+
+    def add(self, row: NDArray[np.float64]) -> None:
+        if self.size == len(self.rows):
+            self.rows = np.concatenate([self.rows, np.empty_like(self.rows)])
+        self.rows[self.size] = row
+        self.size += 1
 
 
 def pareto_front_mask(losses: ArrayLike) -> NDArray[np.bool_]:
