@@ -4,7 +4,8 @@ Part 1 runs each tuner through ask/tell (no engine) on ZDT1, ZDT2 (10 parameters
 DTLZ2 (3 objectives, 7 parameters) and an MLP on scikit-learn's digits (validation error
 against the parameter count, 8 epochs, at most 50 trials), several seeds each, and reports the hypervolume
 of the finished trials at each checkpoint against a fixed reference point, plus each
-contender's mean rank at 100 trials. Contenders: tunelab's motpe, nsga2, mogp and random,
+contender's mean rank at 100 trials. Contenders: tunelab's motpe (and ``tunelab-motpe-joint``,
+motpe modelling the parameters jointly whatever the number of objectives), nsga2, mogp and random,
 and Optuna's NSGAIISampler, TPESampler (multi-objective), GPSampler (multi-objective,
 log-EHVI) and RandomSampler where Optuna is installed. The GP contenders stop at
 ``--gp-trials`` (50) trials: their cost grows with the history.
@@ -197,6 +198,9 @@ def _optuna(sampler: str) -> Callable[[Problem, int, int], list[list[float]]]:
 
 CONTENDERS: dict[str, Callable[[Problem, int, int], list[list[float]]]] = {
     "tunelab-motpe": _tunelab("motpe"),
+    # motpe's kernels over all parameters at once, its only mode before December 2026 (now the
+    # default with two objectives only): the before of its change for three objectives
+    "tunelab-motpe-joint": _tunelab("motpe", multivariate=True),
     "tunelab-nsga2": _tunelab("nsga2"),
     "tunelab-mogp": _tunelab("mogp"),
     "tunelab-random": _tunelab("random"),
