@@ -92,5 +92,7 @@ def did_you_mean(name: object, known: Iterable[str], *, rename: Mapping[str, str
 
 def escape(text: object, limit: int = 200) -> str:
     """``text`` for a one-line message: control characters escaped, cut to ``limit`` characters."""
-    out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    out = str(text)
+    if not out.isprintable():  # the common case, a printable text, costs one scan in C
+        out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in out)
     return out if len(out) <= limit else out[: limit - 3] + "..."

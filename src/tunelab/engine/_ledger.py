@@ -59,18 +59,31 @@ class Ledger:
         self.plans: dict[int, NewTrial | Resume] = {}  # what the scheduler started each trial for
         self.failures: dict[int, int] = {}
 
-    def create(self, number: int, params: dict[str, Any], action: NewTrial | Resume, seed: int, folder: Path) -> None:
-        """Record a new trial (WAITING) for what the scheduler started it for."""
+    def create(
+        self,
+        number: int,
+        params: dict[str, Any],
+        action: NewTrial | Resume,
+        seed: int,
+        folder: Path,
+        *,
+        started_at: float | None = None,
+    ) -> None:
+        """Record a new trial for what the scheduler started it for: WAITING, or with ``started_at`` RUNNING
+        (its first attempt, started once the record is durable; one row written instead of two)."""
         self.plans[number] = action
         self.scheduler.on_start(number, params, action)
+        running = started_at is not None
         self.storage.create_trial(
             TrialRecord(
                 experiment_id=self.experiment_id,
                 number=number,
-                state=TrialState.WAITING,
+                state=TrialState.RUNNING if running else TrialState.WAITING,
                 params=params,
                 seed=seed,
-                wait_reason="proposed; starting",
+                started_at=started_at,
+                message=self.note(number) if running else "",
+                wait_reason="" if running else "proposed; starting",
                 trial_dir=str(folder),
                 budget=action.budget,
                 parent=action.parent if isinstance(action, Resume) else None,

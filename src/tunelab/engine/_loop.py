@@ -327,8 +327,13 @@ class Engine:
                 self.scheduler.on_unused(action)
                 return False
         self.created = max(self.created, number + 1)
-        self.ledger.create(number, params, action, trial_seed(self.seed, number), self.trial_dir(number))
-        self.start(number, params, attempt=1)
+        seed, folder = trial_seed(self.seed, number), self.trial_dir(number)
+        if self.workers is not None:  # other engines share the experiment: created WAITING, then claimed
+            self.ledger.create(number, params, action, seed, folder)
+            self.start(number, params, attempt=1)
+        else:  # recorded RUNNING at once; started by _launch once that is durable, as start() does
+            self.ledger.create(number, params, action, seed, folder, started_at=self.clock.time())
+            self._starting.append((number, params, 1))
         return True
 
     def trial_dir(self, number: int) -> Path:
@@ -543,11 +548,12 @@ class Engine:
         self._ticking, self._told_late = True, False
         try:
             with self.storage.batch():
-                for number, pid, pid_start in self._unstored_pids:
-                    pid_start = pid_start or process_start_time(pid)
-                    self.storage.update_trial(self.experiment_id, number, pid=pid, pid_start=pid_start)
-                self._unstored_pids.clear()
                 self._collect()
+                for number, pid, pid_start in self._unstored_pids:
+                    if number in self.active:  # one that has ended needs no pid (a resume never looks for it)
+                        pid_start = pid_start or process_start_time(pid)
+                        self.storage.update_trial(self.experiment_id, number, pid=pid, pid_start=pid_start)
+                self._unstored_pids.clear()
                 ending = self._ending()
                 if ending is None and not self._slow_tuner and self.workers is None:  # workers: sync first
                     self._record_next()  # the slot a trial just left, in the same transaction

@@ -246,9 +246,9 @@ class SQLStorage(Storage):
         with self._transaction() as conn:
             try:
                 conn.execute(
-                    "INSERT INTO trials (experiment_id, number, state, params, attempt, seed, created_at, message,"
-                    " wait_reason, trial_dir, budget, parent, checkpoint_from)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO trials (experiment_id, number, state, params, attempt, seed, created_at, started_at,"
+                    " message, wait_reason, trial_dir, budget, parent, checkpoint_from)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.experiment_id,
                         record.number,
@@ -257,6 +257,7 @@ class SQLStorage(Storage):
                         record.attempt,
                         record.seed,
                         now,
+                        record.started_at,
                         record.message,
                         record.wait_reason,
                         record.trial_dir,
@@ -269,7 +270,7 @@ class SQLStorage(Storage):
                 raise TrialNumberTaken(record.experiment_id, record.number) from None
             conn.execute(
                 _EVENT,
-                (record.experiment_id, record.number, now, record.state.value, record.wait_reason),
+                (record.experiment_id, record.number, now, record.state.value, record.wait_reason or record.message),
             )
 
     def claim_trial(self, experiment_id: str, number: int | None = None) -> TrialRecord | None:
