@@ -91,14 +91,19 @@ def prepare_trial_dir(job: TrialJob, *, called: bool = False) -> None:
     Raises ``OSError`` when the folder cannot be written; runners turn it into a
     :class:`~tunelab.errors.TrialStartError`.
     """
-    job.trial_dir.mkdir(parents=True, exist_ok=True)
-    if job.attempt > 1:
+    try:
+        job.trial_dir.mkdir(parents=True)
+        made = True  # a new, empty folder: nothing of an earlier attempt to set aside
+    except FileExistsError:
+        made = False
+    if not made and job.attempt > 1:
         for name in (STDOUT_FILE, STDERR_FILE, REPORTS_FILE):
             old = job.trial_dir / name
             if old.exists():
                 stem, dot, suffix = name.partition(".")
                 old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
-    (job.trial_dir / STOP_FILE).unlink(missing_ok=True)
+    if not made:
+        (job.trial_dir / STOP_FILE).unlink(missing_ok=True)
     if job.checkpoint_dir is not None and (not called or job.checkpoint_from or job.checkpoint_params):
         _prepare_checkpoint(job.checkpoint_dir, job.checkpoint_from)
     if called:

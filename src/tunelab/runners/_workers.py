@@ -202,6 +202,8 @@ class _WorkerHandle(_LocalHandle):
         """
         for position, (spool, name) in enumerate(zip(self._worker.logs, _STREAMS, strict=True)):
             try:
+                if os.stat(spool).st_size <= self._copied[position]:  # nothing new (one system call, no file opened)
+                    continue
                 with open(spool, "rb") as source:
                     source.seek(self._copied[position])
                     data = source.read()

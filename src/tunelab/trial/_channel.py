@@ -353,6 +353,7 @@ class ReportReader:
 
         self.path = Path(path)
         self.attempt = attempt
+        self._seen: tuple[int, int] | None = None  # (inode, size) when last read: unchanged means nothing new
         self._offset = 0
         self._partial = bytearray()
         self._skipping = False
@@ -366,13 +367,18 @@ class ReportReader:
         """What was appended since the last call (oldest first); never raises."""
         out: list[Report | BadReport] = []
         try:
+            status = os.stat(self.path)  # one system call when nothing was appended (most looks at a running trial)
+            if (status.st_ino, status.st_size) == self._seen:
+                return out
             with open(self.path, "rb") as handle:
-                if os.fstat(handle.fileno()).st_size < self._offset:  # replaced by a shorter file: start over
+                status = os.fstat(handle.fileno())
+                if status.st_size < self._offset:  # replaced by a shorter file: start over
                     self._offset, self._partial, self._skipping = 0, bytearray(), False
                 handle.seek(self._offset)
                 while chunk := handle.read(_READ_CHUNK):
                     self._offset += len(chunk)
                     self._feed(chunk, out)
+                self._seen = (status.st_ino, self._offset) if self._offset == status.st_size else None
         except OSError:
             pass
         return out
