@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tunelab.storage import TrialRecord, TrialState
-from tunelab.storage._best import competes, is_better
+from tunelab.storage import TrialRecord, TrialState, competes, is_better
 
 __all__ = ["Trial", "TrialStatus", "ranked"]
 

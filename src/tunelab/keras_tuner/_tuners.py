@@ -30,7 +30,7 @@ from tunelab.keras_tuner._callbacks import load_weights
 from tunelab.keras_tuner._oracle import Oracle, check_count
 from tunelab.keras_tuner._trial import Trial
 from tunelab.keras_tuner._tuner import TUNER_KEYWORDS, Tuner
-from tunelab.schedulers._hyperband import bracket_plan, max_bracket
+from tunelab.schedulers import bracket_plan, max_bracket
 
 __all__ = [
     "BayesianOptimization",
