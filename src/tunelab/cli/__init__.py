@@ -178,6 +178,18 @@ def limit_options(command: Any) -> Any:
 @limit_options
 @click.option("--seed", type=int, default=None, help="Experiment seed (overrides the config and the tuner's seed).")
 @click.option("--name", default=None, help="Experiment name (overrides the config).")
+@click.option(
+    "--runner",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where trials run (overrides the config, and $TUNELAB_RAY_ADDRESS for NNI, T9k and Auptimizer files).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDRESS",
+    help="The Ray cluster: auto, host:port, ray://host:port, or local for a private one (implies --runner ray).",
+)
 @dashboard_options
 @keep_serving_option
 @_friendly
@@ -190,6 +202,8 @@ def run(
     concurrency: int | None,
     seed: int | None,
     name: str | None,
+    runner: str | None,
+    ray_address: str | None,
     port: int | None,
     host: str,
     token: str | None,
@@ -202,6 +216,8 @@ def run(
     Options given here override the file's keys and are checked as the file is.
 
     Example: tunelab run config.yml --max-trials 50 --concurrency 4 --port 8080
+
+    Example: tunelab run nni-config.yml --ray-address auto   (trials as tasks on this machine's Ray cluster)
     """
     from tunelab.engine import Experiment
 
@@ -212,6 +228,7 @@ def run(
         overrides["seed"] = seed
     if name is not None:
         overrides["name"] = name
+    overrides.update(_runner_overrides(config_file, runner, ray_address))
     dashboard = serve_options(port, host, token, token_file, read_only)
     experiment = Experiment.from_file(config_file, **overrides)
     for warning in experiment.warnings:
@@ -219,6 +236,21 @@ def run(
     experiment_id = experiment.create()
     click.echo(f"experiment {experiment_id} created ({experiment.format} config {config_file})", err=True)
     _run_engine(experiment, resume=False, quiet=quiet, dashboard=dashboard, keep_serving=keep_serving)
+
+
+def _runner_overrides(config_file: str, runner: str | None, ray_address: str | None) -> dict[str, Any]:
+    """``--runner`` and ``--ray-address`` as config keys; the file's other ``ray`` settings are kept."""
+    if ray_address is None:
+        return {} if runner is None else {"runner": runner}
+    if runner == "local":
+        raise click.UsageError("--ray-address runs the trials on Ray; it cannot go with --runner local")
+    address = ray_address.strip()
+    if not address:
+        raise click.BadParameter("give auto, host:port, ray://host:port or local", param_hint="--ray-address")
+    from tunelab.config import load_config
+
+    ray = load_config(config_file).config.ray.model_dump()
+    return {"runner": "ray", "ray": {**ray, "address": None if address == "local" else address}}
 
 
 @main.command(short_help="Continue a stopped, timed-out or killed experiment.")
