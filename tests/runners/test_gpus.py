@@ -101,3 +101,22 @@ def test_experiment_gives_each_trial_its_own_gpus_without_oversubscribing(tmp_pa
             level += delta
             peak = max(peak, level)
         assert peak <= 2
+
+
+@pytest.mark.parametrize(
+    ("visible", "per_rank", "expected"),
+    [
+        ("0,1", [1, 1], ["0", "1"]),  # one each, in rank order
+        ("4,5,6,7", [2, 1, 1], ["4,5", "6", "7"]),
+        ("2,3", [0.5, 0.5, 1], ["3", "3", "2"]),  # whole GPUs first; the halves share the one left
+        ("2,3", [0.5, 1, 0.5], ["3", "2", "3"]),
+        ("0,1", [1, 0], ["0", ""]),  # a replica asking for none sees none, as on Ray
+        ("0,1", [0, 0], None),  # the replicas name no GPUs: each sees all of the trial's
+        ("0", [1, 1], None),  # more than the trial holds: each sees all
+        ("0,1", [0.75, 0.75], ["0", "1"]),  # two that cannot share one GPU
+    ],
+)
+def test_each_replica_gets_its_own_gpus_out_of_the_trials(visible, per_rank, expected):
+    from tunelab.runners._gpus import replica_devices
+
+    assert replica_devices(visible, per_rank) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import textwrap
@@ -286,3 +287,53 @@ def test_a_replica_that_ignores_sigterm_is_killed_after_the_grace(tmp_path):
     handle = runner.start(job)
     assert _finish(runner, handle) == 1
     assert not is_same_process_alive(_pid(tmp_path / "rank0.pid"), None)
+
+
+def test_each_local_replica_sees_only_its_own_gpus(tmp_path):
+    """As on Ray: the trial holds GPUs 3 and 5 (CUDA_VISIBLE_DEVICES from the GPU runner), each worker asks for one."""
+    script = """
+        import os, tunelab
+        print(os.environ["RANK"], os.environ["CUDA_VISIBLE_DEVICES"])
+        tunelab.report_final(0.0)
+    """
+    job = _job(tmp_path, script, (Replica("master", 1, gpus=1), Replica("worker", 2, gpus=0.5)))
+    job = dataclasses.replace(job, env={"CUDA_VISIBLE_DEVICES": "3,5"})
+    runner = LocalRunner()
+    handle = runner.start(job)
+    assert _finish(runner, handle) == 0
+    seen = [
+        (job.trial_dir / name).read_text().split() for name in ("stdout.log", "stdout.rank1.log", "stdout.rank2.log")
+    ]
+    assert seen == [["0", "3"], ["1", "5"], ["2", "5"]]
+
+
+def test_an_experiment_on_two_of_its_gpus_gives_each_replica_one(tmp_path):
+    """End to end through the engine: gpu_indices names the GPUs (no nvidia-smi needed), each replica asks for one."""
+    from tunelab import Experiment
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "t.py").write_text(
+        "import os, tunelab\n"
+        "print(os.environ['CUDA_VISIBLE_DEVICES'])\n"
+        "tunelab.report_final(float(os.environ['RANK']))\n"
+    )
+    replicas = [{"role": "master", "gpus": 1}, {"role": "worker", "gpus": 1}]
+    experiment = Experiment(
+        search_space={"x": {"_type": "uniform", "_value": [0, 1]}},
+        trial={
+            "command": f"{sys.executable} t.py",
+            "code_dir": str(code),
+            "distributed": {"framework": "pytorch", "replicas": replicas},
+        },
+        max_trials=1,
+        gpus_per_trial=2,
+        gpu_indices=[3, 5],
+        storage=str(tmp_path / "db.sqlite"),
+        experiment_dir=str(tmp_path / "exp"),
+    )
+    result = experiment.run(verbose=False)
+    [trial] = result.trials
+    assert trial.value == 0.0
+    folder = Path(trial.trial_dir)
+    assert [(folder / n).read_text().split() for n in ("stdout.log", "stdout.rank1.log")] == [["3"], ["5"]]

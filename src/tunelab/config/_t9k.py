@@ -154,15 +154,9 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
             replica = {"role": role, "count": count, "command": task_command, "env": task_env}
             replicas.append({**replica, "gpus": task_gpus} if task_gpus else replica)
         distributed = {"framework": framework, "replicas": replicas}
-        # On the local runner the GPUs of every replica are the trial's, and each replica sees all of
-        # them; on the Ray runner each replica's bundle of the placement group holds its own.
+        # The trial holds the GPUs of all its replicas; each replica gets its own of them, on the local
+        # runner (out of the trial's CUDA_VISIBLE_DEVICES) as on the Ray runner (its placement-group bundle).
         gpus = sum(task_gpus * count for _, _, _, task_gpus, count, _ in parsed)
-        if gpus:
-            ctx.warn(
-                f"{where}.tasks",
-                f"on the local runner the trial gets {gpus:g} GPUs for all its replicas and each replica sees "
-                "all of them; on the Ray runner (runner: ray) each replica gets its own",
-            )
     elif framework is not None and framework not in _FRAMEWORKS:
         ctx.warn(f"{where}.type", f"{framework!r} training jobs become one local process per trial")
     trial: dict[str, Any] = {"command": command, "code_dir": code_dir, "env": env, "compat": ["nni"]}

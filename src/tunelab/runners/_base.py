@@ -35,8 +35,8 @@ SINGLE_ROLES = ("master", "chief")
 class Replica:
     """``count`` processes of one role of a distributed trial; ``command`` None runs the trial's command.
 
-    ``gpus``: what each of these processes gets on the Ray runner (its placement-group bundle);
-    the local runner gives every replica all of the trial's GPUs.
+    ``gpus``: what each of these processes gets: its placement-group bundle on the Ray runner, its
+    own of the trial's GPUs on the local runner (:func:`~tunelab.runners._gpus.replica_devices`).
     """
 
     role: str

@@ -181,3 +181,34 @@ class GpuRunner(Runner):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def replica_devices(visible: str, gpus_per_rank: Sequence[float]) -> list[str] | None:
+    """Each replica's own ``CUDA_VISIBLE_DEVICES`` out of the trial's ``visible`` ones, in rank order, as Ray's
+    placement group gives each replica its bundle's GPUs: the replicas asking for whole GPUs take them first,
+    in rank order; fractions share the rest, first fit; a replica asking for none gets ``""``.
+
+    None when the replicas ask for no GPUs or for more than the trial holds: every replica sees all of them.
+    """
+    devices = [d.strip() for d in visible.split(",") if d.strip()]
+    if not any(g > 0 for g in gpus_per_rank) or sum(gpus_per_rank) > len(devices) + _EPS:
+        return None
+    out = [""] * len(gpus_per_rank)
+    cursor = 0
+    for rank, gpus in enumerate(gpus_per_rank):
+        if gpus >= 1:
+            whole = math.ceil(gpus - _EPS)
+            if cursor + whole > len(devices):
+                return None
+            out[rank] = ",".join(devices[cursor : cursor + whole])
+            cursor += whole
+    shared = devices[cursor:]
+    load = [0.0] * len(shared)
+    for rank, gpus in enumerate(gpus_per_rank):
+        if 0 < gpus < 1:
+            fit = next((i for i in range(len(shared)) if load[i] + gpus <= 1 + _EPS), None)
+            if fit is None:
+                return None
+            out[rank] = shared[fit]
+            load[fit] += gpus
+    return out

@@ -50,6 +50,7 @@ from tunelab.runners._files import (
     write_pid_file,
 )
 from tunelab.runners._function_trial import redirect_output, run_trial
+from tunelab.runners._gpus import replica_devices
 from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
 from tunelab.trial._channel import BadReport, Report, ReportReader, read_all
 
@@ -171,6 +172,9 @@ class _ReplicaHandle(_CommandHandle):
         prepare_replica_dirs(job)
         base = trial_environment(job)
         processes = replica_processes(job.distributed, job.command or "", free_ports(ports_needed(job.distributed)))
+        gpus = {replica.role: replica.gpus for replica in job.distributed.replicas}
+        visible = job.env.get("CUDA_VISIBLE_DEVICES")  # the trial's GPUs (GpuRunner): each replica gets its own
+        devices = None if visible is None else replica_devices(visible, [gpus[p.role] for p in processes])
         replicas = []
         for process in processes:
             argv = command_argv(process.command)
@@ -179,6 +183,8 @@ class _ReplicaHandle(_CommandHandle):
             if job.params_as_argv:
                 argv = [*argv, str(job.trial_dir / AUP_CONFIG_FILE)]
             env = replica_environment(job, process)
+            if devices is not None:
+                env["CUDA_VISIBLE_DEVICES"] = devices[process.rank]
             replicas.append(
                 {
                     "rank": process.rank,
