@@ -11,9 +11,9 @@ whatever the concurrency.
 
 During the call the trial's environment variables are set and its working folder is
 ``trial.code_dir``; both are put back afterwards, and the states of :mod:`random`'s and
-numpy's global generators (each trial seeds them) when the experiment ends. What it prints goes to its log files.
-Reports are checked and decoded as the trial channel does, but are kept in memory: a
-trial that dies with the engine is run again on resume.
+numpy's global generators (each trial seeds them) when the experiment ends. What it prints
+goes to its log files. Reports are checked and decoded as the trial channel does, but are
+kept in memory: a trial that dies with the engine is run again on resume.
 """
 
 from __future__ import annotations
