@@ -8,11 +8,15 @@ replayed on the curves, the trials arriving in order, one at a time, as in that 
 * ``floor``: tunelab's MO-ASHA, the top ``floor(n / eta)`` of the ``n`` trials at a rung;
 * ``ceil``: the same ranking keeping ``ceil(n / eta)`` (MO-ASHA's rule before December 2026);
 * ``oracle``: ``floor`` but ranking each trial by its losses after the last epoch, which no
-  scheduler knows: a bound on what a better ranking could save with these rungs.
+  scheduler knows: a bound on what a better ranking could save with these rungs;
+* ``moasha``, ``moasha-crowding``, ``mohyperband``: tunelab's schedulers themselves (the
+  last two: ties by crowding distance; Hyperband's brackets over MO-ASHA) driven on the
+  curves as :mod:`benchmarks.multiobjective` drives them (``moasha`` must match ``floor``).
 
 Each run may try configurations until it has spent the epochs of ``--configs`` configurations
 trained without stopping; the table gives the share of those epochs it took to reach their
-final hypervolume ("not reached": not within the ``--cached`` configurations of the seed).
+final hypervolume ("not reached": not within the budget or the ``--cached`` configurations of
+the seed; the cell says how close it came and with what share of the epochs).
 
     nice -n 10 python -m benchmarks.moasha_replay --seeds 6 --max-t 27
 """
@@ -28,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.multiobjective import PROBLEMS, mlp_epochs
+from benchmarks.multiobjective import PROBLEMS, _TunelabStopper, mlp_epochs
 from tunelab import pareto
 from tunelab.schedulers._asha import rung_levels
 from tunelab.schedulers._moasha import rung_order
@@ -89,9 +93,42 @@ def replay(
     return out
 
 
+#: tunelab's schedulers replayed on the curves: scheduler name and its arguments.
+SCHEDULERS: dict[str, tuple[str, dict[str, str]]] = {
+    "moasha": ("moasha", {}),
+    "moasha-crowding": ("moasha", {"tie_break": "crowding"}),
+    "mohyperband": ("mohyperband", {}),
+}
+
+
+def replay_scheduler(
+    runs: list[list[list[float]]], max_t: int, budget: int, name: str, seed: int
+) -> list[tuple[int, float]]:
+    """As :func:`replay`, the decisions made by one of :data:`SCHEDULERS` (trials in order, one at a time)."""
+    scheduler_name, args = SCHEDULERS[name]
+    stopper = _TunelabStopper(seed, max_t, scheduler_name, **args)
+    reference = PROBLEMS["mlp"].reference
+    spent, results, out = 0, [], []
+    for number, curve in enumerate(runs):
+        if spent >= budget:
+            break
+        stopper.start(number, {}, max_t)
+        stopped = False
+        for epoch in range(1, max_t + 1):
+            spent += 1
+            if epoch < max_t and stopper.stop(number, epoch, curve[epoch - 1]):
+                stopped = True
+                break
+        stopper.end(number, stopped, curve[epoch - 1])
+        results.append(curve[epoch - 1])
+        out.append((spent, pareto.hypervolume(np.asarray(results), reference)))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--rules", default=",".join([*RULES, *SCHEDULERS]), help="rules and schedulers replayed")
     parser.add_argument("--max-t", type=int, default=27, help="epochs cached per configuration")
     parser.add_argument("--configs", type=int, default=30, help="configurations trained without stopping")
     parser.add_argument("--cached", type=int, default=90, help="configurations trained per seed")
@@ -103,16 +140,26 @@ def main(argv: list[str] | None = None) -> int:
     recorded = {seed: curves(seed, args.cached, args.max_t) for seed in range(args.seeds)}
     for max_t in sorted({t for t in (9, 27, args.max_t) if t <= args.max_t}):
         budget = args.configs * max_t
-        for rule in RULES:
-            shares = []
+        for rule in args.rules.split(","):
+            shares: list[float] = []
+            cells: list[str] = []
             for seed in range(args.seeds):
                 runs = [curve[:max_t] for curve in recorded[seed]]
                 target = pareto.hypervolume(
                     np.asarray([c[-1] for c in runs[: args.configs]]), PROBLEMS["mlp"].reference
                 )
-                reach = next((s for s, hv in replay(runs, max_t, budget, rule) if hv >= target), None)
+                if rule in RULES:
+                    curve_of_run = replay(runs, max_t, budget, rule)
+                else:
+                    curve_of_run = replay_scheduler(runs, max_t, budget, rule, seed)
+                reach = next((s for s, hv in curve_of_run if hv >= target), None)
                 shares.append(math.nan if reach is None else reach / budget)
-            shown = ", ".join("not reached" if math.isnan(v) else f"{v:.0%}" for v in shares)
+                if reach is None:  # how close, when the cached configurations (or the budget) ran out
+                    spent, hv = curve_of_run[-1]
+                    cells.append(f"not reached ({hv / target:.1%} of it with {spent / budget:.0%})")
+                else:
+                    cells.append(f"{reach / budget:.0%}")
+            shown = ", ".join(cells)
             reached = [v for v in shares if not math.isnan(v)]
             mean = f"{np.mean(reached):.0%}" if reached else ""
             lines.append(f"| {max_t} | {rule} | {shown} | {mean} |")

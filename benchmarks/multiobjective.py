@@ -234,14 +234,14 @@ def _job(args: tuple[str, str, int, int]) -> tuple[str, str, int, dict[int, floa
 
 # ---------------------------------------------------------------------- part 2: MO-ASHA
 class _TunelabStopper:
-    """tunelab's MO-ASHA through the scheduler interface."""
+    """tunelab's MO-ASHA (or Hyperband brackets over it, ``mohyperband``) through the scheduler interface."""
 
-    def __init__(self, seed: int, max_t: int) -> None:
+    def __init__(self, seed: int, max_t: int, name: str = "moasha", **args: Any) -> None:
         from tunelab.schedulers import create_scheduler
 
         self.objectives = PROBLEMS["mlp"].objectives
         self.scheduler = create_scheduler(
-            "moasha", seed=seed, objectives=self.objectives, max_t=max_t, grace_period=1, reduction_factor=3
+            name, seed=seed, objectives=self.objectives, max_t=max_t, grace_period=1, reduction_factor=3, **args
         )
 
     def start(self, number: int, params: dict[str, Any], max_t: int) -> None:
@@ -304,7 +304,11 @@ class _SyneTuneStopper:
             self.scheduler.on_trial_complete(self.trials[number], result)
 
 
-STOPPERS: dict[str, Callable[[int, int], Any]] = {"moasha": _TunelabStopper, "synetune-moasha": _SyneTuneStopper}
+STOPPERS: dict[str, Callable[[int, int], Any]] = {
+    "moasha": _TunelabStopper,
+    "mohyperband": lambda seed, max_t: _TunelabStopper(seed, max_t, "mohyperband"),
+    "synetune-moasha": _SyneTuneStopper,
+}
 
 
 def asha_run(
@@ -528,7 +532,10 @@ def _asha_section(args: argparse.Namespace) -> list[str]:
         jobs.append((seed, args.asha_configs, args.asha_max_t, None, None))
         jobs += [(seed, args.asha_stop_configs, args.asha_max_t, name, budget) for name in stoppers]
     with ProcessPoolExecutor(args.workers) as pool:
-        runs = {(seed, stopper): curve for seed, stopper, curve in pool.map(_asha_job, jobs)}
+        runs = {}
+        for seed, stopper, curve in pool.map(_asha_job, jobs):
+            print("asha", seed, stopper or "none", len(curve), curve[-1][0], round(curve[-1][1], 4), flush=True)
+            runs[(seed, stopper)] = curve
     lines = [
         f"### Early stopping against none: MLP on digits, random configurations, max_t={args.asha_max_t} epochs, "
         f"grace 1, eta 3; without stopping {args.asha_configs} configurations ({budget} epochs); with stopping, "
