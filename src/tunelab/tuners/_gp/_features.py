@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from tunelab.space import Int
 from tunelab.tuners._unit import CATEGORICAL, NUMERIC, UnitSpace, choice_index
 
 
@@ -13,15 +12,10 @@ class Features:
 
     An inactive numeric leaf sits at 0.5 and an inactive choice has all its one-hot
     inputs at zero, so configurations that differ only in inactive leaves coincide.
-    ``warped`` are the GP input columns the model may warp (:mod:`._warping`): the
-    real-valued leaves' (integers and one-hot inputs are left as they are).
     """
 
     def __init__(self, unit: UnitSpace) -> None:
         self.numeric = np.flatnonzero(unit.kinds == NUMERIC)
-        self.warped = np.array(
-            [c for c, j in enumerate(self.numeric) if not isinstance(unit.leaves[j].domain, Int)], dtype=int
-        )
         self.categorical = np.flatnonzero(unit.kinds == CATEGORICAL)
         self.n_options = unit.n_options
         self.width = len(self.numeric) + int(sum(unit.n_options[j] for j in self.categorical))

@@ -1,4 +1,4 @@
-"""The GP tuner: Sobol start, Matern-5/2 GP on warped inputs and losses, log-EI, kriging believer for pending trials."""
+"""The GP tuner: Sobol start, Matern-5/2 GP on warped outputs, log-EI, kriging believer for pending trials."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tunelab.tuners._base import Tuner
 from tunelab.tuners._checks import check_int
 from tunelab.tuners._gp._acquisition import log_ei, log_ei_grad
 from tunelab.tuners._gp._features import Features
-from tunelab.tuners._gp._model import Posterior, default_theta, fit_theta_selecting_warps
+from tunelab.tuners._gp._model import Posterior, default_theta, fit_theta
 from tunelab.tuners._unit import CATEGORICAL, NUMERIC, RowCache, UnitSpace, rows_of
 
 
@@ -25,8 +25,7 @@ class GPTuner(Tuner):
 
     The first ``n_initial_points`` suggestions come from a scrambled Sobol sequence. Then
     a Matern-5/2 ARD GP is fitted to the losses (failed or non-finite ones replaced by the
-    worst finite loss, then Yeo-Johnson warped and standardized), each real-valued input
-    warped by a Kumaraswamy CDF whose shape is fitted with the kernel, and the next point
+    worst finite loss, then Yeo-Johnson warped and standardized) and the next point
     maximizes log-EI: ``n_candidates`` random and local candidates are scored, the best
     few refined by L-BFGS-B over the numeric inputs with choices held fixed, and the result
     snapped onto legal values. Pending trials are conditioned on at the GP's mean
@@ -94,14 +93,13 @@ class GPTuner(Tuner):
         # promising; and the sample mean, optimistic about far-off regions. With choices, the
         # sample mean only: a pessimistic prior keeps a GP from trying the other options.
         prior = None if self._gls and self.n_suggested % 2 == 0 else float(np.mean(y))
-        warped = self._features.warped
-        post = Posterior.fit(theta, x, y, prior, warped)
+        post = Posterior.fit(theta, x, y, prior)
         pending_rows = rows_of(self._unit, list(self.pending.values()))
         if self.pending:
             believed = self._features(pending_rows)
             mean, _ = post.predict(believed)
             x, y = np.vstack([x, believed]), np.append(y, mean)
-            post = Posterior.fit(theta, x, y, post.mean, warped)
+            post = Posterior.fit(theta, x, y, post.mean)
         best = float(np.min(y[: len(keep)]))
         top = rows[keep][np.argsort(y[: len(keep)])[:5]]
         tried = _row_keys(np.vstack([rows, pending_rows]))
@@ -135,18 +133,15 @@ class GPTuner(Tuner):
         """The kernel hyperparameters for ``(x, y)``: refitted every few observations, else the last fit."""
         n = len(self.history)
         every = 1 if n < 100 else 5 if n < 300 else 10
-        warped = self._features.warped
-        start = default_theta(x.shape[1], len(warped))
-        last = self._theta if self._theta is not None and self._theta.size == start.size else None
-        if last is not None and n - self._theta_at < every:
-            return last
+        if self._theta is not None and self._theta.size == x.shape[1] + 2 and n - self._theta_at < every:
+            return self._theta
         fit = _subsample(y, self.max_fit_points, rng)
-        starts = [start]
+        starts = [default_theta(x.shape[1])]
         # A warm start only on long histories: below 100 trials the fit depends on the history
         # alone, so a resumed tuner (with no last fit) suggests what the original would have.
-        if last is not None and n >= 100:
-            starts.insert(0, last)
-        self._theta = theta = fit_theta_selecting_warps(x[fit], y[fit], starts, warped, gls=self._gls)
+        if self._theta is not None and self._theta.size == x.shape[1] + 2 and n >= 100:
+            starts.insert(0, self._theta)
+        self._theta = theta = fit_theta(x[fit], y[fit], starts, gls=self._gls)
         self._theta_at = n
         return theta
 
