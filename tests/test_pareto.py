@@ -9,6 +9,7 @@ import pytest
 
 from tunelab.pareto import (
     _ranks_by_matrix,
+    _ranks_sweep,
     constrained_ranks,
     crowding_distance,
     dominates,
@@ -89,7 +90,14 @@ def test_sweep_of_three_or_more_objectives_matches_the_general_sort(m: int, kind
             points = np.repeat(rng.random((max(1, n // 3), m)), 3, axis=0)[rng.permutation(3 * max(1, n // 3))]
         elif kind == "signed zeros and negatives":
             points = np.round(rng.random((n, m)), 1) * rng.choice([-1.0, 1.0], size=(n, m))
-        assert nondominated_ranks(points).tolist() == _ranks_by_matrix(points).tolist()
+        expected = _ranks_by_matrix(points).tolist()
+        assert _ranks_sweep(points).tolist() == expected
+        assert nondominated_ranks(points).tolist() == expected  # the sweep, or the matrix for few rows of 4+
+
+
+def test_many_rows_of_four_objectives_take_the_sweep() -> None:
+    points = np.round(np.random.default_rng(4).random((600, 4)), 1)  # above _MATRIX_ROWS, with ties
+    assert nondominated_ranks(points).tolist() == _ranks_by_matrix(points).tolist()
 
 
 def test_three_objective_sweep_by_hand() -> None:
