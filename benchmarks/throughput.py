@@ -292,10 +292,10 @@ def main() -> None:
     lines = [
         "# Trial throughput",
         "",
-        f"Measured on a loaded {os.cpu_count()}-core machine (other engineers' test suites running), every",
-        "contender side by side in the same run, so the comparison is fair though the absolute figures are",
-        f"low. {platform.machine()}, Python {platform.python_version()}, one run per contender. Load average",
-        f"(1 min, as `uptime` says) {load_before:.1f} when the run began, {os.getloadavg()[0]:.1f} when it ended.",
+        f"Measured on a {os.cpu_count()}-core machine, every contender side by side in the same run, so the",
+        "comparison is fair whatever else the machine did; the absolute figures depend on that (the load",
+        f"average, 1 min, as `uptime` says: {load_before:.1f} when the run began, {os.getloadavg()[0]:.1f} when it",
+        f"ended). {platform.machine()}, Python {platform.python_version()}, one run per contender.",
         "",
         "Reproduce: `nice -n 10 python -m benchmarks.throughput "
         f"--function-trials {args.function_trials} --tpe-trials {args.tpe_trials} "
