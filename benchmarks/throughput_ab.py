@@ -17,11 +17,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 _ONE = """
-import json, os, sys, tempfile, time
+import json, sys, tempfile, time
 from pathlib import Path
 tree = sys.argv[1]
 sys.path[:0] = [tree + "/src", tree]
@@ -53,20 +52,20 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     print("| round | tree | concurrency | contender | trials/s | ms per trial | engine CPU ms per trial |")
     print("| ---: | --- | ---: | --- | ---: | ---: | ---: |")
-    with tempfile.TemporaryDirectory():
-        for round_ in range(1, args.rounds + 1):
-            for tree in trees:
-                for concurrency in (int(c) for c in args.concurrency.split(",")):
-                    for contender in contenders:
-                        argv = [sys.executable, "-c", _ONE, tree, str(args.trials), contender, str(concurrency)]
-                        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-                        got = json.loads(out.strip().splitlines()[-1])
-                        wall, cpu = got["wall"], got["cpu"]
-                        print(
-                            f"| {round_} | {tree} | {concurrency} | {contender} | {args.trials / wall:.0f} | "
-                            f"{1000 * wall / args.trials:.2f} | {1000 * cpu / args.trials:.2f} |",
-                            flush=True,
-                        )
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    for round_ in range(1, args.rounds + 1):
+        for tree in trees:
+            for concurrency in concurrencies:
+                for contender in contenders:
+                    argv = [sys.executable, "-c", _ONE, tree, str(args.trials), contender, str(concurrency)]
+                    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+                    got = json.loads(out.strip().splitlines()[-1])
+                    wall, cpu = got["wall"], got["cpu"]
+                    print(
+                        f"| {round_} | {tree} | {concurrency} | {contender} | {args.trials / wall:.0f} | "
+                        f"{1000 * wall / args.trials:.2f} | {1000 * cpu / args.trials:.2f} |",
+                        flush=True,
+                    )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -104,7 +103,7 @@ def test_runner_local_runs_an_nni_experiment_here_although_the_environment_names
     assert done.returncode == 0 and "ended DONE" in done.stderr, done.stderr
     store = SQLiteStorage(db)
     [experiment] = store.list_experiments()
-    assert json.loads(json.dumps(experiment.config))["runner"] == "local"
+    assert experiment.config["runner"] == "local"
     trials = store.get_trials(experiment.id)
     assert [t.state for t in trials] == [TrialState.SUCCEEDED] * 2
     store.close()

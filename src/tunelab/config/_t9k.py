@@ -123,7 +123,8 @@ def _trial(ctx: Context, raw: Any) -> tuple[dict[str, Any], float]:
     Tasks with several replicas between them (a PyTorch ``master`` and ``worker`` tasks, a
     TensorFlow job with ``worker`` replicas > 1, an XGBoost job) become ``trial.distributed``:
     each trial runs that many processes with its framework's environment, each replica with its
-    task's GPUs (``replicas[].gpus``, honoured by the Ray runner's placement group).
+    task's GPUs (``replicas[].gpus``: its own of the trial's on the local runner, its
+    placement-group bundle on the Ray runner).
     """
     where = "spec.trainingConfig"
     if raw is None:

@@ -92,17 +92,14 @@ def prepare_trial_dir(job: TrialJob, *, called: bool = False) -> None:
     :class:`~tunelab.errors.TrialStartError`.
     """
     try:
-        job.trial_dir.mkdir(parents=True)
-        made = True  # a new, empty folder: nothing of an earlier attempt to set aside
+        job.trial_dir.mkdir(parents=True)  # a new, empty folder: nothing of an earlier attempt to set aside
     except FileExistsError:
-        made = False
-    if not made and job.attempt > 1:
-        for name in (STDOUT_FILE, STDERR_FILE, REPORTS_FILE):
-            old = job.trial_dir / name
-            if old.exists():
-                stem, dot, suffix = name.partition(".")
-                old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
-    if not made:
+        if job.attempt > 1:
+            for name in (STDOUT_FILE, STDERR_FILE, REPORTS_FILE):
+                old = job.trial_dir / name
+                if old.exists():
+                    stem, dot, suffix = name.partition(".")
+                    old.rename(job.trial_dir / f"{stem}.attempt{job.attempt - 1}{dot}{suffix}")
         (job.trial_dir / STOP_FILE).unlink(missing_ok=True)
     if job.checkpoint_dir is not None and (not called or job.checkpoint_from or job.checkpoint_params):
         _prepare_checkpoint(job.checkpoint_dir, job.checkpoint_from)
