@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -31,7 +32,7 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,7 +67,50 @@ def optimizer(name: str) -> tuple[type, dict[str, Any]]:
 Key = tuple[str, str, int, int, int]  # (contender, problem, calls, batch, study)
 
 
-def study(key: Key) -> tuple[Key, list[list[float]], float, str]:
+class Record(NamedTuple):
+    """One finished study as the cache holds it."""
+
+    evals: list[list[float]]  # (calls, batch) objective values
+    seconds: float  # CPU seconds of the whole study (suggestions and evaluations)
+    error: str  # why the study failed, or ""
+    suggest_cpu: float | None = None  # CPU seconds inside the contender's suggest and observe
+    load: float | None = None  # 1-minute load average when the study ended
+    failed_calls: int = 0  # suggest/observe calls that raised (Bayesmark went on without them)
+
+
+def timed(cls: type) -> type:
+    """``cls`` with the CPU time of its ``suggest`` and ``observe`` calls summed in ``cpu``, and
+    the calls that raised (which Bayesmark logs and papers over) counted in ``failed``."""
+
+    class Timed(cls):  # type: ignore[misc, valid-type]
+        cpu = 0.0
+        failed = 0
+
+        def suggest(self, n_suggestions: int = 1) -> Any:
+            start = time.process_time()
+            try:
+                return super().suggest(n_suggestions)
+            except Exception:
+                Timed.failed += 1  # Bayesmark falls back to random search for this batch
+                raise
+            finally:
+                Timed.cpu += time.process_time() - start
+
+        def observe(self, X: Any, y: Any) -> Any:
+            start = time.process_time()
+            try:
+                return super().observe(X, y)
+            except Exception:
+                Timed.failed += 1  # Bayesmark drops these observations
+                raise
+            finally:
+                Timed.cpu += time.process_time() - start
+
+    Timed.__name__ = Timed.__qualname__ = cls.__name__
+    return Timed
+
+
+def study(key: Key) -> tuple[Key, Record]:
     from threadpoolctl import threadpool_limits
 
     shims.apply()
@@ -80,24 +124,34 @@ def study(key: Key) -> tuple[Key, list[list[float]], float, str]:
     start = time.process_time()
     try:
         cls, kwargs = optimizer(name)
+        cls = timed(cls)
         if name.startswith(("tunelab-", "optuna-")) or name == "HEBO":
             kwargs = {**kwargs, "seed": seed, "n_calls": calls, "n_suggestions": batch}
         with threadpool_limits(1):
             evals, _, _ = run_sklearn_study(cls, kwargs, model, data, metric, calls, batch)
-        return key, evals[:, :, 0].tolist(), time.process_time() - start, ""
+        seconds = time.process_time() - start
+        return key, Record(evals[:, :, 0].tolist(), seconds, "", cls.cpu, os.getloadavg()[0], cls.failed)
     except Exception as exc:  # noqa: BLE001 - one broken peer must not stop the grid
-        return key, [], time.process_time() - start, f"{type(exc).__name__}: {exc}"[:200]
+        error = f"{type(exc).__name__}: {exc}"[:200]
+        return key, Record([], time.process_time() - start, error, None, os.getloadavg()[0])
 
 
-def load(path: Path) -> dict[Key, tuple[list[list[float]], float, str]]:
-    out: dict[Key, tuple[list[list[float]], float, str]] = {}
+def load(path: Path) -> dict[Key, Record]:
+    out: dict[Key, Record] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by an interruption
-            out[tuple(rec["run"])] = (rec["evals"], rec["seconds"], rec.get("error", ""))  # type: ignore[index]
+            out[tuple(rec["run"])] = Record(  # type: ignore[index]
+                rec["evals"],
+                rec["seconds"],
+                rec.get("error", ""),
+                rec.get("suggest_cpu"),
+                rec.get("load"),
+                rec.get("failed_calls", 0),
+            )
     return out
 
 
@@ -121,11 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(args.jobs) as pool:
         for i, fut in enumerate(as_completed([pool.submit(study, k) for k in todo]), 1):
-            key, evals, seconds, error = fut.result()
-            cached[key] = (evals, seconds, error)
+            key, rec = fut.result()
+            cached[key] = rec
             with args.cache.open("a") as f:
-                f.write(json.dumps({"run": list(key), "evals": evals, "seconds": seconds, "error": error}) + "\n")
-            print(f"  {i}/{len(todo)} {key} {error or 'ok'}", file=sys.stderr)
+                f.write(json.dumps({"run": list(key), **rec._asdict()}) + "\n")
+            print(f"  {i}/{len(todo)} {key} {rec.error or 'ok'} ({rec.seconds:.0f} s)", file=sys.stderr, flush=True)
     text = render(names, problems, args, cached)
     out = args.out or RESULTS / "bayesmark.md"
     out.write_text(text)
@@ -133,12 +187,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(names: list[str], problems: list[str], args: argparse.Namespace, cached: dict) -> str:
-    setting = f"{args.calls} × {args.batch}"
+def render(names: list[str], problems: list[str], args: argparse.Namespace, cached: dict[Key, Record]) -> str:
+    keys = {n: {p: [(n, p, args.calls, args.batch, s) for s in range(args.studies)] for p in problems} for n in names}
+    done = [cached[k] for n in names for p in problems for k in keys[n][p] if k in cached and cached[k].evals]
+    loads = sorted(r.load for r in done if r.load is not None)
+    load = (
+        f"1-minute load average at the studies' ends {loads[0]:.1f} to {loads[-1]:.1f} "
+        f"(median {statistics.median(loads):.1f})"
+        if loads
+        else "load average not recorded"
+    )
     lines = [
-        f"## Bayesmark, {setting} ({args.calls} batches of {args.batch})",
+        f"## Bayesmark, {args.calls} × {args.batch} ({args.calls} batches of {args.batch})",
         "",
-        "Measured on a loaded 2-core machine (other work running), one BLAS thread per study. Command: "
+        f"One process, one BLAS thread per study; {load}. Command: "
         f"`/work/venvs/hebo/bin/python -m benchmarks.bayesmark.run {' '.join(sys.argv[1:])}`",
         "",
         "Normalized score per problem (100 = the best value any run found, 0 = random search's mean), "
@@ -148,28 +210,20 @@ def render(names: list[str], problems: list[str], args: argparse.Namespace, cach
         "|---|---|" + "---|" * len(names),
     ]
     scores: dict[str, list[float]] = {n: [] for n in names}
+    below_random: dict[str, list[str]] = {n: [] for n in names}
     missing = []
     for p in problems:
         runs = {
-            n: [
-                np.minimum.accumulate(np.min(cached[k][0], axis=1))[-1]
-                for s in range(args.studies)
-                if (k := (n, p, args.calls, args.batch, s)) in cached and cached[k][0]
-            ]
-            for n in names
+            n: [float(np.min(cached[k].evals)) for k in keys[n][p] if k in cached and cached[k].evals] for n in names
         }
         for n in names:
-            got = len(runs[n])
-            if got < args.studies:
-                errors = {
-                    cached[k][2] for s in range(args.studies) if (k := (n, p, args.calls, args.batch, s)) in cached
-                }
-                why = "; ".join(e for e in errors if e) or "not run"
-                missing.append(f"{n} on {p}: {got} of {args.studies} ({why})")
+            if len(runs[n]) < args.studies:
+                errors = {cached[k].error for k in keys[n][p] if k in cached and cached[k].error}
+                missing.append(f"{n} on {p}: {len(runs[n])} of {args.studies} ({'; '.join(errors) or 'not run'})")
         complete = {n: v for n, v in runs.items() if len(v) == args.studies}
         if "RandomSearch" not in complete:
             continue
-        opt = min(min(np.min(cached[k][0]) for k in cached if k[1] == p and cached[k][0]), *sum(complete.values(), []))
+        opt = min(float(np.min(r.evals)) for k, r in cached.items() if k[1] == p and r.evals)
         rand = statistics.mean(complete["RandomSearch"])
         row = []
         for n in names:
@@ -179,17 +233,45 @@ def render(names: list[str], problems: list[str], args: argparse.Namespace, cach
             score = 100.0 * (1 - (statistics.mean(complete[n]) - opt) / (rand - opt)) if rand > opt else 100.0
             scores[n].append(score)
             row.append(f"{score:.1f}")
+            if statistics.median(complete[n]) > statistics.median(complete["RandomSearch"]):
+                below_random[n].append(p)
         best = max((float(c) for c in row if c != "–"), default=None)
         row = [f"**{c}**" if c != "–" and float(c) == best else c for c in row]
         lines.append(f"| {p} | {args.studies} | " + " | ".join(row) + " |")
+    full = len(scores["RandomSearch"]) if "RandomSearch" in scores else 0
     lines.append(
         "| **leaderboard** | | "
-        + " | ".join(
-            f"{statistics.mean(v):.1f}" if len(v) == len(scores["RandomSearch"]) and v else "–" for v in scores.values()
-        )
+        + " | ".join(f"**{statistics.mean(v):.1f}**" if len(v) == full and v else "–" for v in scores.values())
         + " |"
     )
-    lines.append("")
+    cpu = []
+    for n in names:
+        per_call = [
+            1000 * r.suggest_cpu / args.calls
+            for p in problems
+            for k in keys[n][p]
+            if (r := cached.get(k)) is not None and r.evals and r.suggest_cpu is not None
+        ]
+        cpu.append(f"{statistics.median(per_call):.0f}" if per_call else "–")
+    lines += ["| suggest + observe CPU, ms per call (median) | | " + " | ".join(cpu) + " |", ""]
+    failed = [
+        f"{n} {sum(r.failed_calls for r in rs)} calls in {sum(1 for r in rs if r.failed_calls)} of {len(rs)} studies"
+        for n in names
+        if (rs := [cached[k] for p in problems for k in keys[n][p] if k in cached and cached[k].evals])
+        and any(r.failed_calls for r in rs)
+    ]
+    if failed:
+        lines += [
+            "Suggest or observe calls that raised (Bayesmark used random points or dropped the results): "
+            + "; ".join(failed)
+            + ".",
+            "",
+        ]
+    worse = [f"{n} on {', '.join(ps)}" for n, ps in below_random.items() if ps]
+    lines += [
+        "Median best value worse than RandomSearch's median: " + ("; ".join(worse) if worse else "none") + ".",
+        "",
+    ]
     if missing:
         lines += ["Missing or partial: " + "; ".join(missing) + ".", ""]
     return "\n".join(lines) + "\n"
