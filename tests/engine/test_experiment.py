@@ -279,3 +279,36 @@ def test_stop_and_requests_from_another_thread(tmp_path):
     assert outcomes[1] == "queued to run next"
     assert outcomes[2].startswith("rejected: parameter 'x': 7")
     assert store.get_experiment(experiment_id).config["max_trials"] == 100
+
+
+def test_from_file_merges_a_settings_group_override_and_replaces_the_rest(tmp_path):
+    path = tmp_path / "config.yml"
+    (tmp_path / "train.py").write_text("import tunelab\ntunelab.report_final(1.0)\n")
+    path.write_text(
+        textwrap.dedent(
+            """
+            search_space: {x: {_type: uniform, _value: [0, 1]}, y: {_type: choice, _value: [1, 2]}}
+            trial: {command: python train.py, timeout: 30, env: {A: "1"}}
+            tuner: {name: tpe, args: {n_startup_jobs: 5}}
+            failure: {retries: 2}
+            ray: {address: 127.0.0.1:6379, resources_per_trial: {cpu: 2}}
+            """
+        )
+    )
+    experiment = Experiment.from_file(
+        path,
+        runner="ray",
+        ray={"address": "auto"},
+        trial={"timeout": 60},
+        failure={"ignore": True},
+        tuner={"name": "random"},
+        search_space={"z": {"_type": "uniform", "_value": [0, 1]}},
+    )
+    config = experiment.config
+    assert (config.runner, config.ray.address, dict(config.ray.resources_per_trial)) == ("ray", "auto", {"cpu": 2})
+    assert (config.trial.command, config.trial.timeout, dict(config.trial.env)) == ("python train.py", 60, {"A": "1"})
+    assert (config.failure.retries, config.failure.ignore) == (2, True)
+    assert (config.tuner.name, dict(config.tuner.args)) == ("random", {})  # a tuner's args go with its name
+    assert list(config.space()) == ["z"]
+    with pytest.raises(ConfigError, match="ray"):
+        Experiment.from_file(path, ray={"adress": "auto"})

@@ -228,7 +228,7 @@ def run(
         overrides["seed"] = seed
     if name is not None:
         overrides["name"] = name
-    overrides.update(_runner_overrides(config_file, runner, ray_address))
+    overrides.update(_runner_overrides(runner, ray_address))
     dashboard = serve_options(port, host, token, token_file, read_only)
     experiment = Experiment.from_file(config_file, **overrides)
     for warning in experiment.warnings:
@@ -238,8 +238,8 @@ def run(
     _run_engine(experiment, resume=False, quiet=quiet, dashboard=dashboard, keep_serving=keep_serving)
 
 
-def _runner_overrides(config_file: str, runner: str | None, ray_address: str | None) -> dict[str, Any]:
-    """``--runner`` and ``--ray-address`` as config keys; the file's other ``ray`` settings are kept."""
+def _runner_overrides(runner: str | None, ray_address: str | None) -> dict[str, Any]:
+    """``--runner`` and ``--ray-address`` as config keys (``from_file`` keeps the file's other ``ray`` settings)."""
     if ray_address is None:
         return {} if runner is None else {"runner": runner}
     if runner == "local":
@@ -247,10 +247,7 @@ def _runner_overrides(config_file: str, runner: str | None, ray_address: str | N
     address = ray_address.strip()
     if not address:
         raise click.BadParameter("give auto, host:port, ray://host:port or local", param_hint="--ray-address")
-    from tunelab.config import load_config
-
-    ray = load_config(config_file).config.ray.model_dump()
-    return {"runner": "ray", "ray": {**ray, "address": None if address == "local" else address}}
+    return {"runner": "ray", "ray": {"address": None if address == "local" else address}}
 
 
 @main.command(short_help="Continue a stopped, timed-out or killed experiment.")

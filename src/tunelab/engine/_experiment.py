@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 Objective = Callable[[Any], Any]  # params -> value, or a HyperParameters -> value (define-by-run)
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+#: The config's groups of settings, into which a mapping override of :meth:`Experiment.from_file` is merged.
+_MERGED_SECTIONS = frozenset({"trial", "failure", "ray"})
 
 
 def new_experiment_id() -> str:
@@ -155,13 +157,24 @@ class Experiment:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Experiment:
-        """Load tunelab YAML, an NNI or T9k config, or an Auptimizer experiment.json (auto-detected)."""
+        """Load tunelab YAML, an NNI or T9k config, or an Auptimizer experiment.json (auto-detected).
+
+        ``overrides`` are config keys, checked as the file's are: each replaces the file's key, except a
+        mapping given for one of the settings groups ``trial``, ``failure`` and ``ray``, whose keys replace
+        only those keys of the file's group (``ray={"address": "auto"}`` keeps the file's other ``ray``
+        settings). A tuner, assessor or scheduler, a search space, objectives and constraints are replaced
+        whole: their keys belong together.
+        """
         from tunelab.config import load_config
 
         loaded = load_config(path)
         config = loaded.config
         if overrides:
-            config = build_config({**config.model_dump(), **overrides}, source=str(path))
+            data = config.model_dump()
+            for key, value in overrides.items():
+                merged = key in _MERGED_SECTIONS and isinstance(value, Mapping) and isinstance(data.get(key), dict)
+                data[key] = {**data[key], **value} if merged else value
+            config = build_config(data, source=str(path))
         return cls(config, format=loaded.format, warnings=loaded.warnings)
 
     @classmethod
