@@ -279,3 +279,50 @@ def test_a_trials_output_reaches_its_own_logs_as_it_runs_and_a_quiet_trial_makes
         assert (tmp_path / "trials" / "5" / "stderr.log").read_text() == "err 5\nabout to crash\n"
     finally:
         runner.close()
+
+
+def until_stopped(params):
+    deadline = time.monotonic() + PATIENCE
+    while not tunelab.should_stop():
+        assert time.monotonic() < deadline, "no stop request reached the trial"
+        time.sleep(0.01)
+    tunelab.report_final(1.0)
+
+
+def test_a_new_trials_folder_is_made_by_its_worker_and_a_stop_asked_first_still_reaches_it(tmp_path):
+    """The engine leaves a new trial's folder to its worker; a stop asked for before the worker made it makes
+    the folder and its stop file, which the worker keeps (whichever of the two comes first)."""
+    runner = WorkerRunner()
+    try:
+        job = _job(tmp_path, 0, until_stopped)
+        handle = runner.start(job)
+        handle.request_stop()
+        assert (job.trial_dir / "STOP").exists()
+        deadline = time.monotonic() + PATIENCE
+        while handle.poll() is None:
+            assert time.monotonic() < deadline
+            runner.wait([handle], 1.0)
+        assert handle.poll() == 0
+        assert [r.value for r in handle.read_reports() if isinstance(r, Report)] == [1.0]
+    finally:
+        runner.close()
+
+
+def test_a_trial_folder_its_worker_cannot_make_fails_that_trial_saying_why_and_the_worker_goes_on(tmp_path):
+    (tmp_path / "trials").mkdir()
+    (tmp_path / "trials" / "0").write_text("a file where the trial's folder goes")
+    runner = WorkerRunner()
+    try:
+        handle = runner.start(_job(tmp_path, 0, pid_and_params))
+        deadline = time.monotonic() + PATIENCE
+        while handle.poll() is None:
+            assert time.monotonic() < deadline
+            runner.wait([handle], 1.0)
+        assert handle.poll() == 1
+        assert "cannot make the trial folder" in handle.failure_detail()
+        assert "trials/0" in handle.failure_detail()
+        worker = handle.pid
+        code, reports = _run(runner, _job(tmp_path, 1, pid_and_params))
+        assert code == 0 and int(reports[-1].value) == worker
+    finally:
+        runner.close()

@@ -9,6 +9,7 @@ trial's stderr, ``sys.exit(n)`` is status ``n``.
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import signal
@@ -154,7 +155,7 @@ def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
     """
     saved_env = _environment()
     saved_path = list(sys.path)
-    handlers = {sig: signal.getsignal(sig) for sig in _RESETTABLE} if signals else {}
+    handlers = {sig: _getsignal(sig) for sig in _RESETTABLE} if signals else {}
     cwd = os.getcwd()
     try:
         os.environ.update(trial_variables(job))
@@ -171,7 +172,7 @@ def borrowed_process(job: TrialJob, *, signals: bool) -> Iterator[None]:
             for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
                 signal.setitimer(timer, 0)
             for sig, handler in handlers.items():
-                if signal.getsignal(sig) is not handler and handler is not None:
+                if _getsignal(sig) is not handler and handler is not None:
                     signal.signal(sig, handler)
 
 
@@ -212,8 +213,11 @@ def _restore_environment(saved: dict[Any, Any]) -> None:
             os.environ[decode(key)] = decode(value)
 
 
-#: The signals a trial may set a handler for (SIGKILL and SIGSTOP take none).
-_RESETTABLE = tuple(sorted(set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}))
+#: The signals a trial may set a handler for (SIGKILL and SIGSTOP take none), as numbers.
+_RESETTABLE = tuple(int(sig) for sig in sorted(set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}))
+#: A signal's handler as the interpreter keeps it: :func:`signal.getsignal` without its conversion of
+#: ``SIG_DFL``/``SIG_IGN`` to an enum member (for all 60 signals, twice per trial: 0.1 ms against 13 us).
+_getsignal: Callable[[int], Any] = importlib.import_module("_signal").getsignal
 
 
 def run_trial(job: TrialJob, *, redirect: bool = True) -> int:
