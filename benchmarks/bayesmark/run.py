@@ -210,6 +210,7 @@ def render(names: list[str], problems: list[str], args: argparse.Namespace, cach
         "|---|---|" + "---|" * len(names),
     ]
     scores: dict[str, list[float]] = {n: [] for n in names}
+    means: dict[str, dict[str, float]] = {n: {} for n in names}  # contender -> problem -> mean best
     below_random: dict[str, list[str]] = {n: [] for n in names}
     missing = []
     for p in problems:
@@ -232,6 +233,7 @@ def render(names: list[str], problems: list[str], args: argparse.Namespace, cach
                 continue
             score = 100.0 * (1 - (statistics.mean(complete[n]) - opt) / (rand - opt)) if rand > opt else 100.0
             scores[n].append(score)
+            means[n][p] = statistics.mean(complete[n])
             row.append(f"{score:.1f}")
             if statistics.median(complete[n]) > statistics.median(complete["RandomSearch"]):
                 below_random[n].append(p)
@@ -265,6 +267,20 @@ def render(names: list[str], problems: list[str], args: argparse.Namespace, cach
             "Suggest or observe calls that raised (Bayesmark used random points or dropped the results): "
             + "; ".join(failed)
             + ".",
+            "",
+        ]
+    ref = "tunelab-auto"
+    if ref in names and means[ref]:
+        duels = []
+        for n in names:
+            shared = [p for p in means[ref] if p in means[n]]
+            if n == ref or not shared:
+                continue
+            ahead = sum(means[ref][p] < means[n][p] for p in shared)
+            behind = sum(means[ref][p] > means[n][p] for p in shared)
+            duels.append(f"{n} {ahead}/{behind}/{len(shared) - ahead - behind}")
+        lines += [
+            f"{ref}'s mean best ahead of / behind / level with, on the problems both ran: " + ", ".join(duels) + ".",
             "",
         ]
     worse = [f"{n} on {', '.join(ps)}" for n, ps in below_random.items() if ps]
