@@ -114,28 +114,28 @@ def grow_front(
     return sorted([*(row for row, out in zip(front, beaten, strict=True) if not out), (number, losses)])
 
 
-def _front(
+def front_and_knee(
     trials: Iterable[TrialRecord], objectives: Mapping[str, str]
 ) -> tuple[list[TrialRecord], TrialRecord | None]:
-    by_number: dict[int, TrialRecord] = {}
-    front: list[tuple[int, tuple[float, ...]]] = []
-    for trial in sorted(trials, key=lambda t: t.number):
-        losses = trial_losses(trial, objectives)
-        if losses is not None:  # the front grows trial by trial: the front of the front and the newcomer
-            by_number[trial.number] = trial
-            front = grow_front(front, trial.number, losses) or front
-    _, knee = front_positions([losses for _, losses in front])
-    return [by_number[n] for n, _ in front], None if knee is None else by_number[front[knee][0]]
+    """:func:`pareto_front` and :func:`knee_trial` at once (one non-dominated sort of the competing trials).
+
+    The same rule as keeping the front as trials end (:func:`grow_front`, the engine's tally):
+    the front of the whole history is its rank-0 rows, whatever order they came in.
+    """
+    by_number = sorted(trials, key=lambda t: t.number)
+    competing = [(t, losses) for t in by_number if (losses := trial_losses(t, objectives)) is not None]
+    positions, knee = front_positions([losses for _, losses in competing])
+    return [competing[i][0] for i in positions], None if knee is None else competing[knee][0]
 
 
 def pareto_front(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -> list[TrialRecord]:
     """The competing trials no other competing trial dominates (equal ones all stay), by trial number."""
-    return _front(trials, objectives)[0]
+    return front_and_knee(trials, objectives)[0]
 
 
 def knee_trial(trials: Iterable[TrialRecord], objectives: Mapping[str, str]) -> TrialRecord | None:
     """The front's suggested single choice under :data:`KNEE_RULE`, or None when no trial competes."""
-    return _front(trials, objectives)[1]
+    return front_and_knee(trials, objectives)[1]
 
 
 def front_summary(
