@@ -16,6 +16,7 @@ from tunelab.pareto import (
     front_indices,
     hypervolume,
     hypervolume_contributions,
+    hypervolume_curve,
     knee_index,
     nondominated_ranks,
     pareto_front_mask,
@@ -155,6 +156,80 @@ def test_hypervolume_matches_brute_force(m: int, n: int) -> None:
 def test_hypervolume_three_objectives_by_hand() -> None:
     # two unit-cube corners: boxes 2x2x1 and 1x1x2 overlapping in 1x1x1 -> 4 + 2 - 1
     assert hypervolume([[0, 0, 1], [1, 1, 0]], [2, 2, 2]) == pytest.approx(5.0)
+
+
+def slicing_hypervolume(points: np.ndarray, ref: np.ndarray) -> float:
+    """HSO by the definition, any number of objectives: slices along the last objective, each the
+    hypervolume of one dimension less of the rows below it (1-D: the best row's distance)."""
+    points = points[np.all(points < ref, axis=1)]
+    if len(points) == 0:
+        return 0.0
+    if points.shape[1] == 1:
+        return float(ref[0] - points[:, 0].min())
+    levels = np.unique(np.append(points[:, -1], ref[-1]))
+    return sum(
+        float(high - low) * slicing_hypervolume(points[points[:, -1] <= low, :-1], ref[:-1])
+        for low, high in itertools.pairwise(levels)
+    )
+
+
+@pytest.mark.parametrize("kind", ["random", "tied", "duplicated"])
+def test_three_objective_sweep_matches_slicing(kind: str) -> None:
+    rng = np.random.default_rng(len(kind))
+    for n in (1, 2, 5, 40, 150):
+        points = rng.random((n, 3))
+        if kind == "tied":
+            points = np.round(points * 5) / 5  # ties in every objective, rows on the reference's faces
+        if kind == "duplicated":
+            points = np.concatenate([points, points[rng.integers(0, n, n)]])
+        ref = np.full(3, 1.0 if kind == "tied" else 1.05)
+        assert hypervolume(points, ref) == pytest.approx(slicing_hypervolume(points, ref), rel=1e-12, abs=1e-15)
+
+
+def previous_curve(points: np.ndarray, ref: np.ndarray, marks: list[int]) -> list[float]:
+    """The /pareto view's curve before hypervolume_curve: the front grown trial by trial
+    (tunelab.storage's grow_front), its whole hypervolume measured again at each mark."""
+    from tunelab.storage._best import grow_front
+
+    front: list[tuple[int, tuple[float, ...]]] = []
+    values = []
+    for k, row in enumerate(points.tolist(), start=1):
+        front = grow_front(front, k, tuple(row)) or front
+        if k in marks:
+            values.append(hypervolume([r for _, r in front], ref))
+    return values
+
+
+@pytest.mark.parametrize("m", [2, 3, 4])
+@pytest.mark.parametrize("kind", ["random", "tied", "duplicated", "sorted"])
+def test_hypervolume_curve_matches_each_prefix(m: int, kind: str) -> None:
+    rng = np.random.default_rng(10 * m + len(kind))
+    n = 120 if m < 4 else 48
+    points = rng.random((n, m))
+    if kind == "tied":
+        points = np.round(points * 4) / 4
+    if kind == "duplicated":
+        points = np.repeat(points[: n // 4], 4, axis=0)[rng.permutation(n)]
+    if kind == "sorted":  # each row better than the last: the front is replaced at every step
+        points = np.sort(points, axis=0)[::-1]
+    ref = reference_point(points) if kind != "tied" else np.full(m, 1.0)  # tied: rows on the reference too
+    every = list(range(1, n + 1))
+    curve = hypervolume_curve(points, ref, every)
+    assert curve == pytest.approx([hypervolume(points[:k], ref) for k in every], rel=1e-12, abs=1e-15)
+    marks = [1, 7, 8, n // 2, n]
+    assert hypervolume_curve(points, ref, marks) == pytest.approx(previous_curve(points, ref, marks), rel=1e-12)
+    assert np.all(np.diff(curve) >= 0)
+
+
+def test_hypervolume_curve_by_hand() -> None:
+    # (2,2) -> 3x3 = 9; (1,4) adds 1x1 ([1,2]x[4,5]); (3,3) nothing; (4,1) adds 1x1; (0,0) covers all: 25;
+    # (6,0) is not inside the reference
+    rows = [[2, 2], [1, 4], [3, 3], [4, 1], [0, 0], [6, 0]]
+    assert hypervolume_curve(rows, [5, 5], [1, 2, 3, 4, 5, 6]).tolist() == [9.0, 10.0, 10.0, 11.0, 25.0, 25.0]
+    assert hypervolume_curve(rows, [5, 5], [2, 6]).tolist() == [10.0, 25.0]
+    for marks in ([0], [3, 3], [4, 2], [7]):
+        with pytest.raises(ValueError, match="marks: expected strictly rising counts between 1 and 6"):
+            hypervolume_curve(rows, [5, 5], marks)
 
 
 def test_hypervolume_rejects_a_bad_reference() -> None:

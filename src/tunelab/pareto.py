@@ -27,6 +27,7 @@ __all__ = [
     "front_indices",
     "hypervolume",
     "hypervolume_contributions",
+    "hypervolume_curve",
     "knee_index",
     "nondominated_ranks",
     "pareto_front_mask",
@@ -305,6 +306,8 @@ def _hv(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
         return float(ref[0] - points[:, 0].min())
     if m == 2:
         return _hv2(points, ref)
+    if m == 3:
+        return _hv3(points, ref)
     points = points[nondominated_ranks(points) == 0]
     points = np.unique(points, axis=0)
     order = np.argsort(points[:, -1], kind="stable")
@@ -324,6 +327,116 @@ def _hv2(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
     best_before = np.minimum.accumulate(np.concatenate([[ref[1]], ordered[:-1, 1]]))
     strips = (ref[0] - ordered[:, 0]) * np.maximum(best_before - ordered[:, 1], 0.0)
     return float(strips.sum())
+
+
+def _hv3(points: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
+    """Three objectives in O(n log n) (plus list moves): a sweep up the third loss over a staircase.
+
+    Taken in order of the third loss (then the first, then the second), each point joins a
+    :class:`_Staircase2` of the first two losses; the volume between it and the next point's
+    third loss (the reference's after the last) is the staircase's area times that height.
+    A point some earlier one dominates (or equals) leaves the staircase as it was.
+    """
+    ordered = points[np.lexsort((points[:, 1], points[:, 0], points[:, 2]))].tolist()
+    staircase = _Staircase2(float(ref[0]), float(ref[1]))
+    volume = 0.0
+    for i, (x, y, z) in enumerate(ordered):
+        staircase.add(x, y)
+        top = ordered[i + 1][2] if i + 1 < len(ordered) else float(ref[2])
+        volume += staircase.area * (top - z)
+    return volume
+
+
+class _Staircase2:
+    """The front of two-objective points added so far, and the area it dominates up to a reference.
+
+    Kept as a staircase: the first losses strictly rising, the second strictly falling. Adding a
+    point removes the steps it dominates and adds the area only it dominates, walked step by
+    step (every term non-negative, so the area never falls by rounding). Points must be strictly
+    better than the reference in both losses.
+    """
+
+    def __init__(self, ref_first: float, ref_second: float) -> None:
+        self.ref_first, self.ref_second = ref_first, ref_second
+        self.first: list[float] = []
+        self.second: list[float] = []
+        self.area = 0.0
+
+    def add(self, x: float, y: float) -> bool:
+        """Add the point ``(x, y)``; False when a step is no worse in both (nothing changes)."""
+        first, second = self.first, self.second
+        j = bisect.bisect_right(first, x) - 1
+        if j >= 0 and second[j] <= y:
+            return False
+        start = bisect.bisect_left(first, x)  # steps from here on with a second loss >= y: dominated by (x, y)
+        stop = start
+        level = second[start - 1] if start > 0 else self.ref_second
+        left, added = x, 0.0
+        while stop < len(first) and second[stop] >= y:
+            added += (first[stop] - left) * (level - y)
+            left, level = first[stop], second[stop]
+            stop += 1
+        right = first[stop] if stop < len(first) else self.ref_first
+        added += (right - left) * (level - y)
+        first[start:stop] = [x]
+        second[start:stop] = [y]
+        self.area += added
+        return True
+
+
+def hypervolume_curve(losses: ArrayLike, reference: ArrayLike, marks: Sequence[int]) -> NDArray[np.float64]:
+    """The hypervolume of the first ``k`` rows against ``reference``, for each ``k`` in ``marks``.
+
+    The rows are taken in order (as trials ended) and the front kept as they come, so the whole
+    curve costs about one pass: with two objectives each row joins a staircase whose area is
+    updated by what only the row adds (:class:`_Staircase2`); with more, a row no kept row is
+    no worse than joins the kept front (the rows it dominates leave), and the front's exact
+    hypervolume (:func:`hypervolume`) is measured at a mark when the front changed since the
+    last one. Equal to :func:`hypervolume` of each prefix (up to rounding). ``marks`` must
+    rise strictly, each between 1 and the number of rows.
+    """
+    points = _as_losses(losses)
+    ref = _check_reference(points, reference)
+    wanted = [int(k) for k in marks]
+    if any(not 1 <= k <= len(points) for k in wanted) or np.any(np.diff(wanted) <= 0):
+        raise ValueError(f"marks: expected strictly rising counts between 1 and {len(points)}, got {wanted}")
+    inside = np.all(points < ref, axis=1)
+    values = np.zeros(len(wanted))
+    if points.shape[1] == 2:
+        staircase = _Staircase2(float(ref[0]), float(ref[1]))
+        done = 0
+        for i, k in enumerate(wanted):
+            for x, y in points[done:k][inside[done:k]].tolist():
+                staircase.add(x, y)
+            values[i], done = staircase.area, k
+        return values
+    front = np.empty((0, points.shape[1]))
+    done, value, changed = 0, 0.0, False
+    for i, k in enumerate(wanted):
+        for start in range(done, k, _CHUNK // 4):
+            block = points[start : min(k, start + _CHUNK // 4)]
+            # rows the front is no worse than stay so as it grows: leave them out at once
+            block = block[inside[start : start + len(block)] & ~_weakly_dominated(block, front)]
+            for row in block:
+                if len(front) and np.any(np.all(front <= row, axis=1)):
+                    continue
+                front = np.concatenate([front[~np.all(row <= front, axis=1)], row[None, :]])
+                changed = True
+        if changed:
+            value, changed = _hv(front, ref), False
+        values[i], done = value, k
+    return values
+
+
+def _weakly_dominated(rows: NDArray[np.float64], front: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """For each of ``rows``, whether a row of ``front`` is no worse in every objective."""
+    if len(front) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    found = np.zeros(len(rows), dtype=bool)
+    step = max(1, _CHUNK * _CHUNK // (len(rows) * 4 + 1))  # bound the temporary to about a million cells
+    for start in range(0, len(front), step):
+        found |= np.any(np.all(front[None, start : start + step] <= rows[:, None], axis=2), axis=1)
+    return found
 
 
 def hypervolume_contributions(losses: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:

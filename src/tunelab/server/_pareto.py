@@ -14,8 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tunelab.storage import KNEE_RULE, TrialRecord, TrialState, knee_trial, objectives_of, pareto_front, trial_losses
-from tunelab.storage._best import grow_front
+from tunelab.storage import KNEE_RULE, TrialRecord, TrialState, front_and_knee, objectives_of, trial_losses
 
 #: The most points of the hypervolume curve computed (evenly spread over the trials that competed).
 MAX_HYPERVOLUME_POINTS = 200
@@ -55,13 +54,13 @@ class ParetoFront(BaseModel):
 
 def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: float) -> ParetoFront | None:
     """The Pareto view of an experiment's trials, or None when it has one objective."""
-    from tunelab.pareto import hypervolume, nondominated_ranks, reference_point
+    from tunelab.pareto import hypervolume_curve, nondominated_ranks, reference_point
 
     objectives = objectives_of(config)
     if objectives is None:
         return None
     competing = [(t, losses) for t in trials if (losses := trial_losses(t, objectives)) is not None]
-    front, knee = pareto_front(trials, objectives), knee_trial(trials, objectives)
+    front, knee = front_and_knee(trials, objectives)
     on_front = {t.number for t in front}
     ranks = nondominated_ranks([row for _, row in competing]).tolist() if competing else []
     rank_of = {t.number: int(r) for (t, _), r in zip(competing, ranks, strict=True)}
@@ -73,7 +72,7 @@ def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: fl
             params=_plain(dict(t.params)),
             feasible=t.feasible,
             violation=t.violation,
-            competes=trial_losses(t, objectives) is not None,
+            competes=t.number in rank_of,
             on_front=t.number in on_front,
             rank=rank_of.get(t.number),
         )
@@ -82,22 +81,19 @@ def pareto_view(trials: list[TrialRecord], config: Mapping[str, Any], origin: fl
     ]
     curve = Hypervolume(finished=[], numbers=[], times=[], values=[], reference=None)
     if competing:
-        # The front as trials ended (the same rule, grown one trial at a time), measured at up to
-        # MAX_HYPERVOLUME_POINTS marks against one reference point for the whole history.
+        # The hypervolume of the trials that had ended (the front kept as they came: the same rule)
+        # at up to MAX_HYPERVOLUME_POINTS marks against one reference point for the whole history.
         by_end = sorted(competing, key=lambda pair: (pair[0].ended_at or 0.0, pair[0].number))
         reference = reference_point([losses for _, losses in by_end])
         count = len(by_end)
         stride = max(1, -(-count // MAX_HYPERVOLUME_POINTS))
-        marks = {*range(stride, count + 1, stride), count}
+        marks = sorted({*range(stride, count + 1, stride), count})
+        values = hypervolume_curve([losses for _, losses in by_end], reference, marks)
         curve.reference = [float(v) for v in reference]
-        running: list[tuple[int, tuple[float, ...]]] = []
-        for k, (trial, losses) in enumerate(by_end, start=1):
-            running = grow_front(running, trial.number, losses) or running
-            if k in marks:
-                curve.finished.append(k)
-                curve.numbers.append(trial.number)
-                curve.times.append(float(trial.ended_at or origin) - origin)
-                curve.values.append(float(hypervolume([row for _, row in running], reference)))
+        curve.finished = marks
+        curve.numbers = [by_end[k - 1][0].number for k in marks]
+        curve.times = [float(by_end[k - 1][0].ended_at or origin) - origin for k in marks]
+        curve.values = [float(v) for v in values]
     return ParetoFront(
         objectives=dict(objectives),
         constraints={str(k): str(v) for k, v in (config.get("constraints") or {}).items()},
