@@ -36,7 +36,6 @@ __all__ = [
     "ReplicaProcess",
     "distributed_job",
     "prepare_trial_dir",
-    "preparing_needed",
     "replica_processes",
     "read_pid_file",
     "stderr_tail",
@@ -80,13 +79,6 @@ def stderr_tail(trial_dir: str | os.PathLike[str], name: str = STDERR_FILE) -> s
         return ""
     lines = [line.strip() for line in text.splitlines() if line.strip()][-_TAIL_LINES:]
     return " | ".join(escape(line, 500) for line in lines)
-
-
-def preparing_needed(job: TrialJob) -> bool:
-    """Whether a called function's folder needs more than making: an earlier attempt's files to set aside,
-    a checkpoint to copy or to make before the call. Without it the process that calls the function (a
-    worker, the engine) makes the folder itself, when it runs the trial or when something goes in it."""
-    return job.attempt > 1 or job.checkpoint_from is not None or job.checkpoint_params
 
 
 def prepare_trial_dir(job: TrialJob, *, called: bool = False) -> None:

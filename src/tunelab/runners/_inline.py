@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
-from tunelab.runners._files import STDERR_FILE, STDOUT_FILE, prepare_trial_dir, preparing_needed, stderr_tail
+from tunelab.runners._files import STDERR_FILE, STDOUT_FILE, prepare_trial_dir, stderr_tail
 from tunelab.runners._function_trial import GeneratorStates, borrowed_process, call_function, trial_context
 from tunelab.runners._local import LocalRunner
 from tunelab.runners._processes import process_start_time
@@ -101,7 +101,7 @@ class InlineRunner(Runner):
         if job.function is None:
             raise TrialStartError("trial.isolation: 'inline' runs function trials; this trial is a command")
         try:  # the folder is made when something goes in it: an earlier attempt's files, a checkpoint, logs
-            if preparing_needed(job):
+            if job.attempt > 1 or job.checkpoint_from is not None or job.checkpoint_params:
                 prepare_trial_dir(job, called=True)
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc

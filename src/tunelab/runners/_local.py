@@ -84,12 +84,12 @@ class _LocalHandle(TrialHandle):
 
     def request_stop(self) -> None:
         if self._exit_code is None:
-            self._ask_to_stop()
+            (self.job.trial_dir / STOP_FILE).touch()
 
     def stop(self, grace: float) -> None:
         if self._exit_code is not None:
             return
-        self._ask_to_stop()
+        (self.job.trial_dir / STOP_FILE).touch()
         signal_group(self.pid, signal.SIGTERM)
         if self._kill_at is None:
             self._kill_at = time.monotonic() + max(0.0, grace)
@@ -106,15 +106,6 @@ class _LocalHandle(TrialHandle):
 
     def failure_detail(self) -> str:
         return stderr_tail(self.job.trial_dir)
-
-    def _ask_to_stop(self) -> None:
-        """The trial's stop file (``tunelab.should_stop()``); its folder too if the trial has not made it yet."""
-        path = self.job.trial_dir / STOP_FILE
-        try:
-            path.touch()
-        except FileNotFoundError:  # a worker makes a new trial's folder when the trial starts in it
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
 
     def _poll_process(self) -> int | None:
         raise NotImplementedError

@@ -52,15 +52,7 @@ from typing import Any
 from tunelab._atomic import write_json
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
-from tunelab.runners._files import (
-    REPORTS_FILE,
-    STDERR_FILE,
-    STDOUT_FILE,
-    prepare_trial_dir,
-    preparing_needed,
-    read_pid_file,
-    stderr_tail,
-)
+from tunelab.runners._files import REPORTS_FILE, STDERR_FILE, STDOUT_FILE, prepare_trial_dir, read_pid_file
 from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
 from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
@@ -219,17 +211,12 @@ class _WorkerHandle(_LocalHandle):
                 continue
             if data:
                 try:
-                    _append(self.job.trial_dir / _LOG_FILES[name], data)
+                    with open(self.job.trial_dir / _LOG_FILES[name], "ab") as log:
+                        log.write(data)
                 except OSError as exc:  # the trial's folder is gone or full: the output stays in the worker's file
                     logger.debug("trial %d: could not copy its %s: %s", self.job.number, name, exc)
                     continue
                 self._copied[position] += len(data)
-
-    def failure_detail(self) -> str:
-        """The end of the trial's stderr; else of its worker's (emptied only when the worker gets its next job),
-        where a worker that could not even make the trial's folder said why."""
-        spool = self._worker.logs[_STREAMS.index("stderr")]
-        return super().failure_detail() or stderr_tail(spool.parent, spool.name)
 
     def _poll_process(self) -> int | None:
         worker = self._worker
@@ -279,9 +266,8 @@ class WorkerRunner(Runner):
     def start(self, job: TrialJob) -> TrialHandle:
         if job.function is None:
             return self._processes.start(job)
-        try:  # a new trial's folder is made by its worker, off the engine's path (a directory costs up to 0.4 ms)
-            if preparing_needed(job):
-                prepare_trial_dir(job, called=True)
+        try:
+            prepare_trial_dir(job, called=True)
         except OSError as exc:
             raise TrialStartError(f"cannot prepare the trial folder {job.trial_dir}: {exc.strerror or exc}") from exc
         worker = self._idle_worker(job.function)
@@ -368,17 +354,6 @@ class WorkerRunner(Runner):
         self._processes.close()
 
 
-def _append(path: Path, data: bytes) -> None:
-    """Append ``data`` to a trial's log file, making the trial's folder if its worker has not (it died first)."""
-    try:
-        log = open(path, "ab")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(path, "ab")
-    with log:
-        log.write(data)
-
-
 def _spool(register: Path, pid: int, stream: str) -> Path:
     """A worker's own stdout or stderr file, in the register."""
     return register / f"{pid}.{stream}"
@@ -418,13 +393,6 @@ def _worker_main(
             job: TrialJob = pickle.loads(jobs.recv_bytes())
         except (EOFError, OSError):
             break
-        try:  # a new trial's folder (the engine prepares only what needs more: see preparing_needed)
-            os.makedirs(job.trial_dir, exist_ok=True)
-        except OSError as exc:
-            print(f"tunelab: cannot make the trial folder {job.trial_dir}: {exc.strerror or exc}", file=sys.stderr)
-            sys.stderr.flush()
-            os.write(status_fd, bytes([1, _READY]))
-            continue
         if function is None:  # unpickled with the first job, so that a failure is that trial's (in its stderr)
             try:
                 if sys_path is not None:
