@@ -215,10 +215,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the median is reported")
     parser.add_argument("--nni-python", default=None, help="an interpreter with nni==3.0 installed")
     parser.add_argument("--skip-commands", action="store_true")
+    parser.add_argument(
+        "--scratch",
+        default=None,
+        help="the folder the run's experiments, databases and journals go in (default: the system's temporary "
+        "folder); making a file or folder costs several times more in some folders than in others of one disk",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
-    workdir = Path(tempfile.mkdtemp(prefix="tunelab-throughput-"))
+    workdir = Path(tempfile.mkdtemp(prefix="tunelab-throughput-", dir=args.scratch))
     os.environ["TUNELAB_HOME"] = str(workdir / "home")
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
@@ -300,7 +306,11 @@ def main() -> None:
         "Reproduce: `nice -n 10 python -m benchmarks.throughput "
         f"--function-trials {args.function_trials} --tpe-trials {args.tpe_trials} "
         f"--process-trials {args.process_trials} --sqlite-trials {args.sqlite_trials} "
-        f"--command-trials {args.command_trials}" + (" --nni-python PATH`" if args.nni_python else "`"),
+        f"--command-trials {args.command_trials}"
+        + (" --nni-python PATH" if args.nni_python else "")
+        + (f" --scratch {args.scratch}`" if args.scratch else "`"),
+        "",
+        f"Every experiment, database and journal of the run is in `{workdir.parent}`.",
         "",
         "## Function trials (a trivial objective)",
         "",

@@ -7,7 +7,7 @@ A tree is a checkout of tunelab (a ``git worktree`` of the commit before, say); 
 put first on ``sys.path`` in a fresh interpreter, so each tree runs its own code.
 
 Usage: ``nice -n 10 python -m benchmarks.throughput_ab --trees /tmp/before,. --rounds 2``
-(prints a table; writes nothing).
+(prints a table; writes nothing but its runs' scratch files, in ``--scratch`` or the temporary folder).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from pathlib import Path
 tree = sys.argv[1]
 sys.path[:0] = [tree + "/src", tree]
 from benchmarks.throughput import optuna_functions, tunelab_functions
-n, contender, concurrency = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+n, contender, concurrency, scratch = int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5] or None
 storages = {"optuna-memory": "in-memory", "optuna-journal": "journal-file"}
 def once(trials, folder):
     if contender in storages:
         return optuna_functions(trials, folder, "random", concurrency, storages[contender])
     return tunelab_functions(trials, folder, "random", concurrency, contender)
-with tempfile.TemporaryDirectory() as folder:
+with tempfile.TemporaryDirectory(dir=scratch) as folder:
     once(50, Path(folder))  # imports and first-use costs outside the measurement
     cpu = time.process_time()
     wall = once(n, Path(folder))
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--isolation", default="inline,worker")
     parser.add_argument("--concurrency", default="1,2")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--scratch", default="", help="the folder the runs write in (default: the temporary folder)")
     args = parser.parse_args()
     trees = [str(Path(t).resolve()) for t in args.trees.split(",")]
     contenders = [*args.isolation.split(","), "optuna-memory", "optuna-journal"]
@@ -57,7 +58,8 @@ def main() -> None:
         for tree in trees:
             for concurrency in concurrencies:
                 for contender in contenders:
-                    argv = [sys.executable, "-c", _ONE, tree, str(args.trials), contender, str(concurrency)]
+                    run = [tree, str(args.trials), contender, str(concurrency), args.scratch]
+                    argv = [sys.executable, "-c", _ONE, *run]
                     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
                     got = json.loads(out.strip().splitlines()[-1])
                     wall, cpu = got["wall"], got["cpu"]
