@@ -155,3 +155,30 @@ def test_a_worker_hanging_past_the_timeout_is_replaced_and_only_its_trial_fails(
     assert "timed out" in first.message
     assert [t.state for t in rest] == [TrialState.SUCCEEDED] * 2
     assert len({t.value for t in rest}) == 1  # the next trials share the new worker
+
+
+@pytest.mark.parametrize("isolation", ["worker", "process"])
+def test_the_next_trials_folder_made_while_the_engine_waits_is_used_or_removed(tmp_path, isolation):
+    """The engine names the next trial's folder while it waits (Runner.make_ahead); the experiment's trials
+    folder ends with one folder per trial, whether the experiment ran out of trials or ended in an error."""
+
+    def objective(params):
+        if params["x"] > 4:
+            raise ValueError("x too large")
+        return params["x"]
+
+    for name, limit in (("done", 4), ("error", 40)):
+        folder = tmp_path / name
+        result = Experiment(
+            search_space=SPACE,
+            objective=objective,
+            tuner="random",
+            max_trials=limit,
+            seed=3,
+            isolation=isolation,
+            experiment_dir=str(folder),
+            storage=str(tmp_path / "db.sqlite"),
+        ).run(verbose=False)
+        assert result.phase == (Phase.DONE if name == "done" else Phase.ERROR)
+        made = sorted(int(p.name) for p in (folder / "trials").iterdir() if not p.name.startswith("."))
+        assert made == sorted(t.number for t in result.trials)

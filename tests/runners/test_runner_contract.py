@@ -33,18 +33,8 @@ class _ThreadedWorkerRunner(_Threaded, WorkerRunner):
     pass
 
 
-class _ThreadedLocalRunner(LocalRunner):
-    """A local runner in a process with another thread running (as with the dashboard): fork-server children."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._done.wait, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._done.set()
-        self._thread.join()
+class _ThreadedLocalRunner(_Threaded, LocalRunner):
+    pass
 
 
 CASES = [

@@ -223,6 +223,8 @@ class Engine:
                     exhausted = f"the search space is exhausted after {self.created} trials"
                     return Phase.DONE, exhausted if self.exhausted else ""
             self._heartbeat()
+            if self.active and not self.queue and self.workers is None and self._more_to_create():
+                self.runner.make_ahead(self.trial_dir(self.created))  # the next new trial's (alone, its number)
             self.runner.wait([a.handle for a in self.active.values()], self.poll_interval if self.active else 0.0)
 
     def _ending(self) -> tuple[Phase, str, str] | None:

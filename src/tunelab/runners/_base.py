@@ -200,5 +200,13 @@ class Runner(ABC):
         """Why no further trial can start now (e.g. every GPU is taken); empty when one can."""
         return ""
 
+    def make_ahead(self, trial_dir: Path) -> None:  # noqa: B027 - an optional hook
+        """The folder of the trial the engine expects to start next, named while the engine waits for news.
+
+        A runner that makes its trials' folders may make this one now, so that the trial's start does not
+        wait for it (making a folder can take a millisecond on a busy disk); :meth:`close` removes one
+        made and never used. Default: nothing.
+        """
+
     def close(self) -> None:  # noqa: B027 - an optional hook
         """Release resources; trials still running are the engine's to stop first. Idempotent."""

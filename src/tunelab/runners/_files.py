@@ -33,6 +33,7 @@ __all__ = [
     "STDERR_FILE",
     "STDOUT_FILE",
     "STOP_FILE",
+    "FoldersAhead",
     "ReplicaProcess",
     "distributed_job",
     "prepare_trial_dir",
@@ -79,6 +80,37 @@ def stderr_tail(trial_dir: str | os.PathLike[str], name: str = STDERR_FILE) -> s
         return ""
     lines = [line.strip() for line in text.splitlines() if line.strip()][-_TAIL_LINES:]
     return " | ".join(escape(line, 500) for line in lines)
+
+
+class FoldersAhead:
+    """Trial folders a runner made before their trials started (:meth:`~tunelab.runners.Runner.make_ahead`).
+
+    Only a folder this made is noted, so only such a folder, still empty, is removed by :meth:`remove_unused`.
+    """
+
+    def __init__(self) -> None:
+        self._made: set[Path] = set()
+
+    def make(self, folder: Path) -> None:
+        if folder in self._made:
+            return
+        try:
+            folder.mkdir(parents=True)
+        except OSError:  # there already (not this runner's to remove), or it cannot be made: the start says why
+            return
+        self._made.add(folder)
+
+    def used(self, folder: Path) -> None:
+        """A trial starts in ``folder``: it stays."""
+        self._made.discard(folder)
+
+    def remove_unused(self) -> None:
+        for folder in self._made:
+            try:
+                folder.rmdir()
+            except OSError:  # something was put in it meanwhile
+                pass
+        self._made.clear()
 
 
 def prepare_trial_dir(job: TrialJob, *, called: bool = False) -> None:

@@ -20,6 +20,7 @@ import math
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from tunelab.errors import ConfigError, RunnerError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
@@ -178,6 +179,9 @@ class GpuRunner(Runner):
 
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
         return self.inner.recover(job, pid, pid_start, grace)  # stopped before any GPU is handed out again
+
+    def make_ahead(self, trial_dir: Path) -> None:
+        self.inner.make_ahead(trial_dir)
 
     def close(self) -> None:
         self.inner.close()

@@ -36,6 +36,7 @@ from tunelab.runners._files import (
     STDERR_FILE,
     STDOUT_FILE,
     STOP_FILE,
+    FoldersAhead,
     free_ports,
     ports_needed,
     prepare_replica_dirs,
@@ -421,8 +422,16 @@ class LocalRunner(Runner):
         #: may be importable only through what cloudpickle shipped, and whose main module is Ray's).
         self.function_start = function_start
         self._fork_reasons: set[str] = set()
+        self._ahead = FoldersAhead()
+
+    def make_ahead(self, trial_dir: Path) -> None:
+        self._ahead.make(trial_dir)
+
+    def close(self) -> None:
+        self._ahead.remove_unused()
 
     def start(self, job: TrialJob) -> TrialHandle:
+        self._ahead.used(job.trial_dir)
         try:
             prepare_trial_dir(job)
         except OSError as exc:

@@ -52,7 +52,14 @@ from typing import Any
 from tunelab._atomic import write_json
 from tunelab.errors import TrialStartError
 from tunelab.runners._base import Recovered, Runner, TrialHandle, TrialJob
-from tunelab.runners._files import REPORTS_FILE, STDERR_FILE, STDOUT_FILE, prepare_trial_dir, read_pid_file
+from tunelab.runners._files import (
+    REPORTS_FILE,
+    STDERR_FILE,
+    STDOUT_FILE,
+    FoldersAhead,
+    prepare_trial_dir,
+    read_pid_file,
+)
 from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
 from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
@@ -257,13 +264,18 @@ class WorkerRunner(Runner):
         self._idle: list[_Worker] = []
         self._busy: list[_Worker] = []
         self._fork_reasons: set[str] = set()
+        self._ahead = FoldersAhead()
 
     @property
     def workers(self) -> list[int]:
         """The pids of the live workers (idle or running a trial)."""
         return [worker.pid for worker in (*self._idle, *self._busy)]
 
+    def make_ahead(self, trial_dir: Path) -> None:
+        self._ahead.make(trial_dir)
+
     def start(self, job: TrialJob) -> TrialHandle:
+        self._ahead.used(job.trial_dir)
         if job.function is None:
             return self._processes.start(job)
         try:
@@ -351,6 +363,7 @@ class WorkerRunner(Runner):
         for worker in workers:
             worker.close()
             worker.unregister()
+        self._ahead.remove_unused()
         self._processes.close()
 
 

@@ -760,6 +760,26 @@ def check_wait_returns_when_a_trial_ends(case: RunnerCase, folder: Path) -> None
         runner.close()
 
 
+def check_folders_made_ahead_are_used_or_removed_and_no_other_folder_is(case: RunnerCase, folder: Path) -> None:
+    """``make_ahead``: a trial started in a folder made ahead runs there and keeps it; at close a folder made
+    ahead and never used is gone, and a folder that was there before (someone else's) is left alone."""
+    runner = case.make_runner()
+    job = case.job(folder, "params", number=3, x=0.5)
+    unused, theirs = job.trial_dir.parent / "4", job.trial_dir.parent / "5"
+    theirs.mkdir(parents=True)
+    try:
+        for made in (job.trial_dir, unused, theirs):
+            runner.make_ahead(made)
+        run = _Run(case, runner, job)
+        assert run.end() == 0
+        assert _values(run.reports) == [("final", None, 0.5)]
+    finally:
+        runner.close()
+    assert job.trial_dir.is_dir() or not case.processes
+    assert not unused.exists()
+    assert theirs.is_dir()
+
+
 class RunnerContract:
     """The contract as a class of pytest tests: subclass it and give it a ``runner_case`` fixture.
 
@@ -798,6 +818,7 @@ def runner_checks() -> list[Callable[[RunnerCase, Path], None]]:
         check_a_trial_ignoring_sigterm_is_killed_after_the_grace_period,
         check_sigterm_lets_a_trial_report_before_it_ends,
         check_request_stop_lets_the_trial_end_by_itself,
+        check_folders_made_ahead_are_used_or_removed_and_no_other_folder_is,
         check_recover_stops_a_live_orphan_with_sigterm_and_returns_all_it_wrote,
         check_recover_finds_a_live_orphan_whose_pid_was_never_stored,
         check_recover_finds_a_finished_trial_dead_even_as_a_zombie,
