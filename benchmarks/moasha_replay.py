@@ -18,7 +18,14 @@ trained without stopping; the table gives the share of those epochs it took to r
 final hypervolume ("not reached": not within the budget or the ``--cached`` configurations of
 the seed; the cell says how close it came and with what share of the epochs).
 
+With ``--explain`` it says, per seed and ``max_t`` (``--at``), which configurations on the front
+of the search without stopping the ``floor`` rule stopped, where, with what losses then and
+after the last epoch, and what each adds to that front's hypervolume; ``--grace`` sets the
+first rung and ``--eta`` the reduction factor for the rules (tunelab's schedulers are replayed
+with grace period 1 and reduction factor 3).
+
     nice -n 10 python -m benchmarks.moasha_replay --seeds 6 --max-t 27
+    nice -n 10 python -m benchmarks.moasha_replay --seeds 5 --max-t 27 --cached 150 --at 9 --explain
 """
 
 from __future__ import annotations
@@ -65,11 +72,18 @@ def curves(seed: int, configs: int, max_t: int) -> list[list[list[float]]]:
 
 
 def replay(
-    runs: list[list[list[float]]], max_t: int, budget: int, rule: str, eta: float = 3
+    runs: list[list[list[float]]],
+    max_t: int,
+    budget: int,
+    rule: str,
+    eta: float = 3,
+    grace: int = 1,
+    ran: list[int] | None = None,
 ) -> list[tuple[int, float]]:
-    """``(epochs spent, hypervolume)`` after each trial under ``rule``, until ``budget`` epochs are spent."""
+    """``(epochs spent, hypervolume)`` after each trial under ``rule``, until ``budget`` epochs are spent
+    (each trial's epochs appended to ``ran`` where given)."""
     keep, oracle = RULES[rule]
-    rungs: dict[int, list[list[float]]] = {level: [] for level in rung_levels(1, eta, max_t)}
+    rungs: dict[int, list[list[float]]] = {level: [] for level in rung_levels(grace, eta, max_t)}
     reference = PROBLEMS["mlp"].reference
     spent, results, out = 0, [], []
     for curve in runs:
@@ -88,6 +102,8 @@ def replay(
                 recorded.append(mine)
                 if not passes:
                     break
+        if ran is not None:
+            ran.append(epoch)
         results.append(curve[epoch - 1])
         out.append((spent, pareto.hypervolume(np.asarray(results), reference)))
     return out
@@ -125,6 +141,30 @@ def replay_scheduler(
     return out
 
 
+def explain(runs: list[list[list[float]]], max_t: int, configs: int, grace: int, eta: float) -> str:
+    """Why the ``floor`` rule needs what it needs on one seed: the front it stops, and how close it is at half."""
+    reference = PROBLEMS["mlp"].reference
+    budget = configs * max_t
+    finals = np.asarray([c[-1] for c in runs[:configs]])
+    target = pareto.hypervolume(finals, reference)
+    contributions = pareto.hypervolume_contributions(finals, reference)
+    ran: list[int] = []
+    curve_of_run = replay(runs, max_t, budget, "floor", eta=eta, grace=grace, ran=ran)
+    half = max((hv for spent, hv in curve_of_run if spent <= budget / 2), default=0.0)
+    front = pareto.front_indices(finals)
+    stopped = [i for i in front if i < len(ran) and ran[i] < max_t]
+    shown = "; ".join(
+        f"#{i} at epoch {ran[i]} ({', '.join(f'{v:.3f}' for v in runs[i][ran[i] - 1])} then, "
+        f"{', '.join(f'{v:.3f}' for v in runs[i][-1])} after {max_t}; adds {contributions[i]:.4f})"
+        for i in sorted(stopped, key=lambda i: -contributions[i])
+    )
+    return (
+        f"hypervolume without stopping {target:.4f}, floor at half the epochs {half:.4f} "
+        f"(short by {target - half:.4f}); {len(front)} of the {configs} configurations on its front, "
+        f"{len(stopped)} of them stopped: {shown or 'none'}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6)
@@ -132,13 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-t", type=int, default=27, help="epochs cached per configuration")
     parser.add_argument("--configs", type=int, default=30, help="configurations trained without stopping")
     parser.add_argument("--cached", type=int, default=90, help="configurations trained per seed")
+    parser.add_argument("--at", help="the max_t values replayed, comma-separated (default: 9, 27, --max-t)")
+    parser.add_argument("--grace", type=int, default=1, help="the first rung of the rules (not the schedulers)")
+    parser.add_argument("--eta", type=float, default=3, help="the reduction factor of the rules (not the schedulers)")
+    parser.add_argument("--explain", action="store_true", help="per seed, the front the floor rule stops")
     args = parser.parse_args(argv)
     lines = [
         "| max_t | rule | share of the epochs to reach the final hypervolume without stopping, by seed | mean |",
         "| ---: | --- | --- | ---: |",
     ]
     recorded = {seed: curves(seed, args.cached, args.max_t) for seed in range(args.seeds)}
-    for max_t in sorted({t for t in (9, 27, args.max_t) if t <= args.max_t}):
+    wanted = [int(t) for t in args.at.split(",")] if args.at else [9, 27, args.max_t]
+    for max_t in sorted({t for t in wanted if t <= args.max_t}):
         budget = args.configs * max_t
         for rule in args.rules.split(","):
             shares: list[float] = []
@@ -149,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                     np.asarray([c[-1] for c in runs[: args.configs]]), PROBLEMS["mlp"].reference
                 )
                 if rule in RULES:
-                    curve_of_run = replay(runs, max_t, budget, rule)
+                    curve_of_run = replay(runs, max_t, budget, rule, eta=args.eta, grace=args.grace)
                 else:
                     curve_of_run = replay_scheduler(runs, max_t, budget, rule, seed)
                 reach = next((s for s, hv in curve_of_run if hv >= target), None)
@@ -163,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
             reached = [v for v in shares if not math.isnan(v)]
             mean = f"{np.mean(reached):.0%}" if reached else ""
             lines.append(f"| {max_t} | {rule} | {shown} | {mean} |")
+        if args.explain:
+            for seed in range(args.seeds):
+                runs = [curve[:max_t] for curve in recorded[seed]]
+                why = explain(runs, max_t, args.configs, args.grace, args.eta)
+                lines.append(f"- max_t {max_t}, seed {seed}: {why}")
     print("\n".join(lines))
     return 0
 
