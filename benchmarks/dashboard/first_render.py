@@ -24,17 +24,8 @@ from pathlib import Path
 from tunelab.server import Dashboard, ServeOptions
 from tunelab.server._table import SnapshotCache
 from tunelab.storage import IntermediateResult, Phase, SQLiteStorage, TrialRecord, TrialState
+from tunelab.testing import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "dashboard.md"
 EXPERIMENT = "bench10k"
 
@@ -90,7 +81,7 @@ def measure(url: str, runs: int) -> list[dict[str, float]]:
 
     marks = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS])
         for _ in range(runs):
             context = browser.new_context(viewport={"width": 1440, "height": 900})
             page = context.new_page()

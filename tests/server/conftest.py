@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ import tunelab
 from tunelab import hp
 from tunelab.server import create_app
 from tunelab.storage import SQLiteStorage
+from tunelab.testing import CHROMIUM, CHROMIUM_ARGS
 
 with warnings.catch_warnings():  # starlette's TestClient warns about httpx at import
     warnings.simplefilter("ignore")
@@ -133,21 +133,11 @@ def write_history(path: Path, experiment_id: str = "exp-tie", mode: str = "min")
 
 
 # ---------------------------------------------------------------- headless Chromium (the browser tests)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: The marks of a module of browser tests: CI has Playwright's Python package and Debian's chromium.
 BROWSER_TESTS = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 
@@ -158,7 +148,7 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("needs Debian's chromium")
     with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS])
         yield instance
         instance.close()
 

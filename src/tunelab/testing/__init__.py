@@ -12,11 +12,13 @@ implementation, so that a new tuner, scheduler or storage is held to what tunela
 
 Those modules import pytest; this package itself does not, and ``import tunelab`` never
 imports it. :func:`postgres_server` and :func:`fresh_database` give storage tests a
-throwaway PostgreSQL server when its binaries are installed.
+throwaway PostgreSQL server when its binaries are installed; :data:`CHROMIUM` and
+:data:`CHROMIUM_ARGS` launch the headless browser the dashboard's tests drive.
 """
 
 from __future__ import annotations
 
+from tunelab.testing._browser import CHROMIUM, CHROMIUM_ARGS
 from tunelab.testing._pgserver import fresh_database, postgres_server
 from tunelab.testing._runners import (
     CONTRACT_TRIAL,
@@ -32,6 +34,8 @@ from tunelab.testing._runners import (
 )
 
 __all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
     "CONTRACT_TRIAL",
     "FakeClock",
     "FakeRunner",
