@@ -90,10 +90,12 @@ class FoldersAhead:
 
     def __init__(self) -> None:
         self._made: set[Path] = set()
+        self._last: Path | None = None  # asked for again at every look while the engine waits: tried once
 
     def make(self, folder: Path) -> None:
-        if folder in self._made:
+        if folder == self._last:
             return
+        self._last = folder
         try:
             folder.mkdir(parents=True)
         except OSError:  # there already (not this runner's to remove), or it cannot be made: the start says why
