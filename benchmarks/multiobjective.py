@@ -464,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="part 1 runs seeds first-seed .. + seeds - 1")
     parser.add_argument("--trials", type=int, default=200, help="at most this many trials per run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--gp-trials", type=int, default=GP_TRIALS, help="at most this many trials per GP run")
@@ -501,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
             (p, c, seed, min(args.trials, PROBLEMS[p].max_trials, args.gp_trials if c.endswith("gp") else args.trials))
             for p in problems
             for c in contenders
-            for seed in range(args.seeds)
+            for seed in range(args.first_seed, args.first_seed + args.seeds)
         ]
         results = []
         with ProcessPoolExecutor(args.workers) as pool:
