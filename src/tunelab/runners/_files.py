@@ -83,9 +83,11 @@ def stderr_tail(trial_dir: str | os.PathLike[str], name: str = STDERR_FILE) -> s
 
 
 class FoldersAhead:
-    """Trial folders a runner made before their trials started (:meth:`~tunelab.runners.Runner.make_ahead`).
+    """Trial folders a runner made before their trials started (:meth:`~tunelab.runners.Runner.make_ahead`),
+    each with its empty reports file (which the trial would make: a file made costs as much as a folder).
 
-    Only a folder this made is noted, so only such a folder, still empty, is removed by :meth:`remove_unused`.
+    Only a folder this made is noted, so only such a folder, holding nothing else, is removed by
+    :meth:`remove_unused`.
     """
 
     def __init__(self) -> None:
@@ -101,6 +103,10 @@ class FoldersAhead:
         except OSError:  # there already (not this runner's to remove), or it cannot be made: the start says why
             return
         self._made.add(folder)
+        try:
+            os.close(os.open(folder / REPORTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except OSError:  # the trial makes it, as without a folder made ahead
+            pass
 
     def used(self, folder: Path) -> None:
         """A trial starts in ``folder``: it stays."""
@@ -108,6 +114,12 @@ class FoldersAhead:
 
     def remove_unused(self) -> None:
         for folder in self._made:
+            reports = folder / REPORTS_FILE
+            try:
+                if reports.stat().st_size == 0:
+                    reports.unlink()
+            except OSError:
+                pass
             try:
                 folder.rmdir()
             except OSError:  # something was put in it meanwhile

@@ -368,8 +368,8 @@ class ReportReader:
         out: list[Report | BadReport] = []
         try:
             status = os.stat(self.path)  # one system call when nothing was appended (most looks at a running trial)
-            if (status.st_ino, status.st_size) == self._seen:
-                return out
+            if (status.st_ino, status.st_size) == self._seen or status.st_size == self._offset == 0:
+                return out  # nothing appended, or still empty (as a folder made ahead holds it): nothing to open
             with open(self.path, "rb") as handle:
                 status = os.fstat(handle.fileno())
                 if status.st_size < self._offset:  # replaced by a shorter file: start over
