@@ -433,7 +433,7 @@ def _weakly_dominated(rows: NDArray[np.float64], front: NDArray[np.float64]) -> 
     if len(front) == 0:
         return np.zeros(len(rows), dtype=bool)
     found = np.zeros(len(rows), dtype=bool)
-    step = max(1, _CHUNK * _CHUNK // (len(rows) * 4 + 1))  # bound the temporary to about a million cells
+    step = max(1, _CHUNK * _CHUNK // (len(rows) * rows.shape[1]))  # temporaries of about a million cells
     for start in range(0, len(front), step):
         found |= np.any(np.all(front[None, start : start + step] <= rows[:, None], axis=2), axis=1)
     return found
