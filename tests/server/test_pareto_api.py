@@ -110,3 +110,41 @@ def test_every_competing_trial_has_its_rank_however_many(m: int) -> None:
     assert ranks == expected  # the failed trials have no values to show
     assert {n for n, p in ((p.number, p) for p in view.points) if p.on_front} == {n for n, r in ranks.items() if r == 0}
     assert max(r for r in ranks.values() if r is not None) > 0
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_the_hypervolume_curve_is_that_of_the_trials_ended_by_each_mark(m: int) -> None:
+    """Marks spread over 450 competing trials in end order (ties in end time by number; failed and
+    infeasible ones left out): each value is the hypervolume of the trials ended by then."""
+    import numpy as np
+
+    from tunelab.pareto import hypervolume
+    from tunelab.server._pareto import MAX_HYPERVOLUME_POINTS, pareto_view
+    from tunelab.storage import TrialRecord, TrialState, trial_losses
+
+    rng = np.random.default_rng(10 + m)
+    objectives = {f"f{k}": "min" if k % 2 else "max" for k in range(m)}
+    grid = np.round(rng.random((500, m)) * 8) / 8  # ties and duplicates
+    ends = rng.integers(0, 300, size=500).astype(float)  # not in number order, some equal
+    trials = [
+        TrialRecord(
+            "e",
+            number,
+            TrialState.FAILED if number % 25 == 3 else TrialState.SUCCEEDED,
+            {"x": float(number)},
+            values=dict(zip(objectives, map(float, row), strict=True)),
+            violation=1.0 if number % 25 == 7 else None,
+            ended_at=float(end),
+        )
+        for number, (row, end) in enumerate(zip(grid, ends, strict=True))
+    ]
+    view = pareto_view(trials, {"objectives": objectives}, origin=0.0)
+    assert view is not None
+    curve = view.hypervolume
+    by_end = sorted((t for t in trials if trial_losses(t, objectives)), key=lambda t: (t.ended_at, t.number))
+    assert len(by_end) == 460 and curve.finished[-1] == 460 and len(curve.finished) <= MAX_HYPERVOLUME_POINTS
+    losses = np.asarray([trial_losses(t, objectives) for t in by_end])
+    expected = [hypervolume(losses[:k], curve.reference) for k in curve.finished]
+    assert curve.values == pytest.approx(expected, rel=1e-12)
+    assert curve.numbers == [by_end[k - 1].number for k in curve.finished]
+    assert curve.times == [by_end[k - 1].ended_at for k in curve.finished]
