@@ -279,3 +279,43 @@ def test_a_trials_output_reaches_its_own_logs_as_it_runs_and_a_quiet_trial_makes
         assert (tmp_path / "trials" / "5" / "stderr.log").read_text() == "err 5\nabout to crash\n"
     finally:
         runner.close()
+
+
+def talker(params):
+    print("before", flush=True)
+    tunelab.report(0.0, step=0)
+    go = Path(params["go"])
+    deadline = time.monotonic() + PATIENCE
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("after", flush=True)
+    print("late err", file=sys.stderr, flush=True)
+    tunelab.report(1.0, step=1)
+    time.sleep(600)
+
+
+def test_what_a_worker_trial_printed_after_the_dead_engines_last_look_reaches_its_logs_on_resume(tmp_path):
+    from tunelab.runners._workers import worker_register
+    from tunelab.trial._channel import read_all
+
+    old = WorkerRunner()  # the engine that "died": it looks at the trial once, then never again
+    try:
+        job = _job(tmp_path, 0, talker, go=str(tmp_path / "go"))
+        handle = old.start(job)
+        deadline = time.monotonic() + PATIENCE
+        while not handle.read_reports():
+            assert time.monotonic() < deadline
+            old.wait([handle], 0.5)
+        while not (job.trial_dir / "stdout.log").exists():  # the engine's look copies what it printed so far
+            assert time.monotonic() < deadline and handle.poll() is None
+            old.wait([handle], 0.05)
+        (tmp_path / "go").touch()
+        while len(read_all(job.trial_dir / "reports.jsonl")) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        WorkerRunner().recover(job, None, None, grace=30.0)
+        assert (job.trial_dir / "stdout.log").read_text() == "before\nafter\n"
+        assert (job.trial_dir / "stderr.log").read_text() == "late err\n"
+        assert not list(worker_register(job.trial_dir).glob(f"{handle.pid}.*"))
+    finally:
+        old.close()

@@ -139,15 +139,20 @@ class _Worker:
     def send(self, job: TrialJob) -> bool:
         """Hand the worker a job; False when it has died (its pipe is closed).
 
-        Its log files are emptied first (it is idle: its last trial's output has been copied).
+        Its log files are emptied first (it is idle: its last trial's output has been copied), its stdout's
+        begun with the job's header (:func:`_spool_header`), which tells a resume whose output it holds.
         """
-        for log in self.logs:
+        try:
+            fd = os.open(self.logs[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # the worker appends to it
             try:
-                os.truncate(log, 0)
-            except FileNotFoundError:  # a new worker makes them
-                pass
-            except OSError:
-                return False
+                os.write(fd, _spool_header(job))
+            finally:
+                os.close(fd)
+            os.truncate(self.logs[1], 0)
+        except FileNotFoundError:  # a new worker makes its stderr file
+            pass
+        except OSError:
+            return False
         try:
             self.jobs.send_bytes(pickle.dumps(dataclasses.replace(job, function=None)))
         except OSError:
@@ -189,7 +194,7 @@ class _WorkerHandle(_LocalHandle):
         self.pid = worker.pid
         self.pid_start = worker.start_time
         self._fd = worker.done.fileno()
-        self._copied = [0] * len(_STREAMS)
+        self._copied = [len(_spool_header(job)), 0]  # what of the worker's stdout and stderr files is copied
 
     def poll(self) -> int | None:
         if self._exit_code is None:
@@ -340,10 +345,12 @@ class WorkerRunner(Runner):
     def recover(self, job: TrialJob, pid: int | None, pid_start: str | None, grace: float) -> Recovered:
         """A trial of an engine that died. Without its pid (stored, or in a process trial's pid file) it ran in
         one of that engine's workers, not known which: every worker left in the register is stopped first."""
-        if pid or read_pid_file(job.trial_dir, job.attempt) is not None:
-            return self._processes.recover(job, pid, pid_start, grace)
-        was_alive = False
         register = worker_register(job.trial_dir)
+        if pid or read_pid_file(job.trial_dir, job.attempt) is not None:
+            recovered = self._processes.recover(job, pid, pid_start, grace)
+            _rescue_output(job, register)
+            return recovered
+        was_alive = False
         for entry in sorted(register.glob("*.json")) if register.is_dir() else []:
             try:
                 noted = json.loads(entry.read_text())
@@ -352,6 +359,7 @@ class WorkerRunner(Runner):
                 continue
             was_alive = stop_orphan(orphan, start_time, grace) or was_alive
             entry.unlink(missing_ok=True)
+        _rescue_output(job, register)
         return Recovered(
             reports=tuple(read_all(job.trial_dir / REPORTS_FILE, attempt=job.attempt)), was_alive=was_alive
         )
@@ -365,6 +373,58 @@ class WorkerRunner(Runner):
             worker.unregister()
         self._ahead.remove_unused()
         self._processes.close()
+
+
+def _spool_header(job: TrialJob) -> bytes:
+    """The first line of a worker's stdout file while it runs ``job``: a NUL, the trial's folder, its attempt."""
+    return b"\0" + os.fsencode(job.trial_dir) + f"\t{job.attempt}\n".encode()
+
+
+def _rescue_output(job: TrialJob, register: Path) -> None:
+    """After the engine died: what ``job`` printed in a worker after the engine's last look, appended to the
+    trial's logs from the worker's files (the logs hold what was copied before: the rest follows it), which
+    are removed then, as are a dead worker's files whose output its trial's logs already hold."""
+    for stdout in register.glob("*.stdout") if register.is_dir() else []:
+        stderr = stdout.with_suffix(".stderr")
+        try:
+            with open(stdout, "rb") as handle:
+                header = handle.readline()
+            if process_start_time(int(stdout.stem)) is not None:
+                continue  # a live worker's (another engine's, sharing the experiment)
+        except (OSError, ValueError):
+            continue
+        folder, _, attempt = header[1:-1].partition(b"\t")
+        if not header.startswith(b"\0") or not attempt.isdigit():
+            continue
+        mine = header == _spool_header(job)
+        logs = Path(os.fsdecode(folder))
+        left = [
+            _unlogged(spool, logs / name, len(header) if spool is stdout else 0)
+            for spool, name in ((stdout, STDOUT_FILE), (stderr, STDERR_FILE))
+        ]
+        if mine:
+            for data, name in zip(left, (STDOUT_FILE, STDERR_FILE), strict=True):
+                if data:
+                    with open(job.trial_dir / name, "ab") as log:
+                        log.write(data)
+        elif any(left):
+            continue  # another trial's, recovered after this one
+        for spool in (stdout, stderr):
+            spool.unlink(missing_ok=True)
+
+
+def _unlogged(spool: Path, log: Path, start: int) -> bytes:
+    """What of a worker's output file (from ``start``) its trial's log does not hold yet."""
+    try:
+        copied = log.stat().st_size
+    except OSError:
+        copied = 0
+    try:
+        with open(spool, "rb") as handle:
+            handle.seek(start + copied)
+            return handle.read()
+    except OSError:
+        return b""
 
 
 def _spool(register: Path, pid: int, stream: str) -> Path:
