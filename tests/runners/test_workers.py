@@ -319,3 +319,31 @@ def test_what_a_worker_trial_printed_after_the_dead_engines_last_look_reaches_it
         assert not list(worker_register(job.trial_dir).glob(f"{handle.pid}.*"))
     finally:
         old.close()
+
+
+def test_a_dead_workers_output_is_rescued_while_it_is_still_a_zombie(tmp_path):
+    """A worker killed on resume can stay a zombie a moment (its parent, or init, reaps it later): it writes
+    no more, so what it printed goes to the trial's logs like a reaped worker's."""
+    import subprocess
+
+    from tunelab.runners._processes import process_start_time
+    from tunelab.runners._workers import _rescue_output, _spool_header, worker_register
+
+    job = _job(tmp_path, 0, talker)
+    job.trial_dir.mkdir(parents=True)
+    (job.trial_dir / "stdout.log").write_text("before\n")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert process_start_time(child.pid) is not None  # not reaped: still listed
+        register = worker_register(job.trial_dir)
+        register.mkdir(parents=True, exist_ok=True)
+        (register / f"{child.pid}.stdout").write_bytes(_spool_header(job) + b"before\nafter\n")
+        _rescue_output(job, register)
+        assert (job.trial_dir / "stdout.log").read_text() == "before\nafter\n"
+        assert not list(register.glob(f"{child.pid}.*"))
+    finally:
+        child.wait()

@@ -62,7 +62,7 @@ from tunelab.runners._files import (
 )
 from tunelab.runners._function_trial import redirect_output, run_trial
 from tunelab.runners._local import LocalRunner, _import_numpy_random, _LocalHandle, start_method
-from tunelab.runners._processes import process_start_time, signal_group, stop_orphan
+from tunelab.runners._processes import is_same_process_alive, process_start_time, signal_group, stop_orphan
 from tunelab.trial._channel import read_all
 
 __all__ = ["DEFAULT_MEMORY_GROWTH", "WorkerRunner"]
@@ -389,8 +389,8 @@ def _rescue_output(job: TrialJob, register: Path) -> None:
         try:
             with open(stdout, "rb") as handle:
                 header = handle.readline()
-            if process_start_time(int(stdout.stem)) is not None:
-                continue  # a live worker's (another engine's, sharing the experiment)
+            if is_same_process_alive(int(stdout.stem), None):
+                continue  # a live worker's (another engine's, sharing the experiment); a zombie writes no more
         except (OSError, ValueError):
             continue
         folder, _, attempt = header[1:-1].partition(b"\t")
